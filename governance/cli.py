@@ -1,0 +1,195 @@
+"""``govern``: the command line of the governance pipeline.
+
+Heavy libraries (Prefect, MLflow, Great Expectations, LightGBM) are imported inside
+commands so that ``govern --help`` answers at once.
+
+Exit codes: 0 done, 1 unexpected error, 2 usage error, 3 input data rejected,
+4 candidate rejected by gates, 5 not authorised, 6 integrity check failed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from governance.errors import EXIT_UNEXPECTED, EXIT_USAGE, GovernanceError
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="govern",
+    help="Governance pipeline for block-trade execution models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Synthetic demo data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+WorkdirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workdir",
+        help="Work directory (MLflow database, artifacts, reports). "
+        "Default: $GOVERN_HOME, else ./.govern",
+    ),
+]
+
+
+def _fail(message: str, code: int) -> None:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _exit_codes() -> Iterator[None]:
+    """Map the product's errors (and bad parameters) to documented exit codes."""
+    from pydantic import ValidationError
+
+    try:
+        yield
+    except GovernanceError as exc:
+        _fail(str(exc), exc.exit_code)
+    except ValidationError as exc:
+        _fail(_validation_message(exc), EXIT_USAGE)
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # the CLI is the last line: report, never hang or dump silently
+        if os.environ.get("GOVERN_DEBUG"):
+            raise
+        _fail(
+            f"unexpected {type(exc).__name__}: {exc} (set GOVERN_DEBUG=1 for a traceback)",
+            EXIT_UNEXPECTED,
+        )
+
+
+def _validation_message(exc: Exception) -> str:
+    parts = []
+    for err in exc.errors():  # type: ignore[attr-defined]
+        where = ".".join(str(p) for p in err["loc"]) or "value"
+        parts.append(f"{where}: {err['msg']} (got {err.get('input')!r})")
+    return "invalid parameters: " + "; ".join(parts)
+
+
+def _quiet_network_and_local_state(workdir: Path) -> None:
+    """Keep Prefect's and GX's state local and stop them phoning home (no network here)."""
+    os.environ.setdefault("PREFECT_HOME", str(workdir / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def _print_timings(stages: list[tuple[str, float]], overhead: float, total: float) -> None:
+    typer.echo("\nStage timings")
+    typer.echo(f"  {'stage':<28}{'seconds':>10}")
+    for stage, seconds in [("start-up (Prefect, MLflow)", overhead), *stages]:
+        typer.echo(f"  {stage:<28}{seconds:>10.2f}")
+    typer.echo(f"  {'total':<28}{total:>10.2f}")
+
+
+@data_app.command("synth")
+def data_synth(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the Parquet tables to.")],
+    seed: Annotated[int, typer.Option(help="Seed; same seed, same bytes.")] = 42,
+    days: Annotated[int, typer.Option(help="Trading days.")] = 60,
+    orders: Annotated[int, typer.Option(help="Parent orders in executions.parquet.")] = 200_000,
+    assets: Annotated[int, typer.Option(help="Number of assets.")] = 20,
+    shift_after_day: Annotated[
+        int | None,
+        typer.Option(help="Inject a regime shift (impact x1.6, vol x1.5) from this day."),
+    ] = None,
+    corrupt: Annotated[
+        list[str] | None,
+        typer.Option(help="Inject a data defect (repeatable), e.g. crossed_book, null_qty."),
+    ] = None,
+) -> None:
+    """Write executions, market_bars and rfq tables with a documented ground truth."""
+    with _exit_codes():
+        from synthetic import SynthConfig, generate, write
+
+        cfg = SynthConfig(
+            seed=seed,
+            days=days,
+            orders=orders,
+            assets=assets,
+            shift_after_day=shift_after_day,
+            corruption=tuple(corrupt or ()),
+        )
+        paths = write(generate(cfg), out)
+        for name, path in paths.items():
+            typer.echo(f"wrote {path}  ({name})")
+
+
+def _run_retrain(data: Path, workdir: Path | None, seed: int, author: str | None) -> object:
+    from flows.config import RetrainConfig, default_actor
+    from governance.settings import get_settings
+
+    settings = get_settings(workdir)
+    _quiet_network_and_local_state(settings.workdir)
+    config = RetrainConfig(
+        data_dir=data, workdir=settings.workdir, seed=seed, author=author or default_actor()
+    )
+    started = time.perf_counter()
+    from flows.retrain import retrain
+
+    outcome = retrain(config)
+    total = time.perf_counter() - started
+    overhead = total - sum(seconds for _, seconds in outcome.timings)
+    _print_timings(outcome.timings, overhead, total)
+    cand = outcome.metrics["candidate"]
+    typer.echo(
+        f"\nregistered {outcome.model_name} version {outcome.version} "
+        f"(lifecycle=pending-signoff), run {outcome.run_id}\n"
+        f"holdout MAE {cand['mae']:.2f} bps, RMSE {cand['rmse']:.2f} bps, "
+        f"p95 |error| {cand['p95_abs_error']:.1f} bps, bias {cand['bias']:+.2f} bps\n"
+        f"data-contract report: {outcome.data_report}"
+    )
+    return settings
+
+
+@app.command()
+def retrain(
+    data: Annotated[Path, typer.Option("--data", help="Directory with executions.parquet.")],
+    workdir: WorkdirOption = None,
+    seed: Annotated[int, typer.Option(help="Estimator seed.")] = 0,
+    author: Annotated[
+        str | None,
+        typer.Option("--as", help="Author of the candidate. Default: $GOVERN_USER or login."),
+    ] = None,
+) -> None:
+    """Validate data, train a candidate, evaluate it and register it pending sign-off."""
+    with _exit_codes():
+        _run_retrain(data, workdir, seed, author)
+
+
+@app.command()
+def demo(
+    workdir: WorkdirOption = None,
+    orders: Annotated[int, typer.Option(help="Parent orders to synthesise.")] = 200_000,
+) -> None:
+    """Synthesise data, run a governed retrain, and print where to look."""
+    with _exit_codes():
+        from governance.settings import get_settings
+        from synthetic import SynthConfig, generate, write
+
+        settings = get_settings(workdir)
+        data_dir = settings.workdir / "data" / "day-1"
+        typer.echo(f"synthesising {orders:,} parent orders into {data_dir}")
+        write(generate(SynthConfig(orders=orders, seed=42)), data_dir)
+        _run_retrain(data_dir, settings.workdir, 0, None)
+        typer.echo(
+            "\nWhere to look:\n"
+            f"  mlflow ui --backend-store-uri {settings.tracking_uri} "
+            f"--default-artifact-root {settings.artifact_location}\n"
+            f"  then open http://127.0.0.1:5000 -> experiment '{settings.experiment_name}'"
+        )
+
+
+if __name__ == "__main__":
+    app()

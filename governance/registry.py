@@ -1,0 +1,54 @@
+"""The MLflow model registry: versions, lifecycle tags and aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+__all__ = ["LIFECYCLE_TAG", "list_versions", "model_uri", "register_version"]
+
+LIFECYCLE_TAG = "lifecycle"
+
+
+def register_version(
+    client: MlflowClient,
+    name: str,
+    model_uri: str,
+    run_id: str,
+    tags: Mapping[str, str],
+    description: str,
+) -> ModelVersion:
+    """Register ``model_uri`` as a new version of ``name`` carrying ``tags``.
+
+    The registered model is created on first use. Tags are written on creation, so a
+    version never exists without its lineage.
+    """
+    try:
+        client.create_registered_model(
+            name, description="Governed execution model; see version tags for lineage."
+        )
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    return client.create_model_version(
+        name,
+        source=model_uri,
+        run_id=run_id,
+        tags={k: str(v) for k, v in tags.items()},
+        description=description,
+        await_creation_for=0,
+    )
+
+
+def list_versions(client: MlflowClient, name: str) -> list[ModelVersion]:
+    """Return every version of ``name`` (empty when the model is not registered yet)."""
+    return sorted(client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version))
+
+
+def model_uri(name: str, alias_or_version: str) -> str:
+    """Return ``models:/name@alias`` or ``models:/name/version``."""
+    sep = "/" if alias_or_version.isdigit() else "@"
+    return f"models:/{name}{sep}{alias_or_version}"

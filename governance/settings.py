@@ -1,0 +1,71 @@
+"""Where the pipeline keeps its state, resolved from the environment at call time.
+
+Resolution order for the work directory: the ``--workdir`` option, then
+``GOVERN_HOME``, then ``./.govern``. ``MLFLOW_TRACKING_URI`` (and
+``MLFLOW_REGISTRY_URI``) override the embedded SQLite default, which lives in the
+work directory with artifacts under ``<workdir>/artifacts``. The audit log uses the
+tracking database when that is SQL, else ``GOVERN_AUDIT_DB_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from governance.errors import UsageError
+
+__all__ = ["Settings", "get_settings", "DEFAULT_WORKDIR"]
+
+DEFAULT_WORKDIR = Path(".govern")
+_SQL_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
+
+
+class Settings(BaseModel):
+    """Resolved locations of every store the pipeline writes to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workdir: Path
+    tracking_uri: str
+    registry_uri: str
+    artifact_location: str
+    audit_db_url: str
+    reports_dir: Path
+    experiment_name: str = "governed-retraining"
+
+
+def get_settings(workdir: Path | str | None = None) -> Settings:
+    """Resolve settings from ``workdir`` and the environment; creates the work directory.
+
+    Raises
+    ------
+    UsageError
+        If ``MLFLOW_TRACKING_URI`` is a plain path or ``file:`` URI (MLflow's file store
+        is not supported) and no SQL audit database is configured.
+    """
+    root = Path(workdir or os.environ.get("GOVERN_HOME") or DEFAULT_WORKDIR).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    default_db = f"sqlite:///{root / 'mlflow.db'}"
+    tracking = os.environ.get("MLFLOW_TRACKING_URI") or default_db
+    if tracking.startswith("file:") or "://" not in tracking:
+        raise UsageError(
+            f"MLFLOW_TRACKING_URI must be a database URI (sqlite:///..., postgresql://...) or "
+            f"an MLflow server URL (http://...), got {tracking!r}: the file store is not supported"
+        )
+    audit = os.environ.get("GOVERN_AUDIT_DB_URL") or _audit_default(tracking, default_db)
+    return Settings(
+        workdir=root,
+        tracking_uri=tracking,
+        registry_uri=os.environ.get("MLFLOW_REGISTRY_URI") or tracking,
+        artifact_location=(root / "artifacts").as_uri(),
+        audit_db_url=audit,
+        reports_dir=root / "reports",
+    )
+
+
+def _audit_default(tracking_uri: str, default_db: str) -> str:
+    """The audit log shares MLflow's database when MLflow talks to one directly."""
+    scheme = tracking_uri.split(":", 1)[0].split("+", 1)[0]
+    return tracking_uri if scheme in _SQL_SCHEMES else default_db

@@ -1,0 +1,138 @@
+"""MLflow tracking: one run per candidate, holding everything a validator reviews.
+
+Every function takes an explicit ``run_id`` so that tasks on different threads or
+workers can log to the same run without relying on MLflow's active-run state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import mlflow
+import pandas as pd
+from matplotlib.figure import Figure
+from mlflow.tracking import MlflowClient
+
+from governance.settings import Settings
+
+__all__ = [
+    "PIP_REQUIREMENTS",
+    "connect",
+    "start_candidate_run",
+    "log_report",
+    "log_dataset",
+    "log_metrics",
+    "log_figure",
+    "log_lightgbm_model",
+    "finish_run",
+]
+
+#: Passed to ``log_model`` so MLflow does not infer requirements (about 10 s per call).
+PIP_REQUIREMENTS = ["lightgbm>=4.7,<4.8", "numpy>=2.0,<2.5", "pandas>=2.2", "scikit-learn>=1.6"]
+
+
+def connect(settings: Settings) -> tuple[MlflowClient, str]:
+    """Point MLflow at the configured stores and return a client and the experiment id.
+
+    The experiment is created with its artifact location under the work directory, so
+    an embedded SQLite set-up never writes to ``./mlruns``.
+    """
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.registry_uri)
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    experiment = client.get_experiment_by_name(settings.experiment_name)
+    if experiment is not None:
+        return client, experiment.experiment_id
+    try:
+        return client, client.create_experiment(
+            settings.experiment_name, artifact_location=settings.artifact_location
+        )
+    except mlflow.exceptions.MlflowException:
+        # Another process created it between our lookup and create.
+        return client, client.get_experiment_by_name(settings.experiment_name).experiment_id
+
+
+def start_candidate_run(
+    client: MlflowClient,
+    experiment_id: str,
+    model_name: str,
+    author: str,
+    params: Mapping[str, Any],
+    tags: Mapping[str, str],
+) -> str:
+    """Open the candidate's run, record its author and configuration, return its id."""
+    run = client.create_run(
+        experiment_id,
+        tags={"mlflow.user": author, "governance.model": model_name, **tags},
+        run_name=f"{model_name}-candidate",
+    )
+    log_params(client, run.info.run_id, params)
+    return run.info.run_id
+
+
+def log_params(client: MlflowClient, run_id: str, params: Mapping[str, Any]) -> None:
+    """Log parameters; lists and dicts are stored as JSON text."""
+    for key, value in params.items():
+        text = json.dumps(value) if isinstance(value, list | dict | tuple) else str(value)
+        client.log_param(run_id, key, text[:6000])
+
+
+def log_report(
+    client: MlflowClient, run_id: str, name: str, summary: Mapping[str, Any], html: str | None
+) -> None:
+    """Log a stage report as ``reports/<name>.json`` (and ``.html`` when given)."""
+    client.log_dict(run_id, dict(summary), f"reports/{name}.json")
+    if html is not None:
+        client.log_text(run_id, html, f"reports/{name}.html")
+
+
+def log_dataset(
+    run_id: str, frame: pd.DataFrame, source_uri: str, sha256: str, name: str, target: str
+) -> None:
+    """Record the training table as an MLflow dataset input, digest = SHA-256 prefix.
+
+    MLflow's digest column holds 36 characters; the full hash is in the version tags.
+    """
+    dataset = mlflow.data.from_pandas(
+        frame, source=source_uri, targets=target, name=name, digest=sha256[:32]
+    )
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_input(dataset, context="training", tags={"sha256": sha256})
+
+
+def log_metrics(client: MlflowClient, run_id: str, metrics: Mapping[str, float]) -> None:
+    """Log a flat mapping of metrics."""
+    for key, value in metrics.items():
+        client.log_metric(run_id, key, float(value))
+
+
+def log_figure(client: MlflowClient, run_id: str, figure: Figure, path: str) -> None:
+    """Log a matplotlib figure as a PNG artifact and close it."""
+    import matplotlib.pyplot as plt
+
+    client.log_figure(run_id, figure, path)
+    plt.close(figure)
+
+
+def log_lightgbm_model(run_id: str, booster: Any, example: pd.DataFrame) -> str:
+    """Log a LightGBM booster in its native text format with a signature; return its URI."""
+    from mlflow.models import infer_signature
+
+    signature = infer_signature(example, booster.predict(example))
+    with mlflow.start_run(run_id=run_id):
+        info = mlflow.lightgbm.log_model(
+            booster,
+            name="model",
+            signature=signature,
+            input_example=example.head(3),
+            pip_requirements=PIP_REQUIREMENTS,
+        )
+    return info.model_uri
+
+
+def finish_run(client: MlflowClient, run_id: str, status: str, outcome: str) -> None:
+    """Close the run with ``status`` (FINISHED or FAILED) and tag its governance outcome."""
+    client.set_tag(run_id, "governance.outcome", outcome)
+    client.set_terminated(run_id, status=status)

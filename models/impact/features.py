@@ -1,0 +1,56 @@
+"""Features of the pre-trade market-impact model, computed from the executions table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FEATURES", "impact_features", "sqrt_law_features", "SESSION_MINUTES"]
+
+SESSION_MINUTES = 390.0
+
+#: Feature columns, in model order.
+FEATURES = (
+    "participation",
+    "size_over_adv",
+    "horizon_days",
+    "daily_vol",
+    "spread_bps",
+    "log_adv",
+)
+
+
+def impact_features(executions: pd.DataFrame) -> pd.DataFrame:
+    """Return the pre-trade features of each parent order.
+
+    Only what is known before the order starts is used: size, ADV, the day's
+    volatility estimate, the quoted spread and the planned horizon. Realised prices
+    and the shortfall are never features.
+    """
+    horizon_days = (executions["end_ts"] - executions["start_ts"]).dt.total_seconds().to_numpy() / (
+        60.0 * SESSION_MINUTES
+    )
+    adv = executions["adv"].to_numpy(dtype=float)
+    qty = executions["qty"].to_numpy(dtype=float)
+    return pd.DataFrame(
+        {
+            "participation": executions["participation"].to_numpy(dtype=float),
+            "size_over_adv": qty / adv,
+            "horizon_days": horizon_days,
+            "daily_vol": executions["daily_vol"].to_numpy(dtype=float),
+            "spread_bps": executions["spread_bps"].to_numpy(dtype=float),
+            "log_adv": np.log(adv),
+        },
+        columns=list(FEATURES),
+    )
+
+
+def sqrt_law_features(features: pd.DataFrame | np.ndarray) -> np.ndarray:
+    """Square-root-law regressors: ``1e4 sigma sqrt(p)``, ``1e4 sigma X/V`` and half the spread.
+
+    Accepts the frame of :func:`impact_features` or the same columns as an array (what a
+    scikit-learn pipeline passes on).
+    """
+    values = np.asarray(features, dtype=float)
+    part, size, _, vol, spread, _ = (values[:, i] for i in range(len(FEATURES)))
+    return np.column_stack([1e4 * vol * np.sqrt(part), 1e4 * vol * size, spread / 2.0])
