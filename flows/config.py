@@ -10,7 +10,7 @@ import getpass
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, DirectoryPath, Field
 
 __all__ = ["RetrainConfig", "default_actor"]
 
@@ -42,7 +42,7 @@ class RetrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    data_dir: Path
+    data_dir: DirectoryPath
     workdir: Path | None = None
     model_name: str = "execution-impact"
     holdout_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)

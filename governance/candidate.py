@@ -6,6 +6,7 @@ metrics) happens in :mod:`validation`; this module only writes down what was jud
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,7 +187,7 @@ def register_candidate(
         LIFECYCLE_TAG: "pending-signoff",
         "lineage.dataset_uri": snapshot.uri,
         "lineage.dataset_sha256": snapshot.sha256,
-        "lineage.dataset_rows": snapshot.rows,
+        "lineage.dataset_rows": json.dumps(snapshot.rows, sort_keys=True),
         "lineage.code_version": run.code_version,
         "lineage.run_id": run.run_id,
         "lineage.author": run.author,

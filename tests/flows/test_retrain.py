@@ -1,0 +1,147 @@
+"""The retrain flow end to end on a real Prefect server, MLflow on SQLite and GX."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+from typer.testing import CliRunner
+
+from governance.audit import open_audit_log
+from governance.cli import app
+from governance.errors import EXIT_DATA_REJECTED
+from governance.hashing import sha256_tree
+from governance.settings import get_settings
+
+runner = CliRunner()
+
+# Every critical data-contract check, the defect that trips it, and words the error must name.
+CRITICAL_DEFECTS = [
+    ("missing_column", ["daily_vol"]),
+    ("null_qty", ["qty"]),
+    ("duplicate_order_id", ["order_id"]),
+    ("end_before_start", ["end_ts"]),
+    ("negative_spread", ["spread_bps"]),
+    ("participation_out_of_range", ["participation"]),
+    ("fill_price_wrong_side", ["avg_fill_px"]),
+    ("shortfall_as_fraction", ["shortfall_bps"]),
+    ("bad_side", ["side"]),
+    ("crossed_book", ["bid", "ask"]),
+    ("ohlc_inconsistent", ["high"]),
+    ("bars_out_of_order", ["ts"]),
+    ("stale_feed", ["ts"]),
+    ("price_spike", ["close"]),
+    ("negative_volume", ["volume"]),
+]
+
+
+def _registry_state(workdir):
+    settings = get_settings(workdir)
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    versions = client.search_model_versions("name = 'execution-impact'")
+    return sorted((v.version, tuple(sorted(v.tags.items()))) for v in versions)
+
+
+def _events(workdir):
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        return audit.events()
+
+
+def test_retrain_registers_a_version_with_full_lineage(prefect_server, small_data_dir, tmp_path):
+    workdir = tmp_path / "w"
+    result = runner.invoke(
+        app, ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir), "--as", "maker"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "registered execution-impact version 1" in result.output
+    assert "Stage timings" in result.output
+
+    settings = get_settings(workdir)
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    version = client.get_model_version("execution-impact", "1")
+    tags = version.tags
+    assert tags["lifecycle"] == "pending-signoff"
+    assert tags["lineage.dataset_uri"] == small_data_dir.resolve().as_uri()
+    assert len(tags["lineage.dataset_sha256"]) == 64
+    assert json.loads(tags["lineage.dataset_rows"])["executions"] == 20_000
+    assert tags["lineage.code_version"].startswith(("git:", "pkg:"))
+    assert tags["lineage.data_validation"].startswith("passed")
+    assert tags["lineage.author"] == "maker"
+    assert client.get_model_version_by_alias("execution-impact", "candidate").version == "1"
+
+    run = client.get_run(tags["lineage.run_id"])
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["mlflow.user"] == "maker"
+    assert {"holdout.candidate.mae", "holdout.candidate.rmse", "holdout.candidate.p95_abs_error",
+            "holdout.sqrt_law_ridge.mae"} <= set(run.data.metrics)
+    assert run.data.params["lgbm.objective"] == "regression"
+    (dataset_input,) = run.inputs.dataset_inputs
+    executions_sha = tags["lineage.dataset_sha256"]
+    assert dataset_input.dataset.name == "executions"
+    assert len(dataset_input.dataset.digest) == 32
+    assert executions_sha != dataset_input.dataset.digest
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "reports")}
+    assert {"reports/data_contracts.json", "reports/data_contracts.html"} <= artifacts
+    plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert "plots/feature_contributions.png" in plots
+
+    # LightGBM is stored natively (model.lgb), never pickled, and its hash is recorded.
+    import mlflow
+
+    local = mlflow.artifacts.download_artifacts(version.source)
+    files = {p.name for p in Path(local).rglob("*") if p.is_file()}
+    assert "model.lgb" in files and not any(f.endswith((".pkl", ".pickle")) for f in files)
+    assert sha256_tree(local) == tags["lineage.model_sha256"]
+    model = mlflow.pyfunc.load_model("models:/execution-impact/1")
+    assert model.metadata.signature is not None
+
+    actions = [e.action for e in _events(workdir)]
+    assert actions == ["data.validated", "candidate.trained"]
+
+
+@pytest.mark.parametrize("defect, columns", CRITICAL_DEFECTS, ids=[d for d, _ in CRITICAL_DEFECTS])
+def test_corrupted_data_is_refused_and_nothing_is_registered(
+    prefect_server, make_data_dir, small_data_dir, tmp_path, defect, columns
+):
+    workdir = tmp_path / "w"
+    ok = runner.invoke(app, ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir)])
+    assert ok.exit_code == 0, ok.output
+    before = _registry_state(workdir)
+
+    bad = make_data_dir(defect)
+    result = runner.invoke(app, ["retrain", "--data", str(bad), "--workdir", str(workdir)])
+
+    assert result.exit_code == EXIT_DATA_REJECTED, result.output
+    assert "input data rejected" in result.output
+    assert any(column in result.output for column in columns), result.output
+    assert _registry_state(workdir) == before
+    events = _events(workdir)
+    assert [e.action for e in events][-1] == "data.rejected"
+    assert events[-1].payload["dataset_uri"] == bad.resolve().as_uri()
+
+
+def test_cli_exit_code_3_in_a_real_process_on_ephemeral_prefect(make_data_dir, tmp_path):
+    """The installed console script, no test harness: Prefect starts its own ephemeral server."""
+    bad = make_data_dir("crossed_book")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    done = subprocess.run(
+        [sys.executable, "-m", "governance.cli", "retrain", "--data", str(bad), "--workdir",
+         str(tmp_path / "w")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert done.returncode == EXIT_DATA_REJECTED, done.stderr[-3000:]
+    assert "bid" in done.stderr and "input data rejected" in done.stderr
+    assert _registry_state(tmp_path / "w") == []
+
+
+def test_usage_errors_exit_2_and_write_nothing(tmp_path):
+    result = runner.invoke(app, ["retrain", "--data", str(tmp_path / "missing"), "--workdir",
+                                 str(tmp_path / "w")])
+    assert result.exit_code == 2
+    assert "data_dir" in result.output and "directory" in result.output
+    result = runner.invoke(app, ["retrain"])
+    assert result.exit_code == 2

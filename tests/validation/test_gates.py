@@ -1,0 +1,169 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from validation.comparison import compare_candidate
+from validation.gates import evaluate_gates
+from validation.policy import RISK_METRICS, PolicyError, parse_policy
+
+POLICY_TEXT = (Path(__file__).parents[2] / "infra" / "policy.yaml").read_text()
+POLICY = parse_policy(POLICY_TEXT).for_model("execution-impact")
+
+
+class Fixed:
+    def __init__(self, values):
+        self.values = values
+
+    def predict(self, features):
+        return self.values
+
+
+def _comparison(candidate_scale=1.0):
+    rng = np.random.default_rng(0)
+    n = 4_000
+    frame = pd.DataFrame(
+        {
+            "start_ts": np.repeat(pd.date_range("2026-03-02", periods=20, tz="UTC"), n // 20),
+            "qty": 1e4,
+            "adv": 1e6,
+            "daily_vol": rng.uniform(0.01, 0.03, n),
+            "asset": "A",
+        }
+    )
+    truth = rng.gamma(2, 10, n)
+    actual = truth + rng.normal(0, 5, n)
+    return compare_candidate(
+        frame,
+        frame,
+        actual,
+        Fixed(truth * candidate_scale),
+        {"champion": Fixed(truth)},
+        "start_ts",
+        POLICY.non_inferiority_margin,
+    )
+
+
+def _stress(**overrides):
+    rows = []
+    for scenario in ("baseline", "vol_spike"):
+        for model in ("candidate", "champion"):
+            row = {
+                "scenario": scenario,
+                "model": model,
+                "cvar95_shortfall_bps": 50.0,
+                "kill_switch_rate": 0.0,
+                "realised_slippage": 0.0005,
+                "market_impact": 0.0002,
+                "participation_5min": 0.1,
+                "fill_price_variance_ratio": 1.2,
+                "information_leakage": 0.3,
+            }
+            if model == "candidate" and scenario == "baseline":
+                row.update(overrides)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+LATENCY = {"p50_ms": 1.0, "p99_ms": 3.0}
+
+
+def test_good_candidate_passes_every_gate():
+    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY)
+    assert report.passed, report.to_markdown()
+    assert len(report.checks) == 1 + 2 * (2 + len(RISK_METRICS)) + 2
+    assert report.summary()["counts"]["fail"] == 0
+    assert "| challenger | vs champion |" in report.to_markdown()
+
+
+@pytest.mark.parametrize(
+    "overrides, gate",
+    [
+        ({"cvar95_shortfall_bps": 1e4}, "stress CVaR95"),
+        ({"kill_switch_rate": 0.5}, "kill-switch rate"),
+        ({"realised_slippage": 0.003}, "risk metric realised_slippage"),
+        ({"market_impact": 0.002}, "risk metric market_impact"),
+        ({"participation_5min": 0.3}, "risk metric participation_5min"),
+        ({"fill_price_variance_ratio": 3.5}, "risk metric fill_price_variance_ratio"),
+        ({"information_leakage": 0.95}, "risk metric information_leakage"),
+    ],
+)
+def test_each_stress_limit_fails_its_gate(overrides, gate):
+    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(**overrides), LATENCY)
+    assert not report.passed
+    assert [c.gate for c in report.failures] == [gate]
+    assert report.failures[0].subject == "baseline"
+
+
+def test_alert_level_warns_without_failing():
+    report = evaluate_gates(
+        POLICY, "abc", _comparison(), _stress(realised_slippage=0.0015), LATENCY
+    )
+    assert report.passed
+    assert [c.status for c in report.checks if c.gate == "risk metric realised_slippage"] == [
+        "warn",
+        "pass",
+    ]
+
+
+def test_worse_challenger_fails():
+    report = evaluate_gates(POLICY, "abc", _comparison(candidate_scale=1.5), _stress(), LATENCY)
+    assert [c.gate for c in report.failures] == ["challenger"]
+
+
+@pytest.mark.parametrize("key", ["p50_ms", "p99_ms"])
+def test_latency_budget_fails(key):
+    latency = dict(LATENCY, **{key: 1e3})
+    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), latency)
+    assert [c.gate for c in report.failures] == [f"latency {key[:3]}"]
+
+
+def test_champion_rows_are_not_judged():
+    stress = _stress()
+    stress.loc[stress["model"] == "champion", "cvar95_shortfall_bps"] = 1e6
+    assert evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY).passed
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda t: t.replace("approvals_required: 1 ", "approvals_required: 9 "),
+            "approvals_required (9) exceeds the number of validators (3)",
+        ),
+        (
+            lambda t: t.replace(
+                "{alert: 0.0010, action: 0.0025}", "{alert: 0.003, action: 0.0025}"
+            ),
+            "action level must be >= alert level",
+        ),
+        (lambda t: t.replace("risk_tier: high", "risk_tier: extreme"), "risk_tier"),
+        (
+            lambda t: t.replace(
+                "auto_approve_when_gates_pass: false", "auto_approve_when_gates_pass: true"
+            ),
+            "only allowed for risk_tier 'low'",
+        ),
+        (
+            lambda t: t.replace("      information_leakage:", "      leakage:"),
+            "missing ['information_leakage']",
+        ),
+        (lambda t: t + "    surprise: 1\n", "surprise"),
+        (lambda t: "[unclosed", "not valid YAML"),
+    ],
+)
+def test_policy_validation_names_the_field(edit, message):
+    with pytest.raises(
+        PolicyError,
+        match=message.replace("(", r"\(")
+        .replace(")", r"\)")
+        .replace("[", r"\[")
+        .replace("]", r"\]"),
+    ):
+        parse_policy(edit(POLICY_TEXT), "infra/policy.yaml")
+
+
+def test_policy_for_unknown_model():
+    with pytest.raises(PolicyError, match="no entry for model 'rfq-dealer'"):
+        parse_policy(POLICY_TEXT).for_model("rfq-dealer")

@@ -1,0 +1,184 @@
+"""Gates: every check a candidate must pass before anyone may sign it off.
+
+A gate check compares one measured value with one limit from the policy. The
+report lists every check (value, limit, pass/fail), so a validator sees what was
+checked, not only what failed. Risk metrics above their *alert* level are listed
+as warnings; above their *action* level they fail the gate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import pandas as pd
+
+from validation.comparison import ComparisonReport
+from validation.policy import RISK_METRICS, ModelPolicy
+
+__all__ = ["GateCheck", "GateReport", "evaluate_gates"]
+
+Status = Literal["pass", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """One measured value against one limit."""
+
+    gate: str
+    subject: str
+    value: float | str
+    limit: str
+    status: Status
+
+    @property
+    def passed(self) -> bool:
+        """Warnings pass; only ``fail`` blocks."""
+        return self.status != "fail"
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """All gate checks of one candidate and the policy they were judged by."""
+
+    checks: tuple[GateCheck, ...]
+    policy_sha256: str
+
+    @property
+    def passed(self) -> bool:
+        """True when no check failed."""
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failures(self) -> list[GateCheck]:
+        """The failing checks."""
+        return [c for c in self.checks if not c.passed]
+
+    def summary(self) -> dict[str, object]:
+        """JSON-serialisable report."""
+        return {
+            "passed": self.passed,
+            "policy_sha256": self.policy_sha256,
+            "counts": {
+                s: sum(c.status == s for c in self.checks) for s in ("pass", "warn", "fail")
+            },
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+    def to_json(self) -> str:
+        """The summary as indented JSON."""
+        return json.dumps(self.summary(), indent=2)
+
+    def to_markdown(self) -> str:
+        """A Markdown table of every check."""
+        head = f"# Gates: {'PASSED' if self.passed else 'FAILED'}\n\n"
+        rows = ["| gate | subject | value | limit | result |", "|---|---|---|---|---|"]
+        for c in self.checks:
+            value = f"{c.value:.4g}" if isinstance(c.value, float) else c.value
+            rows.append(f"| {c.gate} | {c.subject} | {value} | {c.limit} | {c.status.upper()} |")
+        return head + "\n".join(rows) + f"\n\npolicy sha256: `{self.policy_sha256}`\n"
+
+    def failure_message(self) -> str:
+        """One line per failing check."""
+        return "\n".join(
+            f"  {c.gate} [{c.subject}]: {c.value} violates {c.limit}" for c in self.failures
+        )
+
+
+def _comparison_checks(comparison: ComparisonReport) -> list[GateCheck]:
+    return [
+        GateCheck(
+            gate="challenger",
+            subject=f"vs {name}",
+            value=c.verdict,
+            limit=(
+                f"MAE diff upper 95% bound {c.ci_high:+.2f} bps must be < margin "
+                f"{c.margin_bps:.2f} bps"
+            ),
+            status="fail" if c.verdict == "worse" else "pass",
+        )
+        for name, c in comparison.comparisons.items()
+    ]
+
+
+def _stress_checks(policy: ModelPolicy, stress: pd.DataFrame) -> list[GateCheck]:
+    checks = []
+    for row in stress.loc[stress["model"] == "candidate"].itertuples(index=False):
+        limits = policy.scenario_limits(row.scenario)
+        checks.append(
+            _upper(
+                "stress CVaR95",
+                row.scenario,
+                row.cvar95_shortfall_bps,
+                limits.cvar95_shortfall_bps,
+                "bps",
+            )
+        )
+        checks.append(
+            _upper("kill-switch rate", row.scenario, row.kill_switch_rate, limits.kill_switch_rate)
+        )
+        for metric in RISK_METRICS:
+            levels = policy.risk_metrics[metric]
+            value = float(getattr(row, metric))
+            status: Status = (
+                "fail" if value > levels.action else "warn" if value > levels.alert else "pass"
+            )
+            checks.append(
+                GateCheck(
+                    gate=f"risk metric {metric}",
+                    subject=row.scenario,
+                    value=value,
+                    limit=f"alert {levels.alert:g} / action {levels.action:g}",
+                    status=status,
+                )
+            )
+    return checks
+
+
+def _upper(gate: str, subject: str, value: float, limit: float, unit: str = "") -> GateCheck:
+    value = float(value)
+    return GateCheck(
+        gate=gate,
+        subject=subject,
+        value=value,
+        limit=f"<= {limit:g}{(' ' + unit) if unit else ''}",
+        status="pass" if value <= limit else "fail",
+    )
+
+
+def evaluate_gates(
+    policy: ModelPolicy,
+    policy_sha256: str,
+    comparison: ComparisonReport,
+    stress: pd.DataFrame,
+    latency: dict[str, float],
+) -> GateReport:
+    """Judge a candidate against its policy.
+
+    Parameters
+    ----------
+    policy : ModelPolicy
+        The registered model's policy.
+    policy_sha256 : str
+        Hash of the policy file, recorded with the report.
+    comparison : ComparisonReport
+        Candidate vs champion and baselines; any ``worse`` verdict fails.
+    stress : DataFrame
+        One row per (scenario, model) with ``cvar95_shortfall_bps``, ``kill_switch_rate``
+        and the five :data:`validation.policy.RISK_METRICS`; rows of ``model ==
+        "candidate"`` are judged.
+    latency : dict
+        ``p50_ms`` and ``p99_ms`` of one pre-trade decision.
+    """
+    checks = [
+        *_comparison_checks(comparison),
+        *_stress_checks(policy, stress),
+        _upper(
+            "latency p50", "single-order decision", latency["p50_ms"], policy.latency.p50_ms, "ms"
+        ),
+        _upper(
+            "latency p99", "single-order decision", latency["p99_ms"], policy.latency.p99_ms, "ms"
+        ),
+    ]
+    return GateReport(tuple(checks), policy_sha256)

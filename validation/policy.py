@@ -1,0 +1,155 @@
+"""The governance policy of a registered model: who signs, and the limits a candidate must meet.
+
+One YAML file (``infra/policy.yaml``) holds a policy per registered model. It is
+validated on load; any unknown key, missing field or inconsistent level is refused
+with the path of the offending field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = [
+    "RISK_METRICS",
+    "AlertAction",
+    "ModelPolicy",
+    "PolicyFile",
+    "PolicyError",
+    "ScenarioLimits",
+    "parse_policy",
+]
+
+#: The five risk metrics of the stress report, each with an alert and an action level.
+RISK_METRICS = (
+    "realised_slippage",
+    "market_impact",
+    "participation_5min",
+    "fill_price_variance_ratio",
+    "information_leakage",
+)
+
+
+class PolicyError(ValueError):
+    """The policy file is malformed; the message names the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AlertAction(_Strict):
+    """An alert level (warn) and a higher action level (fail the gate)."""
+
+    alert: float = Field(ge=0)
+    action: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _action_above_alert(self) -> AlertAction:
+        if self.action < self.alert:
+            raise ValueError(
+                f"action level must be >= alert level, got {self.action} < {self.alert}"
+            )
+        return self
+
+
+class ScenarioLimits(_Strict):
+    """Per-scenario limits on the stressed execution's cost and kill-switch firing."""
+
+    cvar95_shortfall_bps: float = Field(gt=0)
+    kill_switch_rate: float = Field(ge=0, le=1)
+
+
+class LatencyBudget(_Strict):
+    """Single-order inference latency budget, milliseconds."""
+
+    p50_ms: float = Field(gt=0)
+    p99_ms: float = Field(gt=0)
+
+
+class ModelPolicy(_Strict):
+    """Policy of one registered model."""
+
+    risk_tier: Literal["low", "medium", "high"]
+    validators: tuple[str, ...] = Field(min_length=1)
+    approvals_required: int = Field(ge=1)
+    auto_approve_when_gates_pass: bool = False
+    non_inferiority_margin: float = Field(ge=0, le=0.5)
+    latency: LatencyBudget
+    stress_default: ScenarioLimits
+    stress_scenarios: dict[str, ScenarioLimits] = Field(default_factory=dict)
+    risk_metrics: dict[str, AlertAction]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelPolicy:
+        missing = [m for m in RISK_METRICS if m not in self.risk_metrics]
+        unknown = [m for m in self.risk_metrics if m not in RISK_METRICS]
+        if missing or unknown:
+            raise ValueError(
+                f"risk_metrics must define exactly {list(RISK_METRICS)}; "
+                f"missing {missing}, unknown {unknown}"
+            )
+        if self.auto_approve_when_gates_pass and self.risk_tier != "low":
+            raise ValueError(
+                f"auto_approve_when_gates_pass is only allowed for risk_tier 'low', "
+                f"got risk_tier {self.risk_tier!r}"
+            )
+        if self.approvals_required > len(self.validators):
+            raise ValueError(
+                f"approvals_required ({self.approvals_required}) exceeds the number of "
+                f"validators ({len(self.validators)})"
+            )
+        return self
+
+    def scenario_limits(self, scenario: str) -> ScenarioLimits:
+        """Limits of ``scenario``, falling back to ``stress_default``."""
+        return self.stress_scenarios.get(scenario, self.stress_default)
+
+
+class PolicyFile(_Strict):
+    """The whole policy file: one :class:`ModelPolicy` per registered model."""
+
+    version: Literal[1]
+    models: dict[str, ModelPolicy]
+
+    def for_model(self, name: str) -> ModelPolicy:
+        """Return the policy of ``name``.
+
+        Raises
+        ------
+        PolicyError
+            If the file has no policy for that model.
+        """
+        if name not in self.models:
+            raise PolicyError(
+                f"the policy file has no entry for model {name!r}; it covers {sorted(self.models)}"
+            )
+        return self.models[name]
+
+
+def parse_policy(text: str, source: str = "policy") -> PolicyFile:
+    """Parse and validate policy YAML.
+
+    Raises
+    ------
+    PolicyError
+        With ``source``, the path of each bad field, what was expected and what was found.
+    """
+    try:
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise PolicyError(
+            f"{source}: expected a mapping at the top level, got {type(raw).__name__}"
+        )
+    try:
+        return PolicyFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {err.get('input')!r})"
+            for err in exc.errors()
+        )
+        raise PolicyError(f"{source}: {problems}") from exc
