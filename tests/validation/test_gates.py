@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import numpy as np
@@ -154,13 +155,7 @@ def test_champion_rows_are_not_judged():
     ],
 )
 def test_policy_validation_names_the_field(edit, message):
-    with pytest.raises(
-        PolicyError,
-        match=message.replace("(", r"\(")
-        .replace(")", r"\)")
-        .replace("[", r"\[")
-        .replace("]", r"\]"),
-    ):
+    with pytest.raises(PolicyError, match=re.escape(message)):
         parse_policy(edit(POLICY_TEXT), "infra/policy.yaml")
 
 
