@@ -14,8 +14,8 @@ Examples
 >>> from expectations import CONTRACTS, check_table
 >>> sorted(CONTRACTS)
 ['executions', 'market_bars', 'rfq']
->>> check_table()[0]["check"]
-'order_id_present'
+>>> [row["check"] for row in check_table()][:2]
+['table_not_empty', 'order_id_present']
 """
 
 from __future__ import annotations

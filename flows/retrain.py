@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from validation.data_contracts import ContractReport, run_contracts
 
 from flows.config import RetrainConfig
 from flows.timing import StageTimer
@@ -26,6 +25,7 @@ from governance.candidate import (
 from governance.datasets import Snapshot, load_snapshot
 from governance.settings import Settings, get_settings
 from models import FittedModels, Split, get_family, out_of_time_split
+from validation.data_contracts import ContractReport, run_contracts
 from validation.evaluation import holdout_metrics
 
 __all__ = ["RetrainOutcome", "retrain"]
@@ -146,6 +146,5 @@ def _contract_markdown(report: ContractReport) -> str:
         "|---|---|---|---|",
     ]
     for check in report.checks:
-        result = "pass" if check.success else f"FAIL ({check.unexpected_count} rows)"
-        lines.append(f"| {check.table} | {check.name} | {check.severity} | {result} |")
+        lines.append(f"| {check.location()} | {check.check} | {check.severity} | {check.status} |")
     return "\n".join(lines)

@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 from mlflow.tracking import MlflowClient
-from validation.data_contracts import ContractReport
 
 from governance import plots, tracking
 from governance.audit import open_audit_log
@@ -24,6 +23,7 @@ from governance.hashing import sha256_tree
 from governance.registry import LIFECYCLE_TAG, register_version
 from governance.settings import Settings
 from models import FittedModels
+from validation.data_contracts import ContractReport
 from validation.evaluation import feature_contributions
 
 __all__ = [
@@ -182,7 +182,7 @@ def register_candidate(
 
     client = MlflowClient(settings.tracking_uri, settings.registry_uri)
     model_sha = sha256_tree(mlflow.artifacts.download_artifacts(model_uri))
-    counts = report.summary()["counts"]
+    contract_summary = report.summary()
     tags = {
         LIFECYCLE_TAG: "pending-signoff",
         "lineage.dataset_uri": snapshot.uri,
@@ -192,9 +192,9 @@ def register_candidate(
         "lineage.run_id": run.run_id,
         "lineage.author": run.author,
         "lineage.model_sha256": model_sha,
-        "lineage.data_validation": _validation_tag(counts),
+        "lineage.data_validation": _validation_tag(contract_summary),
     }
-    description = _describe(metrics, counts)
+    description = _describe(metrics, contract_summary)
     version = register_version(
         client, run.model_name, model_uri, run.run_id, tags, description
     ).version
@@ -218,18 +218,18 @@ def register_candidate(
     return str(version)
 
 
-def _validation_tag(counts: dict[str, Any]) -> str:
+def _validation_tag(summary: dict[str, Any]) -> str:
     return (
-        f"passed ({counts['passed']} of {counts['total']} checks passed, "
-        f"{counts['warnings_failed']} warnings)"
+        f"passed ({summary['checks']} checks, {summary['critical_failures']} critical "
+        f"failures, {summary['warnings']} warnings)"
     )
 
 
-def _describe(metrics: dict[str, dict[str, float]], counts: dict[str, Any]) -> str:
+def _describe(metrics: dict[str, dict[str, float]], contract_summary: dict[str, Any]) -> str:
     cand = metrics["candidate"]
     lines = [
         "Candidate pending sign-off.",
-        f"Data contracts: {_validation_tag(counts)}.",
+        f"Data contracts: {_validation_tag(contract_summary)}.",
         "Holdout (out-of-time): "
         + "; ".join(
             f"{name} MAE {m['mae']:.2f} bps, RMSE {m['rmse']:.2f}" for name, m in metrics.items()

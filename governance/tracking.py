@@ -7,6 +7,7 @@ workers can log to the same run without relying on MLflow's active-run state.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +33,8 @@ __all__ = [
 #: Passed to ``log_model`` so MLflow does not infer requirements (about 10 s per call).
 PIP_REQUIREMENTS = ["lightgbm>=4.7,<4.8", "numpy>=2.0,<2.5", "pandas>=2.2", "scikit-learn>=1.6"]
 
+_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
 
 def connect(settings: Settings) -> tuple[MlflowClient, str]:
     """Point MLflow at the configured stores and return a client and the experiment id.
@@ -39,8 +42,7 @@ def connect(settings: Settings) -> tuple[MlflowClient, str]:
     The experiment is created with its artifact location under the work directory, so
     an embedded SQLite set-up never writes to ``./mlruns``.
     """
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    mlflow.set_registry_uri(settings.registry_uri)
+    _point_fluent_api_at(settings)
     client = MlflowClient(settings.tracking_uri, settings.registry_uri)
     experiment = client.get_experiment_by_name(settings.experiment_name)
     if experiment is not None:
@@ -52,6 +54,23 @@ def connect(settings: Settings) -> tuple[MlflowClient, str]:
     except mlflow.exceptions.MlflowException:
         # Another process created it between our lookup and create.
         return client, client.get_experiment_by_name(settings.experiment_name).experiment_id
+
+
+def _point_fluent_api_at(settings: Settings) -> None:
+    """Set MLflow's process-wide URIs without leaking them into the environment.
+
+    ``mlflow.set_tracking_uri`` also exports the URI as an environment variable, which
+    :func:`governance.settings.get_settings` would then read as the user's override
+    for every later work directory in the same process.
+    """
+    saved = {name: os.environ.get(name) for name in _URI_VARIABLES}
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.registry_uri)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def start_candidate_run(

@@ -79,7 +79,9 @@ def _shortfall_as_fraction(tables: Tables, rng: np.random.Generator, k: int) -> 
 
 
 def _missing_column(tables: Tables, rng: np.random.Generator, k: int) -> Tables:
-    return _edit(tables, "executions", lambda f: f.drop(columns=["daily_vol"], inplace=True))
+    out = dict(tables)
+    out["executions"] = tables["executions"].drop(columns=["daily_vol"])
+    return out
 
 
 def _crossed_book(tables: Tables, rng: np.random.Generator, k: int) -> Tables:
@@ -102,13 +104,11 @@ def _bars_out_of_order(tables: Tables, rng: np.random.Generator, k: int) -> Tabl
 
 def _stale_feed(tables: Tables, rng: np.random.Generator, k: int) -> Tables:
     """Drop a two-hour block of one asset's bars inside one session."""
-
-    def edit(frame: pd.DataFrame) -> None:
-        first = frame.index[frame["asset"] == frame["asset"].iat[0]]
-        gap = frame.loc[first[20:44]].index
-        frame.drop(index=gap, inplace=True)
-
-    return _edit(tables, "market_bars", edit)
+    bars = tables["market_bars"]
+    first_asset = bars.index[bars["asset"] == bars["asset"].iat[0]]
+    out = dict(tables)
+    out["market_bars"] = bars.drop(index=first_asset[20:44])
+    return out
 
 
 def _price_spike(tables: Tables, rng: np.random.Generator, k: int) -> Tables:

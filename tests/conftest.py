@@ -5,13 +5,19 @@ SQLite in a temporary directory, Great Expectations runs in an ephemeral context
 """
 
 import os
+import tempfile
 
+# Prefect binds its console log handler to the stderr of the moment it is first
+# imported; importing it here, before any CliRunner swaps the streams, keeps its
+# handler on pytest's stream instead of a closed one.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="prefect-home-")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.pop("MLFLOW_TRACKING_URI", None)
 os.environ.pop("PREFECT_API_URL", None)
 
+import prefect  # noqa: E402, F401
 import pytest  # noqa: E402
 
 from synthetic import SynthConfig, generate, write  # noqa: E402
@@ -20,9 +26,8 @@ SMALL = SynthConfig(orders=20_000, days=15, assets=6, seed=21)
 
 
 @pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory):
+def prefect_server():
     """Start one temporary Prefect server (SQLite) for the whole test session."""
-    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):

@@ -13,7 +13,7 @@ __all__ = ["holdout_metrics", "feature_contributions"]
 def holdout_metrics(
     family: ModelFamily, fitted: FittedModels, holdout: pd.DataFrame
 ) -> dict[str, dict[str, float]]:
-    """Return ``{model_name: metrics}`` on the out-of-time holdout; the candidate is ``candidate``."""
+    """Return ``{model: metrics}`` on the out-of-time holdout; the candidate is ``candidate``."""
     features, target = family.features(holdout), family.target(holdout)
     models = {"candidate": fitted.candidate, **fitted.baselines}
     return {

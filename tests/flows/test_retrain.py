@@ -2,21 +2,19 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from govern_cli import run_govern
 from mlflow.tracking import MlflowClient
-from typer.testing import CliRunner
 
 from governance.audit import open_audit_log
-from governance.cli import app
 from governance.errors import EXIT_DATA_REJECTED
 from governance.hashing import sha256_tree
 from governance.settings import get_settings
-
-runner = CliRunner()
 
 # Every critical data-contract check, the defect that trips it, and words the error must name.
 CRITICAL_DEFECTS = [
@@ -32,7 +30,6 @@ CRITICAL_DEFECTS = [
     ("crossed_book", ["bid", "ask"]),
     ("ohlc_inconsistent", ["high"]),
     ("bars_out_of_order", ["ts"]),
-    ("stale_feed", ["ts"]),
     ("price_spike", ["close"]),
     ("negative_volume", ["volume"]),
 ]
@@ -52,8 +49,8 @@ def _events(workdir):
 
 def test_retrain_registers_a_version_with_full_lineage(prefect_server, small_data_dir, tmp_path):
     workdir = tmp_path / "w"
-    result = runner.invoke(
-        app, ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir), "--as", "maker"]
+    result = run_govern(
+        ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir), "--as", "maker"]
     )
     assert result.exit_code == 0, result.output
     assert "registered execution-impact version 1" in result.output
@@ -70,13 +67,17 @@ def test_retrain_registers_a_version_with_full_lineage(prefect_server, small_dat
     assert tags["lineage.code_version"].startswith(("git:", "pkg:"))
     assert tags["lineage.data_validation"].startswith("passed")
     assert tags["lineage.author"] == "maker"
-    assert client.get_model_version_by_alias("execution-impact", "candidate").version == "1"
+    assert str(client.get_model_version_by_alias("execution-impact", "candidate").version) == "1"
 
     run = client.get_run(tags["lineage.run_id"])
     assert run.info.status == "FINISHED"
     assert run.data.tags["mlflow.user"] == "maker"
-    assert {"holdout.candidate.mae", "holdout.candidate.rmse", "holdout.candidate.p95_abs_error",
-            "holdout.sqrt_law_ridge.mae"} <= set(run.data.metrics)
+    assert {
+        "holdout.candidate.mae",
+        "holdout.candidate.rmse",
+        "holdout.candidate.p95_abs_error",
+        "holdout.sqrt_law_ridge.mae",
+    } <= set(run.data.metrics)
     assert run.data.params["lgbm.objective"] == "regression"
     (dataset_input,) = run.inputs.dataset_inputs
     executions_sha = tags["lineage.dataset_sha256"]
@@ -102,17 +103,26 @@ def test_retrain_registers_a_version_with_full_lineage(prefect_server, small_dat
     assert actions == ["data.validated", "candidate.trained"]
 
 
+@pytest.fixture(scope="module")
+def registered_workdir(prefect_server, small_data_dir, tmp_path_factory):
+    """A work directory holding one registered version (copied by each test that alters it)."""
+    workdir = tmp_path_factory.mktemp("registered") / "w"
+    ok = run_govern(["retrain", "--data", str(small_data_dir), "--workdir", str(workdir)])
+    assert ok.exit_code == 0, ok.output
+    return workdir
+
+
 @pytest.mark.parametrize("defect, columns", CRITICAL_DEFECTS, ids=[d for d, _ in CRITICAL_DEFECTS])
 def test_corrupted_data_is_refused_and_nothing_is_registered(
-    prefect_server, make_data_dir, small_data_dir, tmp_path, defect, columns
+    prefect_server, registered_workdir, make_data_dir, tmp_path, defect, columns
 ):
     workdir = tmp_path / "w"
-    ok = runner.invoke(app, ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir)])
-    assert ok.exit_code == 0, ok.output
+    shutil.copytree(registered_workdir, workdir)
     before = _registry_state(workdir)
+    assert before
 
     bad = make_data_dir(defect)
-    result = runner.invoke(app, ["retrain", "--data", str(bad), "--workdir", str(workdir)])
+    result = run_govern(["retrain", "--data", str(bad), "--workdir", str(workdir)])
 
     assert result.exit_code == EXIT_DATA_REJECTED, result.output
     assert "input data rejected" in result.output
@@ -123,15 +133,39 @@ def test_corrupted_data_is_refused_and_nothing_is_registered(
     assert events[-1].payload["dataset_uri"] == bad.resolve().as_uri()
 
 
+def test_warning_checks_are_logged_and_the_run_goes_on(
+    prefect_server, registered_workdir, make_data_dir, tmp_path
+):
+    workdir = tmp_path / "w"
+    shutil.copytree(registered_workdir, workdir)
+    result = run_govern(
+        ["retrain", "--data", str(make_data_dir("stale_feed")), "--workdir", str(workdir)]
+    )
+    assert result.exit_code == 0, result.output
+    settings = get_settings(workdir)
+    version = MlflowClient(settings.tracking_uri).get_model_version("execution-impact", "2")
+    assert "1 warnings" in version.tags["lineage.data_validation"]
+    assert _events(workdir)[-2].payload["summary"]["warnings"] == 1
+
+
 def test_cli_exit_code_3_in_a_real_process_on_ephemeral_prefect(make_data_dir, tmp_path):
     """The installed console script, no test harness: Prefect starts its own ephemeral server."""
     bad = make_data_dir("crossed_book")
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
     done = subprocess.run(
-        [sys.executable, "-m", "governance.cli", "retrain", "--data", str(bad), "--workdir",
-         str(tmp_path / "w")],
-        capture_output=True, text=True, env=env, timeout=300,
+        [
+            str(Path(sys.executable).with_name("govern")),
+            "retrain",
+            "--data",
+            str(bad),
+            "--workdir",
+            str(tmp_path / "w"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert done.returncode == EXIT_DATA_REJECTED, done.stderr[-3000:]
     assert "bid" in done.stderr and "input data rejected" in done.stderr
@@ -139,9 +173,10 @@ def test_cli_exit_code_3_in_a_real_process_on_ephemeral_prefect(make_data_dir, t
 
 
 def test_usage_errors_exit_2_and_write_nothing(tmp_path):
-    result = runner.invoke(app, ["retrain", "--data", str(tmp_path / "missing"), "--workdir",
-                                 str(tmp_path / "w")])
+    result = run_govern(
+        ["retrain", "--data", str(tmp_path / "missing"), "--workdir", str(tmp_path / "w")]
+    )
     assert result.exit_code == 2
     assert "data_dir" in result.output and "directory" in result.output
-    result = runner.invoke(app, ["retrain"])
+    result = run_govern(["retrain"])
     assert result.exit_code == 2

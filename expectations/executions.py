@@ -1,0 +1,217 @@
+"""Data contract of ``executions``: one row per parent order and its realised shortfall.
+
+Conventions the checks enforce: ``side`` is ``"buy"`` or ``"sell"``; ``shortfall_bps``
+is the cost in basis points, positive for a cost on either side, so that
+``avg_fill_px = arrival_mid * (1 + side_sign * shortfall_bps / 1e4)`` with
+``side_sign`` +1 for buys and -1 for sells; ``daily_vol`` and ``participation`` are
+fractions. A fill may legitimately be on either side of arrival (timing noise), so
+the fill price is checked against arrival through the recomputed shortfall rather
+than by its sign.
+
+Derived check columns (see :class:`~expectations.spec.DerivedColumn`):
+
+``chk_duration_s``
+    ``end_ts - start_ts`` in seconds (computed in pandas: GX's column-pair expectation
+    goes through a deprecated pandas path on tz-aware timestamps).
+``chk_fill_deviation``
+    ``|avg_fill_px / arrival_mid - 1|``, the fill's distance from arrival as a fraction.
+``chk_shortfall_gap_bps``
+    ``shortfall_bps - side_sign * (avg_fill_px / arrival_mid - 1) * 1e4``: the reported
+    shortfall minus the one the prices imply (a buy filled 10 % below arrival gives
+    about -1000 bps of implied shortfall and fails); NaN where ``side`` is invalid.
+``chk_abs_shortfall_bps``
+    ``|shortfall_bps|``, whose median tells bps from a fraction (1e-4 times smaller).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from expectations.checks import (
+    between,
+    derived_between,
+    derived_median_between,
+    in_set,
+    not_empty,
+    schema_checks,
+    unique,
+)
+from expectations.dtypes import ColumnKind
+from expectations.spec import DerivedColumn, TableContract
+
+__all__ = ["TABLE", "SCHEMA", "SIDES", "DERIVED", "contract", "CONTRACT"]
+
+TABLE = "executions"
+SIDES = ("buy", "sell")
+
+SCHEMA: dict[str, ColumnKind] = {
+    "order_id": "string",
+    "asset": "string",
+    "side": "string",
+    "start_ts": "timestamp_tz",
+    "end_ts": "timestamp_tz",
+    "qty": "numeric",
+    "arrival_mid": "numeric",
+    "avg_fill_px": "numeric",
+    "adv": "numeric",
+    "daily_vol": "numeric",
+    "spread_bps": "numeric",
+    "participation": "numeric",
+    "shortfall_bps": "numeric",
+}
+
+
+def _fill_return(frame: pd.DataFrame) -> pd.Series:
+    return frame["avg_fill_px"] / frame["arrival_mid"] - 1.0
+
+
+def _fill_deviation(frame: pd.DataFrame) -> pd.Series:
+    return _fill_return(frame).abs()
+
+
+def _shortfall_gap_bps(frame: pd.DataFrame) -> pd.Series:
+    side = frame["side"]
+    sign = np.where(side == "buy", 1.0, np.where(side == "sell", -1.0, np.nan))
+    return frame["shortfall_bps"] - sign * _fill_return(frame) * 1e4
+
+
+def _duration_seconds(frame: pd.DataFrame) -> pd.Series:
+    return (frame["end_ts"] - frame["start_ts"]).dt.total_seconds()
+
+
+def _abs_shortfall_bps(frame: pd.DataFrame) -> pd.Series:
+    return frame["shortfall_bps"].abs()
+
+
+DURATION = DerivedColumn(
+    name="chk_duration_s",
+    inputs=("end_ts", "start_ts"),
+    compute=_duration_seconds,
+    description="end_ts - start_ts in seconds",
+)
+FILL_DEVIATION = DerivedColumn(
+    name="chk_fill_deviation",
+    inputs=("avg_fill_px", "arrival_mid"),
+    compute=_fill_deviation,
+    description="|avg_fill_px / arrival_mid - 1|",
+)
+SHORTFALL_GAP = DerivedColumn(
+    name="chk_shortfall_gap_bps",
+    inputs=("shortfall_bps", "side", "avg_fill_px", "arrival_mid"),
+    compute=_shortfall_gap_bps,
+    description="shortfall_bps - side_sign * (avg_fill_px / arrival_mid - 1) * 1e4",
+)
+ABS_SHORTFALL = DerivedColumn(
+    name="chk_abs_shortfall_bps",
+    inputs=("shortfall_bps",),
+    compute=_abs_shortfall_bps,
+    description="|shortfall_bps|",
+)
+DERIVED = (DURATION, FILL_DEVIATION, SHORTFALL_GAP, ABS_SHORTFALL)
+
+
+def contract(
+    *,
+    shortfall_tolerance_bps: float = 1.0,
+    max_fill_deviation: float = 0.5,
+    median_abs_shortfall_bps: tuple[float, float] = (0.1, 1000.0),
+) -> TableContract:
+    """Build the ``executions`` contract.
+
+    Parameters
+    ----------
+    shortfall_tolerance_bps : float
+        Largest accepted difference between ``shortfall_bps`` and the shortfall the
+        fill and arrival prices imply.
+    max_fill_deviation : float
+        Largest accepted ``|avg_fill_px / arrival_mid - 1|`` (0.5 is 50 %); a fill 10 %
+        off on the wrong side is caught by the recomputed shortfall, this bound catches
+        prices in the wrong unit or of the wrong asset.
+    median_abs_shortfall_bps : tuple of float
+        Range of the median ``|shortfall_bps|`` that is plausible in basis points; a
+        shortfall given as a fraction has a median about 1e-4 times as large.
+
+    Returns
+    -------
+    TableContract
+        Schema checks plus the value checks listed in the module docstring.
+    """
+    low, high = median_abs_shortfall_bps
+    checks = (
+        not_empty(),
+        *schema_checks(SCHEMA),
+        unique("order_id_unique", "order_id"),
+        in_set("side_valid", "side", SIDES),
+        derived_between(
+            "end_after_start",
+            DURATION,
+            min_value=0,
+            strict_min=True,
+            description="end_ts > start_ts",
+        ),
+        between("qty_positive", "qty", min_value=0, strict_min=True),
+        between("arrival_mid_positive", "arrival_mid", min_value=0, strict_min=True),
+        between("avg_fill_px_positive", "avg_fill_px", min_value=0, strict_min=True),
+        between("adv_positive", "adv", min_value=0, strict_min=True),
+        between("daily_vol_is_fraction", "daily_vol", min_value=0, max_value=1, strict_min=True),
+        between("spread_bps_non_negative", "spread_bps", min_value=0),
+        between(
+            "participation_in_unit_interval",
+            "participation",
+            min_value=0,
+            max_value=1,
+            strict_min=True,
+        ),
+        derived_between(
+            "fill_price_near_arrival",
+            FILL_DEVIATION,
+            max_value=max_fill_deviation,
+            description=f"|avg_fill_px / arrival_mid - 1| <= {max_fill_deviation:g}",
+        ),
+        derived_between(
+            "shortfall_matches_prices",
+            SHORTFALL_GAP,
+            min_value=-shortfall_tolerance_bps,
+            max_value=shortfall_tolerance_bps,
+            description=(
+                "shortfall_bps equals side_sign * (avg_fill_px / arrival_mid - 1) * 1e4 "
+                f"within {shortfall_tolerance_bps:g} bps (fill price consistent with side)"
+            ),
+        ),
+        derived_median_between(
+            "shortfall_unit_is_bps",
+            ABS_SHORTFALL,
+            min_value=low,
+            max_value=high,
+            description=(
+                f"median |shortfall_bps| in [{low:g}, {high:g}] bps; "
+                "1e-4 times smaller means a fraction was given instead of bps"
+            ),
+        ),
+        between(
+            "daily_vol_plausible",
+            "daily_vol",
+            min_value=0.001,
+            max_value=0.25,
+            severity="warning",
+        ),
+        between("spread_bps_plausible", "spread_bps", max_value=500, severity="warning"),
+        between(
+            "shortfall_bps_plausible",
+            "shortfall_bps",
+            min_value=-2000,
+            max_value=2000,
+            severity="warning",
+        ),
+    )
+    return TableContract(
+        table=TABLE,
+        schema=SCHEMA,
+        checks=checks,
+        derived=DERIVED,
+        key_columns=("order_id",),
+    )
+
+
+CONTRACT = contract()
