@@ -1,7 +1,8 @@
 """The records a retraining run leaves: MLflow run, registered version, audit events.
 
 Each function is one I/O step the retrain flow calls as a task. Judging (contracts,
-metrics) happens in :mod:`validation`; this module only writes down what was judged.
+comparison, stress, gates) happens in :mod:`validation`; this module only writes down
+what was judged, on the candidate's MLflow run, its registered version and the audit log.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import pandas as pd
+from matplotlib.figure import Figure
 from mlflow.tracking import MlflowClient
 
 from governance import plots, tracking
@@ -23,16 +26,20 @@ from governance.hashing import sha256_tree
 from governance.registry import LIFECYCLE_TAG, register_version
 from governance.settings import Settings
 from models import FittedModels
+from validation.comparison import ComparisonReport
 from validation.data_contracts import ContractReport
 from validation.evaluation import feature_contributions
+from validation.gates import GateReport
 
 __all__ = [
     "CandidateRun",
     "data_report_path",
     "open_candidate_run",
     "record_data_validation",
+    "record_comparison",
+    "record_gates",
+    "record_stress",
     "record_training",
-    "register_candidate",
 ]
 
 _CONTRIBUTION_SAMPLE = 5_000
@@ -123,13 +130,19 @@ def record_training(
     fitted: FittedModels,
     holdout_features: pd.DataFrame,
     metrics: dict[str, dict[str, float]],
+    report: ContractReport,
 ) -> str:
-    """Log parameters, holdout metrics, dataset input, model and contribution plot.
+    """Log the training evidence and register the model as a version under validation.
+
+    Logs parameters, holdout metrics, the dataset input, the LightGBM model (native
+    format) and the feature-contribution plot, then registers the version with
+    ``lifecycle=validating`` and its lineage tags. The version cannot be signed off until
+    :func:`record_gates` moves it to ``pending-signoff``.
 
     Returns
     -------
     str
-        URI of the logged LightGBM model.
+        The new version number.
     """
     client = MlflowClient(settings.tracking_uri, settings.registry_uri)
     tracking.log_params(client, run.run_id, {f"lgbm.{k}": v for k, v in fitted.params.items()})
@@ -160,31 +173,12 @@ def record_training(
         plots.feature_contribution_figure(contributions, sample),
         "plots/feature_contributions.png",
     )
-    return tracking.log_lightgbm_model(run.run_id, fitted.candidate, holdout_features.head(100))
-
-
-def register_candidate(
-    settings: Settings,
-    run: CandidateRun,
-    model_uri: str,
-    snapshot: Snapshot,
-    report: ContractReport,
-    metrics: dict[str, dict[str, float]],
-) -> str:
-    """Register the model as a new version pending sign-off, with its lineage tags.
-
-    Returns
-    -------
-    str
-        The new version number.
-    """
-    import mlflow
-
-    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    model_uri = tracking.log_lightgbm_model(
+        run.run_id, fitted.candidate, holdout_features.head(100)
+    )
     model_sha = sha256_tree(mlflow.artifacts.download_artifacts(model_uri))
-    contract_summary = report.summary()
     tags = {
-        LIFECYCLE_TAG: "pending-signoff",
+        LIFECYCLE_TAG: "validating",
         "lineage.dataset_uri": snapshot.uri,
         "lineage.dataset_sha256": snapshot.sha256,
         "lineage.dataset_rows": json.dumps(snapshot.rows, sort_keys=True),
@@ -192,30 +186,143 @@ def register_candidate(
         "lineage.run_id": run.run_id,
         "lineage.author": run.author,
         "lineage.model_sha256": model_sha,
-        "lineage.data_validation": _validation_tag(contract_summary),
+        "lineage.data_validation": _validation_tag(report.summary()),
     }
-    description = _describe(metrics, contract_summary)
-    version = register_version(
-        client, run.model_name, model_uri, run.run_id, tags, description
-    ).version
-    client.set_registered_model_alias(run.model_name, "candidate", version)
-    with open_audit_log(settings.audit_db_url) as audit:
-        audit.append(
-            run.author,
-            "candidate.trained",
+    version = str(
+        register_version(
+            client, run.model_name, model_uri, run.run_id, tags, "Candidate under validation."
+        ).version
+    )
+    _audit(
+        settings,
+        run,
+        "candidate.trained",
+        {
+            "run_id": run.run_id,
+            "model_uri": model_uri,
+            "model_sha256": model_sha,
+            "dataset_uri": snapshot.uri,
+            "dataset_sha256": snapshot.sha256,
+            "dataset_files": snapshot.file_sha256,
+            "code_version": run.code_version,
+            "holdout_metrics": metrics,
+        },
+        version,
+    )
+    return version
+
+
+def record_comparison(
+    settings: Settings, run: CandidateRun, version: str, comparison: ComparisonReport
+) -> None:
+    """Log the challenger report and residual plots; audit the verdicts."""
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    tracking.log_report(client, run.run_id, "challenger", comparison.summary(), None)
+    client.log_text(run.run_id, comparison.to_markdown(), "reports/challenger.md")
+    for name, c in comparison.comparisons.items():
+        tracking.log_metrics(
+            client,
+            run.run_id,
             {
-                "run_id": run.run_id,
-                "model_uri": model_uri,
-                "model_sha256": model_sha,
-                "dataset_sha256": snapshot.sha256,
-                "code_version": run.code_version,
-                "holdout_metrics": metrics,
+                f"challenge.{name}.mae_diff": c.mae_difference,
+                f"challenge.{name}.ci_high": c.ci_high,
             },
-            model=run.model_name,
-            version=version,
         )
-    tracking.finish_run(client, run.run_id, "FINISHED", "registered")
-    return str(version)
+    tracking.log_figure(
+        client, run.run_id, plots.residual_figure(comparison), "plots/challenger_residuals.png"
+    )
+    _audit(
+        settings,
+        run,
+        "candidate.compared",
+        {
+            "run_id": run.run_id,
+            "verdicts": {n: c.verdict for n, c in comparison.comparisons.items()},
+            "comparisons": {n: c.as_dict() for n, c in comparison.comparisons.items()},
+        },
+        version,
+    )
+
+
+def record_stress(
+    settings: Settings,
+    run: CandidateRun,
+    version: str,
+    report: dict[str, Any],
+    table: pd.DataFrame,
+    figures: dict[str, Figure],
+) -> None:
+    """Log the stress report, its gate table and figures; audit the per-scenario table."""
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    tracking.log_report(client, run.run_id, "stress", report, None)
+    client.log_text(run.run_id, table.to_csv(index=False), "reports/stress_table.csv")
+    for path, figure in figures.items():
+        tracking.log_figure(client, run.run_id, figure, path)
+    candidate = table.loc[table["model"] == "candidate"]
+    tracking.log_metrics(
+        client,
+        run.run_id,
+        {f"stress.{r.scenario}.cvar95_bps": r.cvar95_shortfall_bps for r in candidate.itertuples()},
+    )
+    _audit(
+        settings,
+        run,
+        "candidate.stressed",
+        {"run_id": run.run_id, "table": table.to_dict(orient="records")},
+        version,
+    )
+
+
+def record_gates(
+    settings: Settings,
+    run: CandidateRun,
+    version: str,
+    gates: GateReport,
+    latency: dict[str, float],
+    description: str,
+) -> str:
+    """Record the gate verdict on the version and close the run.
+
+    A passed version moves to ``pending-signoff`` and takes the ``candidate`` alias; a
+    failed one becomes ``rejected`` for good.
+
+    Returns
+    -------
+    str
+        The lifecycle state the version ends in.
+    """
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    tracking.log_report(client, run.run_id, "gates", gates.summary(), None)
+    client.log_text(run.run_id, gates.to_markdown(), "reports/gates.md")
+    tracking.log_metrics(client, run.run_id, {f"latency.{k}": v for k, v in latency.items()})
+    lifecycle = "pending-signoff" if gates.passed else "rejected"
+    tags = {
+        "gates.passed": str(gates.passed).lower(),
+        "gates.policy_sha256": gates.policy_sha256,
+        "gates.failed": ", ".join(f"{c.gate} [{c.subject}]" for c in gates.failures) or "none",
+        LIFECYCLE_TAG: lifecycle,
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(run.model_name, version, key, value)
+    client.update_model_version(run.model_name, version, description=description)
+    if gates.passed:
+        client.set_registered_model_alias(run.model_name, "candidate", version)
+    _audit(
+        settings,
+        run,
+        "candidate.gated",
+        {"run_id": run.run_id, "lifecycle": lifecycle, "gates": gates.summary()},
+        version,
+    )
+    tracking.finish_run(client, run.run_id, "FINISHED", lifecycle)
+    return lifecycle
+
+
+def _audit(
+    settings: Settings, run: CandidateRun, action: str, payload: dict[str, Any], version: str
+) -> None:
+    with open_audit_log(settings.audit_db_url) as audit:
+        audit.append(run.author, action, payload, model=run.model_name, version=version)
 
 
 def _validation_tag(summary: dict[str, Any]) -> str:
@@ -223,17 +330,3 @@ def _validation_tag(summary: dict[str, Any]) -> str:
         f"passed ({summary['checks']} checks, {summary['critical_failures']} critical "
         f"failures, {summary['warnings']} warnings)"
     )
-
-
-def _describe(metrics: dict[str, dict[str, float]], contract_summary: dict[str, Any]) -> str:
-    cand = metrics["candidate"]
-    lines = [
-        "Candidate pending sign-off.",
-        f"Data contracts: {_validation_tag(contract_summary)}.",
-        "Holdout (out-of-time): "
-        + "; ".join(
-            f"{name} MAE {m['mae']:.2f} bps, RMSE {m['rmse']:.2f}" for name, m in metrics.items()
-        ),
-        f"Candidate bias {cand['bias']:+.2f} bps, p95 |error| {cand['p95_abs_error']:.1f} bps.",
-    ]
-    return "\n".join(lines)

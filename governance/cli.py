@@ -31,6 +31,10 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Synthetic demo data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+signoff_app = typer.Typer(
+    help="Review and sign off candidates (maker-checker).", no_args_is_help=True
+)
+app.add_typer(signoff_app, name="signoff")
 
 WorkdirOption = Annotated[
     Path | None,
@@ -188,6 +192,156 @@ def demo(
             f"  mlflow ui --backend-store-uri {settings.tracking_uri} "
             f"--default-artifact-root {settings.artifact_location}\n"
             f"  then open http://127.0.0.1:5000 -> experiment '{settings.experiment_name}'"
+        )
+
+
+ActorOption = Annotated[
+    str, typer.Option("--as", help="Who is acting (checked against the policy).")
+]
+ModelArg = Annotated[str, typer.Argument(help="Registered model name, e.g. execution-impact.")]
+VersionArg = Annotated[str, typer.Argument(help="Model version number.")]
+
+
+def _policy_for(settings: object, model: str) -> object:
+    from governance.policy_store import load_model_policy
+
+    return load_model_policy(settings.policy_path, model).policy
+
+
+@signoff_app.command("list")
+def signoff_list(
+    model: Annotated[str | None, typer.Option("--model", help="Only this model.")] = None,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Show versions waiting for sign-off, their gate results and MLflow runs."""
+    with _exit_codes():
+        from governance.lifecycle import pending_signoffs
+        from governance.settings import get_settings
+
+        settings = get_settings(workdir)
+        rows = pending_signoffs(settings, model)
+        if not rows:
+            typer.echo("no version is waiting for sign-off")
+        for r in rows:
+            gates = "passed" if r["gates_passed"] else f"FAILED: {r['gates_failed']}"
+            typer.echo(
+                f"{r['model']} v{r['version']}  author={r['author']}  gates {gates}  "
+                f"approvals={r['approvals'] or 'none'}\n"
+                f"    run: {settings.tracking_uri} run {r['run_id']} "
+                f"(mlflow ui: #/experiments -> run {r['run_id']})"
+            )
+
+
+@signoff_app.command("approve")
+def signoff_approve(
+    model: ModelArg,
+    version: VersionArg,
+    actor: ActorOption,
+    comment: Annotated[str, typer.Option(help="Why you approve.")] = "",
+    workdir: WorkdirOption = None,
+) -> None:
+    """Approve a pending version; the last required approval promotes it to champion."""
+    with _exit_codes():
+        from governance.lifecycle import approve
+        from governance.settings import get_settings
+
+        settings = get_settings(workdir)
+        outcome = approve(settings, _policy_for(settings, model), model, version, actor, comment)
+        typer.echo(
+            f"approved {model} v{version} as {actor} "
+            f"({outcome['approvals']} of {outcome['required']} approvals)"
+        )
+        if outcome["promoted"]:
+            p = outcome["promoted"]
+            typer.echo(f"promoted {model} v{version} to champion (previous: {p['previous']})")
+
+
+@signoff_app.command("reject")
+def signoff_reject(
+    model: ModelArg,
+    version: VersionArg,
+    actor: ActorOption,
+    comment: Annotated[str, typer.Option(help="Why you reject (required).")],
+    workdir: WorkdirOption = None,
+) -> None:
+    """Reject a pending version for good."""
+    with _exit_codes():
+        from governance.lifecycle import reject
+        from governance.settings import get_settings
+
+        settings = get_settings(workdir)
+        reject(settings, _policy_for(settings, model), model, version, actor, comment)
+        typer.echo(f"rejected {model} v{version} as {actor}")
+
+
+@app.command()
+def promote(
+    model: ModelArg,
+    version: VersionArg,
+    actor: ActorOption,
+    reason: Annotated[str, typer.Option(help="Why.")] = "manual promotion",
+    workdir: WorkdirOption = None,
+) -> None:
+    """Make an approved version the champion (the old champion becomes previous)."""
+    with _exit_codes():
+        from governance.lifecycle import promote as promote_version
+        from governance.settings import get_settings
+
+        settings = get_settings(workdir)
+        p = promote_version(settings, _policy_for(settings, model), model, version, actor, reason)
+        typer.echo(f"promoted {model} v{version} to champion (previous: {p['previous']})")
+
+
+@app.command()
+def rollback(
+    model: ModelArg,
+    actor: ActorOption,
+    reason: Annotated[str, typer.Option(help="Why (required).")],
+    workdir: WorkdirOption = None,
+) -> None:
+    """Make the previous champion the champion again."""
+    with _exit_codes():
+        from governance.lifecycle import rollback as rollback_model
+        from governance.settings import get_settings
+
+        settings = get_settings(workdir)
+        p = rollback_model(settings, _policy_for(settings, model), model, actor, reason)
+        typer.echo(f"rolled back {model}: champion is v{p['champion']} (demoted: v{p['demoted']})")
+
+
+@app.command()
+def decommission(
+    model: ModelArg,
+    version: VersionArg,
+    actor: ActorOption,
+    reason: Annotated[str, typer.Option(help="Why (required).")],
+    replacement: Annotated[
+        str | None, typer.Option(help="Version that becomes champion (when retiring the champion).")
+    ] = None,
+    no_replacement: Annotated[
+        bool, typer.Option("--no-replacement", help="Retire the champion and leave none.")
+    ] = False,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Retire a version for good: aliases removed, artifacts kept, never promotable again."""
+    with _exit_codes():
+        from governance.lifecycle import decommission as decommission_version
+        from governance.settings import get_settings
+
+        settings = get_settings(workdir)
+        decommission_version(
+            settings,
+            _policy_for(settings, model),
+            model,
+            version,
+            actor,
+            reason,
+            replacement,
+            no_replacement,
+        )
+        typer.echo(
+            f"decommissioned {model} v{version}"
+            + (f"; champion is now v{replacement}" if replacement else "")
         )
 
 

@@ -11,7 +11,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["feature_contribution_figure"]
+from validation.comparison import ComparisonReport  # noqa: E402
+
+__all__ = ["feature_contribution_figure", "residual_figure"]
 
 
 def feature_contribution_figure(contributions: pd.DataFrame, features: pd.DataFrame) -> Figure:
@@ -28,5 +30,48 @@ def feature_contribution_figure(contributions: pd.DataFrame, features: pd.DataFr
         ax.set_xlabel(name)
         ax.set_ylabel("contribution (bps)")
         ax.set_title(f"Contribution of {name}")
+    fig.tight_layout()
+    return fig
+
+
+def residual_figure(comparison: ComparisonReport) -> Figure:
+    """Residual distributions and predicted-vs-realised cost, candidate against references.
+
+    The champion is drawn when there is one, else every baseline.
+    """
+    actual = comparison.actual
+    names = ["candidate"] + (
+        ["champion"] if "champion" in comparison.predictions else list(comparison.comparisons)
+    )
+    colours = dict(zip(names, ("#3b6ea5", "#c0504d", "#9bbb59", "#8064a2"), strict=False))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    bins = np.linspace(*np.percentile(actual, [1, 99]) - np.median(actual), 80)
+    for name in names:
+        residual = actual - comparison.predictions[name]
+        axes[0].hist(
+            residual,
+            bins=bins,
+            histtype="step",
+            lw=1.6,
+            color=colours[name],
+            label=f"{name} (MAE {np.abs(residual).mean():.1f})",
+        )
+    axes[0].set_xlabel("realised - predicted cost (bps)")
+    axes[0].set_ylabel("orders")
+    axes[0].set_title("Residuals on the out-of-time holdout")
+    axes[0].legend()
+    edges = np.unique(np.percentile(comparison.predictions["candidate"], np.linspace(0, 100, 21)))
+    for name in names:
+        pred = comparison.predictions[name]
+        bucket = np.clip(np.digitize(pred, edges) - 1, 0, len(edges) - 2)
+        frame = pd.DataFrame({"bucket": bucket, "pred": pred, "actual": actual})
+        means = frame.groupby("bucket")[["pred", "actual"]].mean()
+        axes[1].plot(means["pred"], means["actual"], "o-", color=colours[name], label=name)
+    lims = axes[1].get_xlim()
+    axes[1].plot(lims, lims, ":", color="grey", label="perfect calibration")
+    axes[1].set_xlabel("predicted cost (bps), bucket mean")
+    axes[1].set_ylabel("realised cost (bps), bucket mean")
+    axes[1].set_title("Predicted vs realised cost")
+    axes[1].legend()
     fig.tight_layout()
     return fig

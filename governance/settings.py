@@ -3,8 +3,10 @@
 Resolution order for the work directory: the ``--workdir`` option, then
 ``GOVERN_HOME``, then ``./.govern``. ``MLFLOW_TRACKING_URI`` (and
 ``MLFLOW_REGISTRY_URI``) override the embedded SQLite default, which lives in the
-work directory with artifacts under ``<workdir>/artifacts``. The audit log uses the
-tracking database when that is SQL, else ``GOVERN_AUDIT_DB_URL``.
+work directory with artifacts under ``<workdir>/artifacts``. The audit log uses
+``GOVERN_AUDIT_DB_URL`` if set, else the tracking database when that is SQL, else the
+embedded SQLite database. ``GOVERN_POLICY`` points at the policy file (default
+``infra/policy.yaml`` of the project).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from pydantic import BaseModel, ConfigDict
 
 from governance.errors import UsageError
 
-__all__ = ["Settings", "get_settings", "DEFAULT_WORKDIR"]
+__all__ = ["DEFAULT_POLICY", "DEFAULT_WORKDIR", "Settings", "get_settings"]
 
 DEFAULT_WORKDIR = Path(".govern")
+DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "infra" / "policy.yaml"
 _SQL_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
 
 
@@ -33,6 +36,7 @@ class Settings(BaseModel):
     artifact_location: str
     audit_db_url: str
     reports_dir: Path
+    policy_path: Path
     experiment_name: str = "governed-retraining"
 
 
@@ -62,6 +66,7 @@ def get_settings(workdir: Path | str | None = None) -> Settings:
         artifact_location=(root / "artifacts").as_uri(),
         audit_db_url=audit,
         reports_dir=root / "reports",
+        policy_path=Path(os.environ.get("GOVERN_POLICY") or DEFAULT_POLICY).resolve(),
     )
 
 

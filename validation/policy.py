@@ -74,6 +74,7 @@ class ModelPolicy(_Strict):
 
     risk_tier: Literal["low", "medium", "high"]
     validators: tuple[str, ...] = Field(min_length=1)
+    operators: tuple[str, ...] = ()
     approvals_required: int = Field(ge=1)
     auto_approve_when_gates_pass: bool = False
     non_inferiority_margin: float = Field(ge=0, le=0.5)
@@ -102,6 +103,10 @@ class ModelPolicy(_Strict):
                 f"validators ({len(self.validators)})"
             )
         return self
+
+    def may_operate(self, actor: str) -> bool:
+        """Whether ``actor`` may promote, roll back or decommission (validators and operators)."""
+        return actor in self.validators or actor in self.operators
 
     def scenario_limits(self, scenario: str) -> ScenarioLimits:
         """Limits of ``scenario``, falling back to ``stress_default``."""

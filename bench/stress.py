@@ -1,0 +1,286 @@
+"""Benchmark of the stress engine: numba kernels vs vectorised NumPy vs pure Python.
+
+Runs one stress workload (a full-day VWAP sale under ``spread_blowout``, all controls on,
+geometric paths, power-law impact, U-shaped noisy volume, 390 one-minute steps) three ways on
+the same random numbers and checks they agree:
+
+* the numba kernel (``prange`` over chunks of paths), with 2 threads and with 1;
+* the vectorised NumPy implementation of the same model (``validation.stress.reference``);
+* the same kernel source run by the CPython interpreter (``simulate_chunk.py_func`` on Python
+  lists), on a smaller slice of paths.
+
+Then times the full scenario library (7 scenarios x 2 models x 10,000 paths x 390 steps) once
+compiled and cached, and the first compile in a subprocess with an empty ``NUMBA_CACHE_DIR``.
+Prints a Markdown table.
+
+Usage::
+
+    python bench/stress.py [--paths 20000] [--python-paths 200] [--library-paths 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+
+import numba
+import numpy as np
+import pandas as pd
+
+from validation.stress import StressConfig, example_orders, load_scenarios, run_stress
+from validation.stress import kernels as K
+from validation.stress.market import KernelInputs, prepare_inputs, run_kernel
+from validation.stress.orders import schedule_holdings, validate_orders
+from validation.stress.runner import order_market
+
+TARGETS = {"numpy": 5.0, "python": 50.0, "threads": 1.6, "library_s": 10.0}
+
+
+def workload(n_paths: int) -> KernelInputs:
+    """The benchmark order: 1M shares sold over the whole session, VWAP, spread blow-out."""
+    cfg = StressConfig()
+    orders = (
+        example_orders("champion")
+        .iloc[[2]]
+        .assign(horizon_minutes=390.0, style="vwap", participation=np.nan)
+    )
+    book = validate_orders(orders)
+    order = book.iloc[0]
+    holdings, pov = schedule_holdings(order)
+    return prepare_inputs(
+        order_market(order, cfg),
+        holdings,
+        horizon=1.0,
+        n_paths=n_paths,
+        seed=1,
+        side="sell",
+        pov_rate=pov,
+        controls=cfg.controls,
+        scenario=load_scenarios()["spread_blowout"],
+        stream="bench",
+    )
+
+
+def best_of(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    """Smallest wall time of ``repeats`` calls and the last result."""
+    best, out = float("inf"), None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def with_inputs(inputs: KernelInputs, n_paths: int) -> KernelInputs:
+    """Same workload with another number of paths."""
+    return KernelInputs(**{**inputs.__dict__, "n_paths": n_paths})
+
+
+def cold_compile_seconds() -> dict[str, float]:
+    """Import, first call (compile) and second call times in a fresh process and cache."""
+    code = textwrap.dedent(
+        """
+        import time
+        t0 = time.perf_counter()
+        import numpy as np
+        from validation.stress import MarketModel, simulate
+        t1 = time.perf_counter()
+        m = MarketModel(s0=50.0, sigma=0.95, eta=2.5e-6, gamma=2.5e-7, epsilon=0.0625)
+        simulate(m, np.linspace(1e6, 0, 6), 5.0, 100, 7)
+        t2 = time.perf_counter()
+        simulate(m, np.linspace(1e6, 0, 6), 5.0, 100, 7)
+        t3 = time.perf_counter()
+        print(t1 - t0, t2 - t1, t3 - t2)
+        """
+    )
+    results = {}
+    with tempfile.TemporaryDirectory() as cache:
+        for label in ("cold", "cached"):
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+            out = subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            ).stdout.split()
+            imp, first, second = (float(v) for v in out)
+            results[f"{label}_import_s"] = imp
+            results[f"{label}_first_call_s"] = first
+            results[f"{label}_second_call_s"] = second
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", type=int, default=20_000)
+    parser.add_argument("--numpy-paths", type=int, default=None)
+    parser.add_argument("--python-paths", type=int, default=200)
+    parser.add_argument("--library-paths", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    max_threads = numba.config.NUMBA_NUM_THREADS
+    load_before = _loadavg()
+    print(
+        f"numba {numba.__version__}, numpy {np.__version__}, threading layer "
+        f"{numba.config.THREADING_LAYER}, {max_threads} threads available, "
+        f"{os.cpu_count()} CPUs",
+        flush=True,
+    )
+    inputs = workload(args.paths)
+    steps = inputs.n_window
+    run_kernel(with_inputs(inputs, 300))  # compile or load from cache
+
+    rows = []
+    numba.set_num_threads(min(2, max_threads))
+    t2, (out2, fires2, *_rest) = best_of(lambda: run_kernel(inputs), args.repeats)
+    rows.append(("numba kernel, 2 threads", args.paths, t2))
+    numba.set_num_threads(1)
+    t1, (out1, *_rest) = best_of(lambda: run_kernel(inputs), args.repeats)
+    rows.append(("numba kernel, 1 thread", args.paths, t1))
+    numba.set_num_threads(min(2, max_threads))
+    assert np.array_equal(out1, out2, equal_nan=True), "thread count changed the results"
+
+    np_paths = args.numpy_paths or args.paths
+    tn, (out_np, fires_np, *_rest) = best_of(
+        lambda: run_kernel(with_inputs(inputs, np_paths), backend="numpy"), 1
+    )
+    rows.append(("NumPy vectorised over paths", np_paths, tn))
+    np.testing.assert_allclose(out_np, out2[:np_paths], rtol=1e-9, atol=1e-9, equal_nan=True)
+
+    py_paths = args.python_paths
+    tp, (out_py, *_rest) = best_of(
+        lambda: run_kernel(with_inputs(inputs, py_paths), backend="python"), 1
+    )
+    rows.append(("pure Python (kernel source, interpreted)", py_paths, tp))
+    np.testing.assert_allclose(out_py, out2[:py_paths], rtol=1e-9, atol=1e-9, equal_nan=True)
+
+    live = float(np.mean(out2[:, K.O_HALT] < 0))
+    rate2 = args.paths * steps / t2
+    table = pd.DataFrame(
+        [
+            {
+                "implementation": name,
+                "paths": n,
+                "path-steps": n * steps,
+                "seconds": t,
+                "path-steps/s": n * steps / t,
+                "numba (2 threads) is x faster": rate2 / (n * steps / t),
+            }
+            for name, n, t in rows
+        ]
+    )
+
+    # --- full library ------------------------------------------------------------------------
+    one = (
+        example_orders("champion")
+        .iloc[[0]]
+        .assign(horizon_minutes=390.0, start_minute=0.0, style="vwap", urgency=0.0)
+    )
+    one_ch = example_orders("challenger").iloc[[0]].assign(start_minute=0.0)
+    cfg = StressConfig(n_paths=args.library_paths, seed=7)
+    library = load_scenarios()
+    run_stress(
+        {"champion": one, "challenger": one_ch}, library, cfg.model_copy(update={"n_paths": 300})
+    )
+    lib_rows = []
+    for label, models in (
+        ("1 order per model", {"champion": one, "challenger": one_ch}),
+        (
+            "3-order example books",
+            {"champion": example_orders("champion"), "challenger": example_orders("challenger")},
+        ),
+    ):
+        t0 = time.perf_counter()
+        report = run_stress(models, library, cfg)
+        elapsed = time.perf_counter() - t0
+        path_steps = sum(
+            int(o.sim.raw.shape[0] * (390 - _start(models[m], o.order_id)))
+            for s in report.results.values()
+            for m, r in s.items()
+            for o in r.orders
+        )
+        lib_rows.append(
+            {
+                "workload": f"{len(library)} scenarios x 2 models x {label}, "
+                f"{args.library_paths:,} paths, 390-step session",
+                "path-steps": path_steps,
+                "seconds": elapsed,
+                "path-steps/s": path_steps / elapsed,
+            }
+        )
+    lib = pd.DataFrame(lib_rows)
+    compile_t = cold_compile_seconds()
+
+    load_after = _loadavg()
+    fmt = {"seconds": "{:.3f}", "path-steps/s": "{:,.0f}", "path-steps": "{:,}"}
+    print(
+        f"\nSystem load average (1 min) before/after: {load_before:.2f} / {load_after:.2f} "
+        f"on {os.cpu_count()} CPUs (other processes make the timings, and above all the "
+        "thread speed-up, unreliable)."
+    )
+    print("\n### Stress kernel throughput (same workload, same random numbers)\n")
+    print(
+        f"Workload: {steps} one-minute steps, spread_blowout, all controls on, "
+        f"{live:.0%} of paths never halted; best of {args.repeats} for numba, one run otherwise.\n"
+    )
+    print(_markdown(table, {**fmt, "numba (2 threads) is x faster": "{:.1f}"}))
+    ratios = {
+        "numba (2 threads) / NumPy": rate2 / (np_paths * steps / tn),
+        "numba (2 threads) / pure Python": rate2 / (py_paths * steps / tp),
+        "numba 2 threads / 1 thread": t1 / t2,
+    }
+    targets = {
+        "numba (2 threads) / NumPy": TARGETS["numpy"],
+        "numba (2 threads) / pure Python": TARGETS["python"],
+        "numba 2 threads / 1 thread": TARGETS["threads"],
+    }
+    print("\n| ratio | value | target | met |\n|---|---:|---:|:---:|")
+    for name, value in ratios.items():
+        target = targets[name]
+        print(f"| {name} | {value:.1f}x | >= {target}x | {'yes' if value >= target else 'NO'} |")
+    print("\n### Full scenario library (compiled and cached)\n")
+    print(_markdown(lib, fmt))
+    single = lib.iloc[0]["seconds"]
+    met = "yes" if single < TARGETS["library_s"] else "NO"
+    print(f"\nTarget: < {TARGETS['library_s']:.0f} s for the 1-order library: {met}.")
+    print("\n### Compilation (subprocess, fresh NUMBA_CACHE_DIR)\n")
+    print("| | import | first call | second call |\n|---|---:|---:|---:|")
+    for label in ("cold", "cached"):
+        print(
+            f"| {label} cache | {compile_t[label + '_import_s']:.2f} s | "
+            f"{compile_t[label + '_first_call_s']:.2f} s | "
+            f"{compile_t[label + '_second_call_s']:.3f} s |"
+        )
+    cold = compile_t["cold_first_call_s"] - compile_t["cold_second_call_s"]
+    warm = compile_t["cached_first_call_s"] - compile_t["cached_second_call_s"]
+    print(f"\nFirst compile costs {cold:.1f} s; loading the cached kernels costs {warm:.2f} s.")
+    return 0
+
+
+def _loadavg() -> float:
+    try:
+        with open("/proc/loadavg") as fh:
+            return float(fh.read().split()[0])
+    except OSError:
+        return float("nan")
+
+
+def _start(orders: pd.DataFrame, order_id: str) -> float:
+    return float(orders.loc[orders["order_id"] == order_id, "start_minute"].iloc[0])
+
+
+def _markdown(frame: pd.DataFrame, fmt: dict[str, str]) -> str:
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for _, row in frame.iterrows():
+        cells = [fmt.get(c, "{}").format(row[c]) for c in cols]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

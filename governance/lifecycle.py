@@ -1,0 +1,404 @@
+"""The lifecycle of a registered version: sign-off, promotion, rollback, decommissioning.
+
+States (the ``lifecycle`` tag)::
+
+    validating -> pending-signoff -> approved -> champion -> previous -> retired
+               -> rejected (gates failed, or a validator rejected it)
+    champion --rollback--> rolled-back          any --decommission--> decommissioned
+
+Aliases: ``candidate`` (awaiting sign-off), ``champion`` (in production), ``previous``
+(the champion before it, the rollback target). Every change appends one audit event.
+Changes that move aliases hold the model's lease (:mod:`governance.lease`), so two of
+them cannot interleave; each re-reads the registry after taking the lease.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from governance.audit import open_audit_log
+from governance.errors import NotAuthorised, UsageError
+from governance.lease import model_lease
+from governance.loading import find_alias
+from governance.registry import LIFECYCLE_TAG
+from governance.settings import Settings
+from validation.policy import ModelPolicy
+
+__all__ = [
+    "AUTO_APPROVER",
+    "VersionState",
+    "approve",
+    "auto_approve",
+    "check_signoff",
+    "decommission",
+    "pending_signoffs",
+    "promote",
+    "read_state",
+    "reject",
+    "rollback",
+]
+
+#: Actor recorded when a low-risk policy approves a version whose gates all passed.
+AUTO_APPROVER = "policy:auto-approval"
+_APPROVALS_TAG = "signoff.approvals"
+Decision = Literal["approve", "reject"]
+
+
+@dataclass(frozen=True)
+class VersionState:
+    """What the rules need to know about one version."""
+
+    model: str
+    version: str
+    lifecycle: str
+    author: str
+    gates_passed: bool
+    approvals: tuple[dict[str, str], ...]
+    aliases: tuple[str, ...]
+    run_id: str
+
+    @property
+    def approvers(self) -> set[str]:
+        """Who approved so far."""
+        return {a["by"] for a in self.approvals}
+
+
+def _client(settings: Settings) -> MlflowClient:
+    return MlflowClient(settings.tracking_uri, settings.registry_uri)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def read_state(client: MlflowClient, model: str, version: str) -> VersionState:
+    """Read a version's lifecycle state from the registry.
+
+    Raises
+    ------
+    UsageError
+        If the model or version does not exist.
+    """
+    try:
+        mv = client.get_model_version(model, str(version))
+    except MlflowException as exc:
+        raise UsageError(f"no version {version} of registered model {model!r}") from exc
+    return _state(mv)
+
+
+def _state(mv: ModelVersion) -> VersionState:
+    tags = mv.tags
+    return VersionState(
+        model=mv.name,
+        version=str(mv.version),
+        lifecycle=tags.get(LIFECYCLE_TAG, "unknown"),
+        author=tags.get("lineage.author", ""),
+        gates_passed=tags.get("gates.passed") == "true",
+        approvals=tuple(json.loads(tags.get(_APPROVALS_TAG, "[]"))),
+        aliases=tuple(mv.aliases or ()),
+        run_id=tags.get("lineage.run_id", mv.run_id or ""),
+    )
+
+
+def check_signoff(policy: ModelPolicy, state: VersionState, actor: str, decision: Decision) -> None:
+    """Apply the sign-off rules; raise :class:`NotAuthorised` naming the rule that refuses.
+
+    Rules, in order: a decommissioned version is final; only ``pending-signoff`` versions
+    are signed; only the policy's validators sign (the automatic approver only when the
+    policy allows it); nobody approves their own version (maker-checker); a version
+    whose gates failed cannot be approved; each validator approves once.
+    """
+    where = f"{state.model} version {state.version}"
+    if state.lifecycle == "decommissioned":
+        raise NotAuthorised(
+            f"refused by rule 'decommissioned is final': {where} was decommissioned"
+        )
+    if state.lifecycle != "pending-signoff":
+        raise NotAuthorised(
+            f"refused by rule 'only pending versions are signed': {where} is "
+            f"{state.lifecycle!r}, expected 'pending-signoff'"
+        )
+    if actor == AUTO_APPROVER:
+        if not policy.auto_approve_when_gates_pass:
+            raise NotAuthorised(
+                f"refused by rule 'automatic approval': the policy of {state.model} "
+                f"(risk tier {policy.risk_tier}) does not allow it"
+            )
+    elif actor not in policy.validators:
+        raise NotAuthorised(
+            f"refused by rule 'validators only': {actor!r} is not a validator of "
+            f"{state.model} (validators: {', '.join(policy.validators)})"
+        )
+    if decision == "reject":
+        return
+    if actor == state.author:
+        raise NotAuthorised(
+            f"refused by rule 'maker-checker': {actor!r} trained {where} and may not approve it"
+        )
+    if not state.gates_passed:
+        raise NotAuthorised(f"refused by rule 'gates must pass': the gates of {where} failed")
+    if actor in state.approvers:
+        raise NotAuthorised(
+            f"refused by rule 'distinct approvers': {actor!r} already approved {where}"
+        )
+
+
+def _check_operator(policy: ModelPolicy, model: str, actor: str, what: str) -> None:
+    if not policy.may_operate(actor):
+        raise NotAuthorised(
+            f"refused by rule 'operators only': {actor!r} may not {what} {model} "
+            f"(validators: {', '.join(policy.validators)}; "
+            f"operators: {', '.join(policy.operators) or 'none'})"
+        )
+
+
+def _audit(
+    settings: Settings, actor: str, action: str, model: str, version: str, payload: dict[str, Any]
+) -> None:
+    with open_audit_log(settings.audit_db_url) as audit:
+        audit.append(actor, action, payload, model=model, version=version)
+
+
+def pending_signoffs(settings: Settings, model: str | None = None) -> list[dict[str, Any]]:
+    """Versions waiting for sign-off, with their gate results and runs."""
+    client = _client(settings)
+    query = f"tags.{LIFECYCLE_TAG} = 'pending-signoff'"
+    if model:
+        query = f"name = '{model}' and {query}"
+    rows = []
+    for mv in client.search_model_versions(query):
+        state = _state(mv)
+        rows.append(
+            {
+                "model": state.model,
+                "version": state.version,
+                "author": state.author,
+                "gates_passed": state.gates_passed,
+                "gates_failed": mv.tags.get("gates.failed", ""),
+                "approvals": [a["by"] for a in state.approvals],
+                "run_id": state.run_id,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["model"], int(r["version"])))
+
+
+def approve(
+    settings: Settings, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+) -> dict[str, Any]:
+    """Record an approval; once enough distinct validators approved, promote the version.
+
+    Returns
+    -------
+    dict
+        ``approvals``, ``required``, and ``promoted`` (the promotion event payload or None).
+    """
+    client = _client(settings)
+    state = read_state(client, model, version)
+    check_signoff(policy, state, actor, "approve")
+    approvals = [*state.approvals, {"by": actor, "at": _now(), "comment": comment}]
+    client.set_model_version_tag(model, version, _APPROVALS_TAG, json.dumps(approvals))
+    complete = len(approvals) >= policy.approvals_required
+    _audit(
+        settings,
+        actor,
+        "signoff.approved",
+        model,
+        version,
+        {
+            "comment": comment,
+            "approvals": len(approvals),
+            "required": policy.approvals_required,
+            "automatic": actor == AUTO_APPROVER,
+        },
+    )
+    promoted = None
+    if complete:
+        client.set_model_version_tag(model, version, LIFECYCLE_TAG, "approved")
+        promoted = promote(settings, policy, model, version, actor, "sign-off complete")
+    return {
+        "approvals": len(approvals),
+        "required": policy.approvals_required,
+        "promoted": promoted,
+    }
+
+
+def auto_approve(
+    settings: Settings, policy: ModelPolicy, model: str, version: str
+) -> dict[str, Any] | None:
+    """Approve automatically when the policy allows it; return the outcome or ``None``."""
+    if not policy.auto_approve_when_gates_pass:
+        return None
+    return approve(settings, policy, model, version, AUTO_APPROVER, "all gates passed")
+
+
+def reject(
+    settings: Settings, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+) -> None:
+    """Reject a pending version for good; the comment is mandatory."""
+    if not comment.strip():
+        raise UsageError("a rejection needs --comment explaining why, got an empty comment")
+    client = _client(settings)
+    state = read_state(client, model, version)
+    check_signoff(policy, state, actor, "reject")
+    for key, value in {
+        LIFECYCLE_TAG: "rejected",
+        "signoff.rejected_by": actor,
+        "signoff.rejection_comment": comment,
+    }.items():
+        client.set_model_version_tag(model, version, key, value)
+    if "candidate" in state.aliases:
+        client.delete_registered_model_alias(model, "candidate")
+    _audit(settings, actor, "signoff.rejected", model, version, {"comment": comment})
+
+
+def promote(
+    settings: Settings, policy: ModelPolicy, model: str, version: str, actor: str, reason: str
+) -> dict[str, Any]:
+    """Make an approved version the champion; the old champion becomes ``previous``.
+
+    Raises
+    ------
+    NotAuthorised
+        If the actor may not operate the model, the version is not approved, or another
+        lifecycle change of the model is in progress.
+    """
+    _check_operator(policy, model, actor, "promote")
+    with model_lease(settings.audit_db_url, model, actor):
+        client = _client(settings)
+        state = read_state(client, model, version)
+        if state.lifecycle != "approved":
+            raise NotAuthorised(
+                f"refused by rule 'only approved versions are promoted': {model} version "
+                f"{version} is {state.lifecycle!r}"
+            )
+        champion = find_alias(client, model, "champion")
+        previous = find_alias(client, model, "previous")
+        client.set_registered_model_alias(model, "champion", version)
+        client.set_model_version_tag(model, version, LIFECYCLE_TAG, "champion")
+        if "candidate" in state.aliases:
+            client.delete_registered_model_alias(model, "candidate")
+        if champion is not None:
+            client.set_registered_model_alias(model, "previous", str(champion.version))
+            client.set_model_version_tag(model, str(champion.version), LIFECYCLE_TAG, "previous")
+        if previous is not None and champion is not None and previous.version != champion.version:
+            client.set_model_version_tag(model, str(previous.version), LIFECYCLE_TAG, "retired")
+        payload = {
+            "reason": reason,
+            "champion": version,
+            "previous": str(champion.version) if champion else None,
+            "retired": str(previous.version) if previous else None,
+        }
+        _audit(settings, actor, "version.promoted", model, version, payload)
+    return payload
+
+
+def rollback(settings: Settings, policy: ModelPolicy, model: str, actor: str, reason: str) -> dict:
+    """Make ``previous`` the champion again; the demoted champion becomes ``rolled-back``."""
+    if not reason.strip():
+        raise UsageError("a rollback needs --reason, got an empty reason")
+    _check_operator(policy, model, actor, "roll back")
+    with model_lease(settings.audit_db_url, model, actor):
+        client = _client(settings)
+        champion = find_alias(client, model, "champion")
+        previous = find_alias(client, model, "previous")
+        if previous is None:
+            raise UsageError(f"cannot roll back {model}: no version holds the alias 'previous'")
+        client.set_registered_model_alias(model, "champion", str(previous.version))
+        client.delete_registered_model_alias(model, "previous")
+        client.set_model_version_tag(model, str(previous.version), LIFECYCLE_TAG, "champion")
+        if champion is not None:
+            client.set_model_version_tag(model, str(champion.version), LIFECYCLE_TAG, "rolled-back")
+        payload = {
+            "reason": reason,
+            "champion": str(previous.version),
+            "demoted": str(champion.version) if champion else None,
+        }
+        _audit(settings, actor, "version.rolled_back", model, str(previous.version), payload)
+    return payload
+
+
+def decommission(
+    settings: Settings,
+    policy: ModelPolicy,
+    model: str,
+    version: str,
+    actor: str,
+    reason: str,
+    replacement: str | None,
+    no_replacement: bool,
+) -> dict[str, Any]:
+    """Retire a version for good: aliases removed, artifacts kept, never promotable again.
+
+    Decommissioning the champion needs a ``replacement`` (an approved, previous or
+    rolled-back version, which becomes champion) or an explicit ``no_replacement``.
+    """
+    if not reason.strip():
+        raise UsageError("decommissioning needs --reason, got an empty reason")
+    if replacement is not None and no_replacement:
+        raise UsageError("give either --replacement or --no-replacement, not both")
+    _check_operator(policy, model, actor, "decommission")
+    with model_lease(settings.audit_db_url, model, actor):
+        client = _client(settings)
+        state = read_state(client, model, version)
+        if state.lifecycle == "decommissioned":
+            raise UsageError(f"{model} version {version} is already decommissioned")
+        is_champion = "champion" in state.aliases
+        if replacement is not None and not is_champion:
+            raise UsageError(
+                f"--replacement only applies when decommissioning the champion; {model} "
+                f"version {version} is {state.lifecycle!r}"
+            )
+        if is_champion and replacement is None and not no_replacement:
+            raise UsageError(
+                f"{model} version {version} is the champion: decommissioning it needs "
+                f"--replacement VERSION or --no-replacement"
+            )
+        if replacement is not None:
+            _install_replacement(client, model, version, replacement)
+        for alias in state.aliases:
+            if not (alias == "champion" and replacement is not None):
+                client.delete_registered_model_alias(model, alias)
+        for key, value in {
+            LIFECYCLE_TAG: "decommissioned",
+            "decommission.by": actor,
+            "decommission.reason": reason,
+            "decommission.at": _now(),
+        }.items():
+            client.set_model_version_tag(model, version, key, value)
+        payload = {
+            "reason": reason,
+            "was_champion": is_champion,
+            "aliases_removed": list(state.aliases),
+            "replacement": replacement,
+        }
+        _audit(settings, actor, "version.decommissioned", model, version, payload)
+        if replacement is not None:
+            _audit(
+                settings,
+                actor,
+                "version.promoted",
+                model,
+                replacement,
+                {"reason": f"replaces decommissioned version {version}", "champion": replacement},
+            )
+    return payload
+
+
+def _install_replacement(client: MlflowClient, model: str, version: str, replacement: str) -> None:
+    target = read_state(client, model, replacement)
+    if replacement == version or target.lifecycle not in ("approved", "previous", "rolled-back"):
+        raise NotAuthorised(
+            f"refused by rule 'replacements must have been approved': {model} version "
+            f"{replacement} is {target.lifecycle!r}"
+        )
+    client.set_registered_model_alias(model, "champion", replacement)
+    client.set_model_version_tag(model, replacement, LIFECYCLE_TAG, "champion")
+    if "previous" in target.aliases:
+        client.delete_registered_model_alias(model, "previous")

@@ -1,0 +1,38 @@
+"""Reading the policy file at the edge: its bytes, their hash, the validated policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from governance.errors import UsageError
+from governance.hashing import sha256_file
+from validation.policy import ModelPolicy, PolicyError, parse_policy
+
+__all__ = ["LoadedPolicy", "load_model_policy"]
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A model's policy and the identity of the file it came from."""
+
+    policy: ModelPolicy
+    path: Path
+    sha256: str
+
+
+def load_model_policy(path: Path, model_name: str) -> LoadedPolicy:
+    """Read, hash and validate the policy file; return the entry of ``model_name``.
+
+    Raises
+    ------
+    UsageError
+        If the file is missing, malformed, or has no entry for the model.
+    """
+    if not path.is_file():
+        raise UsageError(f"expected a policy file at {path} (set GOVERN_POLICY), found none")
+    try:
+        policy = parse_policy(path.read_text(encoding="utf-8"), str(path)).for_model(model_name)
+    except PolicyError as exc:
+        raise UsageError(str(exc)) from exc
+    return LoadedPolicy(policy, path, sha256_file(path))

@@ -1,0 +1,414 @@
+"""Stress scenario library: market conditions as data, loaded from ``scenarios.yaml``.
+
+A scenario says how the market departs from the order's own pre-trade picture (its daily
+volatility, ADV and spread) while the order executes. New scenarios are added by editing the
+data file; no code changes are needed.
+
+File format
+-----------
+YAML or JSON (chosen by the file suffix; ``.json`` is parsed as JSON, anything else as YAML)::
+
+    version: 1
+    scenarios:
+      <name>:                       # lower-case letters, digits and "_"
+        description: <text>         # required
+        volatility:                 # optional, piecewise-linear schedule
+          unit: multiplier          #   "multiplier" of the order's daily volatility (default)
+                                    #   or "annualised": an absolute annualised volatility
+                                    #   (daily = annualised / sqrt(252)) replacing the order's
+          knots: [[0, 1.0], [30, 2.0]]
+        liquidity:                  # optional multiplier of market volume (> 0); 0.3 means 70%
+          knots: [[0, 1.0], [20, 0.3]]          # of the volume withdrawn
+        spread:                     # optional multiplier of the order's quoted spread (>= 0)
+          knots: [[0, 1.0], [15, 8.0]]
+        adverse_move:               # optional deterministic cumulative move of the mid against
+          knots: [[10, 0.0], [40, 0.15]]        # the order (fraction in (-1, 1); 0.15 = 15%
+                                    # down for a sale, up for a purchase), on top of the noise
+        jumps:                      # optional; replaces the market model's jump parameters
+          intensity_per_day: 4.0    # Poisson intensity (at most one jump per step)
+          mean: 0.005               # mean jump against the order (fraction)
+          std: 0.005                # jump-size standard deviation (fraction)
+        feed:                       # optional corruption of the quotes the controls see;
+          stale: [[20, 35]]         #   [start, end) minutes where the quote is frozen
+          spikes: [[60, 0.08]]      #   [minute, relative size]: the quote is mid*(1+size)
+          stale_probability: 0.0    #   per-step probability of a stale quote
+          spike_probability: 0.0    #   per-step probability of a spiked quote ...
+          spike_size: 0.05          #   ... of this relative size
+
+Every time in a schedule is in **minutes since the order starts executing**. A schedule is
+piecewise linear between its knots ``[minute, value]`` (minutes strictly increasing, >= 0)
+and flat before the first and after the last knot. Multipliers are evaluated at the middle of
+each simulation step; the adverse move is evaluated at step boundaries and its increments are
+added to the mid.
+
+Models are frozen and refuse unknown fields. :func:`load_scenarios` raises
+:class:`~validation.stress.errors.ScenarioFileError` with one line per problem, naming the
+field, what was expected and what was got, e.g.
+``scenarios.vol_spike.volatility.unit must be 'multiplier' or 'annualised', got 'percent'``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from validation.stress._base import StrictModel
+from validation.stress.errors import ScenarioFileError, format_validation_error
+
+__all__ = [
+    "SCENARIO_FILE",
+    "REQUIRED_SCENARIOS",
+    "TRADING_DAYS_PER_YEAR",
+    "Schedule",
+    "VolatilitySchedule",
+    "LiquiditySchedule",
+    "SpreadSchedule",
+    "MoveSchedule",
+    "Jumps",
+    "FeedCorruption",
+    "Scenario",
+    "ScenarioLibrary",
+    "load_scenarios",
+]
+
+#: The scenario library shipped with the package.
+SCENARIO_FILE = Path(__file__).with_name("scenarios.yaml")
+#: Scenarios the shipped library must contain.
+REQUIRED_SCENARIOS = (
+    "baseline",
+    "vol_spike",
+    "liquidity_withdrawal",
+    "spread_blowout",
+    "flash_crash_recovery",
+    "adverse_trend",
+    "feed_corruption",
+)
+#: Annualisation of volatilities given with ``unit: annualised``.
+TRADING_DAYS_PER_YEAR = 252
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Schedule(StrictModel):
+    """Piecewise-linear schedule of a value over minutes since the order's start.
+
+    Parameters
+    ----------
+    knots
+        ``[minute, value]`` pairs, minutes finite, >= 0 and strictly increasing.
+    """
+
+    knots: tuple[tuple[float, float], ...] = Field(min_length=1)
+
+    @field_validator("knots")
+    @classmethod
+    def _check_knots(
+        cls, knots: tuple[tuple[float, float], ...]
+    ) -> tuple[tuple[float, float], ...]:
+        minutes = [m for m, _ in knots]
+        for i, (m, v) in enumerate(knots):
+            if not (math.isfinite(m) and math.isfinite(v)):
+                raise ValueError(f"knot {i} must be finite numbers [minute, value]")
+            if m < 0:
+                raise ValueError(f"knot {i} minute must be >= 0")
+        for i in range(1, len(minutes)):
+            if minutes[i] <= minutes[i - 1]:
+                raise ValueError(
+                    f"knot minutes must be strictly increasing (knot {i - 1} at "
+                    f"{minutes[i - 1]:g} then knot {i} at {minutes[i]:g})"
+                )
+        cls._check_values([v for _, v in knots])
+        return knots
+
+    @classmethod
+    def _check_values(cls, values: list[float]) -> None:
+        """Check the knot values; subclasses restrict the range."""
+
+    def at(self, minutes: np.ndarray) -> np.ndarray:
+        """Evaluate the schedule at ``minutes`` (flat beyond the first and last knot).
+
+        Parameters
+        ----------
+        minutes
+            Minutes since the order's start.
+
+        Returns
+        -------
+        numpy.ndarray
+            The schedule's values, same shape as ``minutes``.
+        """
+        xs = np.array([m for m, _ in self.knots], dtype=float)
+        ys = np.array([v for _, v in self.knots], dtype=float)
+        return np.interp(np.asarray(minutes, dtype=float), xs, ys)
+
+
+class VolatilitySchedule(Schedule):
+    """Volatility over time, as a multiplier of the order's volatility or annualised level."""
+
+    unit: Literal["multiplier", "annualised"] = "multiplier"
+
+    @classmethod
+    def _check_values(cls, values: list[float]) -> None:
+        bad = [v for v in values if v < 0]
+        if bad:
+            raise ValueError(f"volatility values must be >= 0 (found {bad[0]:g})")
+
+
+class LiquiditySchedule(Schedule):
+    """Multiplier of market volume; values must be > 0 (0.3 = 70% of volume withdrawn)."""
+
+    @classmethod
+    def _check_values(cls, values: list[float]) -> None:
+        bad = [v for v in values if v <= 0]
+        if bad:
+            raise ValueError(f"liquidity multipliers must be > 0 (found {bad[0]:g})")
+
+
+class SpreadSchedule(Schedule):
+    """Multiplier of the order's quoted spread; values must be >= 0."""
+
+    @classmethod
+    def _check_values(cls, values: list[float]) -> None:
+        bad = [v for v in values if v < 0]
+        if bad:
+            raise ValueError(f"spread multipliers must be >= 0 (found {bad[0]:g})")
+
+
+class MoveSchedule(Schedule):
+    """Cumulative deterministic move against the order, a fraction in (-1, 1)."""
+
+    @classmethod
+    def _check_values(cls, values: list[float]) -> None:
+        bad = [v for v in values if not -1 < v < 1]
+        if bad:
+            raise ValueError(f"adverse moves must be in (-1, 1) (found {bad[0]:g})")
+
+
+class Jumps(StrictModel):
+    """Price jumps: Poisson intensity per trading day, mean (against the order) and std."""
+
+    intensity_per_day: float = Field(ge=0, allow_inf_nan=False)
+    mean: float = Field(0.0, gt=-1, lt=1, allow_inf_nan=False)
+    std: float = Field(0.0, ge=0, allow_inf_nan=False)
+
+
+class FeedCorruption(StrictModel):
+    """Corruption of the quote feed seen by the controls (never of the true price)."""
+
+    stale: tuple[tuple[float, float], ...] = ()
+    spikes: tuple[tuple[float, float], ...] = ()
+    stale_probability: float = Field(0.0, ge=0, lt=1)
+    spike_probability: float = Field(0.0, ge=0, lt=1)
+    spike_size: float = Field(0.05, gt=-1, allow_inf_nan=False)
+
+    @field_validator("stale")
+    @classmethod
+    def _check_stale(
+        cls, windows: tuple[tuple[float, float], ...]
+    ) -> tuple[tuple[float, float], ...]:
+        for i, (a, b) in enumerate(windows):
+            if not (math.isfinite(a) and math.isfinite(b)) or a < 0 or b <= a:
+                raise ValueError(f"stale window {i} must be [start, end) with 0 <= start < end")
+        return windows
+
+    @field_validator("spikes")
+    @classmethod
+    def _check_spikes(
+        cls, spikes: tuple[tuple[float, float], ...]
+    ) -> tuple[tuple[float, float], ...]:
+        for i, (m, size) in enumerate(spikes):
+            if not (math.isfinite(m) and math.isfinite(size)) or m < 0:
+                raise ValueError(f"spike {i} must be [minute >= 0, size]")
+            if size <= -1 or size == 0:
+                raise ValueError(f"spike {i} size must be > -1 and non-zero")
+        return spikes
+
+    @model_validator(mode="after")
+    def _check_probabilities(self) -> FeedCorruption:
+        if self.stale_probability + self.spike_probability >= 1:
+            raise ValueError("stale_probability + spike_probability must be < 1")
+        return self
+
+
+class Scenario(StrictModel):
+    """One stress scenario; all fields but ``name`` and ``description`` are optional.
+
+    Attributes
+    ----------
+    name
+        Identifier (lower-case letters, digits, ``_``).
+    description
+        What the scenario represents.
+    volatility, liquidity, spread, adverse_move
+        Schedules over minutes since the order's start (see the module docstring).
+    jumps
+        Jump process replacing the market model's.
+    feed
+        Corruption of the quote feed seen by the controls.
+    """
+
+    name: str
+    description: str = Field(min_length=1)
+    volatility: VolatilitySchedule | None = None
+    liquidity: LiquiditySchedule | None = None
+    spread: SpreadSchedule | None = None
+    adverse_move: MoveSchedule | None = None
+    jumps: Jumps | None = None
+    feed: FeedCorruption | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, name: str) -> str:
+        if not _NAME.match(name):
+            raise ValueError(
+                "name must be lower-case letters, digits and '_', starting with a letter"
+            )
+        return name
+
+    # --- evaluation on a simulation grid --------------------------------------------------------
+    def daily_volatility(self, minutes: np.ndarray, base: float) -> np.ndarray:
+        """Relative daily volatility at ``minutes`` given the order's own ``base`` volatility."""
+        minutes = np.asarray(minutes, dtype=float)
+        if self.volatility is None:
+            return np.full(minutes.shape, float(base))
+        level = self.volatility.at(minutes)
+        if self.volatility.unit == "annualised":
+            return level / math.sqrt(TRADING_DAYS_PER_YEAR)
+        return base * level
+
+    def liquidity_at(self, minutes: np.ndarray) -> np.ndarray:
+        """Market-volume multiplier at ``minutes`` (1 when not set)."""
+        minutes = np.asarray(minutes, dtype=float)
+        return np.ones(minutes.shape) if self.liquidity is None else self.liquidity.at(minutes)
+
+    def spread_at(self, minutes: np.ndarray) -> np.ndarray:
+        """Spread multiplier at ``minutes`` (1 when not set)."""
+        minutes = np.asarray(minutes, dtype=float)
+        return np.ones(minutes.shape) if self.spread is None else self.spread.at(minutes)
+
+    def adverse_at(self, minutes: np.ndarray) -> np.ndarray:
+        """Cumulative deterministic adverse move at ``minutes`` (0 when not set)."""
+        minutes = np.asarray(minutes, dtype=float)
+        return (
+            np.zeros(minutes.shape) if self.adverse_move is None else self.adverse_move.at(minutes)
+        )
+
+
+class ScenarioLibrary(StrictModel):
+    """A validated set of scenarios, keyed by name, in file order."""
+
+    version: Literal[1]
+    scenarios: dict[str, Scenario] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inject_names(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("scenarios"), dict):
+            scenarios = {}
+            for key, body in data["scenarios"].items():
+                if isinstance(body, dict) and "name" not in body:
+                    body = {"name": key, **body}
+                scenarios[key] = body
+            data = {**data, "scenarios": scenarios}
+        return data
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> ScenarioLibrary:
+        for key, scenario in self.scenarios.items():
+            if scenario.name != key:
+                raise ValueError(f"scenario {key!r} has a different name field {scenario.name!r}")
+        return self
+
+    def __getitem__(self, name: str) -> Scenario:
+        try:
+            return self.scenarios[name]
+        except KeyError:
+            raise KeyError(
+                f"unknown scenario {name!r}; expected one of {', '.join(self.scenarios)}"
+            ) from None
+
+    def __iter__(self) -> Iterator[Scenario]:  # type: ignore[override]
+        return iter(self.scenarios.values())
+
+    def __len__(self) -> int:
+        return len(self.scenarios)
+
+    @property
+    def names(self) -> list[str]:
+        """Scenario names in file order."""
+        return list(self.scenarios)
+
+    def select(self, names: list[str]) -> ScenarioLibrary:
+        """Return a library with only ``names``, in that order."""
+        return ScenarioLibrary(version=1, scenarios={n: self[n] for n in names})
+
+
+def _allowed_fields() -> dict[str, list[str]]:
+    models = (ScenarioLibrary, Scenario, VolatilitySchedule, Jumps, FeedCorruption)
+    return {m.__name__: list(m.model_fields) for m in models}
+
+
+def load_scenarios(
+    path: str | Path | None = None, *, require: tuple[str, ...] = ()
+) -> ScenarioLibrary:
+    """Load and validate a scenario library.
+
+    Parameters
+    ----------
+    path
+        YAML or JSON file; the shipped :data:`SCENARIO_FILE` when ``None``.
+    require
+        Scenario names that must be present. With the shipped file the
+        :data:`REQUIRED_SCENARIOS` are always required.
+
+    Returns
+    -------
+    ScenarioLibrary
+        The validated, frozen library.
+
+    Raises
+    ------
+    ScenarioFileError
+        When the file is missing, unreadable, not YAML/JSON, or fails validation.
+    """
+    file = SCENARIO_FILE if path is None else Path(path)
+    if path is None:
+        require = tuple(dict.fromkeys((*REQUIRED_SCENARIOS, *require)))
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioFileError(
+            f"scenario file {file} cannot be read: expected a readable YAML or JSON file, "
+            f"got {type(exc).__name__}: {exc.strerror or exc}"
+        ) from None
+    try:
+        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise ScenarioFileError(f"scenario file {file} is not valid YAML/JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ScenarioFileError(
+            f"scenario file {file} must hold a mapping with 'version' and 'scenarios', "
+            f"got {type(data).__name__}"
+        )
+    try:
+        library = ScenarioLibrary.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioFileError(
+            format_validation_error(
+                exc.errors(), title=f"scenario file {file}", allowed=_allowed_fields()
+            )
+        ) from None
+    missing = [name for name in require if name not in library.scenarios]
+    if missing:
+        raise ScenarioFileError(
+            f"scenario file {file} must define scenarios {', '.join(missing)}; "
+            f"got {', '.join(library.names)}"
+        )
+    return library
