@@ -38,6 +38,10 @@ class RetrainConfig(BaseModel):
         Seed of the estimators.
     author : str
         Who trained the candidate; may not approve it later (maker-checker).
+    stress_paths : int
+        Monte Carlo paths per stress order, scenario and model.
+    scenarios : tuple of str or None
+        Stress scenarios to run; ``None`` runs the whole library.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -48,3 +52,5 @@ class RetrainConfig(BaseModel):
     holdout_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
     seed: int = Field(default=0, ge=0)
     author: str = Field(default_factory=default_actor, min_length=1)
+    stress_paths: int = Field(default=10_000, ge=100, le=1_000_000)
+    scenarios: tuple[str, ...] | None = None

@@ -1,4 +1,7 @@
-"""The governed retraining flow: data -> contracts -> training -> evaluation -> registry.
+"""The governed retraining flow.
+
+data -> contracts -> training -> registration -> challenger comparison -> stress
+backtests (one mapped task per scenario) -> latency -> gates -> pending sign-off.
 
 Runs in Prefect's ephemeral mode when no server is configured, against a server when
 ``PREFECT_API_URL`` is set. Each task is one expensive step or one I/O boundary.
@@ -6,29 +9,37 @@ Runs in Prefect's ephemeral mode when no server is configured, against a server 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
-from prefect import flow, task
+from prefect import flow, task, unmapped
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.config import RetrainConfig
 from flows.timing import StageTimer
-from governance.candidate import (
-    CandidateRun,
-    data_report_path,
-    open_candidate_run,
-    record_data_validation,
-    record_training,
-    register_candidate,
-)
+from governance import candidate as records
 from governance.datasets import Snapshot, load_snapshot
+from governance.errors import CandidateRejected
+from governance.loading import LoadedModel, find_alias, load_verified
+from governance.plots import stress_figures
+from governance.policy_store import LoadedPolicy, load_model_policy
+from governance.serving import decision_latency
 from governance.settings import Settings, get_settings
+from governance.tracking import connect
 from models import FittedModels, Split, get_family, out_of_time_split
+from validation.comparison import ComparisonReport, compare_candidate
 from validation.data_contracts import ContractReport, run_contracts
 from validation.evaluation import holdout_metrics
+from validation.gates import GateReport, evaluate_gates
+from validation.stress import StressConfig, StressReport, load_scenarios, run_stress
+from validation.stress_book import gate_table, schedule_book, stress_book
 
 __all__ = ["RetrainOutcome", "retrain"]
+
+# One process launches one parallel numba kernel at a time: the kernels already use every
+# core, and numba's fallback threading layer (workqueue) aborts on concurrent launches.
+_KERNEL_LAUNCH = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -38,9 +49,18 @@ class RetrainOutcome:
     model_name: str
     version: str
     run_id: str
+    lifecycle: str
     metrics: dict[str, dict[str, float]]
+    gates: GateReport
+    champion_version: str | None
     data_report: str
     timings: list[tuple[str, float]] = field(default_factory=list)
+
+
+@task(name="load-policy", cache_policy=NO_CACHE)
+def load_policy(settings: Settings, config: RetrainConfig) -> LoadedPolicy:
+    """Read and validate the model's policy before any work is done."""
+    return load_model_policy(settings.policy_path, config.model_name)
 
 
 @task(name="load-and-hash", cache_policy=NO_CACHE)
@@ -50,21 +70,21 @@ def load_and_hash(config: RetrainConfig) -> Snapshot:
 
 
 @task(name="open-run", cache_policy=NO_CACHE)
-def open_run(settings: Settings, config: RetrainConfig, snapshot: Snapshot) -> CandidateRun:
+def open_run(settings: Settings, config: RetrainConfig, snapshot: Snapshot) -> records.CandidateRun:
     """Open the candidate's MLflow run."""
-    return open_candidate_run(
+    return records.open_candidate_run(
         settings, config.model_name, config.author, config.model_dump(mode="json"), snapshot
     )
 
 
 @task(name="validate-data", cache_policy=NO_CACHE)
-def validate_data(settings: Settings, run: CandidateRun, snapshot: Snapshot) -> ContractReport:
+def validate_data(
+    settings: Settings, run: records.CandidateRun, snapshot: Snapshot
+) -> ContractReport:
     """Run the data contracts; fail the flow on a critical failure."""
     report = run_contracts(snapshot.tables)
-    create_markdown_artifact(
-        key="data-contracts", markdown=_contract_markdown(report), description="Data contracts"
-    )
-    record_data_validation(settings, run, snapshot, report)
+    create_markdown_artifact(key="data-contracts", markdown=_contract_markdown(report))
+    records.record_data_validation(settings, run, snapshot, report)
     return report
 
 
@@ -88,16 +108,16 @@ def evaluate(config: RetrainConfig, split: Split, fitted: FittedModels) -> dict:
 def register(
     settings: Settings,
     config: RetrainConfig,
-    run: CandidateRun,
+    run: records.CandidateRun,
     snapshot: Snapshot,
     report: ContractReport,
     split: Split,
     fitted: FittedModels,
     metrics: dict,
 ) -> str:
-    """Log the model and evidence to MLflow and register a version pending sign-off."""
+    """Log the model and training evidence; register a version under validation."""
     family = get_family(config.model_name)
-    model_uri = record_training(
+    return records.record_training(
         settings,
         run,
         snapshot,
@@ -106,16 +126,128 @@ def register(
         fitted,
         family.features(split.holdout),
         metrics,
+        report,
     )
-    return register_candidate(settings, run, model_uri, snapshot, report, metrics)
+
+
+@task(name="load-champion", cache_policy=NO_CACHE)
+def load_champion(settings: Settings, config: RetrainConfig) -> LoadedModel | None:
+    """Load the current champion after checking its artifact hash, if there is one."""
+    client, _ = connect(settings)
+    version = find_alias(client, config.model_name, "champion")
+    return None if version is None else load_verified(client, version)
+
+
+@task(name="challenge", cache_policy=NO_CACHE)
+def challenge(
+    settings: Settings,
+    config: RetrainConfig,
+    run: records.CandidateRun,
+    version: str,
+    split: Split,
+    fitted: FittedModels,
+    champion: LoadedModel | None,
+    policy: LoadedPolicy,
+) -> ComparisonReport:
+    """Compare the candidate with the champion and the baselines on the same holdout."""
+    family = get_family(config.model_name)
+    references = dict(fitted.baselines)
+    if champion is not None:
+        references = {"champion": champion.predictor, **references}
+    comparison = compare_candidate(
+        family.features(split.holdout),
+        split.holdout,
+        family.target(split.holdout),
+        fitted.candidate,
+        references,
+        family.time_column,
+        policy.policy.non_inferiority_margin,
+        seed=config.seed,
+    )
+    records.record_comparison(settings, run, version, comparison)
+    return comparison
+
+
+@task(name="schedule-stress-books", cache_policy=NO_CACHE)
+def schedule_stress_books(
+    config: RetrainConfig, split: Split, fitted: FittedModels, champion: LoadedModel | None
+) -> dict:
+    """Let each model's policy schedule the stress orders (the reference is the champion)."""
+    family = get_family(config.model_name)
+    book = stress_book(split.holdout)
+    reference_name, reference = (
+        ("champion", champion.predictor)
+        if champion is not None
+        else next(iter(fitted.baselines.items()))
+    )
+    return {
+        "candidate": schedule_book(family, fitted.candidate, book),
+        reference_name: schedule_book(family, reference, book),
+    }
+
+
+@task(name="stress-scenario", cache_policy=NO_CACHE)
+def stress_scenario(scenario: str, books: dict, stress_config: StressConfig) -> StressReport:
+    """Execute every model's schedules under one scenario on common random numbers."""
+    with _KERNEL_LAUNCH:
+        return run_stress(books, [scenario], stress_config)
+
+
+@task(name="record-stress", cache_policy=NO_CACHE)
+def record_stress(
+    settings: Settings,
+    run: records.CandidateRun,
+    version: str,
+    reports: list[StressReport],
+    books: dict,
+) -> StressReport:
+    """Merge the per-scenario reports and log them with their plots."""
+    merged = StressReport(
+        {name: by_model for r in reports for name, by_model in r.results.items()},
+        reports[0].config,
+    )
+    records.record_stress(
+        settings,
+        run,
+        version,
+        merged.to_dict(),
+        gate_table(merged),
+        stress_figures(merged, books["candidate"]),
+    )
+    return merged
+
+
+@task(name="measure-latency", cache_policy=NO_CACHE)
+def measure_latency(config: RetrainConfig, version: str, split: Split) -> dict:
+    """Time one pre-trade decision through the registered pyfunc."""
+    family = get_family(config.model_name)
+    return decision_latency(config.model_name, version, family, split.holdout.head(1))
+
+
+@task(name="judge", cache_policy=NO_CACHE)
+def judge(
+    settings: Settings,
+    run: records.CandidateRun,
+    version: str,
+    policy: LoadedPolicy,
+    comparison: ComparisonReport,
+    stress: StressReport,
+    latency: dict,
+) -> tuple[GateReport, str]:
+    """Apply the gates, record the verdict on the version and publish the report."""
+    gates = evaluate_gates(policy.policy, policy.sha256, comparison, gate_table(stress), latency)
+    create_markdown_artifact(key="gates", markdown=gates.to_markdown())
+    description = records.version_description(comparison, gate_table(stress), gates, latency)
+    return gates, records.record_gates(settings, run, version, gates, latency, description)
 
 
 @flow(name="retrain", log_prints=True)
 def retrain(config: RetrainConfig) -> RetrainOutcome:
-    """Validate the data, train a candidate, evaluate it and register it for sign-off."""
+    """Validate, train, register, challenge, stress and gate a candidate."""
     settings = get_settings(config.workdir)
     timer = StageTimer()
-    with timer("load and hash data"):
+    with timer("load policy, data, hash"):
+        policy = load_policy(settings, config)
         snapshot = load_and_hash(config)
     with timer("open MLflow run"):
         run = open_run(settings, config, snapshot)
@@ -123,17 +255,38 @@ def retrain(config: RetrainConfig) -> RetrainOutcome:
         report = validate_data(settings, run, snapshot)
     with timer("train"):
         split, fitted = train(config, snapshot)
-    with timer("evaluate"):
         metrics = evaluate(config, split, fitted)
     with timer("log and register"):
         version = register(settings, config, run, snapshot, report, split, fitted, metrics)
+    with timer("challenger comparison"):
+        champion = load_champion(settings, config)
+        comparison = challenge(settings, config, run, version, split, fitted, champion, policy)
+    with timer("stress backtests"):
+        books = schedule_stress_books(config, split, fitted, champion)
+        per_scenario = stress_scenario.map(
+            list(config.scenarios or load_scenarios().names),
+            unmapped(books),
+            unmapped(StressConfig(n_paths=config.stress_paths, seed=config.seed)),
+        ).result()
+        stress = record_stress(settings, run, version, per_scenario, books)
+    with timer("latency and gates"):
+        latency = measure_latency(config, version, split)
+        gates, lifecycle = judge(settings, run, version, policy, comparison, stress, latency)
+    if not gates.passed:
+        raise CandidateRejected(
+            f"{config.model_name} version {version} failed its gates and is registered as "
+            f"rejected (never promotable):\n{gates.failure_message()}"
+        )
     return RetrainOutcome(
-        config.model_name,
-        version,
-        run.run_id,
-        metrics,
-        str(data_report_path(settings, run.run_id)),
-        timer.stages,
+        model_name=config.model_name,
+        version=version,
+        run_id=run.run_id,
+        lifecycle=lifecycle,
+        metrics=metrics,
+        gates=gates,
+        champion_version=str(champion.version.version) if champion else None,
+        data_report=str(records.data_report_path(settings, run.run_id)),
+        timings=timer.stages,
     )
 
 

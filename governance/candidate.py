@@ -40,6 +40,7 @@ __all__ = [
     "record_gates",
     "record_stress",
     "record_training",
+    "version_description",
 ]
 
 _CONTRIBUTION_SAMPLE = 5_000
@@ -330,3 +331,32 @@ def _validation_tag(summary: dict[str, Any]) -> str:
         f"passed ({summary['checks']} checks, {summary['critical_failures']} critical "
         f"failures, {summary['warnings']} warnings)"
     )
+
+
+def version_description(
+    comparison: ComparisonReport,
+    stress: pd.DataFrame,
+    gates: GateReport,
+    latency: dict[str, float],
+) -> str:
+    """A summary a validator reads on the model version page before opening the run."""
+    verdicts = "; ".join(
+        f"vs {name}: {c.verdict} (MAE diff {c.mae_difference:+.2f} bps, 95% CI "
+        f"[{c.ci_low:+.2f}, {c.ci_high:+.2f}])"
+        for name, c in comparison.comparisons.items()
+    )
+    cand = stress.loc[stress["model"] == "candidate"]
+    worst = cand.loc[cand["cvar95_shortfall_bps"].idxmax()]
+    counts = gates.summary()["counts"]
+    lines = [
+        f"Gates {'PASSED' if gates.passed else 'FAILED'}: {counts['pass']} pass, "
+        f"{counts['warn']} warn, {counts['fail']} fail (policy sha256 {gates.policy_sha256[:12]}).",
+        f"Challenger: {verdicts}.",
+        f"Stress: {len(cand)} scenarios; worst CVaR95 {worst['cvar95_shortfall_bps']:.0f} bps "
+        f"in {worst['scenario']}.",
+        f"Latency of one decision: p50 {latency['p50_ms']:.2f} ms, p99 {latency['p99_ms']:.2f} ms.",
+    ]
+    if not gates.passed:
+        lines.append("Failed checks:\n" + gates.failure_message())
+    lines.append("Reports: run artifacts reports/*.json|md|html, plots/*.png.")
+    return "\n".join(lines)

@@ -130,14 +130,20 @@ def data_synth(
             typer.echo(f"wrote {path}  ({name})")
 
 
-def _run_retrain(data: Path, workdir: Path | None, seed: int, author: str | None) -> object:
+def _run_retrain(
+    data: Path, workdir: Path | None, seed: int, author: str | None, stress_paths: int
+) -> object:
     from flows.config import RetrainConfig, default_actor
     from governance.settings import get_settings
 
     settings = get_settings(workdir)
     _quiet_network_and_local_state(settings.workdir)
     config = RetrainConfig(
-        data_dir=data, workdir=settings.workdir, seed=seed, author=author or default_actor()
+        data_dir=data,
+        workdir=settings.workdir,
+        seed=seed,
+        author=author or default_actor(),
+        stress_paths=stress_paths,
     )
     started = time.perf_counter()
     from flows.retrain import retrain
@@ -147,14 +153,27 @@ def _run_retrain(data: Path, workdir: Path | None, seed: int, author: str | None
     overhead = total - sum(seconds for _, seconds in outcome.timings)
     _print_timings(outcome.timings, overhead, total)
     cand = outcome.metrics["candidate"]
+    counts = outcome.gates.summary()["counts"]
+    challengers = (
+        f"champion v{outcome.champion_version} and the baselines"
+        if outcome.champion_version
+        else "the baselines (no champion yet)"
+    )
     typer.echo(
         f"\nregistered {outcome.model_name} version {outcome.version} "
-        f"(lifecycle=pending-signoff), run {outcome.run_id}\n"
+        f"(lifecycle={outcome.lifecycle}), run {outcome.run_id}\n"
+        f"challenged by {challengers}\n"
         f"holdout MAE {cand['mae']:.2f} bps, RMSE {cand['rmse']:.2f} bps, "
         f"p95 |error| {cand['p95_abs_error']:.1f} bps, bias {cand['bias']:+.2f} bps\n"
+        f"gates passed: {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail\n"
         f"data-contract report: {outcome.data_report}"
     )
-    return settings
+    return outcome
+
+
+StressPathsOption = Annotated[
+    int, typer.Option(help="Monte Carlo paths per stress order, scenario and model.")
+]
 
 
 @app.command()
@@ -166,32 +185,66 @@ def retrain(
         str | None,
         typer.Option("--as", help="Author of the candidate. Default: $GOVERN_USER or login."),
     ] = None,
+    stress_paths: StressPathsOption = 10_000,
 ) -> None:
-    """Validate data, train a candidate, evaluate it and register it pending sign-off."""
+    """Validate data, train, challenge, stress-test and gate a candidate for sign-off.
+
+    Exit codes: 0 pending sign-off, 3 data rejected, 4 gates failed (registered as rejected).
+    """
     with _exit_codes():
-        _run_retrain(data, workdir, seed, author)
+        _run_retrain(data, workdir, seed, author, stress_paths)
 
 
 @app.command()
 def demo(
     workdir: WorkdirOption = None,
-    orders: Annotated[int, typer.Option(help="Parent orders to synthesise.")] = 200_000,
+    orders: Annotated[int, typer.Option(help="Parent orders per synthetic data set.")] = 200_000,
+    stress_paths: StressPathsOption = 10_000,
 ) -> None:
-    """Synthesise data, run a governed retrain, and print where to look."""
+    """Run the whole lifecycle on synthetic data and print where to look.
+
+    Day 1: data is synthesised, a candidate is trained by ``quant-researcher``, gated and
+    approved by ``validator`` (maker-checker), which promotes it to champion. Day 2: new
+    data, a second candidate is challenged by that champion, approved and promoted; the
+    first becomes ``previous``.
+    """
     with _exit_codes():
+        from governance.lifecycle import approve
         from governance.settings import get_settings
         from synthetic import SynthConfig, generate, write
 
         settings = get_settings(workdir)
-        data_dir = settings.workdir / "data" / "day-1"
-        typer.echo(f"synthesising {orders:,} parent orders into {data_dir}")
-        write(generate(SynthConfig(orders=orders, seed=42)), data_dir)
-        _run_retrain(data_dir, settings.workdir, 0, None)
+        policy = _policy_for(settings, "execution-impact")
+        days = {
+            "day-1": SynthConfig(orders=orders, seed=42),
+            "day-2": SynthConfig(orders=orders, seed=43, start_date="2026-02-02"),
+        }
+        for day, cfg in days.items():
+            data_dir = settings.workdir / "data" / day
+            typer.secho(
+                f"\n== {day}: synthesising {orders:,} parent orders into {data_dir}", bold=True
+            )
+            write(generate(cfg), data_dir)
+            outcome = _run_retrain(data_dir, settings.workdir, 0, "quant-researcher", stress_paths)
+            result = approve(
+                settings,
+                policy,
+                outcome.model_name,
+                outcome.version,
+                "validator",
+                f"{day}: reviewed data, challenger, stress and gate reports",
+            )
+            typer.echo(
+                f"signed off by validator ({result['approvals']} of "
+                f"{result['required']}); promoted v{outcome.version} to champion"
+            )
         typer.echo(
             "\nWhere to look:\n"
             f"  mlflow ui --backend-store-uri {settings.tracking_uri} "
             f"--default-artifact-root {settings.artifact_location}\n"
-            f"  then open http://127.0.0.1:5000 -> experiment '{settings.experiment_name}'"
+            f"  then open http://127.0.0.1:5000 -> Models -> execution-impact, or the "
+            f"experiment '{settings.experiment_name}'\n"
+            f"  govern signoff list --workdir {settings.workdir}"
         )
 
 

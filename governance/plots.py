@@ -12,8 +12,14 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from validation.comparison import ComparisonReport  # noqa: E402
+from validation.stress import (  # noqa: E402
+    StressReport,
+    plot_path_trace,
+    plot_shortfall_distributions,
+    trace_order,
+)
 
-__all__ = ["feature_contribution_figure", "residual_figure"]
+__all__ = ["feature_contribution_figure", "residual_figure", "stress_figures"]
 
 
 def feature_contribution_figure(contributions: pd.DataFrame, features: pd.DataFrame) -> Figure:
@@ -75,3 +81,21 @@ def residual_figure(comparison: ComparisonReport) -> Figure:
     axes[1].legend()
     fig.tight_layout()
     return fig
+
+
+def stress_figures(report: StressReport, candidate_book: pd.DataFrame) -> dict[str, Figure]:
+    """Shortfall distributions per scenario, and one path of the largest order in vol_spike.
+
+    Returns
+    -------
+    dict
+        Artifact path -> figure.
+    """
+    figures = {"plots/stress_shortfall_distributions.png": plot_shortfall_distributions(report)}
+    if "vol_spike" in report.results:
+        largest = candidate_book.loc[candidate_book["quantity"].idxmax(), "order_id"]
+        trace = trace_order(candidate_book, "vol_spike", report.config, order_id=largest)
+        figures["plots/stress_vol_spike_path.png"] = plot_path_trace(
+            trace, title=f"vol_spike: candidate's schedule for {largest}, path 0"
+        )
+    return figures

@@ -118,6 +118,8 @@ def _stress_checks(policy: ModelPolicy, stress: pd.DataFrame) -> list[GateCheck]
         checks.append(
             _upper("kill-switch rate", row.scenario, row.kill_switch_rate, limits.kill_switch_rate)
         )
+        if row.scenario not in policy.risk_metric_scenarios:
+            continue
         for metric in RISK_METRICS:
             levels = policy.risk_metrics[metric]
             value = float(getattr(row, metric))

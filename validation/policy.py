@@ -82,6 +82,7 @@ class ModelPolicy(_Strict):
     stress_default: ScenarioLimits
     stress_scenarios: dict[str, ScenarioLimits] = Field(default_factory=dict)
     risk_metrics: dict[str, AlertAction]
+    risk_metric_scenarios: tuple[str, ...] = ("baseline",)
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelPolicy:

@@ -12,8 +12,8 @@ from govern_cli import run_govern
 from mlflow.tracking import MlflowClient
 
 from governance.audit import open_audit_log
-from governance.errors import EXIT_DATA_REJECTED
-from governance.hashing import sha256_tree
+from governance.errors import EXIT_DATA_REJECTED, EXIT_GATES_FAILED
+from governance.hashing import sha256_file, sha256_tree
 from governance.settings import get_settings
 
 # Every critical data-contract check, the defect that trips it, and words the error must name.
@@ -80,14 +80,33 @@ def test_retrain_registers_a_version_with_full_lineage(prefect_server, small_dat
     } <= set(run.data.metrics)
     assert run.data.params["lgbm.objective"] == "regression"
     (dataset_input,) = run.inputs.dataset_inputs
-    executions_sha = tags["lineage.dataset_sha256"]
     assert dataset_input.dataset.name == "executions"
-    assert len(dataset_input.dataset.digest) == 32
-    assert executions_sha != dataset_input.dataset.digest
+    executions_sha = sha256_file(small_data_dir / "executions.parquet")
+    assert dataset_input.dataset.digest == executions_sha[:32]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "reports")}
-    assert {"reports/data_contracts.json", "reports/data_contracts.html"} <= artifacts
+    assert {
+        "reports/data_contracts.json",
+        "reports/data_contracts.html",
+        "reports/challenger.json",
+        "reports/challenger.md",
+        "reports/stress.json",
+        "reports/stress_table.csv",
+        "reports/gates.json",
+        "reports/gates.md",
+    } <= artifacts
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
-    assert "plots/feature_contributions.png" in plots
+    assert {
+        "plots/feature_contributions.png",
+        "plots/challenger_residuals.png",
+        "plots/stress_shortfall_distributions.png",
+        "plots/stress_vol_spike_path.png",
+    } <= plots
+    assert {"latency.p50_ms", "latency.p99_ms", "stress.vol_spike.cvar95_bps"} <= set(
+        run.data.metrics
+    )
+    assert tags["gates.passed"] == "true"
+    assert tags["gates.policy_sha256"] == sha256_file(settings.policy_path)
+    assert version.description.startswith("Gates PASSED")
 
     # LightGBM is stored natively (model.lgb), never pickled, and its hash is recorded.
     import mlflow
@@ -99,8 +118,17 @@ def test_retrain_registers_a_version_with_full_lineage(prefect_server, small_dat
     model = mlflow.pyfunc.load_model("models:/execution-impact/1")
     assert model.metadata.signature is not None
 
-    actions = [e.action for e in _events(workdir)]
-    assert actions == ["data.validated", "candidate.trained"]
+    events = _events(workdir)
+    assert [e.action for e in events] == [
+        "data.validated",
+        "candidate.trained",
+        "candidate.compared",
+        "candidate.stressed",
+        "candidate.gated",
+    ]
+    assert events[1].payload["dataset_files"]["executions.parquet"] == executions_sha
+    assert {e.version for e in events[1:]} == {"1"}
+    assert set(events[2].payload["verdicts"]) == {"sqrt_law_ridge"}
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +173,59 @@ def test_warning_checks_are_logged_and_the_run_goes_on(
     settings = get_settings(workdir)
     version = MlflowClient(settings.tracking_uri).get_model_version("execution-impact", "2")
     assert "1 warnings" in version.tags["lineage.data_validation"]
-    assert _events(workdir)[-2].payload["summary"]["warnings"] == 1
+    validated = [e for e in _events(workdir) if e.action == "data.validated"]
+    assert validated[-1].payload["summary"]["warnings"] == 1
+
+
+def test_second_candidate_is_challenged_by_the_champion(
+    prefect_server, registered_workdir, small_data_dir, tmp_path
+):
+    from governance.lifecycle import approve
+    from governance.policy_store import load_model_policy
+
+    workdir = tmp_path / "w"
+    shutil.copytree(registered_workdir, workdir)
+    settings = get_settings(workdir)
+    policy = load_model_policy(settings.policy_path, "execution-impact").policy
+    approve(settings, policy, "execution-impact", "1", "validator", "looks fine")
+
+    result = run_govern(
+        ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir), "--seed", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "challenged by champion v1" in result.output
+    compared = [e for e in _events(workdir) if e.action == "candidate.compared"][-1]
+    assert compared.version == "2"
+    assert set(compared.payload["verdicts"]) == {"champion", "sqrt_law_ridge"}
+
+
+def test_failed_gate_registers_a_rejected_version_and_exits_4(
+    prefect_server, registered_workdir, small_data_dir, tmp_path, monkeypatch
+):
+    workdir = tmp_path / "w"
+    shutil.copytree(registered_workdir, workdir)
+    strict = tmp_path / "strict-policy.yaml"
+    text = get_settings(workdir).policy_path.read_text()
+    strict.write_text(text.replace("p99_ms: 20.0", "p99_ms: 0.001"))
+    monkeypatch.setenv("GOVERN_POLICY", str(strict))
+
+    result = run_govern(["retrain", "--data", str(small_data_dir), "--workdir", str(workdir)])
+
+    assert result.exit_code == EXIT_GATES_FAILED, result.output
+    assert "latency p99 [single-order decision]" in result.output
+    settings = get_settings(workdir)
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    version = client.get_model_version("execution-impact", "2")
+    assert version.tags["lifecycle"] == "rejected"
+    assert version.tags["gates.passed"] == "false"
+    assert version.tags["gates.policy_sha256"] == sha256_file(strict)
+    assert "2" not in {
+        str(v.version)
+        for v in client.search_model_versions("name='execution-impact'")
+        if "candidate" in v.aliases
+    }
+    gated = _events(workdir)[-1]
+    assert gated.action == "candidate.gated" and gated.payload["lifecycle"] == "rejected"
 
 
 def test_cli_exit_code_3_in_a_real_process_on_ephemeral_prefect(make_data_dir, tmp_path):
