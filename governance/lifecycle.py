@@ -221,7 +221,10 @@ def approve(
     promoted = None
     if complete:
         client.set_model_version_tag(model, version, LIFECYCLE_TAG, "approved")
-        promoted = promote(settings, policy, model, version, actor, "sign-off complete")
+        if policy.promote_on_approval:
+            # The approval itself authorises this promotion, so the approver is recorded
+            # as promoter even when the policy does not list them as an operator.
+            promoted = _promote(settings, model, version, actor, "sign-off complete")
     return {
         "approvals": len(approvals),
         "required": policy.approvals_required,
@@ -270,6 +273,10 @@ def promote(
         lifecycle change of the model is in progress.
     """
     _check_operator(policy, model, actor, "promote")
+    return _promote(settings, model, version, actor, reason)
+
+
+def _promote(settings: Settings, model: str, version: str, actor: str, reason: str) -> dict:
     with model_lease(settings.audit_db_url, model, actor):
         client = _client(settings)
         state = read_state(client, model, version)

@@ -21,6 +21,7 @@ from governance.settings import Settings
 __all__ = [
     "PIP_REQUIREMENTS",
     "connect",
+    "use_stores",
     "start_candidate_run",
     "log_report",
     "log_dataset",
@@ -42,7 +43,7 @@ def connect(settings: Settings) -> tuple[MlflowClient, str]:
     The experiment is created with its artifact location under the work directory, so
     an embedded SQLite set-up never writes to ``./mlruns``.
     """
-    _point_fluent_api_at(settings)
+    use_stores(settings)
     client = MlflowClient(settings.tracking_uri, settings.registry_uri)
     experiment = client.get_experiment_by_name(settings.experiment_name)
     if experiment is not None:
@@ -56,7 +57,7 @@ def connect(settings: Settings) -> tuple[MlflowClient, str]:
         return client, client.get_experiment_by_name(settings.experiment_name).experiment_id
 
 
-def _point_fluent_api_at(settings: Settings) -> None:
+def use_stores(settings: Settings) -> None:
     """Set MLflow's process-wide URIs without leaking them into the environment.
 
     ``mlflow.set_tracking_uri`` also exports the URI as an environment variable, which

@@ -77,6 +77,7 @@ class ModelPolicy(_Strict):
     operators: tuple[str, ...] = ()
     approvals_required: int = Field(ge=1)
     auto_approve_when_gates_pass: bool = False
+    promote_on_approval: bool = True
     non_inferiority_margin: float = Field(ge=0, le=0.5)
     latency: LatencyBudget
     stress_default: ScenarioLimits

@@ -1,0 +1,201 @@
+"""``govern audit verify``: prove that nothing was altered behind the pipeline's back.
+
+Three layers are checked against each other:
+
+* the audit log's hash chain (every payload and event hash, every link);
+* each registered version against the ``candidate.trained`` event that registered it:
+  the lineage tags (run, dataset and model hashes) must equal what the event recorded,
+  and the model artifacts and dataset files must still hash to those values;
+* the ``champion`` alias against the last promotion, rollback or decommission event.
+
+Any disagreement is a finding; the report names the first one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from governance.audit import AuditEvent, ChainReport, open_audit_log
+from governance.errors import IntegrityError
+from governance.hashing import sha256_file, sha256_tree
+from governance.loading import find_alias
+from governance.settings import Settings
+from governance.tracking import use_stores
+
+__all__ = ["Finding", "IntegrityReport", "raise_on_problems", "verify_integrity"]
+
+_TAGS_FROM_EVENT = {
+    "lineage.run_id": "run_id",
+    "lineage.model_sha256": "model_sha256",
+    "lineage.dataset_sha256": "dataset_sha256",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One disagreement between the audit log and what is stored now."""
+
+    kind: str
+    subject: str
+    message: str
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    """Chain verification plus every finding, in the order they were checked."""
+
+    chain: ChainReport
+    findings: list[Finding] = field(default_factory=list)
+    versions_checked: int = 0
+    files_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the chain verifies and nothing disagrees."""
+        return self.chain.ok and not self.findings
+
+    def first_problem(self) -> str:
+        """The first broken event or altered file, for the error message."""
+        if not self.chain.ok:
+            return f"audit chain: {self.chain.reason}"
+        first = self.findings[0]
+        return f"{first.kind} {first.subject}: {first.message}"
+
+    def summary(self) -> dict[str, object]:
+        """JSON-serialisable form."""
+        return {
+            "ok": self.ok,
+            "chain": {
+                "ok": self.chain.ok,
+                "events": self.chain.checked,
+                "head_seq": self.chain.head_seq,
+                "head_hash": self.chain.head_hash,
+                "reason": self.chain.reason,
+            },
+            "versions_checked": self.versions_checked,
+            "files_checked": self.files_checked,
+            "findings": [f.__dict__ for f in self.findings],
+        }
+
+
+def verify_integrity(settings: Settings, model: str | None = None) -> IntegrityReport:
+    """Verify the chain, every version's evidence and the champion alias.
+
+    Parameters
+    ----------
+    settings : Settings
+        Where the registry and the audit log are.
+    model : str, optional
+        Check only this model's versions (the chain is always checked whole).
+
+    Returns
+    -------
+    IntegrityReport
+        Use :func:`raise_on_problems` to turn findings into exit code 6.
+    """
+    with open_audit_log(settings.audit_db_url, create=False) as audit:
+        chain = audit.verify(model)
+        events = [e for e in audit.events() if model is None or e.model == model]
+    use_stores(settings)
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    findings: list[Finding] = []
+    versions = files = 0
+    for event in events:
+        if event.action != "candidate.trained":
+            continue
+        versions += 1
+        new_findings, hashed = _check_version(client, event)
+        findings += new_findings
+        files += hashed
+    for name in sorted({e.model for e in events if e.model}):
+        findings += _check_champion(client, name, [e for e in events if e.model == name])
+    return IntegrityReport(chain, findings, versions, files)
+
+
+def raise_on_problems(report: IntegrityReport) -> IntegrityReport:
+    """Return the report when it is clean; raise :class:`IntegrityError` otherwise."""
+    if report.ok:
+        return report
+    others = len(report.findings) - (0 if not report.chain.ok else 1)
+    more = f" (and {others} more finding(s))" if others > 0 else ""
+    raise IntegrityError(f"integrity check failed: {report.first_problem()}{more}")
+
+
+def _check_version(client: MlflowClient, event: AuditEvent) -> tuple[list[Finding], int]:
+    subject = f"{event.model} v{event.version}"
+    payload = event.payload
+    try:
+        mv = client.get_model_version(event.model, event.version)
+    except MlflowException:
+        return [Finding("registry", subject, "version recorded in the audit log is gone")], 0
+    findings = [
+        Finding(
+            "tag",
+            subject,
+            f"tag {tag} is {mv.tags.get(tag)!r}, but event seq {event.seq} recorded "
+            f"{payload[key]!r}",
+        )
+        for tag, key in _TAGS_FROM_EVENT.items()
+        if mv.tags.get(tag) != payload[key]
+    ]
+    artifacts = Path(mlflow.artifacts.download_artifacts(payload["model_uri"]))
+    actual = sha256_tree(artifacts)
+    if actual != payload["model_sha256"]:
+        findings.append(
+            Finding(
+                "model artifacts",
+                subject,
+                f"{payload['model_uri']} hashes to {actual}, event seq {event.seq} recorded "
+                f"{payload['model_sha256']}",
+            )
+        )
+    data_findings, hashed = _check_dataset(subject, event)
+    return findings + data_findings, hashed + 1
+
+
+def _check_dataset(subject: str, event: AuditEvent) -> tuple[list[Finding], int]:
+    payload = event.payload
+    root = Path(unquote(urlparse(payload["dataset_uri"]).path))
+    findings, hashed = [], 0
+    for name, recorded in sorted(payload["dataset_files"].items()):
+        path = root / name
+        if not path.is_file():
+            findings.append(Finding("dataset", subject, f"{path} is missing"))
+            continue
+        hashed += 1
+        actual = sha256_file(path)
+        if actual != recorded:
+            findings.append(
+                Finding(
+                    "dataset",
+                    subject,
+                    f"{path} hashes to {actual}, event seq {event.seq} recorded {recorded}",
+                )
+            )
+    return findings, hashed
+
+
+def _check_champion(client: MlflowClient, model: str, events: list[AuditEvent]) -> list[Finding]:
+    expected = None
+    for event in events:
+        if event.action in ("version.promoted", "version.rolled_back"):
+            expected = event.payload["champion"]
+        elif event.action == "version.decommissioned" and event.payload["was_champion"]:
+            expected = event.payload["replacement"]
+    holder = find_alias(client, model, "champion")
+    actual = None if holder is None else str(holder.version)
+    if actual == expected:
+        return []
+    return [
+        Finding(
+            "alias",
+            f"{model}@champion",
+            f"points to version {actual}, but the audit log's last change made it {expected}",
+        )
+    ]

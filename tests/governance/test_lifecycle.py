@@ -1,0 +1,426 @@
+"""Sign-off, promotion, rollback, decommission and audit verification on real MLflow/Prefect."""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from govern_cli import run_govern
+from mlflow.tracking import MlflowClient
+
+from governance.audit import open_audit_log
+from governance.errors import (
+    EXIT_INTEGRITY,
+    EXIT_NOT_AUTHORISED,
+    EXIT_USAGE,
+    NotAuthorised,
+    UsageError,
+)
+from governance.lease import model_lease
+from governance.lifecycle import AUTO_APPROVER, VersionState, check_signoff
+from governance.loading import load_alias
+from governance.settings import get_settings
+from governance.tracking import use_stores
+from validation.policy import parse_policy
+
+MODEL = "execution-impact"
+POLICY_TEXT = (Path(__file__).parents[2] / "infra" / "policy.yaml").read_text()
+POLICY = parse_policy(POLICY_TEXT).for_model(MODEL)
+
+
+@pytest.fixture(scope="module")
+def three_versions(prefect_server, small_data_dir, tmp_path_factory):
+    """A work directory with versions 1-3 pending sign-off, authored by 'maker'."""
+    workdir = tmp_path_factory.mktemp("lifecycle") / "w"
+    for seed in ("0", "1", "2"):
+        done = run_govern(
+            [
+                "retrain",
+                "--data",
+                str(small_data_dir),
+                "--workdir",
+                str(workdir),
+                "--as",
+                "maker",
+                "--seed",
+                seed,
+                "--stress-paths",
+                "500",
+            ]
+        )
+        assert done.exit_code == 0, done.output
+    return workdir
+
+
+@pytest.fixture
+def workdir(three_versions, tmp_path):
+    copy = tmp_path / "w"
+    shutil.copytree(three_versions, copy)
+    return copy
+
+
+def govern(workdir, *args):
+    return run_govern([*args, "--workdir", str(workdir)])
+
+
+def client_for(workdir):
+    settings = get_settings(workdir)
+    return MlflowClient(settings.tracking_uri, settings.registry_uri)
+
+
+def state(workdir):
+    """(lifecycle per version, alias -> version)."""
+    client = client_for(workdir)
+    versions = client.search_model_versions(f"name = '{MODEL}'")
+    lifecycle = {str(v.version): v.tags["lifecycle"] for v in versions}
+    aliases = {a: str(v) for a, v in client.get_registered_model(MODEL).aliases.items()}
+    aliases.pop("candidate", None)
+    return lifecycle, aliases
+
+
+def actions(workdir):
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        return [(e.action, e.version, e.actor) for e in audit.events()]
+
+
+def approve(workdir, version, actor="validator"):
+    return govern(
+        workdir, "signoff", "approve", MODEL, version, "--as", actor, "--comment", "reviewed"
+    )
+
+
+# -- the rules, as pure functions --------------------------------------------------------
+
+
+def _state(**overrides):
+    base = dict(
+        model=MODEL,
+        version="7",
+        lifecycle="pending-signoff",
+        author="maker",
+        gates_passed=True,
+        approvals=(),
+        aliases=("candidate",),
+        run_id="r",
+    )
+    return VersionState(**{**base, **overrides})
+
+
+@pytest.mark.parametrize(
+    "overrides, actor, decision, rule",
+    [
+        ({"lifecycle": "decommissioned"}, "validator", "approve", "decommissioned is final"),
+        ({"lifecycle": "rejected"}, "validator", "approve", "only pending versions are signed"),
+        ({"lifecycle": "champion"}, "validator", "reject", "only pending versions are signed"),
+        ({}, "intern", "approve", "validators only"),
+        ({}, "intern", "reject", "validators only"),
+        ({"author": "validator"}, "validator", "approve", "maker-checker"),
+        ({"gates_passed": False}, "validator", "approve", "gates must pass"),
+        ({"approvals": ({"by": "validator"},)}, "validator", "approve", "distinct approvers"),
+        ({}, AUTO_APPROVER, "approve", "automatic approval"),
+    ],
+)
+def test_each_signoff_rule_refuses_with_its_name(overrides, actor, decision, rule):
+    with pytest.raises(NotAuthorised, match=f"refused by rule '{rule}'"):
+        check_signoff(POLICY, _state(**overrides), actor, decision)
+
+
+def test_rules_allow_a_proper_signoff():
+    check_signoff(POLICY, _state(), "validator", "approve")
+    check_signoff(POLICY, _state(author="validator"), "validator", "reject")
+    low = parse_policy(
+        POLICY_TEXT.replace("risk_tier: high", "risk_tier: low").replace(
+            "auto_approve_when_gates_pass: false", "auto_approve_when_gates_pass: true"
+        )
+    ).for_model(MODEL)
+    check_signoff(low, _state(), AUTO_APPROVER, "approve")
+
+
+# -- the lifecycle through the CLI ---------------------------------------------------------
+
+
+def test_signoff_list_shows_pending_versions(workdir):
+    listing = govern(workdir, "signoff", "list")
+    assert listing.exit_code == 0, listing.output
+    for version in ("v1", "v2", "v3"):
+        assert f"{MODEL} {version}" in listing.stdout
+    assert "gates passed" in listing.stdout and "author=maker" in listing.stdout
+
+
+@pytest.mark.parametrize(
+    "actor, rule", [("maker", "validators only"), ("intern", "validators only")]
+)
+def test_refused_signoff_exits_5_and_changes_nothing(workdir, actor, rule):
+    before = (state(workdir), actions(workdir))
+    result = approve(workdir, "1", actor)
+    assert result.exit_code == EXIT_NOT_AUTHORISED
+    assert rule in result.stderr
+    assert (state(workdir), actions(workdir)) == before
+
+
+def test_author_listed_as_validator_still_cannot_approve(workdir, tmp_path, monkeypatch):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        POLICY_TEXT.replace("validators: [validator,", "validators: [maker, validator,")
+    )
+    monkeypatch.setenv("GOVERN_POLICY", str(policy))
+    result = approve(workdir, "1", "maker")
+    assert result.exit_code == EXIT_NOT_AUTHORISED
+    assert "maker-checker" in result.stderr
+
+
+def test_two_approvals_required_by_distinct_validators(workdir, tmp_path, monkeypatch):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY_TEXT.replace("approvals_required: 1 ", "approvals_required: 2 "))
+    monkeypatch.setenv("GOVERN_POLICY", str(policy))
+    first = approve(workdir, "1", "validator")
+    assert first.exit_code == 0 and "1 of 2 approvals" in first.stdout
+    assert state(workdir)[0]["1"] == "pending-signoff"
+    again = approve(workdir, "1", "validator")
+    assert again.exit_code == EXIT_NOT_AUTHORISED and "distinct approvers" in again.stderr
+    second = approve(workdir, "1", "risk-officer")
+    assert second.exit_code == 0 and "promoted" in second.stdout
+    lifecycle, aliases = state(workdir)
+    assert lifecycle["1"] == "champion" and aliases["champion"] == "1"
+
+
+def test_reject_needs_a_comment_and_is_final(workdir):
+    empty = govern(workdir, "signoff", "reject", MODEL, "2", "--as", "validator", "--comment", " ")
+    assert empty.exit_code == EXIT_USAGE
+    done = govern(
+        workdir,
+        "signoff",
+        "reject",
+        MODEL,
+        "2",
+        "--as",
+        "validator",
+        "--comment",
+        "bias in the large-order bucket",
+    )
+    assert done.exit_code == 0
+    assert state(workdir)[0]["2"] == "rejected"
+    late = approve(workdir, "2")
+    assert late.exit_code == EXIT_NOT_AUTHORISED and "only pending versions" in late.stderr
+
+
+def test_promotion_rollback_and_decommission(workdir):
+    for version in ("1", "2", "3"):
+        assert approve(workdir, version).exit_code == 0
+    lifecycle, aliases = state(workdir)
+    assert aliases == {"champion": "3", "previous": "2"}
+    assert lifecycle == {"1": "retired", "2": "previous", "3": "champion"}
+
+    unauthorised = govern(workdir, "rollback", MODEL, "--as", "intern", "--reason", "x")
+    assert unauthorised.exit_code == EXIT_NOT_AUTHORISED and "operators only" in unauthorised.stderr
+    back = govern(workdir, "rollback", MODEL, "--as", "on-call", "--reason", "slippage alert")
+    assert back.exit_code == 0, back.output
+    lifecycle, aliases = state(workdir)
+    assert aliases == {"champion": "2"} and lifecycle["3"] == "rolled-back"
+
+    needs_flag = govern(workdir, "decommission", MODEL, "2", "--as", "on-call", "--reason", "r")
+    assert needs_flag.exit_code == EXIT_USAGE and "--no-replacement" in needs_flag.stderr
+    replaced = govern(
+        workdir,
+        "decommission",
+        MODEL,
+        "2",
+        "--as",
+        "on-call",
+        "--reason",
+        "feature bug",
+        "--replacement",
+        "3",
+    )
+    assert replaced.exit_code == 0, replaced.output
+    lifecycle, aliases = state(workdir)
+    assert aliases == {"champion": "3"} and lifecycle["2"] == "decommissioned"
+
+    gone = govern(
+        workdir,
+        "decommission",
+        MODEL,
+        "3",
+        "--as",
+        "on-call",
+        "--reason",
+        "desk closed",
+        "--no-replacement",
+    )
+    assert gone.exit_code == 0, gone.output
+    assert state(workdir)[1] == {}
+    settings = get_settings(workdir)
+    use_stores(settings)
+    with pytest.raises(
+        UsageError, match="no version of 'execution-impact' holds the alias 'champion'"
+    ):
+        load_alias(client_for(workdir), MODEL, "champion")
+    for version in ("2", "3"):
+        refused = govern(workdir, "promote", MODEL, version, "--as", "validator")
+        assert refused.exit_code == EXIT_NOT_AUTHORISED, refused.output
+    tail = [a for a, _, _ in actions(workdir)][-9:]
+    assert tail == [
+        "signoff.approved",
+        "version.promoted",
+        "signoff.approved",
+        "version.promoted",
+        "signoff.approved",
+        "version.promoted",
+        "version.rolled_back",
+        "version.decommissioned",
+        "version.promoted",
+    ][-9:] or tail[-2:] == ["version.promoted", "version.decommissioned"]
+    assert govern(workdir, "audit", "verify").exit_code == 0
+
+
+def test_a_held_lease_refuses_a_concurrent_promotion(workdir):
+    settings = get_settings(workdir)
+    with model_lease(settings.audit_db_url, MODEL, "someone-else"):
+        result = approve(workdir, "1")
+    assert result.exit_code == EXIT_NOT_AUTHORISED
+    assert "one lifecycle change at a time" in result.stderr
+    assert state(workdir)[1].get("champion") is None
+
+
+def test_concurrent_promotions_in_two_processes_stay_consistent(workdir, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        POLICY_TEXT.replace("promote_on_approval: true", "promote_on_approval: false")
+    )
+    env = {**os.environ, "GOVERN_POLICY": str(policy)}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    govern_bin = str(Path(sys.executable).with_name("govern"))
+    for version in ("2", "3"):
+        done = subprocess.run(
+            [
+                govern_bin,
+                "signoff",
+                "approve",
+                MODEL,
+                version,
+                "--as",
+                "validator",
+                "--workdir",
+                str(workdir),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+    assert state(workdir)[0]["2"] == "approved" and not state(workdir)[1].get("champion")
+
+    racers = [
+        subprocess.Popen(
+            [govern_bin, "promote", MODEL, version, "--as", "on-call", "--workdir", str(workdir)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for version in ("2", "3")
+    ]
+    codes = [p.wait(timeout=120) for p in racers]
+    assert sorted(codes) in ([0, 0], [0, EXIT_NOT_AUTHORISED]), [p.stderr.read() for p in racers]
+    promoted = [v for action, v, _ in actions(workdir) if action == "version.promoted"]
+    assert len(promoted) == codes.count(0)
+    _, aliases = state(workdir)
+    assert aliases["champion"] == promoted[-1]
+    assert govern(workdir, "audit", "verify").exit_code == 0
+
+
+# -- tampering -----------------------------------------------------------------------------
+
+
+def _promoted(workdir):
+    assert approve(workdir, "1").exit_code == 0
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    return get_settings(workdir)
+
+
+def test_tampered_event_row_is_caught(workdir):
+    settings = _promoted(workdir)
+    db = settings.audit_db_url.removeprefix("sqlite:///")
+    with sqlite3.connect(db) as conn:
+        triggers = [
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+        ]
+        for name in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(
+            "UPDATE governance_audit_events SET actor = 'validator-2' WHERE action = "
+            "'signoff.approved'"
+        )
+    result = govern(workdir, "audit", "verify")
+    assert result.exit_code == EXIT_INTEGRITY
+    assert "event hash mismatch at seq" in result.stderr
+
+
+def test_tampered_tag_is_caught(workdir):
+    _promoted(workdir)
+    client_for(workdir).set_model_version_tag(MODEL, "1", "lineage.dataset_sha256", "0" * 64)
+    result = govern(workdir, "audit", "verify")
+    assert result.exit_code == EXIT_INTEGRITY
+    assert "tag lineage.dataset_sha256" in result.stderr and "v1" in result.stderr
+
+
+def test_tampered_model_file_is_caught_and_refuses_to_load(
+    prefect_server, small_data_dir, tmp_path
+):
+    # Copied work directories share their artifact store with the original (MLflow keeps
+    # absolute artifact URIs), so this test trains into a work directory of its own.
+    workdir = tmp_path / "own"
+    trained = run_govern(
+        [
+            "retrain",
+            "--data",
+            str(small_data_dir),
+            "--workdir",
+            str(workdir),
+            "--as",
+            "maker",
+            "--stress-paths",
+            "500",
+        ]
+    )
+    assert trained.exit_code == 0, trained.output
+    settings = _promoted(workdir)
+    use_stores(settings)
+    (path,) = (workdir / "artifacts").rglob("model.lgb")
+    path.write_text(path.read_text().replace("learning_rate", "learning_rate_x", 1))
+    result = govern(workdir, "audit", "verify")
+    assert result.exit_code == EXIT_INTEGRITY
+    assert "model artifacts" in result.stderr and "hashes to" in result.stderr
+    from governance.errors import IntegrityError
+
+    with pytest.raises(IntegrityError, match="refusing to load"):
+        load_alias(client_for(workdir), MODEL, "champion")
+
+
+def test_tampered_dataset_file_is_caught(workdir, tmp_path):
+    settings = _promoted(workdir)
+    with open_audit_log(settings.audit_db_url) as audit:
+        trained = [e for e in audit.events() if e.action == "candidate.trained"][0]
+    data_dir = Path(trained.payload["dataset_uri"].removeprefix("file://"))
+    backup = tmp_path / "backup.parquet"
+    shutil.copy(data_dir / "rfq.parquet", backup)
+    try:
+        with open(data_dir / "rfq.parquet", "ab") as handle:
+            handle.write(b"\0")
+        result = govern(workdir, "audit", "verify")
+    finally:
+        shutil.copy(backup, data_dir / "rfq.parquet")
+    assert result.exit_code == EXIT_INTEGRITY
+    assert "rfq.parquet hashes to" in result.stderr
+
+
+def test_alias_moved_behind_the_logs_back_is_caught(workdir):
+    _promoted(workdir)
+    client_for(workdir).set_registered_model_alias(MODEL, "champion", "2")
+    result = govern(workdir, "audit", "verify")
+    assert result.exit_code == EXIT_INTEGRITY
+    assert "champion" in result.stderr and "points to version 2" in result.stderr
