@@ -3,6 +3,8 @@
 set -euo pipefail
 need=()
 command -v git >/dev/null || need+=(git)
+# Headless Chromium opens the HTML lineage report in tests/governance/test_lineage.py.
+[ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from prefect import flow, task, unmapped
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.deployments import run_deployment
 
 from flows.config import RetrainConfig
 from flows.timing import StageTimer
 from governance import candidate as records
 from governance.datasets import Snapshot, load_snapshot
 from governance.errors import CandidateRejected
+from governance.lifecycle import auto_approve
 from governance.loading import LoadedModel, find_alias, load_verified
 from governance.plots import stress_figures
 from governance.policy_store import LoadedPolicy, load_model_policy
@@ -54,6 +56,7 @@ class RetrainOutcome:
     gates: GateReport
     champion_version: str | None
     data_report: str
+    signoff_flow_run: str | None = None
     timings: list[tuple[str, float]] = field(default_factory=list)
 
 
@@ -241,6 +244,32 @@ def judge(
     return gates, records.record_gates(settings, run, version, gates, latency, description)
 
 
+@task(name="auto-approve", cache_policy=NO_CACHE)
+def auto_signoff(
+    settings: Settings, config: RetrainConfig, policy: LoadedPolicy, version: str
+) -> str:
+    """Approve automatically when a low-risk policy allows it; return the lifecycle state."""
+    outcome = auto_approve(settings, policy.policy, config.model_name, version)
+    return "champion" if outcome and outcome["promoted"] else "approved"
+
+
+@task(name="request-signoff", cache_policy=NO_CACHE)
+def request_signoff(settings: Settings, config: RetrainConfig, version: str) -> str:
+    """Start the sign-off deployment for the new version; return its flow run id."""
+    flow_run = run_deployment(
+        config.signoff_deployment,
+        parameters={
+            "model": config.model_name,
+            "version": version,
+            "workdir": str(settings.workdir),
+        },
+        timeout=0,
+        # A separate run, not a subflow of this one: Prefect cannot suspend subflows.
+        as_subflow=False,
+    )
+    return str(flow_run.id)
+
+
 @flow(name="retrain", log_prints=True)
 def retrain(config: RetrainConfig) -> RetrainOutcome:
     """Validate, train, register, challenge, stress and gate a candidate."""
@@ -277,6 +306,13 @@ def retrain(config: RetrainConfig) -> RetrainOutcome:
             f"{config.model_name} version {version} failed its gates and is registered as "
             f"rejected (never promotable):\n{gates.failure_message()}"
         )
+    if policy.policy.auto_approve_when_gates_pass:
+        lifecycle = auto_signoff(settings, config, policy, version)
+    signoff_run = (
+        request_signoff(settings, config, version)
+        if config.signoff_deployment and lifecycle == "pending-signoff"
+        else None
+    )
     return RetrainOutcome(
         model_name=config.model_name,
         version=version,
@@ -286,6 +322,7 @@ def retrain(config: RetrainConfig) -> RetrainOutcome:
         gates=gates,
         champion_version=str(champion.version.version) if champion else None,
         data_report=str(records.data_report_path(settings, run.run_id)),
+        signoff_flow_run=signoff_run,
         timings=timer.stages,
     )
 

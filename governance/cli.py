@@ -31,6 +31,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Synthetic demo data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 signoff_app = typer.Typer(
     help="Review and sign off candidates (maker-checker).", no_args_is_help=True
 )
@@ -131,7 +133,12 @@ def data_synth(
 
 
 def _run_retrain(
-    data: Path, workdir: Path | None, seed: int, author: str | None, stress_paths: int
+    data: Path,
+    workdir: Path | None,
+    seed: int,
+    author: str | None,
+    stress_paths: int,
+    signoff_deployment: str | None = None,
 ) -> object:
     from flows.config import RetrainConfig, default_actor
     from governance.settings import get_settings
@@ -144,6 +151,7 @@ def _run_retrain(
         seed=seed,
         author=author or default_actor(),
         stress_paths=stress_paths,
+        signoff_deployment=signoff_deployment,
     )
     started = time.perf_counter()
     from flows.retrain import retrain
@@ -168,6 +176,8 @@ def _run_retrain(
         f"gates passed: {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail\n"
         f"data-contract report: {outcome.data_report}"
     )
+    if outcome.signoff_flow_run:
+        typer.echo(f"sign-off waits in Prefect: flow run {outcome.signoff_flow_run}")
     return outcome
 
 
@@ -186,13 +196,19 @@ def retrain(
         typer.Option("--as", help="Author of the candidate. Default: $GOVERN_USER or login."),
     ] = None,
     stress_paths: StressPathsOption = 10_000,
+    signoff_deployment: Annotated[
+        str | None,
+        typer.Option(
+            help="Prefect deployment that waits for sign-off, e.g. await-signoff/await-signoff."
+        ),
+    ] = None,
 ) -> None:
     """Validate data, train, challenge, stress-test and gate a candidate for sign-off.
 
     Exit codes: 0 pending sign-off, 3 data rejected, 4 gates failed (registered as rejected).
     """
     with _exit_codes():
-        _run_retrain(data, workdir, seed, author, stress_paths)
+        _run_retrain(data, workdir, seed, author, stress_paths, signoff_deployment)
 
 
 @app.command()
@@ -245,6 +261,30 @@ def demo(
             f"  then open http://127.0.0.1:5000 -> Models -> execution-impact, or the "
             f"experiment '{settings.experiment_name}'\n"
             f"  govern signoff list --workdir {settings.workdir}"
+        )
+
+
+@audit_app.command("verify")
+def audit_verify(
+    model: Annotated[str | None, typer.Argument(help="Only this model's versions.")] = None,
+    workdir: WorkdirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+) -> None:
+    """Recompute the audit chain, artifact and dataset hashes; exit 6 on any mismatch."""
+    with _exit_codes():
+        import json
+
+        from governance.integrity import raise_on_problems, verify_integrity
+        from governance.settings import get_settings
+
+        report = verify_integrity(get_settings(workdir), model)
+        if as_json:
+            typer.echo(json.dumps(report.summary(), indent=2))
+        raise_on_problems(report)
+        typer.echo(
+            f"audit log verified: {report.chain.checked} events, head seq {report.chain.head_seq} "
+            f"hash {report.chain.head_hash}; {report.versions_checked} versions and "
+            f"{report.files_checked} files re-hashed, champion aliases match the log"
         )
 
 
@@ -396,6 +436,74 @@ def decommission(
             f"decommissioned {model} v{version}"
             + (f"; champion is now v{replacement}" if replacement else "")
         )
+
+
+@app.command()
+def lineage(
+    model: ModelArg,
+    version: Annotated[
+        str | None, typer.Argument(help="Model version number (omit with --inventory).")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Report: json, md or html; inventory: csv, json or md. "
+            "Default: the suffix of -o, else md.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file and print its path."),
+    ] = None,
+    show_inventory: Annotated[
+        bool, typer.Option("--inventory", help="List every version of MODEL instead.")
+    ] = False,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Trace a version from its data to today, or list every version (--inventory).
+
+    Covers data, contracts, training, challenger, stress, gates, sign-off,
+    lifecycle events and the audit-chain check. Formats: md, json, html.
+
+    Exit codes: 0 written, 2 usage error or unknown model/version,
+    6 audit chain broken (the report is still written; it says where).
+    """
+    with _exit_codes():
+        from governance.errors import IntegrityError, UsageError
+
+        if show_inventory and version is not None:
+            raise UsageError(f"--inventory lists every version of {model}; got VERSION {version}")
+        if not show_inventory and version is None:
+            raise UsageError("missing VERSION: give a version number, or --inventory")
+        from governance.lineage import (
+            INVENTORY_FORMATS,
+            REPORT_FORMATS,
+            choose_format,
+            render_inventory,
+            render_report,
+        )
+        from governance.settings import get_settings
+
+        settings = get_settings(workdir)
+        report = None
+        if show_inventory:
+            text = render_inventory(settings, model, choose_format(fmt, output, INVENTORY_FORMATS))
+        else:
+            chosen = choose_format(fmt, output, REPORT_FORMATS)
+            text, report = render_report(settings, model, version, chosen)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+            typer.echo(str(output))
+        if report is not None and not report["audit"]["chain_ok"]:
+            raise IntegrityError(
+                f"audit chain does not verify: {report['audit']['reason']} "
+                f"(lineage of {model} v{report['version']} written all the same)"
+            )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,119 @@
+"""Lifecycle steps as Prefect flows, so automations and the Prefect UI can trigger them.
+
+Each flow is a thin shell over :mod:`governance.lifecycle`; the CLI calls the same
+functions, so both paths write the same registry changes and audit events.
+
+``await-signoff`` is how a validator signs off from the Prefect UI: the flow suspends
+with a typed :class:`SignoffDecision` form and, once a validator submits it, applies the
+decision through the same rules as ``govern signoff approve|reject``.
+"""
+
+from typing import Literal
+
+from prefect import flow, get_run_logger
+from prefect.flow_runs import suspend_flow_run
+from prefect.input import RunInput
+
+from governance import lifecycle
+from governance.policy_store import load_model_policy
+from governance.settings import get_settings
+
+__all__ = [
+    "SignoffDecision",
+    "await_signoff",
+    "decommission_version",
+    "promote_version",
+    "rollback_model",
+    "signoff_version",
+]
+
+
+class SignoffDecision(RunInput):
+    """The form a validator fills in from the Prefect UI."""
+
+    decision: Literal["approve", "reject"]
+    validator: str
+    comment: str = ""
+
+
+def _context(workdir: str | None, model: str) -> tuple:
+    settings = get_settings(workdir)
+    return settings, load_model_policy(settings.policy_path, model).policy
+
+
+@flow(name="signoff")
+def signoff_version(
+    model: str,
+    version: str,
+    decision: Literal["approve", "reject"],
+    validator: str,
+    comment: str = "",
+    workdir: str | None = None,
+) -> dict | None:
+    """Approve or reject a pending version (the last approval promotes it)."""
+    settings, policy = _context(workdir, model)
+    if decision == "approve":
+        return lifecycle.approve(settings, policy, model, version, validator, comment)
+    lifecycle.reject(settings, policy, model, version, validator, comment)
+    return None
+
+
+@flow(name="await-signoff", persist_result=True)
+def await_signoff(
+    model: str, version: str, workdir: str | None = None, timeout_hours: float = 72.0
+) -> dict | None:
+    """Suspend until a validator submits a :class:`SignoffDecision`, then apply it.
+
+    Must run from a deployment (Prefect restarts a suspended flow when it is resumed).
+    The suspension key is per version, so the restarted run receives the decision.
+    """
+    form = SignoffDecision.with_initial_data(
+        description=(
+            f"Sign-off of **{model} version {version}**. Review its MLflow run (data "
+            f"contracts, challenger, stress and gate reports) before deciding. The rules of "
+            f"the policy apply: validators only, never the author, gates must have passed."
+        ),
+        decision="approve",
+    )
+    decision = suspend_flow_run(
+        wait_for_input=form, timeout=int(timeout_hours * 3600), key=f"signoff-{model}-{version}"
+    )
+    get_run_logger().info(
+        "%s decided to %s %s v%s", decision.validator, decision.decision, model, version
+    )
+    return signoff_version(
+        model, version, decision.decision, decision.validator, decision.comment, workdir
+    )
+
+
+@flow(name="promote")
+def promote_version(
+    model: str, version: str, actor: str, reason: str, workdir: str | None = None
+) -> dict:
+    """Make an approved version the champion."""
+    settings, policy = _context(workdir, model)
+    return lifecycle.promote(settings, policy, model, version, actor, reason)
+
+
+@flow(name="rollback")
+def rollback_model(model: str, actor: str, reason: str, workdir: str | None = None) -> dict:
+    """Make the previous champion the champion again (e.g. from a monitoring automation)."""
+    settings, policy = _context(workdir, model)
+    return lifecycle.rollback(settings, policy, model, actor, reason)
+
+
+@flow(name="decommission")
+def decommission_version(
+    model: str,
+    version: str,
+    actor: str,
+    reason: str,
+    replacement: str | None = None,
+    no_replacement: bool = False,
+    workdir: str | None = None,
+) -> dict:
+    """Retire a version for good."""
+    settings, policy = _context(workdir, model)
+    return lifecycle.decommission(
+        settings, policy, model, version, actor, reason, replacement, no_replacement
+    )

@@ -1,0 +1,178 @@
+"""Sign-off from Prefect: a suspended flow run with a typed form, and automatic approval."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from govern_cli import run_govern
+from mlflow.tracking import MlflowClient
+from prefect.client.orchestration import get_client
+from prefect.flow_runs import resume_flow_run
+from prefect.settings import PREFECT_API_URL
+
+from governance.audit import open_audit_log
+from governance.settings import get_settings
+
+MODEL = "execution-impact"
+DEPLOYMENT = "await-signoff/await-signoff"
+
+
+def _wait(predicate, what, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _events(workdir):
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        return audit.events()
+
+
+@pytest.fixture
+def served_signoff(prefect_server):
+    """Serve the await-signoff flow from a separate process, as a deployment would run."""
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from flows.lifecycle import await_signoff; await_signoff.serve(name='await-signoff')",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def deployed():
+        with get_client(sync_client=True) as client:
+            try:
+                return client.read_deployment_by_name(DEPLOYMENT)
+            except Exception:  # not registered yet
+                return None
+
+    try:
+        _wait(deployed, "the await-signoff deployment to be served")
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _state(flow_run_id):
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(flow_run_id).state
+
+
+def test_validator_signs_off_in_the_prefect_ui(served_signoff, small_data_dir, tmp_path):
+    workdir = tmp_path / "w"
+    result = run_govern(
+        [
+            "retrain",
+            "--data",
+            str(small_data_dir),
+            "--workdir",
+            str(workdir),
+            "--as",
+            "maker",
+            "--stress-paths",
+            "500",
+            "--signoff-deployment",
+            DEPLOYMENT,
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    flow_run_id = result.stdout.split("sign-off waits in Prefect: flow run ")[1].split()[0]
+
+    _wait(lambda: _state(flow_run_id).name == "Suspended", "the sign-off run to suspend")
+    # What a validator's submission of the form in the Prefect UI does:
+    resume_flow_run(
+        flow_run_id,
+        run_input={
+            "decision": "approve",
+            "validator": "validator",
+            "comment": "reviewed in the Prefect UI",
+        },
+    )
+    final = _wait(
+        lambda: _state(flow_run_id) if _state(flow_run_id).is_final() else None,
+        "the sign-off run to finish",
+    )
+    assert final.is_completed(), final.message
+
+    settings = get_settings(workdir)
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "1"
+    approved = [e for e in _events(workdir) if e.action == "signoff.approved"]
+    assert [(e.actor, e.payload["comment"]) for e in approved] == [
+        ("validator", "reviewed in the Prefect UI")
+    ]
+
+
+def test_the_prefect_path_enforces_maker_checker(served_signoff, small_data_dir, tmp_path):
+    workdir = tmp_path / "w"
+    result = run_govern(
+        [
+            "retrain",
+            "--data",
+            str(small_data_dir),
+            "--workdir",
+            str(workdir),
+            "--as",
+            "validator",
+            "--stress-paths",
+            "500",
+            "--signoff-deployment",
+            DEPLOYMENT,
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    flow_run_id = result.stdout.split("sign-off waits in Prefect: flow run ")[1].split()[0]
+    _wait(lambda: _state(flow_run_id).name == "Suspended", "the sign-off run to suspend")
+    resume_flow_run(flow_run_id, run_input={"decision": "approve", "validator": "validator"})
+    final = _wait(
+        lambda: _state(flow_run_id) if _state(flow_run_id).is_final() else None,
+        "the sign-off run to finish",
+    )
+    assert final.is_failed()
+    assert "maker-checker" in final.message or "maker-checker" in str(final.data or "")
+    assert not [e for e in _events(workdir) if e.action == "signoff.approved"]
+
+
+def test_low_risk_policy_approves_automatically(
+    prefect_server, small_data_dir, tmp_path, monkeypatch
+):
+    policy = tmp_path / "policy.yaml"
+    text = get_settings(tmp_path / "w").policy_path.read_text()
+    policy.write_text(
+        text.replace("risk_tier: high", "risk_tier: low").replace(
+            "auto_approve_when_gates_pass: false", "auto_approve_when_gates_pass: true"
+        )
+    )
+    monkeypatch.setenv("GOVERN_POLICY", str(policy))
+    result = run_govern(
+        [
+            "retrain",
+            "--data",
+            str(small_data_dir),
+            "--workdir",
+            str(tmp_path / "w"),
+            "--as",
+            "maker",
+            "--stress-paths",
+            "500",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "lifecycle=champion" in result.stdout, result.stdout
+    approved = [e for e in _events(tmp_path / "w") if e.action == "signoff.approved"]
+    assert [(e.actor, e.payload["automatic"]) for e in approved] == [("policy:auto-approval", True)]
