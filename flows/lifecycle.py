@@ -16,7 +16,7 @@ from prefect.input import RunInput
 
 from governance import lifecycle
 from governance.policy_store import load_model_policy
-from governance.settings import get_settings
+from governance.settings import get_settings, require_existing
 
 __all__ = [
     "SignoffDecision",
@@ -37,7 +37,7 @@ class SignoffDecision(RunInput):
 
 
 def _context(workdir: str | None, model: str) -> tuple:
-    settings = get_settings(workdir)
+    settings = require_existing(get_settings(workdir))
     return settings, load_model_policy(settings.policy_path, model).policy
 
 

@@ -27,7 +27,7 @@ from governance.loading import LoadedModel, find_alias, load_verified
 from governance.plots import stress_figures
 from governance.policy_store import LoadedPolicy, load_model_policy
 from governance.serving import decision_latency
-from governance.settings import Settings, get_settings
+from governance.settings import Settings, ensure_workdir, get_settings
 from governance.tracking import connect
 from models import FittedModels, Split, get_family, out_of_time_split
 from validation.comparison import ComparisonReport, compare_candidate
@@ -273,7 +273,7 @@ def request_signoff(settings: Settings, config: RetrainConfig, version: str) -> 
 @flow(name="retrain", log_prints=True)
 def retrain(config: RetrainConfig) -> RetrainOutcome:
     """Validate, train, register, challenge, stress and gate a candidate."""
-    settings = get_settings(config.workdir)
+    settings = ensure_workdir(get_settings(config.workdir))
     timer = StageTimer()
     with timer("load policy, data, hash"):
         policy = load_policy(settings, config)

@@ -141,9 +141,9 @@ def _run_retrain(
     signoff_deployment: str | None = None,
 ) -> object:
     from flows.config import RetrainConfig, default_actor
-    from governance.settings import get_settings
+    from governance.settings import ensure_workdir, get_settings
 
-    settings = get_settings(workdir)
+    settings = ensure_workdir(get_settings(workdir))
     _quiet_network_and_local_state(settings.workdir)
     config = RetrainConfig(
         data_dir=data,
@@ -226,10 +226,10 @@ def demo(
     """
     with _exit_codes():
         from governance.lifecycle import approve
-        from governance.settings import get_settings
+        from governance.settings import ensure_workdir, get_settings
         from synthetic import SynthConfig, generate, write
 
-        settings = get_settings(workdir)
+        settings = ensure_workdir(get_settings(workdir))
         policy = _policy_for(settings, "execution-impact")
         days = {
             "day-1": SynthConfig(orders=orders, seed=42),
@@ -254,13 +254,23 @@ def demo(
                 f"signed off by validator ({result['approvals']} of "
                 f"{result['required']}); promoted v{outcome.version} to champion"
             )
+        from governance.lineage import render_inventory, render_report
+
+        champion = outcome.version
+        lineage_path = settings.reports_dir / f"lineage-execution-impact-v{champion}.html"
+        lineage_path.write_text(
+            render_report(settings, "execution-impact", champion, "html")[0], encoding="utf-8"
+        )
+        typer.echo("\n" + render_inventory(settings, "execution-impact", "md"))
         typer.echo(
             "\nWhere to look:\n"
+            f"  lineage report of the champion: {lineage_path}\n"
+            f"  govern lineage execution-impact {champion} --workdir {settings.workdir}\n"
+            f"  govern audit verify --workdir {settings.workdir}\n"
             f"  mlflow ui --backend-store-uri {settings.tracking_uri} "
             f"--default-artifact-root {settings.artifact_location}\n"
             f"  then open http://127.0.0.1:5000 -> Models -> execution-impact, or the "
-            f"experiment '{settings.experiment_name}'\n"
-            f"  govern signoff list --workdir {settings.workdir}"
+            f"experiment '{settings.experiment_name}'"
         )
 
 
@@ -275,9 +285,9 @@ def audit_verify(
         import json
 
         from governance.integrity import raise_on_problems, verify_integrity
-        from governance.settings import get_settings
+        from governance.settings import get_settings, require_existing
 
-        report = verify_integrity(get_settings(workdir), model)
+        report = verify_integrity(require_existing(get_settings(workdir)), model)
         if as_json:
             typer.echo(json.dumps(report.summary(), indent=2))
         raise_on_problems(report)
@@ -309,9 +319,9 @@ def signoff_list(
     """Show versions waiting for sign-off, their gate results and MLflow runs."""
     with _exit_codes():
         from governance.lifecycle import pending_signoffs
-        from governance.settings import get_settings
+        from governance.settings import get_settings, require_existing
 
-        settings = get_settings(workdir)
+        settings = require_existing(get_settings(workdir))
         rows = pending_signoffs(settings, model)
         if not rows:
             typer.echo("no version is waiting for sign-off")
@@ -336,9 +346,9 @@ def signoff_approve(
     """Approve a pending version; the last required approval promotes it to champion."""
     with _exit_codes():
         from governance.lifecycle import approve
-        from governance.settings import get_settings
+        from governance.settings import get_settings, require_existing
 
-        settings = get_settings(workdir)
+        settings = require_existing(get_settings(workdir))
         outcome = approve(settings, _policy_for(settings, model), model, version, actor, comment)
         typer.echo(
             f"approved {model} v{version} as {actor} "
@@ -360,9 +370,9 @@ def signoff_reject(
     """Reject a pending version for good."""
     with _exit_codes():
         from governance.lifecycle import reject
-        from governance.settings import get_settings
+        from governance.settings import get_settings, require_existing
 
-        settings = get_settings(workdir)
+        settings = require_existing(get_settings(workdir))
         reject(settings, _policy_for(settings, model), model, version, actor, comment)
         typer.echo(f"rejected {model} v{version} as {actor}")
 
@@ -378,9 +388,9 @@ def promote(
     """Make an approved version the champion (the old champion becomes previous)."""
     with _exit_codes():
         from governance.lifecycle import promote as promote_version
-        from governance.settings import get_settings
+        from governance.settings import get_settings, require_existing
 
-        settings = get_settings(workdir)
+        settings = require_existing(get_settings(workdir))
         p = promote_version(settings, _policy_for(settings, model), model, version, actor, reason)
         typer.echo(f"promoted {model} v{version} to champion (previous: {p['previous']})")
 
@@ -395,9 +405,9 @@ def rollback(
     """Make the previous champion the champion again."""
     with _exit_codes():
         from governance.lifecycle import rollback as rollback_model
-        from governance.settings import get_settings
+        from governance.settings import get_settings, require_existing
 
-        settings = get_settings(workdir)
+        settings = require_existing(get_settings(workdir))
         p = rollback_model(settings, _policy_for(settings, model), model, actor, reason)
         typer.echo(f"rolled back {model}: champion is v{p['champion']} (demoted: v{p['demoted']})")
 
@@ -419,9 +429,9 @@ def decommission(
     """Retire a version for good: aliases removed, artifacts kept, never promotable again."""
     with _exit_codes():
         from governance.lifecycle import decommission as decommission_version
-        from governance.settings import get_settings
+        from governance.settings import get_settings, require_existing
 
-        settings = get_settings(workdir)
+        settings = require_existing(get_settings(workdir))
         decommission_version(
             settings,
             _policy_for(settings, model),

@@ -18,7 +18,14 @@ from pydantic import BaseModel, ConfigDict
 
 from governance.errors import UsageError
 
-__all__ = ["DEFAULT_POLICY", "DEFAULT_WORKDIR", "Settings", "get_settings"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "DEFAULT_WORKDIR",
+    "Settings",
+    "ensure_workdir",
+    "get_settings",
+    "require_existing",
+]
 
 DEFAULT_WORKDIR = Path(".govern")
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "infra" / "policy.yaml"
@@ -41,7 +48,7 @@ class Settings(BaseModel):
 
 
 def get_settings(workdir: Path | str | None = None) -> Settings:
-    """Resolve settings from ``workdir`` and the environment; creates the work directory.
+    """Resolve settings from ``workdir`` and the environment (creates nothing).
 
     Raises
     ------
@@ -50,7 +57,6 @@ def get_settings(workdir: Path | str | None = None) -> Settings:
         is not supported) and no SQL audit database is configured.
     """
     root = Path(workdir or os.environ.get("GOVERN_HOME") or DEFAULT_WORKDIR).resolve()
-    root.mkdir(parents=True, exist_ok=True)
     default_db = f"sqlite:///{root / 'mlflow.db'}"
     tracking = os.environ.get("MLFLOW_TRACKING_URI") or default_db
     if tracking.startswith("file:") or "://" not in tracking:
@@ -68,6 +74,32 @@ def get_settings(workdir: Path | str | None = None) -> Settings:
         reports_dir=root / "reports",
         policy_path=Path(os.environ.get("GOVERN_POLICY") or DEFAULT_POLICY).resolve(),
     )
+
+
+def ensure_workdir(settings: Settings) -> Settings:
+    """Create the work directory (for commands that write)."""
+    settings.workdir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def require_existing(settings: Settings) -> Settings:
+    """Refuse to read from an embedded work directory that was never written to.
+
+    Without this, MLflow would silently create an empty registry where a mistyped
+    ``--workdir`` points, and report that nothing is there.
+
+    Raises
+    ------
+    UsageError
+        If the embedded SQLite database of the work directory does not exist.
+    """
+    embedded = settings.workdir / "mlflow.db"
+    if settings.tracking_uri == f"sqlite:///{embedded}" and not embedded.is_file():
+        raise UsageError(
+            f"expected a work directory with {embedded.name} at {settings.workdir}, found "
+            f"none (check --workdir or GOVERN_HOME; `govern retrain` or `govern demo` create it)"
+        )
+    return settings
 
 
 def _audit_default(tracking_uri: str, default_db: str) -> str:

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
+    "DEFAULT_RISK_LEVELS",
     "RISK_METRICS",
     "AlertAction",
     "ModelPolicy",
@@ -40,6 +41,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _levels(alert: float, action: float) -> AlertAction:
+    return AlertAction(alert=alert, action=action)
+
+
 class AlertAction(_Strict):
     """An alert level (warn) and a higher action level (fail the gate)."""
 
@@ -53,6 +58,18 @@ class AlertAction(_Strict):
                 f"action level must be >= alert level, got {self.action} < {self.alert}"
             )
         return self
+
+
+#: Alert and action levels used when a policy does not set its own: realised slippage
+#: 0.10 % / 0.25 %, market impact 0.05 % / 0.15 %, participation 15 % / 25 % of 5-minute
+#: volume, fill price variance 2x / 3x its historical level, leakage score 0.75 / 0.90.
+DEFAULT_RISK_LEVELS = {
+    "realised_slippage": _levels(0.0010, 0.0025),
+    "market_impact": _levels(0.0005, 0.0015),
+    "participation_5min": _levels(0.15, 0.25),
+    "fill_price_variance_ratio": _levels(2.0, 3.0),
+    "information_leakage": _levels(0.75, 0.90),
+}
 
 
 class ScenarioLimits(_Strict):
@@ -82,7 +99,7 @@ class ModelPolicy(_Strict):
     latency: LatencyBudget
     stress_default: ScenarioLimits
     stress_scenarios: dict[str, ScenarioLimits] = Field(default_factory=dict)
-    risk_metrics: dict[str, AlertAction]
+    risk_metrics: dict[str, AlertAction] = Field(default_factory=lambda: dict(DEFAULT_RISK_LEVELS))
     risk_metric_scenarios: tuple[str, ...] = ("baseline",)
 
     @model_validator(mode="after")

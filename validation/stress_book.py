@@ -17,7 +17,7 @@ from validation.stress import StressReport
 
 __all__ = ["GATE_STATISTICS", "gate_table", "schedule_book", "stress_book"]
 
-_SIZE_QUANTILES = (0.5, 0.75, 0.9, 0.97, 0.995)
+_SIZE_QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)
 
 #: Which statistic of each stress metric the gates read: column of ``StressReport.wide()``.
 GATE_STATISTICS = {
@@ -38,7 +38,8 @@ def stress_book(holdout: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         ``order_id, side, qty, adv, daily_vol, spread_bps, arrival_mid``, one row per
-        quantile in ``(0.5, 0.75, 0.9, 0.97, 0.995)`` of ``qty / adv``.
+        quantile in ``(0.5, 0.75, 0.9, 0.95, 0.99)`` of ``qty / adv``: the desk's
+        typical to large blocks.
     """
     size = (holdout["qty"] / holdout["adv"]).to_numpy()
     order = np.argsort(size)

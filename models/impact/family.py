@@ -34,6 +34,8 @@ LIGHTGBM_PARAMS: dict[str, Any] = {
     "num_leaves": 31,
     "min_data_in_leaf": 400,
     "feature_fraction": 1.0,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
     "lambda_l2": 1.0,
     "monotone_constraints": [_MONOTONE.get(f, 0) for f in FEATURES],
     "monotone_constraints_method": "advanced",
