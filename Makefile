@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-$(VENV)/.system: .ci/system-packages.sh
+$(VENV)/.system: .ci/system-packages.sh .ci/postgres.sh
 	bash .ci/system-packages.sh
 	touch $@
 
@@ -29,7 +29,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed $(VENV)/.system
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	GOVERN_TEST_POSTGRES_URL=$$(bash .ci/postgres.sh) $(BIN)/pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
