@@ -1,0 +1,93 @@
+"""The same flows on PostgreSQL: MLflow's backend and the audit log in one server database.
+
+Runs when GOVERN_TEST_POSTGRES_URL names a server (``make test`` starts one).
+"""
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from govern_cli import run_govern
+from mlflow.tracking import MlflowClient
+
+from governance.audit import open_audit_log
+from governance.settings import get_settings
+
+SERVER = os.environ.get("GOVERN_TEST_POSTGRES_URL")
+pytestmark = pytest.mark.skipif(
+    not SERVER, reason="needs a PostgreSQL server: set GOVERN_TEST_POSTGRES_URL"
+)
+
+
+@pytest.fixture
+def database_url(monkeypatch):
+    """A fresh database on the test server, used as MLflow's backend store."""
+    name = f"govern_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(SERVER).set(database=name).render_as_string(hide_password=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_lifecycle_on_postgresql(prefect_server, small_data_dir, tmp_path, database_url):
+    workdir = tmp_path / "w"
+    for seed in ("0", "1"):
+        done = run_govern(
+            [
+                "retrain",
+                "--data",
+                str(small_data_dir),
+                "--workdir",
+                str(workdir),
+                "--as",
+                "maker",
+                "--seed",
+                seed,
+                "--stress-paths",
+                "500",
+            ]
+        )
+        assert done.exit_code == 0, done.output
+        approved = run_govern(
+            [
+                "signoff",
+                "approve",
+                "execution-impact",
+                str(int(seed) + 1),
+                "--as",
+                "validator",
+                "--workdir",
+                str(workdir),
+            ]
+        )
+        assert approved.exit_code == 0, approved.output
+    back = run_govern(
+        [
+            "rollback",
+            "execution-impact",
+            "--as",
+            "on-call",
+            "--reason",
+            "drill",
+            "--workdir",
+            str(workdir),
+        ]
+    )
+    assert back.exit_code == 0, back.output
+
+    settings = get_settings(workdir)
+    assert settings.tracking_uri == database_url == settings.audit_db_url
+    assert not (workdir / "mlflow.db").exists()
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    assert str(client.get_model_version_by_alias("execution-impact", "champion").version) == "1"
+    with open_audit_log(database_url, create=False) as audit:
+        assert audit.verify().ok
+        assert audit.events()[-1].action == "version.rolled_back"
+    verified = run_govern(["audit", "verify", "--workdir", str(workdir)])
+    assert verified.exit_code == 0, verified.output
