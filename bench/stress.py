@@ -4,10 +4,11 @@ Runs one stress workload (a full-day VWAP sale under ``spread_blowout``, all con
 geometric paths, power-law impact, U-shaped noisy volume, 390 one-minute steps) three ways on
 the same random numbers and checks they agree:
 
-* the numba kernel (``prange`` over chunks of paths), with 2 threads and with 1;
+* the numba kernel (``prange`` over chunks of paths, each chunk in SIMD blocks of paths,
+  ``simulate_block``), with 2 threads and with 1;
 * the vectorised NumPy implementation of the same model (``validation.stress.reference``);
-* the same kernel source run by the CPython interpreter (``simulate_chunk.py_func`` on Python
-  lists), on a smaller slice of paths.
+* the scalar kernel source, the model's specification, run by the CPython interpreter
+  (``simulate_chunk.py_func`` on Python lists), on a smaller slice of paths.
 
 Then times the full scenario library (7 scenarios x 2 models x 10,000 paths x 390 steps) once
 compiled and cached, and the first compile in a subprocess with an empty ``NUMBA_CACHE_DIR``.
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     tp, (out_py, *_rest) = best_of(
         lambda: run_kernel(with_inputs(inputs, py_paths), backend="python"), 1
     )
-    rows.append(("pure Python (kernel source, interpreted)", py_paths, tp))
+    rows.append(("pure Python (scalar kernel source, interpreted)", py_paths, tp))
     np.testing.assert_allclose(out_py, out2[:py_paths], rtol=1e-9, atol=1e-9, equal_nan=True)
 
     live = float(np.mean(out2[:, K.O_HALT] < 0))

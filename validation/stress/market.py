@@ -729,8 +729,8 @@ def run_kernel(
     inputs
         From :func:`prepare_inputs`.
     backend
-        ``"numba"`` (parallel kernel), ``"numpy"`` (vectorised over paths) or ``"python"``
-        (the kernel's source run by the interpreter).
+        ``"numba"`` (parallel, SIMD block kernel), ``"numpy"`` (vectorised over paths) or
+        ``"python"`` (the scalar kernel's source run by the interpreter).
     trace_path
         Path to trace or -1 (not supported by the numpy backend).
 
