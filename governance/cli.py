@@ -14,11 +14,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from governance.errors import EXIT_UNEXPECTED, EXIT_USAGE, GovernanceError
+
+if TYPE_CHECKING:  # imported for annotations only: the CLI must start fast
+    from flows.retrain import RetrainOutcome
+    from governance.settings import Settings
+    from validation.policy import ModelPolicy
 
 __all__ = ["app"]
 
@@ -139,7 +144,7 @@ def _run_retrain(
     author: str | None,
     stress_paths: int,
     signoff_deployment: str | None = None,
-) -> object:
+) -> RetrainOutcome:
     from flows.config import RetrainConfig, default_actor
     from governance.settings import ensure_workdir, get_settings
 
@@ -305,7 +310,7 @@ ModelArg = Annotated[str, typer.Argument(help="Registered model name, e.g. execu
 VersionArg = Annotated[str, typer.Argument(help="Model version number.")]
 
 
-def _policy_for(settings: object, model: str) -> object:
+def _policy_for(settings: Settings, model: str) -> ModelPolicy:
     from governance.policy_store import load_model_policy
 
     return load_model_policy(settings.policy_path, model).policy
@@ -330,8 +335,8 @@ def signoff_list(
             typer.echo(
                 f"{r['model']} v{r['version']}  author={r['author']}  gates {gates}  "
                 f"approvals={r['approvals'] or 'none'}\n"
-                f"    run: {settings.tracking_uri} run {r['run_id']} "
-                f"(mlflow ui: #/experiments -> run {r['run_id']})"
+                f"    MLflow run {r['run_id']}: "
+                f"<mlflow ui>/#/experiments/{r['experiment_id']}/runs/{r['run_id']}"
             )
 
 

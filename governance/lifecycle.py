@@ -184,6 +184,7 @@ def pending_signoffs(settings: Settings, model: str | None = None) -> list[dict[
                 "gates_failed": mv.tags.get("gates.failed", ""),
                 "approvals": [a["by"] for a in state.approvals],
                 "run_id": state.run_id,
+                "experiment_id": client.get_run(state.run_id).info.experiment_id,
             }
         )
     return sorted(rows, key=lambda r: (r["model"], int(r["version"])))

@@ -51,9 +51,9 @@ def residual_figure(comparison: ComparisonReport) -> Figure:
     )
     colours = dict(zip(names, ("#3b6ea5", "#c0504d", "#9bbb59", "#8064a2"), strict=False))
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
-    bins = np.linspace(*np.percentile(actual, [1, 99]) - np.median(actual), 80)
-    for name in names:
-        residual = actual - comparison.predictions[name]
+    residuals = {name: actual - comparison.predictions[name] for name in names}
+    bins = np.linspace(*np.percentile(residuals["candidate"], [1, 99]), 80)
+    for name, residual in residuals.items():
         axes[0].hist(
             residual,
             bins=bins,

@@ -8,7 +8,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-__all__ = ["LIFECYCLE_TAG", "list_versions", "model_uri", "register_version"]
+__all__ = ["LIFECYCLE_TAG", "model_uri", "register_version"]
 
 LIFECYCLE_TAG = "lifecycle"
 
@@ -41,11 +41,6 @@ def register_version(
         description=description,
         await_creation_for=0,
     )
-
-
-def list_versions(client: MlflowClient, name: str) -> list[ModelVersion]:
-    """Return every version of ``name`` (empty when the model is not registered yet)."""
-    return sorted(client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version))
 
 
 def model_uri(name: str, alias_or_version: str) -> str:
