@@ -424,3 +424,21 @@ def test_alias_moved_behind_the_logs_back_is_caught(workdir):
     result = govern(workdir, "audit", "verify")
     assert result.exit_code == EXIT_INTEGRITY
     assert "champion" in result.stderr and "points to version 2" in result.stderr
+
+
+def test_lifecycle_steps_run_as_prefect_flows(workdir):
+    from flows.lifecycle import decommission_version, promote_version, rollback_model
+
+    assert approve(workdir, "1").exit_code == 0
+    assert approve(workdir, "2").exit_code == 0
+    back = rollback_model(MODEL, "on-call", "monitoring alert", workdir=str(workdir))
+    assert back == {"reason": "monitoring alert", "champion": "1", "demoted": "2"}
+    with pytest.raises(NotAuthorised, match="only approved versions are promoted"):
+        promote_version(MODEL, "3", "on-call", "not signed off", workdir=str(workdir))
+    decommission_version(MODEL, "2", "on-call", "superseded", workdir=str(workdir))
+    lifecycle, aliases = state(workdir)
+    assert aliases == {"champion": "1"} and lifecycle["2"] == "decommissioned"
+    assert [a for a, _, _ in actions(workdir)][-2:] == [
+        "version.rolled_back",
+        "version.decommissioned",
+    ]
