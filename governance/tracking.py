@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import mlflow
@@ -115,11 +117,12 @@ def log_dataset(
 
     MLflow's digest column holds 36 characters; the full hash is in the version tags.
     """
-    dataset = mlflow.data.from_pandas(
-        frame, source=source_uri, targets=target, name=name, digest=sha256[:32]
-    )
-    with mlflow.start_run(run_id=run_id):
-        mlflow.log_input(dataset, context="training", tags={"sha256": sha256})
+    with _mlflow_internal_warnings_silenced():
+        dataset = mlflow.data.from_pandas(
+            frame, source=source_uri, targets=target, name=name, digest=sha256[:32]
+        )
+        with mlflow.start_run(run_id=run_id):
+            mlflow.log_input(dataset, context="training", tags={"sha256": sha256})
 
 
 def log_metrics(client: MlflowClient, run_id: str, metrics: Mapping[str, float]) -> None:
@@ -141,7 +144,7 @@ def log_lightgbm_model(run_id: str, booster: Any, example: pd.DataFrame) -> str:
     from mlflow.models import infer_signature
 
     signature = infer_signature(example, booster.predict(example))
-    with mlflow.start_run(run_id=run_id):
+    with mlflow.start_run(run_id=run_id), _mlflow_internal_warnings_silenced():
         info = mlflow.lightgbm.log_model(
             booster,
             name="model",
@@ -150,6 +153,20 @@ def log_lightgbm_model(run_id: str, booster: Any, example: pd.DataFrame) -> str:
             pip_requirements=PIP_REQUIREMENTS,
         )
     return info.model_uri
+
+
+@contextmanager
+def _mlflow_internal_warnings_silenced() -> Iterator[None]:
+    """Hide warnings MLflow raises about its own pandas calls and source resolution.
+
+    ``from_pandas`` reads tz-aware columns through a deprecated pandas accessor, a
+    ``file://`` source matches two identical resolvers, and the input-example writer
+    compares columns with a ``range``; none of them concerns what we log.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=pd.errors.Pandas4Warning)
+        warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+        yield
 
 
 def finish_run(client: MlflowClient, run_id: str, status: str, outcome: str) -> None:
