@@ -43,7 +43,7 @@ __all__ = [
     "version_description",
 ]
 
-_CONTRIBUTION_SAMPLE = 5_000
+_CONTRIBUTION_SAMPLE = 2_000
 
 
 @dataclass(frozen=True)

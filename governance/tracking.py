@@ -113,16 +113,29 @@ def log_report(
 def log_dataset(
     run_id: str, frame: pd.DataFrame, source_uri: str, sha256: str, name: str, target: str
 ) -> None:
-    """Record the training table as an MLflow dataset input, digest = SHA-256 prefix.
+    """Record the training table as an MLflow dataset input: URI, schema, SHA-256 digest.
 
+    The table is referenced, not copied or profiled (a profile of 200,000 rows cost 3 s):
+    a ``MetaDataset`` carries the source URI, the schema of the columns and the digest.
     MLflow's digest column holds 36 characters; the full hash is in the version tags.
     """
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.models import infer_signature
+
     with _mlflow_internal_warnings_silenced():
-        dataset = mlflow.data.from_pandas(
-            frame, source=source_uri, targets=target, name=name, digest=sha256[:32]
+        dataset = MetaDataset(
+            source=resolve_dataset_source(source_uri),
+            name=name,
+            digest=sha256[:32],
+            schema=infer_signature(frame.head(100)).inputs,
         )
         with mlflow.start_run(run_id=run_id):
-            mlflow.log_input(dataset, context="training", tags={"sha256": sha256})
+            mlflow.log_input(
+                dataset,
+                context="training",
+                tags={"sha256": sha256, "rows": str(len(frame)), "target": target},
+            )
 
 
 def log_metrics(client: MlflowClient, run_id: str, metrics: Mapping[str, float]) -> None:
