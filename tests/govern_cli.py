@@ -33,3 +33,21 @@ def run_govern(args: list[str]) -> CliResult:
         except SystemExit as exc:  # standalone mode ends every command with sys.exit
             code = exc.code if isinstance(exc.code, int) else 1
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def retrain(data_dir, workdir, *extra: str, author: str = "maker") -> CliResult:
+    """``govern retrain`` with the small stress book the tests use."""
+    return run_govern(
+        [
+            "retrain",
+            "--data",
+            str(data_dir),
+            "--workdir",
+            str(workdir),
+            "--as",
+            author,
+            "--stress-paths",
+            "500",
+            *extra,
+        ]
+    )

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from govern_cli import run_govern
+from govern_cli import retrain, run_govern
 from mlflow.tracking import MlflowClient
 
 from governance.audit import open_audit_log
@@ -38,21 +38,7 @@ def database_url(monkeypatch):
 def test_lifecycle_on_postgresql(prefect_server, small_data_dir, tmp_path, database_url):
     workdir = tmp_path / "w"
     for seed in ("0", "1"):
-        done = run_govern(
-            [
-                "retrain",
-                "--data",
-                str(small_data_dir),
-                "--workdir",
-                str(workdir),
-                "--as",
-                "maker",
-                "--seed",
-                seed,
-                "--stress-paths",
-                "500",
-            ]
-        )
+        done = retrain(small_data_dir, workdir, "--seed", seed)
         assert done.exit_code == 0, done.output
         approved = run_govern(
             [

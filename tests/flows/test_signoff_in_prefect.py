@@ -6,7 +6,7 @@ import sys
 import time
 
 import pytest
-from govern_cli import run_govern
+from govern_cli import retrain
 from mlflow.tracking import MlflowClient
 from prefect.client.orchestration import get_client
 from prefect.flow_runs import resume_flow_run
@@ -75,21 +75,7 @@ def _state(flow_run_id):
 
 def test_validator_signs_off_in_the_prefect_ui(served_signoff, small_data_dir, tmp_path):
     workdir = tmp_path / "w"
-    result = run_govern(
-        [
-            "retrain",
-            "--data",
-            str(small_data_dir),
-            "--workdir",
-            str(workdir),
-            "--as",
-            "maker",
-            "--stress-paths",
-            "500",
-            "--signoff-deployment",
-            DEPLOYMENT,
-        ]
-    )
+    result = retrain(small_data_dir, workdir, "--signoff-deployment", DEPLOYMENT)
     assert result.exit_code == 0, result.output
     flow_run_id = result.stdout.split("sign-off waits in Prefect: flow run ")[1].split()[0]
 
@@ -120,20 +106,8 @@ def test_validator_signs_off_in_the_prefect_ui(served_signoff, small_data_dir, t
 
 def test_the_prefect_path_enforces_maker_checker(served_signoff, small_data_dir, tmp_path):
     workdir = tmp_path / "w"
-    result = run_govern(
-        [
-            "retrain",
-            "--data",
-            str(small_data_dir),
-            "--workdir",
-            str(workdir),
-            "--as",
-            "validator",
-            "--stress-paths",
-            "500",
-            "--signoff-deployment",
-            DEPLOYMENT,
-        ]
+    result = retrain(
+        small_data_dir, workdir, "--signoff-deployment", DEPLOYMENT, author="validator"
     )
     assert result.exit_code == 0, result.output
     flow_run_id = result.stdout.split("sign-off waits in Prefect: flow run ")[1].split()[0]
@@ -159,19 +133,7 @@ def test_low_risk_policy_approves_automatically(
         )
     )
     monkeypatch.setenv("GOVERN_POLICY", str(policy))
-    result = run_govern(
-        [
-            "retrain",
-            "--data",
-            str(small_data_dir),
-            "--workdir",
-            str(tmp_path / "w"),
-            "--as",
-            "maker",
-            "--stress-paths",
-            "500",
-        ]
-    )
+    result = retrain(small_data_dir, tmp_path / "w")
     assert result.exit_code == 0, result.output
     assert "lifecycle=champion" in result.stdout, result.stdout
     approved = [e for e in _events(tmp_path / "w") if e.action == "signoff.approved"]

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from govern_cli import run_govern
+from govern_cli import retrain, run_govern
 from mlflow.tracking import MlflowClient
 
 from governance.audit import open_audit_log
@@ -36,21 +36,7 @@ def three_versions(prefect_server, small_data_dir, tmp_path_factory):
     """A work directory with versions 1-3 pending sign-off, authored by 'maker'."""
     workdir = tmp_path_factory.mktemp("lifecycle") / "w"
     for seed in ("0", "1", "2"):
-        done = run_govern(
-            [
-                "retrain",
-                "--data",
-                str(small_data_dir),
-                "--workdir",
-                str(workdir),
-                "--as",
-                "maker",
-                "--seed",
-                seed,
-                "--stress-paths",
-                "500",
-            ]
-        )
+        done = retrain(small_data_dir, workdir, "--seed", seed)
         assert done.exit_code == 0, done.output
     return workdir
 
@@ -374,19 +360,7 @@ def test_tampered_model_file_is_caught_and_refuses_to_load(
     # Copied work directories share their artifact store with the original (MLflow keeps
     # absolute artifact URIs), so this test trains into a work directory of its own.
     workdir = tmp_path / "own"
-    trained = run_govern(
-        [
-            "retrain",
-            "--data",
-            str(small_data_dir),
-            "--workdir",
-            str(workdir),
-            "--as",
-            "maker",
-            "--stress-paths",
-            "500",
-        ]
-    )
+    trained = retrain(small_data_dir, workdir)
     assert trained.exit_code == 0, trained.output
     settings = _promoted(workdir)
     use_stores(settings)
