@@ -42,6 +42,9 @@ class RetrainConfig(BaseModel):
         Monte Carlo paths per stress order, scenario and model.
     scenarios : tuple of str or None
         Stress scenarios to run; ``None`` runs the whole library.
+    dask_address : str or None
+        Scheduler of a Dask cluster (``tcp://host:8786``) to fan the stress scenarios out
+        to; ``None`` runs them on threads of this process.
     signoff_deployment : str or None
         When set (e.g. ``"await-signoff/await-signoff"``), a version that passes its gates
         gets a run of that deployment, which waits in the Prefect UI for a validator's
@@ -58,4 +61,5 @@ class RetrainConfig(BaseModel):
     author: str = Field(default_factory=default_actor, min_length=1)
     stress_paths: int = Field(default=10_000, ge=100, le=1_000_000)
     scenarios: tuple[str, ...] | None = None
+    dask_address: str | None = None
     signoff_deployment: str | None = None

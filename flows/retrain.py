@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from prefect import flow, task, unmapped
+import pandas as pd
+from prefect import Flow, flow, task, unmapped
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
@@ -41,6 +42,7 @@ __all__ = ["RetrainOutcome", "retrain"]
 
 # One process launches one parallel numba kernel at a time: the kernels already use every
 # core, and numba's fallback threading layer (workqueue) aborts on concurrent launches.
+# Across processes (Dask workers) scenarios do run in parallel.
 _KERNEL_LAUNCH = threading.Lock()
 
 
@@ -192,8 +194,36 @@ def schedule_stress_books(
 @task(name="stress-scenario", cache_policy=NO_CACHE)
 def stress_scenario(scenario: str, books: dict, stress_config: StressConfig) -> StressReport:
     """Execute every model's schedules under one scenario on common random numbers."""
+    return _run_scenario_serialised(scenario, books, stress_config)
+
+
+def _run_scenario_serialised(
+    scenario: str, books: dict, stress_config: StressConfig
+) -> StressReport:
+    # A module-level function, so that Dask pickles it by reference and not its lock.
+    frames = {name: pd.DataFrame(columns) for name, columns in books.items()}
     with _KERNEL_LAUNCH:
-        return run_stress(books, [scenario], stress_config)
+        return run_stress(frames, [scenario], stress_config)
+
+
+@flow(name="stress-fan-out")
+def stress_fan_out(
+    books: dict[str, dict[str, list]], scenarios: list[str], stress_config: StressConfig
+) -> list[StressReport]:
+    """One task per scenario on this flow's task runner (threads, or a Dask cluster).
+
+    The books travel as plain columns so that Prefect can record them as parameters.
+    """
+    return stress_scenario.map(scenarios, unmapped(books), unmapped(stress_config)).result()
+
+
+def _fan_out_runner(config: RetrainConfig) -> Flow:
+    """The fan-out flow, on the Dask cluster of ``config.dask_address`` when one is given."""
+    if config.dask_address is None:
+        return stress_fan_out
+    from prefect_dask import DaskTaskRunner
+
+    return stress_fan_out.with_options(task_runner=DaskTaskRunner(address=config.dask_address))
 
 
 @task(name="record-stress", cache_policy=NO_CACHE)
@@ -292,11 +322,11 @@ def retrain(config: RetrainConfig) -> RetrainOutcome:
         comparison = challenge(settings, config, run, version, split, fitted, champion, policy)
     with timer("stress backtests"):
         books = schedule_stress_books(config, split, fitted, champion)
-        per_scenario = stress_scenario.map(
+        per_scenario = _fan_out_runner(config)(
+            {name: book.to_dict(orient="list") for name, book in books.items()},
             list(config.scenarios or load_scenarios().names),
-            unmapped(books),
-            unmapped(StressConfig(n_paths=config.stress_paths, seed=config.seed)),
-        ).result()
+            StressConfig(n_paths=config.stress_paths, seed=config.seed),
+        )
         stress = record_stress(settings, run, version, per_scenario, books)
     with timer("latency and gates"):
         latency = measure_latency(config, version, split)

@@ -144,6 +144,7 @@ def _run_retrain(
     author: str | None,
     stress_paths: int,
     signoff_deployment: str | None = None,
+    dask_address: str | None = None,
 ) -> RetrainOutcome:
     from flows.config import RetrainConfig, default_actor
     from governance.settings import ensure_workdir, get_settings
@@ -157,6 +158,7 @@ def _run_retrain(
         author=author or default_actor(),
         stress_paths=stress_paths,
         signoff_deployment=signoff_deployment,
+        dask_address=dask_address,
     )
     started = time.perf_counter()
     from flows.retrain import retrain
@@ -207,13 +209,17 @@ def retrain(
             help="Prefect deployment that waits for sign-off, e.g. await-signoff/await-signoff."
         ),
     ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler (tcp://host:8786) to fan stress scenarios out to."),
+    ] = None,
 ) -> None:
     """Validate data, train, challenge, stress-test and gate a candidate for sign-off.
 
     Exit codes: 0 pending sign-off, 3 data rejected, 4 gates failed (registered as rejected).
     """
     with _exit_codes():
-        _run_retrain(data, workdir, seed, author, stress_paths, signoff_deployment)
+        _run_retrain(data, workdir, seed, author, stress_paths, signoff_deployment, dask_address)
 
 
 @app.command()
