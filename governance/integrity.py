@@ -6,13 +6,15 @@ Three layers are checked against each other:
 * each registered version against the ``candidate.trained`` event that registered it:
   the lineage tags (run, dataset and model hashes) must equal what the event recorded,
   and the model artifacts and dataset files must still hash to those values;
-* the ``champion`` alias against the last promotion, rollback or decommission event.
+* each version's lifecycle tag and approvals, and every alias, against a replay of the
+  log (:mod:`governance.history`); registry versions the log never recorded are reported.
 
 Any disagreement is a finding; the report names the first one.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -24,7 +26,8 @@ from mlflow.tracking import MlflowClient
 from governance.audit import AuditEvent, ChainReport, open_audit_log
 from governance.errors import IntegrityError
 from governance.hashing import sha256_file, sha256_tree
-from governance.loading import find_alias
+from governance.history import ModelHistory, replay
+from governance.registry import APPROVALS_TAG, LIFECYCLE_TAG
 from governance.settings import Settings
 from governance.tracking import use_stores
 
@@ -113,8 +116,8 @@ def verify_integrity(settings: Settings, model: str | None = None) -> IntegrityR
         new_findings, hashed = _check_version(client, event)
         findings += new_findings
         files += hashed
-    for name in sorted({e.model for e in events if e.model}):
-        findings += _check_champion(client, name, [e for e in events if e.model == name])
+    for name, history in sorted(replay(events).items()):
+        findings += _check_history(client, name, history)
     return IntegrityReport(chain, findings, versions, files)
 
 
@@ -142,9 +145,24 @@ def _check_version(client: MlflowClient, event: AuditEvent) -> tuple[list[Findin
             f"{payload[key]!r}",
         )
         for tag, key in _TAGS_FROM_EVENT.items()
-        if mv.tags.get(tag) != payload[key]
+        if mv.tags.get(tag) != payload.get(key)
     ]
-    artifacts = Path(mlflow.artifacts.download_artifacts(payload["model_uri"]))
+    if mv.tags.get("lineage.author") != event.actor:
+        findings.append(
+            Finding(
+                "tag",
+                subject,
+                f"tag lineage.author is {mv.tags.get('lineage.author')!r}, but event seq "
+                f"{event.seq} was written by {event.actor!r}",
+            )
+        )
+    try:
+        artifacts = Path(mlflow.artifacts.download_artifacts(payload["model_uri"]))
+    except (MlflowException, OSError) as exc:
+        findings.append(
+            Finding("model artifacts", subject, f"{payload['model_uri']} cannot be read: {exc}")
+        )
+        return findings + _check_dataset(subject, event)[0], 0
     actual = sha256_tree(artifacts)
     if actual != payload["model_sha256"]:
         findings.append(
@@ -181,21 +199,49 @@ def _check_dataset(subject: str, event: AuditEvent) -> tuple[list[Finding], int]
     return findings, hashed
 
 
-def _check_champion(client: MlflowClient, model: str, events: list[AuditEvent]) -> list[Finding]:
-    expected = None
-    for event in events:
-        if event.action in ("version.promoted", "version.rolled_back"):
-            expected = event.payload["champion"]
-        elif event.action == "version.decommissioned" and event.payload["was_champion"]:
-            expected = event.payload["replacement"]
-    holder = find_alias(client, model, "champion")
-    actual = None if holder is None else str(holder.version)
-    if actual == expected:
-        return []
-    return [
-        Finding(
-            "alias",
-            f"{model}@champion",
-            f"points to version {actual}, but the audit log's last change made it {expected}",
-        )
-    ]
+def _check_history(client: MlflowClient, model: str, history: ModelHistory) -> list[Finding]:
+    """Compare lifecycle tags, approvals and aliases with the replayed audit log."""
+    findings = []
+    registry = {str(mv.version): mv for mv in client.search_model_versions(f"name = '{model}'")}
+    for version in sorted(set(registry) - set(history.versions), key=int):
+        findings.append(Finding("registry", f"{model} v{version}", "version has no audit trail"))
+    for version, expected in sorted(history.versions.items(), key=lambda kv: int(kv[0])):
+        mv = registry.get(version)
+        if mv is None:
+            continue  # reported by _check_version
+        tagged = mv.tags.get(LIFECYCLE_TAG)
+        if tagged != expected.lifecycle:
+            findings.append(
+                Finding(
+                    "tag",
+                    f"{model} v{version}",
+                    f"tag {LIFECYCLE_TAG} is {tagged!r}, but the audit log (through seq "
+                    f"{expected.last_seq}) makes it {expected.lifecycle!r}",
+                )
+            )
+        approvers = sorted(a["by"] for a in json.loads(mv.tags.get(APPROVALS_TAG, "[]")))
+        if approvers != sorted(expected.approvers):
+            findings.append(
+                Finding(
+                    "tag",
+                    f"{model} v{version}",
+                    f"tag {APPROVALS_TAG} names {approvers}, the audit log "
+                    f"{sorted(expected.approvers)}",
+                )
+            )
+    actual = (
+        {a: str(v) for a, v in client.get_registered_model(model).aliases.items()}
+        if registry
+        else {}
+    )
+    for alias in sorted(set(actual) | set(history.aliases)):
+        if actual.get(alias) != history.aliases.get(alias):
+            findings.append(
+                Finding(
+                    "alias",
+                    f"{model}@{alias}",
+                    f"points to version {actual.get(alias)}, but the audit log's last change "
+                    f"made it {history.aliases.get(alias)}",
+                )
+            )
+    return findings

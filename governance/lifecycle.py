@@ -24,10 +24,11 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from governance.audit import open_audit_log
-from governance.errors import NotAuthorised, UsageError
+from governance.errors import IntegrityError, NotAuthorised, UsageError
+from governance.history import replay
 from governance.lease import model_lease
 from governance.loading import find_alias
-from governance.registry import LIFECYCLE_TAG
+from governance.registry import APPROVALS_TAG, LIFECYCLE_TAG
 from governance.settings import Settings
 from validation.policy import ModelPolicy
 
@@ -47,7 +48,6 @@ __all__ = [
 
 #: Actor recorded when a low-risk policy approves a version whose gates all passed.
 AUTO_APPROVER = "policy:auto-approval"
-_APPROVALS_TAG = "signoff.approvals"
 Decision = Literal["approve", "reject"]
 
 
@@ -78,19 +78,53 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def read_state(client: MlflowClient, model: str, version: str) -> VersionState:
-    """Read a version's lifecycle state from the registry.
+def read_state(settings: Settings, client: MlflowClient, model: str, version: str) -> VersionState:
+    """Read a version's state: rule-relevant fields from the audit log, the rest from MLflow.
+
+    The author, gate result, approvals and lifecycle state that the rules rely on come
+    from replaying the audit log, because registry tags can be edited in the MLflow UI;
+    a registry that disagrees with the log is refused.
 
     Raises
     ------
     UsageError
         If the model or version does not exist.
+    IntegrityError
+        If the audit log never recorded the version, or its tags contradict the log.
     """
     try:
         mv = client.get_model_version(model, str(version))
     except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
         raise UsageError(f"no version {version} of registered model {model!r}") from exc
-    return _state(mv)
+    with open_audit_log(settings.audit_db_url) as audit:
+        history = replay(audit.events(model=model)).get(model)
+    expected = history.state(str(mv.version)) if history else None
+    if expected is None:
+        raise IntegrityError(
+            f"{model} version {version} is in the registry but the audit log never recorded "
+            f"its training; refusing to act on it"
+        )
+    tagged = _state(mv)
+    recorded = (expected.lifecycle, sorted(expected.approvers))
+    found = (tagged.lifecycle, sorted(tagged.approvers))
+    if recorded != found:
+        raise IntegrityError(
+            f"{model} version {version}: registry says lifecycle {found[0]!r} approved by "
+            f"{found[1]}, the audit log says {recorded[0]!r} approved by {recorded[1]}; "
+            f"refusing to act (run govern audit verify)"
+        )
+    return VersionState(
+        model=tagged.model,
+        version=tagged.version,
+        lifecycle=expected.lifecycle,
+        author=expected.author,
+        gates_passed=expected.gates_passed,
+        approvals=tagged.approvals,
+        aliases=tagged.aliases,
+        run_id=tagged.run_id,
+    )
 
 
 def _state(mv: ModelVersion) -> VersionState:
@@ -101,7 +135,7 @@ def _state(mv: ModelVersion) -> VersionState:
         lifecycle=tags.get(LIFECYCLE_TAG, "unknown"),
         author=tags.get("lineage.author", ""),
         gates_passed=tags.get("gates.passed") == "true",
-        approvals=tuple(json.loads(tags.get(_APPROVALS_TAG, "[]"))),
+        approvals=tuple(json.loads(tags.get(APPROVALS_TAG, "[]"))),
         aliases=tuple(mv.aliases or ()),
         run_id=tags.get("lineage.run_id", mv.run_id or ""),
     )
@@ -171,7 +205,8 @@ def pending_signoffs(settings: Settings, model: str | None = None) -> list[dict[
     client = _client(settings)
     query = f"tags.{LIFECYCLE_TAG} = 'pending-signoff'"
     if model:
-        query = f"name = '{model}' and {query}"
+        quoted = model.replace("'", "''")
+        query = f"name = '{quoted}' and {query}"
     rows = []
     for mv in client.search_model_versions(query):
         state = _state(mv)
@@ -200,11 +235,18 @@ def approve(
     dict
         ``approvals``, ``required``, and ``promoted`` (the promotion event payload or None).
     """
+    with model_lease(settings.audit_db_url, model, actor):
+        return _approve_locked(settings, policy, model, version, actor, comment)
+
+
+def _approve_locked(
+    settings: Settings, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+) -> dict[str, Any]:
     client = _client(settings)
-    state = read_state(client, model, version)
+    state = read_state(settings, client, model, version)
     check_signoff(policy, state, actor, "approve")
     approvals = [*state.approvals, {"by": actor, "at": _now(), "comment": comment}]
-    client.set_model_version_tag(model, version, _APPROVALS_TAG, json.dumps(approvals))
+    client.set_model_version_tag(model, version, APPROVALS_TAG, json.dumps(approvals))
     complete = len(approvals) >= policy.approvals_required
     _audit(
         settings,
@@ -225,7 +267,7 @@ def approve(
         if policy.promote_on_approval:
             # The approval itself authorises this promotion, so the approver is recorded
             # as promoter even when the policy does not list them as an operator.
-            promoted = _promote(settings, model, version, actor, "sign-off complete")
+            promoted = _promote_locked(settings, model, version, actor, "sign-off complete")
     return {
         "approvals": len(approvals),
         "required": policy.approvals_required,
@@ -248,8 +290,15 @@ def reject(
     """Reject a pending version for good; the comment is mandatory."""
     if not comment.strip():
         raise UsageError("a rejection needs --comment explaining why, got an empty comment")
+    with model_lease(settings.audit_db_url, model, actor):
+        _reject_locked(settings, policy, model, version, actor, comment)
+
+
+def _reject_locked(
+    settings: Settings, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+) -> None:
     client = _client(settings)
-    state = read_state(client, model, version)
+    state = read_state(settings, client, model, version)
     check_signoff(policy, state, actor, "reject")
     for key, value in {
         LIFECYCLE_TAG: "rejected",
@@ -274,36 +323,42 @@ def promote(
         lifecycle change of the model is in progress.
     """
     _check_operator(policy, model, actor, "promote")
-    return _promote(settings, model, version, actor, reason)
-
-
-def _promote(settings: Settings, model: str, version: str, actor: str, reason: str) -> dict:
     with model_lease(settings.audit_db_url, model, actor):
-        client = _client(settings)
-        state = read_state(client, model, version)
-        if state.lifecycle != "approved":
-            raise NotAuthorised(
-                f"refused by rule 'only approved versions are promoted': {model} version "
-                f"{version} is {state.lifecycle!r}"
-            )
-        champion = find_alias(client, model, "champion")
-        previous = find_alias(client, model, "previous")
-        client.set_registered_model_alias(model, "champion", version)
-        client.set_model_version_tag(model, version, LIFECYCLE_TAG, "champion")
-        if "candidate" in state.aliases:
-            client.delete_registered_model_alias(model, "candidate")
-        if champion is not None:
-            client.set_registered_model_alias(model, "previous", str(champion.version))
-            client.set_model_version_tag(model, str(champion.version), LIFECYCLE_TAG, "previous")
-        if previous is not None and champion is not None and previous.version != champion.version:
-            client.set_model_version_tag(model, str(previous.version), LIFECYCLE_TAG, "retired")
-        payload = {
-            "reason": reason,
-            "champion": version,
-            "previous": str(champion.version) if champion else None,
-            "retired": str(previous.version) if previous else None,
-        }
-        _audit(settings, actor, "version.promoted", model, version, payload)
+        return _promote_locked(settings, model, version, actor, reason)
+
+
+def _promote_locked(settings: Settings, model: str, version: str, actor: str, reason: str) -> dict:
+    """Promote; the caller holds the model's lease."""
+    client = _client(settings)
+    state = read_state(settings, client, model, version)
+    if state.lifecycle != "approved":
+        raise NotAuthorised(
+            f"refused by rule 'only approved versions are promoted': {model} version "
+            f"{version} is {state.lifecycle!r}"
+        )
+    champion = find_alias(client, model, "champion")
+    previous = find_alias(client, model, "previous")
+    retired = (
+        previous
+        if previous is not None and champion is not None and previous.version != champion.version
+        else None
+    )
+    client.set_registered_model_alias(model, "champion", version)
+    client.set_model_version_tag(model, version, LIFECYCLE_TAG, "champion")
+    if "candidate" in state.aliases:
+        client.delete_registered_model_alias(model, "candidate")
+    if champion is not None:
+        client.set_registered_model_alias(model, "previous", str(champion.version))
+        client.set_model_version_tag(model, str(champion.version), LIFECYCLE_TAG, "previous")
+    if retired is not None:
+        client.set_model_version_tag(model, str(retired.version), LIFECYCLE_TAG, "retired")
+    payload = {
+        "reason": reason,
+        "champion": version,
+        "previous": str(champion.version) if champion else None,
+        "retired": str(retired.version) if retired else None,
+    }
+    _audit(settings, actor, "version.promoted", model, version, payload)
     return payload
 
 
@@ -354,7 +409,7 @@ def decommission(
     _check_operator(policy, model, actor, "decommission")
     with model_lease(settings.audit_db_url, model, actor):
         client = _client(settings)
-        state = read_state(client, model, version)
+        state = read_state(settings, client, model, version)
         if state.lifecycle == "decommissioned":
             raise UsageError(f"{model} version {version} is already decommissioned")
         is_champion = "champion" in state.aliases
@@ -369,7 +424,7 @@ def decommission(
                 f"--replacement VERSION or --no-replacement"
             )
         if replacement is not None:
-            _install_replacement(client, model, version, replacement)
+            _install_replacement(settings, client, model, version, replacement)
         for alias in state.aliases:
             if not (alias == "champion" and replacement is not None):
                 client.delete_registered_model_alias(model, alias)
@@ -399,8 +454,10 @@ def decommission(
     return payload
 
 
-def _install_replacement(client: MlflowClient, model: str, version: str, replacement: str) -> None:
-    target = read_state(client, model, replacement)
+def _install_replacement(
+    settings: Settings, client: MlflowClient, model: str, version: str, replacement: str
+) -> None:
+    target = read_state(settings, client, model, replacement)
     if replacement == version or target.lifecycle not in ("approved", "previous", "rolled-back"):
         raise NotAuthorised(
             f"refused by rule 'replacements must have been approved': {model} version "

@@ -8,9 +8,10 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-__all__ = ["LIFECYCLE_TAG", "model_uri", "register_version"]
+__all__ = ["APPROVALS_TAG", "LIFECYCLE_TAG", "model_uri", "register_version"]
 
 LIFECYCLE_TAG = "lifecycle"
+APPROVALS_TAG = "signoff.approvals"
 
 
 def register_version(

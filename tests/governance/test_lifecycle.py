@@ -264,11 +264,12 @@ def test_promotion_rollback_and_decommission(workdir):
 
 def test_a_held_lease_refuses_a_concurrent_promotion(workdir):
     settings = get_settings(workdir)
+    before = (state(workdir), actions(workdir))
     with model_lease(settings.audit_db_url, MODEL, "someone-else"):
         result = approve(workdir, "1")
     assert result.exit_code == EXIT_NOT_AUTHORISED
     assert "one lifecycle change at a time" in result.stderr
-    assert state(workdir)[1].get("champion") is None
+    assert (state(workdir), actions(workdir)) == before
 
 
 def test_concurrent_promotions_in_two_processes_stay_consistent(workdir, tmp_path):
@@ -328,6 +329,29 @@ def _promoted(workdir):
     return get_settings(workdir)
 
 
+def test_edited_lifecycle_tag_is_refused_and_caught(workdir):
+    client_for(workdir).set_model_version_tag(MODEL, "1", "lifecycle", "approved")
+    refused = govern(workdir, "promote", MODEL, "1", "--as", "validator")
+    assert refused.exit_code == EXIT_INTEGRITY
+    assert "the audit log says 'pending-signoff'" in refused.stderr
+    assert state(workdir)[1].get("champion") is None
+    result = govern(workdir, "audit", "verify")
+    assert result.exit_code == EXIT_INTEGRITY and "tag lifecycle is 'approved'" in result.stderr
+
+
+def test_edited_author_tag_cannot_bypass_maker_checker(workdir, tmp_path, monkeypatch):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        POLICY_TEXT.replace("validators: [validator,", "validators: [maker, validator,")
+    )
+    monkeypatch.setenv("GOVERN_POLICY", str(policy))
+    client_for(workdir).set_model_version_tag(MODEL, "1", "lineage.author", "someone-else")
+    result = approve(workdir, "1", "maker")
+    assert result.exit_code == EXIT_NOT_AUTHORISED and "maker-checker" in result.stderr
+    verify = govern(workdir, "audit", "verify")
+    assert verify.exit_code == EXIT_INTEGRITY and "lineage.author" in verify.stderr
+
+
 def test_tampered_event_row_is_caught(workdir):
     settings = _promoted(workdir)
     db = settings.audit_db_url.removeprefix("sqlite:///")
@@ -373,6 +397,9 @@ def test_tampered_model_file_is_caught_and_refuses_to_load(
 
     with pytest.raises(IntegrityError, match="refusing to load"):
         load_alias(client_for(workdir), MODEL, "champion")
+    shutil.rmtree(path.parent)
+    gone = govern(workdir, "audit", "verify")
+    assert gone.exit_code == EXIT_INTEGRITY and "cannot be read" in gone.stderr
 
 
 def test_tampered_dataset_file_is_caught(workdir, tmp_path):
