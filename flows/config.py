@@ -41,7 +41,8 @@ class RetrainConfig(BaseModel):
     stress_paths : int
         Monte Carlo paths per stress order, scenario and model.
     scenarios : tuple of str or None
-        Stress scenarios to run; ``None`` runs the whole library.
+        Stress scenarios to run; ``None`` runs the whole library. The gates require every
+        scenario of the library, so a subset is for experiments: it fails the gates.
     dask_address : str or None
         Scheduler of a Dask cluster (``tcp://host:8786``) to fan the stress scenarios out
         to; ``None`` runs them on threads of this process.

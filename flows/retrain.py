@@ -268,7 +268,14 @@ def judge(
     latency: dict,
 ) -> tuple[GateReport, str]:
     """Apply the gates, record the verdict on the version and publish the report."""
-    gates = evaluate_gates(policy.policy, policy.sha256, comparison, gate_table(stress), latency)
+    gates = evaluate_gates(
+        policy.policy,
+        policy.sha256,
+        comparison,
+        gate_table(stress),
+        latency,
+        required_scenarios=tuple(load_scenarios().names),
+    )
     create_markdown_artifact(key="gates", markdown=gates.to_markdown())
     description = records.version_description(comparison, gate_table(stress), gates, latency)
     return gates, records.record_gates(settings, run, version, gates, latency, description)

@@ -8,6 +8,7 @@ from pathlib import Path
 from governance.errors import UsageError
 from governance.hashing import sha256_file
 from validation.policy import ModelPolicy, PolicyError, parse_policy
+from validation.stress import load_scenarios
 
 __all__ = ["LoadedPolicy", "load_model_policy"]
 
@@ -35,4 +36,11 @@ def load_model_policy(path: Path, model_name: str) -> LoadedPolicy:
         policy = parse_policy(path.read_text(encoding="utf-8"), str(path)).for_model(model_name)
     except PolicyError as exc:
         raise UsageError(str(exc)) from exc
+    known = set(load_scenarios().names)
+    unknown = sorted({*policy.stress_scenarios, *policy.risk_metric_scenarios} - known)
+    if unknown:
+        raise UsageError(
+            f"{path}: scenarios {unknown} of {model_name} are not in the scenario library "
+            f"({', '.join(sorted(known))}); a typo would silently apply the default limits"
+        )
     return LoadedPolicy(policy, path, sha256_file(path))

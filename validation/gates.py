@@ -9,6 +9,7 @@ as warnings; above their *action* level they fail the gate.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -102,6 +103,25 @@ def _comparison_checks(comparison: ComparisonReport) -> list[GateCheck]:
     ]
 
 
+def _missing_scenario_checks(
+    policy: ModelPolicy, stress: pd.DataFrame, required: tuple[str, ...]
+) -> list[GateCheck]:
+    """A scenario the policy needs but the stress run lacks fails: no evidence, no pass."""
+    ran = set(stress.loc[stress["model"] == "candidate", "scenario"])
+    needed = dict.fromkeys([*required, *policy.risk_metric_scenarios])
+    return [
+        GateCheck(
+            gate="stress coverage",
+            subject=scenario,
+            value="not run",
+            limit="every scenario of the library and of risk_metric_scenarios must be run",
+            status="fail",
+        )
+        for scenario in needed
+        if scenario not in ran
+    ]
+
+
 def _stress_checks(policy: ModelPolicy, stress: pd.DataFrame) -> list[GateCheck]:
     checks = []
     for row in stress.loc[stress["model"] == "candidate"].itertuples(index=False):
@@ -124,7 +144,11 @@ def _stress_checks(policy: ModelPolicy, stress: pd.DataFrame) -> list[GateCheck]
             levels = policy.risk_metrics[metric]
             value = float(getattr(row, metric))
             status: Status = (
-                "fail" if value > levels.action else "warn" if value > levels.alert else "pass"
+                "fail"
+                if not math.isfinite(value) or value > levels.action
+                else "warn"
+                if value > levels.alert
+                else "pass"
             )
             checks.append(
                 GateCheck(
@@ -145,6 +169,7 @@ def _upper(gate: str, subject: str, value: float, limit: float, unit: str = "") 
         subject=subject,
         value=value,
         limit=f"<= {limit:g}{(' ' + unit) if unit else ''}",
+        # NaN compares False: a missing measurement fails instead of passing.
         status="pass" if value <= limit else "fail",
     )
 
@@ -155,6 +180,7 @@ def evaluate_gates(
     comparison: ComparisonReport,
     stress: pd.DataFrame,
     latency: dict[str, float],
+    required_scenarios: tuple[str, ...] = (),
 ) -> GateReport:
     """Judge a candidate against its policy.
 
@@ -172,9 +198,14 @@ def evaluate_gates(
         "candidate"`` are judged.
     latency : dict
         ``p50_ms`` and ``p99_ms`` of one pre-trade decision.
+    required_scenarios : tuple of str
+        Scenarios that must have been run (the library); each missing one fails, as does
+        a missing scenario of the policy's ``risk_metric_scenarios``. Non-finite values
+        (no fills, no measurement) fail too.
     """
     checks = [
         *_comparison_checks(comparison),
+        *_missing_scenario_checks(policy, stress, required_scenarios),
         *_stress_checks(policy, stress),
         _upper(
             "latency p50", "single-order decision", latency["p50_ms"], policy.latency.p50_ms, "ms"

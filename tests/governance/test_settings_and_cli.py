@@ -97,3 +97,13 @@ def test_data_synth_names_an_unknown_corruption(tmp_path):
     assert result.exit_code == 2
     assert "gremlins" in result.stderr and "crossed_book" in result.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_policy_with_an_unknown_scenario_is_refused(tmp_path):
+    from governance.policy_store import load_model_policy
+    from governance.settings import DEFAULT_POLICY
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(DEFAULT_POLICY.read_text().replace("      vol_spike:", "      volspike:"))
+    with pytest.raises(UsageError, match=r"scenarios \['volspike'\]"):
+        load_model_policy(policy, "execution-impact")

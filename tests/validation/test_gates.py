@@ -175,3 +175,29 @@ def test_default_risk_levels_apply_when_the_policy_sets_none():
     policy = parse_policy(text).for_model("execution-impact")
     levels = policy.risk_metrics["market_impact"]
     assert (levels.alert, levels.action) == (0.0005, 0.0015)
+
+
+def test_missing_measurements_fail_instead_of_passing():
+    stress = _stress(market_impact=float("nan"), cvar95_shortfall_bps=float("nan"))
+    report = evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY)
+    assert sorted(c.gate for c in report.failures) == [
+        "risk metric market_impact",
+        "stress CVaR95",
+    ]
+
+
+def test_scenarios_that_were_not_run_fail():
+    stress = _stress()
+    stress = stress[stress["scenario"] != "baseline"]
+    report = evaluate_gates(
+        POLICY,
+        "abc",
+        _comparison(),
+        stress,
+        LATENCY,
+        required_scenarios=("baseline", "vol_spike", "spread_blowout"),
+    )
+    assert sorted((c.gate, c.subject) for c in report.failures) == [
+        ("stress coverage", "baseline"),
+        ("stress coverage", "spread_blowout"),
+    ]
