@@ -23,7 +23,7 @@ from flows.timing import StageTimer
 from governance import candidate as records
 from governance.datasets import Snapshot, load_snapshot
 from governance.errors import CandidateRejected
-from governance.lifecycle import auto_approve
+from governance.lifecycle import hand_over_to_signoff
 from governance.loading import LoadedModel, find_alias, load_verified
 from governance.plots import stress_figures
 from governance.policy_store import LoadedPolicy, load_model_policy
@@ -31,7 +31,7 @@ from governance.serving import decision_latency
 from governance.settings import Settings, ensure_workdir, get_settings
 from governance.tracking import connect
 from models import FittedModels, Split, get_family, out_of_time_split
-from validation.comparison import ComparisonReport, compare_candidate
+from validation.comparison import ComparisonReport, compare_candidate, require_holdout_days
 from validation.data_contracts import ContractReport, run_contracts
 from validation.evaluation import holdout_metrics
 from validation.gates import GateReport, evaluate_gates
@@ -94,12 +94,15 @@ def validate_data(
 
 
 @task(name="train", cache_policy=NO_CACHE)
-def train(config: RetrainConfig, snapshot: Snapshot) -> tuple[Split, FittedModels]:
-    """Split out of time and fit the candidate and baselines."""
+def train(
+    config: RetrainConfig, policy: LoadedPolicy, snapshot: Snapshot
+) -> tuple[Split, FittedModels]:
+    """Split out of time, check the holdout is long enough to judge, fit the models."""
     family = get_family(config.model_name)
     split = out_of_time_split(
         snapshot.tables[family.table], family.time_column, config.holdout_fraction
     )
+    require_holdout_days(split, family.time_column, policy.policy.min_holdout_days)
     return split, family.fit(split.train, config.seed)
 
 
@@ -266,7 +269,7 @@ def judge(
     comparison: ComparisonReport,
     stress: StressReport,
     latency: dict,
-) -> tuple[GateReport, str]:
+) -> GateReport:
     """Apply the gates, record the verdict on the version and publish the report."""
     gates = evaluate_gates(
         policy.policy,
@@ -278,16 +281,14 @@ def judge(
     )
     create_markdown_artifact(key="gates", markdown=gates.to_markdown())
     description = records.version_description(comparison, gate_table(stress), gates, latency)
-    return gates, records.record_gates(settings, run, version, gates, latency, description)
+    records.record_gates(settings, run, version, gates, latency, description)
+    return gates
 
 
-@task(name="auto-approve", cache_policy=NO_CACHE)
-def auto_signoff(
-    settings: Settings, config: RetrainConfig, policy: LoadedPolicy, version: str
-) -> str:
-    """Approve automatically when a low-risk policy allows it; return the lifecycle state."""
-    outcome = auto_approve(settings, policy.policy, config.model_name, version)
-    return "champion" if outcome and outcome["promoted"] else "approved"
+@task(name="hand-over", cache_policy=NO_CACHE)
+def hand_over(settings: Settings, config: RetrainConfig, policy: LoadedPolicy, version: str) -> str:
+    """Approve automatically where a low-risk policy allows it; return the lifecycle state."""
+    return hand_over_to_signoff(settings, policy.policy, config.model_name, version)
 
 
 @task(name="request-signoff", cache_policy=NO_CACHE)
@@ -317,13 +318,32 @@ def retrain(config: RetrainConfig) -> RetrainOutcome:
         snapshot = load_and_hash(config)
     with timer("open MLflow run"):
         run = open_run(settings, config, snapshot)
+    registered: list[str] = []
+    try:
+        return _govern_candidate(settings, config, policy, snapshot, run, timer, registered)
+    except BaseException as error:
+        # Whatever failed, the run is closed and a half-validated version retired.
+        records.record_failure(settings, run, registered[0] if registered else None, error)
+        raise
+
+
+def _govern_candidate(
+    settings: Settings,
+    config: RetrainConfig,
+    policy: LoadedPolicy,
+    snapshot: Snapshot,
+    run: records.CandidateRun,
+    timer: StageTimer,
+    registered: list[str],
+) -> RetrainOutcome:
     with timer("data contracts"):
         report = validate_data(settings, run, snapshot)
     with timer("train"):
-        split, fitted = train(config, snapshot)
+        split, fitted = train(config, policy, snapshot)
         metrics = evaluate(config, split, fitted)
     with timer("log and register"):
         version = register(settings, config, run, snapshot, report, split, fitted, metrics)
+        registered.append(version)
     with timer("challenger comparison"):
         champion = load_champion(settings, config)
         comparison = challenge(settings, config, run, version, split, fitted, champion, policy)
@@ -337,14 +357,13 @@ def retrain(config: RetrainConfig) -> RetrainOutcome:
         stress = record_stress(settings, run, version, per_scenario, books)
     with timer("latency and gates"):
         latency = measure_latency(config, version, split)
-        gates, lifecycle = judge(settings, run, version, policy, comparison, stress, latency)
+        gates = judge(settings, run, version, policy, comparison, stress, latency)
     if not gates.passed:
         raise CandidateRejected(
             f"{config.model_name} version {version} failed its gates and is registered as "
             f"rejected (never promotable):\n{gates.failure_message()}"
         )
-    if policy.policy.auto_approve_when_gates_pass:
-        lifecycle = auto_signoff(settings, config, policy, version)
+    lifecycle = hand_over(settings, config, policy, version)
     signoff_run = (
         request_signoff(settings, config, version)
         if config.signoff_deployment and lifecycle == "pending-signoff"

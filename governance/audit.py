@@ -59,6 +59,7 @@ from governance.errors import IntegrityError, UsageError
 from governance.hashing import canonical_json, sha256_json, sha256_text
 
 __all__ = [
+    "os_identity",
     "ACTION_PATTERN",
     "GENESIS_HASH",
     "KNOWN_ACTIONS",
@@ -358,6 +359,19 @@ def verify_chain(events: Iterable[AuditEvent], model: str | None = None) -> Chai
         checked += 1
         matched += model is None or event.model == model
     return ChainReport(True, checked, matched, None, None, head_seq, head_hash, model)
+
+
+def os_identity() -> str:
+    """``user@host`` of the process writing an event.
+
+    ``--as`` names who acts in the governance sense and is not authenticated here; the
+    operating-system account and host are recorded beside it so that a false ``--as``
+    can be traced to whoever typed it.
+    """
+    import getpass
+    import socket
+
+    return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 def create_audit_engine(db_url: str | URL, *, busy_timeout_s: float = 30.0) -> Engine:

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from mlflow.tracking import MlflowClient
 
 from governance import plots, tracking
-from governance.audit import open_audit_log
+from governance.audit import open_audit_log, os_identity
 from governance.code_version import code_version
 from governance.datasets import Snapshot
 from governance.errors import DataRejected
@@ -36,6 +36,7 @@ __all__ = [
     "data_report_path",
     "open_candidate_run",
     "record_data_validation",
+    "record_failure",
     "record_comparison",
     "record_gates",
     "record_stress",
@@ -112,7 +113,9 @@ def record_data_validation(
     }
     action = "data.validated" if report.passed else "data.rejected"
     with open_audit_log(settings.audit_db_url) as audit:
-        audit.append(run.author, action, payload, model=run.model_name)
+        audit.append(
+            run.author, action, {**payload, "recorded_by": os_identity()}, model=run.model_name
+        )
     if not report.passed:
         tracking.finish_run(client, run.run_id, "FAILED", "data-rejected")
         raise DataRejected(
@@ -319,11 +322,39 @@ def record_gates(
     return lifecycle
 
 
+def record_failure(
+    settings: Settings, run: CandidateRun, version: str | None, error: BaseException
+) -> None:
+    """Close the run as FAILED and retire a half-validated version for good.
+
+    Called when a step fails after the run was opened. A version still ``validating``
+    becomes ``failed`` (it can never be signed off) with a ``candidate.failed`` event.
+    """
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    message = f"{type(error).__name__}: {error}"[:2000]
+    if client.get_run(run.run_id).info.status == "RUNNING":
+        tracking.finish_run(client, run.run_id, "FAILED", "failed")
+    if version is None:
+        return
+    tags = client.get_model_version(run.model_name, version).tags
+    if tags.get(LIFECYCLE_TAG) != "validating":
+        return
+    client.set_model_version_tag(run.model_name, version, LIFECYCLE_TAG, "failed")
+    client.set_model_version_tag(run.model_name, version, "failure.reason", message[:500])
+    _audit(settings, run, "candidate.failed", {"run_id": run.run_id, "error": message}, version)
+
+
 def _audit(
     settings: Settings, run: CandidateRun, action: str, payload: dict[str, Any], version: str
 ) -> None:
     with open_audit_log(settings.audit_db_url) as audit:
-        audit.append(run.author, action, payload, model=run.model_name, version=version)
+        audit.append(
+            run.author,
+            action,
+            {**payload, "recorded_by": os_identity()},
+            model=run.model_name,
+            version=version,
+        )
 
 
 def _validation_tag(summary: dict[str, Any]) -> str:

@@ -62,6 +62,9 @@ class ModelHistory:
         if payload["lifecycle"] == "pending-signoff":
             self.aliases["candidate"] = version
 
+    def _on_candidate_failed(self, event: AuditEvent, version: str, payload: dict) -> None:
+        self._set(version, "failed", event.seq)
+
     def _on_signoff_approved(self, event: AuditEvent, version: str, payload: dict) -> None:
         self.versions[version].approvers.append(event.actor)
         if payload["approvals"] >= payload["required"]:

@@ -23,7 +23,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from governance.audit import open_audit_log
+from governance.audit import open_audit_log, os_identity
 from governance.errors import IntegrityError, NotAuthorised, UsageError
 from governance.history import replay
 from governance.lease import model_lease
@@ -38,6 +38,7 @@ __all__ = [
     "approve",
     "auto_approve",
     "check_signoff",
+    "hand_over_to_signoff",
     "decommission",
     "pending_signoffs",
     "promote",
@@ -197,7 +198,9 @@ def _audit(
     settings: Settings, actor: str, action: str, model: str, version: str, payload: dict[str, Any]
 ) -> None:
     with open_audit_log(settings.audit_db_url) as audit:
-        audit.append(actor, action, payload, model=model, version=version)
+        audit.append(
+            actor, action, {**payload, "recorded_by": os_identity()}, model=model, version=version
+        )
 
 
 def pending_signoffs(settings: Settings, model: str | None = None) -> list[dict[str, Any]]:
@@ -282,6 +285,12 @@ def auto_approve(
     if not policy.auto_approve_when_gates_pass:
         return None
     return approve(settings, policy, model, version, AUTO_APPROVER, "all gates passed")
+
+
+def hand_over_to_signoff(settings: Settings, policy: ModelPolicy, model: str, version: str) -> str:
+    """After the gates passed: approve automatically if the policy allows; return the state."""
+    auto_approve(settings, policy, model, version)
+    return _client(settings).get_model_version(model, version).tags[LIFECYCLE_TAG]
 
 
 def reject(

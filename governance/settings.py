@@ -54,7 +54,7 @@ def get_settings(workdir: Path | str | None = None) -> Settings:
     ------
     UsageError
         If ``MLFLOW_TRACKING_URI`` is a plain path or ``file:`` URI (MLflow's file store
-        is not supported) and no SQL audit database is configured.
+        is not supported), or an MLflow server while ``GOVERN_AUDIT_DB_URL`` is unset.
     """
     root = Path(workdir or os.environ.get("GOVERN_HOME") or DEFAULT_WORKDIR).resolve()
     default_db = f"sqlite:///{root / 'mlflow.db'}"
@@ -103,6 +103,19 @@ def require_existing(settings: Settings) -> Settings:
 
 
 def _audit_default(tracking_uri: str, default_db: str) -> str:
-    """The audit log shares MLflow's database when MLflow talks to one directly."""
+    """The audit log shares MLflow's database when MLflow talks to one directly.
+
+    With an MLflow server (``http(s)://``) there is no database to share, and a local
+    SQLite file per host would split the chain and the promotion lease: the audit
+    database must then be named explicitly.
+    """
     scheme = tracking_uri.split(":", 1)[0].split("+", 1)[0]
-    return tracking_uri if scheme in _SQL_SCHEMES else default_db
+    if scheme in _SQL_SCHEMES:
+        return tracking_uri
+    if scheme in ("http", "https"):
+        raise UsageError(
+            f"MLFLOW_TRACKING_URI is an MLflow server ({tracking_uri}); set "
+            f"GOVERN_AUDIT_DB_URL to the SQL database every worker shares for the audit log "
+            f"(e.g. postgresql+psycopg://user@host/governance)"
+        )
+    return default_db

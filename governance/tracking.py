@@ -130,7 +130,7 @@ def log_dataset(
             digest=sha256[:32],
             schema=infer_signature(frame.head(100)).inputs,
         )
-        with mlflow.start_run(run_id=run_id):
+        with _resumed(run_id):
             mlflow.log_input(
                 dataset,
                 context="training",
@@ -157,7 +157,7 @@ def log_lightgbm_model(run_id: str, booster: Any, example: pd.DataFrame) -> str:
     from mlflow.models import infer_signature
 
     signature = infer_signature(example, booster.predict(example))
-    with mlflow.start_run(run_id=run_id), _mlflow_internal_warnings_silenced():
+    with _resumed(run_id), _mlflow_internal_warnings_silenced():
         info = mlflow.lightgbm.log_model(
             booster,
             name="model",
@@ -166,6 +166,18 @@ def log_lightgbm_model(run_id: str, booster: Any, example: pd.DataFrame) -> str:
             pip_requirements=PIP_REQUIREMENTS,
         )
     return info.model_uri
+
+
+@contextmanager
+def _resumed(run_id: str) -> Iterator[None]:
+    """Make ``run_id`` MLflow's active run for fluent calls, and leave it running.
+
+    Leaving ``mlflow.start_run`` marks the run FINISHED, which would claim the
+    candidate's validation complete before its gates ran.
+    """
+    with mlflow.start_run(run_id=run_id):
+        yield
+    MlflowClient().update_run(run_id, status="RUNNING")
 
 
 @contextmanager

@@ -22,7 +22,7 @@ import pytest  # noqa: E402
 
 from synthetic import SynthConfig, generate, write  # noqa: E402
 
-SMALL = SynthConfig(orders=20_000, days=15, assets=6, seed=21)
+SMALL = SynthConfig(orders=20_000, days=50, assets=6, seed=21)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from models import regression_metrics
+from governance.errors import DataRejected
+from models import Split, regression_metrics
 
 __all__ = [
     "Verdict",
@@ -32,6 +33,7 @@ __all__ = [
     "ComparisonReport",
     "compare_candidate",
     "day_block_bootstrap",
+    "require_holdout_days",
 ]
 
 Verdict = Literal["better", "non-inferior", "worse"]
@@ -216,6 +218,28 @@ class ComparisonReport:
                 f"| {c.margin_bps:.2f} | {c.verdict} |"
             )
         return "\n".join(lines)
+
+
+def require_holdout_days(split: Split, time_column: str, min_days: int) -> int:
+    """Refuse a holdout too short to judge a challenger; return its number of days.
+
+    The bootstrap resamples whole days, so with a handful of days its interval is far
+    too narrow (3 days give 10 distinct resamples) and a weak challenger would look
+    non-inferior.
+
+    Raises
+    ------
+    DataRejected
+        If the holdout covers fewer than ``min_days`` calendar days.
+    """
+    days = int(split.holdout[time_column].dt.floor("D").nunique())
+    if days < min_days:
+        raise DataRejected(
+            f"input data rejected: the out-of-time holdout covers {days} day(s) from "
+            f"{split.boundary.date()}, the policy requires at least {min_days} to compare "
+            f"a challenger; supply more history"
+        )
+    return days
 
 
 def compare_candidate(

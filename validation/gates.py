@@ -94,7 +94,7 @@ def _comparison_checks(comparison: ComparisonReport) -> list[GateCheck]:
             subject=f"vs {name}",
             value=c.verdict,
             limit=(
-                f"MAE diff upper 95% bound {c.ci_high:+.2f} bps must be < margin "
+                f"upper end of the 95% CI of the MAE diff, {c.ci_high:+.2f} bps, must be < margin "
                 f"{c.margin_bps:.2f} bps"
             ),
             status="fail" if c.verdict == "worse" else "pass",

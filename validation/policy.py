@@ -96,6 +96,7 @@ class ModelPolicy(_Strict):
     auto_approve_when_gates_pass: bool = False
     promote_on_approval: bool = True
     non_inferiority_margin: float = Field(ge=0, le=0.5)
+    min_holdout_days: int = Field(default=10, ge=2)
     latency: LatencyBudget
     stress_default: ScenarioLimits
     stress_scenarios: dict[str, ScenarioLimits] = Field(default_factory=dict)
@@ -110,6 +111,11 @@ class ModelPolicy(_Strict):
             raise ValueError(
                 f"risk_metrics must define exactly {list(RISK_METRICS)}; "
                 f"missing {missing}, unknown {unknown}"
+            )
+        if self.auto_approve_when_gates_pass and self.approvals_required != 1:
+            raise ValueError(
+                f"auto_approve_when_gates_pass needs approvals_required 1 (the automatic "
+                f"approval is not a distinct validator), got {self.approvals_required}"
             )
         if self.auto_approve_when_gates_pass and self.risk_tier != "low":
             raise ValueError(

@@ -257,3 +257,67 @@ def test_usage_errors_exit_2_and_write_nothing(tmp_path):
     assert "data_dir" in result.output and "directory" in result.output
     result = run_govern(["retrain"])
     assert result.exit_code == 2
+
+
+def test_too_short_a_holdout_is_refused_before_registration(
+    prefect_server, registered_workdir, make_data_dir, tmp_path
+):
+    workdir = tmp_path / "w"
+    shutil.copytree(registered_workdir, workdir)
+    before = _registry_state(workdir)
+    result = run_govern(
+        ["retrain", "--data", str(make_data_dir(days=12)), "--workdir", str(workdir)]
+    )
+    assert result.exit_code == EXIT_DATA_REJECTED, result.output
+    assert "holdout covers 3 day(s)" in result.stderr and "at least 10" in result.stderr
+    assert _registry_state(workdir) == before
+    settings = get_settings(workdir)
+    client = MlflowClient(settings.tracking_uri)
+    runs = client.search_runs(
+        [client.get_experiment_by_name(settings.experiment_name).experiment_id]
+    )
+    assert {r.info.status for r in runs} == {"FINISHED", "FAILED"}
+    assert "RUNNING" not in {r.info.status for r in runs}
+
+
+def test_a_failure_after_registration_retires_the_half_validated_version(
+    prefect_server, registered_workdir, small_data_dir, tmp_path
+):
+    workdir = tmp_path / "w"
+    shutil.copytree(registered_workdir, workdir)
+    # Nothing listens on this port: the stress fan-out fails after the version exists.
+    result = run_govern(
+        [
+            "retrain",
+            "--data",
+            str(small_data_dir),
+            "--workdir",
+            str(workdir),
+            "--stress-paths",
+            "500",
+            "--dask-address",
+            "tcp://127.0.0.1:9",
+        ]
+    )
+    assert result.exit_code == 1, result.output
+    settings = get_settings(workdir)
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    version = client.get_model_version("execution-impact", "2")
+    assert version.tags["lifecycle"] == "failed"
+    assert client.get_run(version.run_id).info.status == "FAILED"
+    failed = _events(workdir)[-1]
+    assert (failed.action, failed.version) == ("candidate.failed", "2")
+    assert run_govern(["audit", "verify", "--workdir", str(workdir)]).exit_code == 0
+    refused = run_govern(
+        [
+            "signoff",
+            "approve",
+            "execution-impact",
+            "2",
+            "--as",
+            "validator",
+            "--workdir",
+            str(workdir),
+        ]
+    )
+    assert refused.exit_code == 5 and "'failed'" in refused.stderr

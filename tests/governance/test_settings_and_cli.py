@@ -32,10 +32,11 @@ def test_the_file_store_is_refused(tmp_path, monkeypatch, uri):
         get_settings(tmp_path)
 
 
-def test_a_server_uri_keeps_the_audit_log_in_the_embedded_database(tmp_path, monkeypatch):
+def test_a_server_uri_needs_a_shared_audit_database(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow.internal:5000")
-    settings = get_settings(tmp_path)
-    assert settings.audit_db_url == f"sqlite:///{settings.workdir / 'mlflow.db'}"
+    monkeypatch.delenv("GOVERN_AUDIT_DB_URL", raising=False)
+    with pytest.raises(UsageError, match="set GOVERN_AUDIT_DB_URL"):
+        get_settings(tmp_path)
     monkeypatch.setenv("GOVERN_AUDIT_DB_URL", "postgresql+psycopg://audit@db/governance")
     assert get_settings(tmp_path).audit_db_url == "postgresql+psycopg://audit@db/governance"
 
