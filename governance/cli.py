@@ -261,9 +261,9 @@ def demo(
                 "validator",
                 f"{day}: reviewed data, challenger, stress and gate reports",
             )
+            promoted = f"; promoted v{outcome.version} to champion" if result["promoted"] else ""
             typer.echo(
-                f"signed off by validator ({result['approvals']} of "
-                f"{result['required']}); promoted v{outcome.version} to champion"
+                f"signed off by validator ({result['approvals']} of {result['required']}){promoted}"
             )
         from governance.lineage import render_inventory, render_report
 

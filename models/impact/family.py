@@ -104,8 +104,9 @@ class ImpactFamily(ModelFamily):
 
         ``orders`` needs ``qty, adv, daily_vol, spread_bps``. The objective is
         ``predicted_cost_bps + risk_aversion * 1e4 * daily_vol * sqrt(T / 3)``; horizons
-        needing more than ``max_participation`` of market volume are skipped unless none
-        is feasible, in which case the longest is taken.
+        needing more than ``max_participation`` of market volume, or whose predicted cost
+        is not finite, are skipped unless none is feasible, in which case the longest is
+        taken.
 
         Returns
         -------
@@ -133,7 +134,8 @@ class ImpactFamily(ModelFamily):
         cost = np.asarray(model.predict(candidates), dtype=float).reshape(n, k)
         risk = (1e4 * vol * np.sqrt(horizon_days / 3.0)).reshape(n, k)
         objective = cost + self.risk_aversion * risk
-        feasible = participation.reshape(n, k) <= self.max_participation
+        # A horizon whose prediction is not a number is never chosen: argmin would pick NaN.
+        feasible = (participation.reshape(n, k) <= self.max_participation) & np.isfinite(cost)
         objective = np.where(feasible, objective, np.inf)
         best = np.where(feasible.any(axis=1), np.argmin(objective, axis=1), k - 1)
         rows = np.arange(n)

@@ -123,3 +123,18 @@ def test_metrics_refuse_mismatched_inputs():
 def test_unknown_family_is_named():
     with pytest.raises(KeyError, match="unknown model family 'rfq'"):
         get_family("rfq")
+
+
+class _NanForLongHorizons:
+    """A model that cannot price horizons over an hour."""
+
+    def predict(self, features):
+        return np.where(features["horizon_days"] > 60 / 390, np.nan, 10.0)
+
+
+def test_policy_never_picks_a_horizon_without_a_prediction():
+    family = get_family("execution-impact")
+    orders = pd.DataFrame({"qty": [1_000.0], "adv": 5e6, "daily_vol": 0.02, "spread_bps": 4.0})
+    decision = family.decide(_NanForLongHorizons(), orders)
+    assert decision["horizon_minutes"].iloc[0] <= 60
+    assert np.isfinite(decision["predicted_cost_bps"]).all()
