@@ -88,7 +88,7 @@ def validate_data(
 ) -> ContractReport:
     """Run the data contracts; fail the flow on a critical failure."""
     report = run_contracts(snapshot.tables)
-    create_markdown_artifact(key="data-contracts", markdown=_contract_markdown(report))
+    create_markdown_artifact(key="data-contracts", markdown=report.to_markdown())
     records.record_data_validation(settings, run, snapshot, report)
     return report
 
@@ -381,16 +381,3 @@ def _govern_candidate(
         signoff_flow_run=signoff_run,
         timings=timer.stages,
     )
-
-
-def _contract_markdown(report: ContractReport) -> str:
-    status = "PASSED" if report.passed else "REJECTED"
-    lines = [
-        f"# Data contracts: {status}",
-        "",
-        "| table | check | severity | result |",
-        "|---|---|---|---|",
-    ]
-    for check in report.checks:
-        lines.append(f"| {check.location()} | {check.check} | {check.severity} | {check.status} |")
-    return "\n".join(lines)

@@ -60,6 +60,7 @@ from governance.hashing import canonical_json, sha256_json, sha256_text
 
 __all__ = [
     "os_identity",
+    "record_event",
     "ACTION_PATTERN",
     "GENESIS_HASH",
     "KNOWN_ACTIONS",
@@ -372,6 +373,25 @@ def os_identity() -> str:
     import socket
 
     return f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def record_event(
+    db_url: str,
+    actor: str,
+    action: str,
+    payload: Mapping[str, Any],
+    model: str | None = None,
+    version: str | int | None = None,
+) -> AuditEvent:
+    """Append one event to the log at ``db_url``, stamped with :func:`os_identity`.
+
+    The one way the pipeline's steps write to the log, so that every event records the
+    operating-system account and host beside the governance ``actor``.
+    """
+    with open_audit_log(db_url) as audit:
+        return audit.append(
+            actor, action, {**payload, "recorded_by": os_identity()}, model=model, version=version
+        )
 
 
 def create_audit_engine(db_url: str | URL, *, busy_timeout_s: float = 30.0) -> Engine:

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from mlflow.tracking import MlflowClient
 
 from governance import plots, tracking
-from governance.audit import open_audit_log, os_identity
+from governance.audit import record_event
 from governance.code_version import code_version
 from governance.datasets import Snapshot
 from governance.errors import DataRejected
@@ -112,10 +112,7 @@ def record_data_validation(
         "summary": summary,
     }
     action = "data.validated" if report.passed else "data.rejected"
-    with open_audit_log(settings.audit_db_url) as audit:
-        audit.append(
-            run.author, action, {**payload, "recorded_by": os_identity()}, model=run.model_name
-        )
+    record_event(settings.audit_db_url, run.author, action, payload, model=run.model_name)
     if not report.passed:
         tracking.finish_run(client, run.run_id, "FAILED", "data-rejected")
         raise DataRejected(
@@ -347,14 +344,9 @@ def record_failure(
 def _audit(
     settings: Settings, run: CandidateRun, action: str, payload: dict[str, Any], version: str
 ) -> None:
-    with open_audit_log(settings.audit_db_url) as audit:
-        audit.append(
-            run.author,
-            action,
-            {**payload, "recorded_by": os_identity()},
-            model=run.model_name,
-            version=version,
-        )
+    record_event(
+        settings.audit_db_url, run.author, action, payload, model=run.model_name, version=version
+    )
 
 
 def _validation_tag(summary: dict[str, Any]) -> str:

@@ -23,7 +23,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from governance.audit import open_audit_log, os_identity
+from governance.audit import open_audit_log, record_event
 from governance.errors import IntegrityError, NotAuthorised, UsageError
 from governance.history import replay
 from governance.lease import model_lease
@@ -197,10 +197,7 @@ def _check_operator(policy: ModelPolicy, model: str, actor: str, what: str) -> N
 def _audit(
     settings: Settings, actor: str, action: str, model: str, version: str, payload: dict[str, Any]
 ) -> None:
-    with open_audit_log(settings.audit_db_url) as audit:
-        audit.append(
-            actor, action, {**payload, "recorded_by": os_identity()}, model=model, version=version
-        )
+    record_event(settings.audit_db_url, actor, action, payload, model=model, version=version)
 
 
 def pending_signoffs(settings: Settings, model: str | None = None) -> list[dict[str, Any]]:

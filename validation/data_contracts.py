@@ -298,6 +298,20 @@ class ContractReport:
         document = {"summary": self.summary(), "checks": [c.to_dict() for c in self.checks]}
         return json.dumps(document, indent=2, allow_nan=False)
 
+    def to_markdown(self) -> str:
+        """Return one table row per check: location, check, severity, status."""
+        lines = [
+            f"# Data contracts: {'PASSED' if self.passed else 'REJECTED'}",
+            "",
+            "| table | check | severity | result |",
+            "|---|---|---|---|",
+        ]
+        for check in self.checks:
+            lines.append(
+                f"| {check.location()} | {check.check} | {check.severity} | {check.status} |"
+            )
+        return "\n".join(lines)
+
     def to_html(self) -> str:
         """Return a self-contained HTML page: an overview, then one table per data asset."""
         return _render_html(self)

@@ -12,7 +12,7 @@ import pytest
 from govern_cli import run_govern
 from mlflow.tracking import MlflowClient
 
-from governance.audit import open_audit_log
+from governance.audit import open_audit_log, os_identity
 from governance.errors import EXIT_DATA_REJECTED, EXIT_GATES_FAILED
 from governance.hashing import sha256_file, sha256_tree
 from governance.settings import get_settings
@@ -129,6 +129,7 @@ def test_retrain_registers_a_version_with_full_lineage(prefect_server, small_dat
     ]
     assert events[1].payload["dataset_files"]["executions.parquet"] == executions_sha
     assert {e.version for e in events[1:]} == {"1"}
+    assert {e.payload["recorded_by"] for e in events} == {os_identity()}
     assert set(events[2].payload["verdicts"]) == {"sqrt_law_ridge"}
 
 

@@ -482,3 +482,11 @@ def test_report_is_frozen(clean_report):
         clean_report.checks = ()  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         clean_report.checks[0].success = False  # type: ignore[misc]
+
+
+def test_markdown_lists_every_check_and_the_verdict(clean_report):
+    text = clean_report.to_markdown()
+    assert text.startswith("# Data contracts: PASSED")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + len(clean_report.checks)
+    assert "| executions.spread_bps | spread_bps_non_negative | critical | passed |" in text
