@@ -22,7 +22,7 @@ from flows.config import RetrainConfig
 from flows.timing import StageTimer
 from governance import candidate as records
 from governance.datasets import Snapshot, load_snapshot
-from governance.errors import CandidateRejected
+from vocabulary.errors import CandidateRejected
 from governance.lifecycle import hand_over_to_signoff
 from governance.loading import LoadedModel, find_alias, load_verified
 from governance.plots import stress_figures

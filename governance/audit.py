@@ -55,7 +55,7 @@ from typing import Any, Self
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
-from governance.errors import IntegrityError, UsageError
+from vocabulary.errors import IntegrityError, UsageError
 from governance.hashing import canonical_json, sha256_json, sha256_text
 
 __all__ = [

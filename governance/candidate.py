@@ -21,7 +21,7 @@ from governance import plots, tracking
 from governance.audit import record_event
 from governance.code_version import code_version
 from governance.datasets import Snapshot
-from governance.errors import DataRejected
+from vocabulary.errors import DataRejected
 from governance.hashing import sha256_tree
 from governance.registry import LIFECYCLE_TAG, register_version
 from governance.settings import Settings

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from governance.errors import UsageError
+from vocabulary.errors import UsageError
 from governance.hashing import sha256_file, sha256_json
 
 __all__ = ["Snapshot", "TABLE_FILES", "load_snapshot"]

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from governance.errors import UsageError
+from vocabulary.errors import UsageError
 
 __all__ = [
     "CHUNK_SIZE",

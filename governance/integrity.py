@@ -24,7 +24,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from governance.audit import AuditEvent, ChainReport, open_audit_log
-from governance.errors import IntegrityError
+from vocabulary.errors import IntegrityError
 from governance.hashing import sha256_file, sha256_tree
 from governance.history import ModelHistory, replay
 from governance.registry import APPROVALS_TAG, LIFECYCLE_TAG

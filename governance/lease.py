@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from governance.audit import create_audit_engine
-from governance.errors import NotAuthorised
+from vocabulary.errors import NotAuthorised
 
 __all__ = ["LifecycleConflict", "model_lease"]
 

@@ -24,7 +24,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from governance.audit import open_audit_log, record_event
-from governance.errors import IntegrityError, NotAuthorised, UsageError
+from vocabulary.errors import IntegrityError, NotAuthorised, UsageError
 from governance.history import replay
 from governance.lease import model_lease
 from governance.loading import find_alias

@@ -36,7 +36,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from governance.audit import AuditEvent, ChainReport, open_audit_log
-from governance.errors import UsageError
+from vocabulary.errors import UsageError
 from governance.hashing import sha256_text
 from governance.registry import LIFECYCLE_TAG
 from governance.settings import Settings

@@ -10,7 +10,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from governance.errors import IntegrityError, UsageError
+from vocabulary.errors import IntegrityError, UsageError
 from governance.hashing import sha256_tree
 
 __all__ = ["LoadedModel", "find_alias", "load_alias", "load_verified"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from governance.errors import UsageError
+from vocabulary.errors import UsageError
 from governance.hashing import sha256_file
 from validation.policy import ModelPolicy, PolicyError, parse_policy
 from validation.stress import load_scenarios

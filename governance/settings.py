@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from governance.errors import UsageError
+from vocabulary.errors import UsageError
 
 __all__ = [
     "DEFAULT_POLICY",

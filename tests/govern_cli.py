@@ -23,7 +23,7 @@ def run_govern(args: list[str]) -> CliResult:
     Prefect's log handler keeps the stream it first saw, and must not find it closed
     in a later test.
     """
-    from governance.cli import app
+    from cli import app
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from governance.errors import DataRejected
+from vocabulary.errors import DataRejected
 from models import Split, regression_metrics
 
 __all__ = [

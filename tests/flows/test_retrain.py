@@ -13,7 +13,7 @@ from govern_cli import run_govern
 from mlflow.tracking import MlflowClient
 
 from governance.audit import open_audit_log, os_identity
-from governance.errors import EXIT_DATA_REJECTED, EXIT_GATES_FAILED
+from cli.exit_codes import EXIT_DATA_REJECTED, EXIT_GATES_FAILED
 from governance.hashing import sha256_file, sha256_tree
 from governance.settings import get_settings
 

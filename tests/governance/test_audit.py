@@ -28,7 +28,8 @@ from governance.audit import (
     open_audit_log,
     verify_chain,
 )
-from governance.errors import EXIT_INTEGRITY, IntegrityError, UsageError
+from cli.exit_codes import EXIT_INTEGRITY, exit_code_for
+from vocabulary.errors import IntegrityError, UsageError
 from governance.hashing import (
     canonical_json,
     sha256_file,
@@ -279,7 +280,7 @@ def test_tampering_is_caught_at_the_first_broken_seq(db_url: str, case: str) -> 
 
         with pytest.raises(IntegrityError, match=re.escape(report.reason)) as raised:
             audit_log.verify_or_raise(model="rfq_ranker")
-        assert raised.value.exit_code == EXIT_INTEGRITY
+        assert exit_code_for(raised.value) == EXIT_INTEGRITY
 
 
 def test_forged_event_with_recomputed_hashes_breaks_the_next_link(db_url: str) -> None:

@@ -12,13 +12,8 @@ from govern_cli import retrain, run_govern
 from mlflow.tracking import MlflowClient
 
 from governance.audit import open_audit_log
-from governance.errors import (
-    EXIT_INTEGRITY,
-    EXIT_NOT_AUTHORISED,
-    EXIT_USAGE,
-    NotAuthorised,
-    UsageError,
-)
+from cli.exit_codes import EXIT_INTEGRITY, EXIT_NOT_AUTHORISED, EXIT_USAGE
+from vocabulary.errors import NotAuthorised, UsageError
 from governance.lease import model_lease
 from governance.lifecycle import AUTO_APPROVER, VersionState, check_signoff
 from governance.loading import load_alias
@@ -393,7 +388,7 @@ def test_tampered_model_file_is_caught_and_refuses_to_load(
     result = govern(workdir, "audit", "verify")
     assert result.exit_code == EXIT_INTEGRITY
     assert "model artifacts" in result.stderr and "hashes to" in result.stderr
-    from governance.errors import IntegrityError
+    from vocabulary.errors import IntegrityError
 
     with pytest.raises(IntegrityError, match="refusing to load"):
         load_alias(client_for(workdir), MODEL, "champion")

@@ -18,7 +18,7 @@ import subprocess
 import pytest
 from govern_cli import run_govern
 
-from governance.errors import EXIT_GATES_FAILED, EXIT_INTEGRITY, EXIT_USAGE
+from cli.exit_codes import EXIT_GATES_FAILED, EXIT_INTEGRITY, EXIT_USAGE
 from governance.hashing import sha256_file
 from governance.lifecycle import approve, promote
 from governance.lineage import INVENTORY_COLUMNS, REPORT_KEYS, SECTIONS, lineage_report

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from govern_cli import run_govern
 
-from governance.errors import UsageError
+from vocabulary.errors import UsageError
 from governance.settings import get_settings, require_existing
 
 GOVERN = str(Path(sys.executable).with_name("govern"))

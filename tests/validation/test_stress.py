@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from governance.errors import UsageError
+from vocabulary.errors import UsageError
 from validation.stress import (
     CONTROL_NAMES,
     REQUIRED_SCENARIOS,

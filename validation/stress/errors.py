@@ -1,6 +1,6 @@
 """Errors raised by the stress-testing package and a formatter for pydantic validation errors.
 
-Every deliberate failure here is both a :class:`governance.errors.UsageError` (so the CLI maps
+Every deliberate failure here is both a :class:`vocabulary.errors.UsageError` (so the CLI maps
 it to its usage exit code) and a :class:`ValueError` (so plain Python callers can catch what
 they expect from a bad argument). Messages name the field, what was expected and what was got,
 e.g. ``"sigma must be >= 0, got -0.1"``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from governance.errors import UsageError
+from vocabulary.errors import UsageError
 
 __all__ = ["StressInputError", "ScenarioFileError", "format_validation_error"]
 

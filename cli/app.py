@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from governance.errors import EXIT_UNEXPECTED, EXIT_USAGE, GovernanceError
+from cli.exit_codes import EXIT_UNEXPECTED, EXIT_USAGE, exit_code_for
+from vocabulary.errors import GovernanceError
 
 if TYPE_CHECKING:  # imported for annotations only: the CLI must start fast
     from flows.retrain import RetrainOutcome
@@ -66,7 +67,7 @@ def _exit_codes() -> Iterator[None]:
     try:
         yield
     except GovernanceError as exc:
-        _fail(str(exc), exc.exit_code)
+        _fail(str(exc), exit_code_for(exc))
     except ValidationError as exc:
         _fail(_validation_message(exc), EXIT_USAGE)
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
@@ -492,7 +493,7 @@ def lineage(
     6 audit chain broken (the report is still written; it says where).
     """
     with _exit_codes():
-        from governance.errors import IntegrityError, UsageError
+        from vocabulary.errors import IntegrityError, UsageError
 
         if show_inventory and version is not None:
             raise UsageError(f"--inventory lists every version of {model}; got VERSION {version}")

@@ -1,0 +1,103 @@
+"""The domain's vocabulary: lifecycle states, audit actions, aliases, tag keys, the session.
+
+Each is a :class:`enum.StrEnum`, so a member *is* its string: it compares equal to the text
+stored in MLflow tags and audit payloads and serialises to it in JSON, while a typo in code
+is an ``AttributeError`` instead of a silently unknown word.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["SESSION_MINUTES", "Action", "Alias", "Lifecycle", "Tag"]
+
+SESSION_MINUTES = 390
+"""Length of the trading session (09:30-16:00) in minutes: the clock of every order."""
+
+
+class Lifecycle(StrEnum):
+    """States of a model version, the values of its ``lifecycle`` tag."""
+
+    VALIDATING = "validating"
+    PENDING_SIGNOFF = "pending-signoff"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    APPROVED = "approved"
+    CHAMPION = "champion"
+    PREVIOUS = "previous"
+    RETIRED = "retired"
+    ROLLED_BACK = "rolled-back"
+    DECOMMISSIONED = "decommissioned"
+
+    @property
+    def meaning(self) -> str:
+        """Plain-English meaning of the state, as reports show it."""
+        return _LIFECYCLE_MEANINGS[self]
+
+    @property
+    def promotable(self) -> bool:
+        """Whether a version in this state may still become champion."""
+        return self in (Lifecycle.APPROVED, Lifecycle.PREVIOUS, Lifecycle.ROLLED_BACK)
+
+
+_LIFECYCLE_MEANINGS = {
+    Lifecycle.VALIDATING: "registered; its checks had not finished",
+    Lifecycle.PENDING_SIGNOFF: "passed its gates; waiting for a validator's sign-off",
+    Lifecycle.REJECTED: "failed its gates or was turned down by a validator; never promotable",
+    Lifecycle.FAILED: "a validation step failed after registration; never promotable",
+    Lifecycle.APPROVED: "signed off, not promoted yet",
+    Lifecycle.CHAMPION: "in production: it holds the 'champion' alias",
+    Lifecycle.PREVIOUS: "the champion before the current one, kept as the rollback target",
+    Lifecycle.RETIRED: "superseded twice over; no longer a rollback target",
+    Lifecycle.ROLLED_BACK: "was champion and was taken out of production by a rollback",
+    Lifecycle.DECOMMISSIONED: "retired for good: aliases removed, artifacts kept, never promotable",
+}
+
+
+class Action(StrEnum):
+    """Actions of the audit log, ``subject.verb``."""
+
+    DATA_VALIDATED = "data.validated"
+    DATA_REJECTED = "data.rejected"
+    CANDIDATE_TRAINED = "candidate.trained"
+    CANDIDATE_COMPARED = "candidate.compared"
+    CANDIDATE_STRESSED = "candidate.stressed"
+    CANDIDATE_GATED = "candidate.gated"
+    CANDIDATE_FAILED = "candidate.failed"
+    SIGNOFF_APPROVED = "signoff.approved"
+    SIGNOFF_REJECTED = "signoff.rejected"
+    VERSION_PROMOTED = "version.promoted"
+    VERSION_ROLLED_BACK = "version.rolled_back"
+    VERSION_DECOMMISSIONED = "version.decommissioned"
+
+
+class Alias(StrEnum):
+    """MLflow registered-model aliases the pipeline moves (a view of the audit log)."""
+
+    CANDIDATE = "candidate"
+    CHAMPION = "champion"
+    PREVIOUS = "previous"
+
+
+class Tag(StrEnum):
+    """Keys of the tags the pipeline writes on model versions and runs."""
+
+    LIFECYCLE = "lifecycle"
+    DATASET_URI = "lineage.dataset_uri"
+    DATASET_SHA256 = "lineage.dataset_sha256"
+    DATASET_ROWS = "lineage.dataset_rows"
+    CODE_VERSION = "lineage.code_version"
+    RUN_ID = "lineage.run_id"
+    AUTHOR = "lineage.author"
+    MODEL_SHA256 = "lineage.model_sha256"
+    DATA_VALIDATION = "lineage.data_validation"
+    GATES_PASSED = "gates.passed"
+    GATES_FAILED = "gates.failed"
+    GATES_POLICY_SHA256 = "gates.policy_sha256"
+    APPROVALS = "signoff.approvals"
+    REJECTED_BY = "signoff.rejected_by"
+    REJECTION_COMMENT = "signoff.rejection_comment"
+    DECOMMISSION_AT = "decommission.at"
+    DECOMMISSION_BY = "decommission.by"
+    DECOMMISSION_REASON = "decommission.reason"
+    FAILURE_REASON = "failure.reason"
