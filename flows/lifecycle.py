@@ -17,6 +17,7 @@ from prefect.input import RunInput
 from governance import lifecycle
 from governance.policy_store import load_model_policy
 from governance.settings import get_settings, require_existing
+from governance.stores import open_stores
 
 __all__ = [
     "SignoffDecision",
@@ -37,8 +38,8 @@ class SignoffDecision(RunInput):
 
 
 def _context(workdir: str | None, model: str) -> tuple:
-    settings = require_existing(get_settings(workdir))
-    return settings, load_model_policy(settings.policy_path, model).policy
+    stores = open_stores(require_existing(get_settings(workdir)))
+    return stores, load_model_policy(stores.settings.policy_path, model).policy
 
 
 @flow(name="signoff")
@@ -51,10 +52,10 @@ def signoff_version(
     workdir: str | None = None,
 ) -> dict | None:
     """Approve or reject a pending version (the last approval promotes it)."""
-    settings, policy = _context(workdir, model)
+    stores, policy = _context(workdir, model)
     if decision == "approve":
-        return lifecycle.approve(settings, policy, model, version, validator, comment)
-    lifecycle.reject(settings, policy, model, version, validator, comment)
+        return lifecycle.approve(stores, policy, model, version, validator, comment)
+    lifecycle.reject(stores, policy, model, version, validator, comment)
     return None
 
 
@@ -91,15 +92,15 @@ def promote_version(
     model: str, version: str, actor: str, reason: str, workdir: str | None = None
 ) -> dict:
     """Make an approved version the champion."""
-    settings, policy = _context(workdir, model)
-    return lifecycle.promote(settings, policy, model, version, actor, reason)
+    stores, policy = _context(workdir, model)
+    return lifecycle.promote(stores, policy, model, version, actor, reason)
 
 
 @flow(name="rollback")
 def rollback_model(model: str, actor: str, reason: str, workdir: str | None = None) -> dict:
     """Make the previous champion the champion again (e.g. from a monitoring automation)."""
-    settings, policy = _context(workdir, model)
-    return lifecycle.rollback(settings, policy, model, actor, reason)
+    stores, policy = _context(workdir, model)
+    return lifecycle.rollback(stores, policy, model, actor, reason)
 
 
 @flow(name="decommission")
@@ -113,7 +114,7 @@ def decommission_version(
     workdir: str | None = None,
 ) -> dict:
     """Retire a version for good."""
-    settings, policy = _context(workdir, model)
+    stores, policy = _context(workdir, model)
     return lifecycle.decommission(
-        settings, policy, model, version, actor, reason, replacement, no_replacement
+        stores, policy, model, version, actor, reason, replacement, no_replacement
     )

@@ -15,21 +15,21 @@ from typing import Any
 import mlflow
 import pandas as pd
 from matplotlib.figure import Figure
-from mlflow.tracking import MlflowClient
 
 from governance import plots, tracking
 from governance.audit import record_event
 from governance.code_version import code_version
 from governance.datasets import Snapshot
-from vocabulary.errors import DataRejected
 from governance.hashing import sha256_tree
-from governance.registry import LIFECYCLE_TAG, register_version
+from governance.registry import register_version
 from governance.settings import Settings
+from governance.stores import Stores
 from models import FittedModels
 from validation.comparison import ComparisonReport
 from validation.data_contracts import ContractReport
 from validation.evaluation import feature_contributions
 from validation.gates import GateReport
+from vocabulary import Action, Alias, DataRejected, Lifecycle, Tag
 
 __all__ = [
     "CandidateRun",
@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 _CONTRIBUTION_SAMPLE = 2_000
+_OPENED_BY_TAG = "governance.opened_by"
 
 
 @dataclass(frozen=True)
@@ -58,24 +59,52 @@ class CandidateRun:
 
 
 def open_candidate_run(
-    settings: Settings, model_name: str, author: str, params: dict[str, Any], snapshot: Snapshot
+    stores: Stores,
+    model_name: str,
+    author: str,
+    params: dict[str, Any],
+    snapshot: Snapshot,
+    *,
+    opened_by: str = "",
 ) -> CandidateRun:
-    """Open the candidate's MLflow run, tagged with the dataset identity and code version."""
-    client, experiment_id = tracking.connect(settings)
+    """Open the candidate's MLflow run, tagged with the dataset identity and code version.
+
+    Parameters
+    ----------
+    stores
+        Where to write.
+    model_name, author, params, snapshot
+        What the run is about: the registered model, who trains it, the flow's
+        configuration (logged as parameters) and the data.
+    opened_by
+        Id of the orchestration run opening it. A retry of the same orchestration run
+        finds and reuses the run it opened before instead of opening a second one.
+    """
     version = code_version()
+    earlier = _run_opened_by(stores, opened_by) if opened_by else None
+    if earlier is not None:
+        return CandidateRun(earlier, model_name, author, version)
     run_id = tracking.start_candidate_run(
-        client,
-        experiment_id,
+        stores.client,
+        stores.experiment_id(),
         model_name,
         author,
         params,
         tags={
-            "lineage.dataset_uri": snapshot.uri,
-            "lineage.dataset_sha256": snapshot.sha256,
-            "lineage.code_version": version,
+            Tag.DATASET_URI: snapshot.uri,
+            Tag.DATASET_SHA256: snapshot.sha256,
+            Tag.CODE_VERSION: version,
+            _OPENED_BY_TAG: opened_by,
         },
     )
     return CandidateRun(run_id, model_name, author, version)
+
+
+def _run_opened_by(stores: Stores, opened_by: str) -> str | None:
+    runs = stores.client.search_runs(
+        [stores.experiment_id()], f"tags.`{_OPENED_BY_TAG}` = '{opened_by}'", max_results=1
+    )
+    return runs[0].info.run_id if runs else None
 
 
 def data_report_path(settings: Settings, run_id: str) -> Path:
@@ -84,7 +113,7 @@ def data_report_path(settings: Settings, run_id: str) -> Path:
 
 
 def record_data_validation(
-    settings: Settings, run: CandidateRun, snapshot: Snapshot, report: ContractReport
+    stores: Stores, run: CandidateRun, snapshot: Snapshot, report: ContractReport
 ) -> str:
     """Log the data-contract report to the run and the audit log; refuse failed data.
 
@@ -98,10 +127,10 @@ def record_data_validation(
     DataRejected
         If a critical check failed; the run is closed as FAILED and nothing is registered.
     """
-    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    client = stores.client
     summary = report.summary()
     tracking.log_report(client, run.run_id, "data_contracts", summary, report.to_html())
-    html_path = data_report_path(settings, run.run_id)
+    html_path = data_report_path(stores.settings, run.run_id)
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(report.to_html(), encoding="utf-8")
     payload = {
@@ -111,8 +140,10 @@ def record_data_validation(
         "files": snapshot.file_sha256,
         "summary": summary,
     }
-    action = "data.validated" if report.passed else "data.rejected"
-    record_event(settings.audit_db_url, run.author, action, payload, model=run.model_name)
+    action = Action.DATA_VALIDATED if report.passed else Action.DATA_REJECTED
+    record_event(
+        stores.audit, run.author, action, payload, model=run.model_name, key=_key(run, action)
+    )
     if not report.passed:
         tracking.finish_run(client, run.run_id, "FAILED", "data-rejected")
         raise DataRejected(
@@ -123,7 +154,7 @@ def record_data_validation(
 
 
 def record_training(
-    settings: Settings,
+    stores: Stores,
     run: CandidateRun,
     snapshot: Snapshot,
     table: str,
@@ -138,14 +169,54 @@ def record_training(
     Logs parameters, holdout metrics, the dataset input, the LightGBM model (native
     format) and the feature-contribution plot, then registers the version with
     ``lifecycle=validating`` and its lineage tags. The version cannot be signed off until
-    :func:`record_gates` moves it to ``pending-signoff``.
+    :func:`record_gates` moves it to ``pending-signoff``. A retry after the version was
+    registered reuses it (one version per run) and completes its audit event.
 
     Returns
     -------
     str
-        The new version number.
+        The version number.
     """
-    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    existing = _version_of_run(stores, run)
+    if existing is not None:
+        mv = stores.client.get_model_version(run.model_name, existing)
+        model_uri, model_sha = mv.source, mv.tags[Tag.MODEL_SHA256]
+    else:
+        model_uri, model_sha = _log_training_evidence(
+            stores, run, snapshot, table, target, fitted, holdout_features, metrics
+        )
+        existing = _register(stores, run, snapshot, model_uri, model_sha, report)
+    _audit(
+        stores,
+        run,
+        Action.CANDIDATE_TRAINED,
+        {
+            "run_id": run.run_id,
+            "model_uri": model_uri,
+            "model_sha256": model_sha,
+            "dataset_uri": snapshot.uri,
+            "dataset_sha256": snapshot.sha256,
+            "dataset_files": snapshot.file_sha256,
+            "code_version": run.code_version,
+            "holdout_metrics": metrics,
+        },
+        existing,
+    )
+    return existing
+
+
+def _log_training_evidence(
+    stores: Stores,
+    run: CandidateRun,
+    snapshot: Snapshot,
+    table: str,
+    target: str,
+    fitted: FittedModels,
+    holdout_features: pd.DataFrame,
+    metrics: dict[str, dict[str, float]],
+) -> tuple[str, str]:
+    """Log parameters, metrics, dataset, contribution plot and model; return URI and hash."""
+    client = stores.client
     tracking.log_params(client, run.run_id, {f"lgbm.{k}": v for k, v in fitted.params.items()})
     tracking.log_metrics(
         client,
@@ -157,6 +228,7 @@ def record_training(
         },
     )
     tracking.log_dataset(
+        stores,
         run.run_id,
         snapshot.tables[table],
         f"{snapshot.uri}/{table}.parquet",
@@ -175,49 +247,54 @@ def record_training(
         "plots/feature_contributions.png",
     )
     model_uri = tracking.log_lightgbm_model(
-        run.run_id, fitted.candidate, holdout_features.head(100)
+        stores, run.run_id, fitted.candidate, holdout_features.head(100)
     )
-    model_sha = sha256_tree(mlflow.artifacts.download_artifacts(model_uri))
+    local = mlflow.artifacts.download_artifacts(
+        model_uri,
+        tracking_uri=stores.settings.tracking_uri,
+        registry_uri=stores.settings.registry_uri,
+    )
+    return model_uri, sha256_tree(local)
+
+
+def _register(
+    stores: Stores,
+    run: CandidateRun,
+    snapshot: Snapshot,
+    model_uri: str,
+    model_sha: str,
+    report: ContractReport,
+) -> str:
     tags = {
-        LIFECYCLE_TAG: "validating",
-        "lineage.dataset_uri": snapshot.uri,
-        "lineage.dataset_sha256": snapshot.sha256,
-        "lineage.dataset_rows": json.dumps(snapshot.rows, sort_keys=True),
-        "lineage.code_version": run.code_version,
-        "lineage.run_id": run.run_id,
-        "lineage.author": run.author,
-        "lineage.model_sha256": model_sha,
-        "lineage.data_validation": _validation_tag(report.summary()),
+        Tag.LIFECYCLE: Lifecycle.VALIDATING,
+        Tag.DATASET_URI: snapshot.uri,
+        Tag.DATASET_SHA256: snapshot.sha256,
+        Tag.DATASET_ROWS: json.dumps(snapshot.rows, sort_keys=True),
+        Tag.CODE_VERSION: run.code_version,
+        Tag.RUN_ID: run.run_id,
+        Tag.AUTHOR: run.author,
+        Tag.MODEL_SHA256: model_sha,
+        Tag.DATA_VALIDATION: _validation_tag(report.summary()),
     }
-    version = str(
-        register_version(
-            client, run.model_name, model_uri, run.run_id, tags, "Candidate under validation."
-        ).version
+    registered = register_version(
+        stores.client, run.model_name, model_uri, run.run_id, tags, "Candidate under validation."
     )
-    _audit(
-        settings,
-        run,
-        "candidate.trained",
-        {
-            "run_id": run.run_id,
-            "model_uri": model_uri,
-            "model_sha256": model_sha,
-            "dataset_uri": snapshot.uri,
-            "dataset_sha256": snapshot.sha256,
-            "dataset_files": snapshot.file_sha256,
-            "code_version": run.code_version,
-            "holdout_metrics": metrics,
-        },
-        version,
+    return str(registered.version)
+
+
+def _version_of_run(stores: Stores, run: CandidateRun) -> str | None:
+    """The version a retried registration made for ``run`` already, if any."""
+    found = stores.client.search_model_versions(
+        f"name = '{run.model_name}' and run_id = '{run.run_id}'"
     )
-    return version
+    return str(found[0].version) if found else None
 
 
 def record_comparison(
-    settings: Settings, run: CandidateRun, version: str, comparison: ComparisonReport
+    stores: Stores, run: CandidateRun, version: str, comparison: ComparisonReport
 ) -> None:
     """Log the challenger report and residual plots; audit the verdicts."""
-    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    client = stores.client
     tracking.log_report(client, run.run_id, "challenger", comparison.summary(), None)
     client.log_text(run.run_id, comparison.to_markdown(), "reports/challenger.md")
     for name, c in comparison.comparisons.items():
@@ -233,9 +310,9 @@ def record_comparison(
         client, run.run_id, plots.residual_figure(comparison), "plots/challenger_residuals.png"
     )
     _audit(
-        settings,
+        stores,
         run,
-        "candidate.compared",
+        Action.CANDIDATE_COMPARED,
         {
             "run_id": run.run_id,
             "verdicts": {n: c.verdict for n, c in comparison.comparisons.items()},
@@ -246,7 +323,7 @@ def record_comparison(
 
 
 def record_stress(
-    settings: Settings,
+    stores: Stores,
     run: CandidateRun,
     version: str,
     report: dict[str, Any],
@@ -254,7 +331,7 @@ def record_stress(
     figures: dict[str, Figure],
 ) -> None:
     """Log the stress report, its gate table and figures; audit the per-scenario table."""
-    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    client = stores.client
     tracking.log_report(client, run.run_id, "stress", report, None)
     client.log_text(run.run_id, table.to_csv(index=False), "reports/stress_table.csv")
     for path, figure in figures.items():
@@ -266,16 +343,16 @@ def record_stress(
         {f"stress.{r.scenario}.cvar95_bps": r.cvar95_shortfall_bps for r in candidate.itertuples()},
     )
     _audit(
-        settings,
+        stores,
         run,
-        "candidate.stressed",
+        Action.CANDIDATE_STRESSED,
         {"run_id": run.run_id, "table": table.to_dict(orient="records")},
         version,
     )
 
 
 def record_gates(
-    settings: Settings,
+    stores: Stores,
     run: CandidateRun,
     version: str,
     gates: GateReport,
@@ -292,26 +369,26 @@ def record_gates(
     str
         The lifecycle state the version ends in.
     """
-    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    client = stores.client
     tracking.log_report(client, run.run_id, "gates", gates.summary(), None)
     client.log_text(run.run_id, gates.to_markdown(), "reports/gates.md")
     tracking.log_metrics(client, run.run_id, {f"latency.{k}": v for k, v in latency.items()})
-    lifecycle = "pending-signoff" if gates.passed else "rejected"
+    lifecycle = Lifecycle.PENDING_SIGNOFF if gates.passed else Lifecycle.REJECTED
     tags = {
-        "gates.passed": str(gates.passed).lower(),
-        "gates.policy_sha256": gates.policy_sha256,
-        "gates.failed": ", ".join(f"{c.gate} [{c.subject}]" for c in gates.failures) or "none",
-        LIFECYCLE_TAG: lifecycle,
+        Tag.GATES_PASSED: str(gates.passed).lower(),
+        Tag.GATES_POLICY_SHA256: gates.policy_sha256,
+        Tag.GATES_FAILED: ", ".join(f"{c.gate} [{c.subject}]" for c in gates.failures) or "none",
+        Tag.LIFECYCLE: lifecycle,
     }
     for key, value in tags.items():
         client.set_model_version_tag(run.model_name, version, key, value)
     client.update_model_version(run.model_name, version, description=description)
     if gates.passed:
-        client.set_registered_model_alias(run.model_name, "candidate", version)
+        client.set_registered_model_alias(run.model_name, Alias.CANDIDATE, version)
     _audit(
-        settings,
+        stores,
         run,
-        "candidate.gated",
+        Action.CANDIDATE_GATED,
         {"run_id": run.run_id, "lifecycle": lifecycle, "gates": gates.summary()},
         version,
     )
@@ -320,33 +397,44 @@ def record_gates(
 
 
 def record_failure(
-    settings: Settings, run: CandidateRun, version: str | None, error: BaseException
+    stores: Stores, run: CandidateRun, version: str | None, error: BaseException
 ) -> None:
     """Close the run as FAILED and retire a half-validated version for good.
 
     Called when a step fails after the run was opened. A version still ``validating``
     becomes ``failed`` (it can never be signed off) with a ``candidate.failed`` event.
     """
-    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    client = stores.client
     message = f"{type(error).__name__}: {error}"[:2000]
     if client.get_run(run.run_id).info.status == "RUNNING":
         tracking.finish_run(client, run.run_id, "FAILED", "failed")
     if version is None:
         return
     tags = client.get_model_version(run.model_name, version).tags
-    if tags.get(LIFECYCLE_TAG) != "validating":
+    if tags.get(Tag.LIFECYCLE) != Lifecycle.VALIDATING:
         return
-    client.set_model_version_tag(run.model_name, version, LIFECYCLE_TAG, "failed")
-    client.set_model_version_tag(run.model_name, version, "failure.reason", message[:500])
-    _audit(settings, run, "candidate.failed", {"run_id": run.run_id, "error": message}, version)
+    client.set_model_version_tag(run.model_name, version, Tag.LIFECYCLE, Lifecycle.FAILED)
+    client.set_model_version_tag(run.model_name, version, Tag.FAILURE_REASON, message[:500])
+    _audit(stores, run, Action.CANDIDATE_FAILED, {"run_id": run.run_id, "error": message}, version)
 
 
 def _audit(
-    settings: Settings, run: CandidateRun, action: str, payload: dict[str, Any], version: str
+    stores: Stores, run: CandidateRun, action: Action, payload: dict[str, Any], version: str
 ) -> None:
     record_event(
-        settings.audit_db_url, run.author, action, payload, model=run.model_name, version=version
+        stores.audit,
+        run.author,
+        action,
+        payload,
+        model=run.model_name,
+        version=version,
+        key=_key(run, action),
     )
+
+
+def _key(run: CandidateRun, action: Action) -> str:
+    """One event per run and action: the idempotency key of a candidate's records."""
+    return f"{run.run_id}:{action}"
 
 
 def _validation_tag(summary: dict[str, Any]) -> str:

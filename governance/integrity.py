@@ -23,20 +23,18 @@ import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from governance.audit import AuditEvent, ChainReport, open_audit_log
-from vocabulary.errors import IntegrityError
+from governance.audit import AuditEvent, ChainReport
 from governance.hashing import sha256_file, sha256_tree
 from governance.history import ModelHistory, replay
-from governance.registry import APPROVALS_TAG, LIFECYCLE_TAG
-from governance.settings import Settings
-from governance.tracking import use_stores
+from governance.stores import Stores
+from vocabulary import Action, IntegrityError, Tag
 
 __all__ = ["Finding", "IntegrityReport", "raise_on_problems", "verify_integrity"]
 
 _TAGS_FROM_EVENT = {
-    "lineage.run_id": "run_id",
-    "lineage.model_sha256": "model_sha256",
-    "lineage.dataset_sha256": "dataset_sha256",
+    Tag.RUN_ID: "run_id",
+    Tag.MODEL_SHA256: "model_sha256",
+    Tag.DATASET_SHA256: "dataset_sha256",
 }
 
 
@@ -87,13 +85,13 @@ class IntegrityReport:
         }
 
 
-def verify_integrity(settings: Settings, model: str | None = None) -> IntegrityReport:
+def verify_integrity(stores: Stores, model: str | None = None) -> IntegrityReport:
     """Verify the chain, every version's evidence and the champion alias.
 
     Parameters
     ----------
-    settings : Settings
-        Where the registry and the audit log are.
+    stores : Stores
+        The registry and the audit log.
     model : str, optional
         Check only this model's versions (the chain is always checked whole).
 
@@ -102,22 +100,19 @@ def verify_integrity(settings: Settings, model: str | None = None) -> IntegrityR
     IntegrityReport
         Use :func:`raise_on_problems` to turn findings into exit code 6.
     """
-    with open_audit_log(settings.audit_db_url, create=False) as audit:
-        chain = audit.verify(model)
-        events = [e for e in audit.events() if model is None or e.model == model]
-    use_stores(settings)
-    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
+    chain = stores.audit.verify(model)
+    events = [e for e in stores.audit.events() if model is None or e.model == model]
     findings: list[Finding] = []
     versions = files = 0
     for event in events:
-        if event.action != "candidate.trained":
+        if event.action != Action.CANDIDATE_TRAINED:
             continue
         versions += 1
-        new_findings, hashed = _check_version(client, event)
+        new_findings, hashed = _check_version(stores, event)
         findings += new_findings
         files += hashed
     for name, history in sorted(replay(events).items()):
-        findings += _check_history(client, name, history)
+        findings += _check_history(stores.client, name, history)
     return IntegrityReport(chain, findings, versions, files)
 
 
@@ -130,11 +125,11 @@ def raise_on_problems(report: IntegrityReport) -> IntegrityReport:
     raise IntegrityError(f"integrity check failed: {report.first_problem()}{more}")
 
 
-def _check_version(client: MlflowClient, event: AuditEvent) -> tuple[list[Finding], int]:
+def _check_version(stores: Stores, event: AuditEvent) -> tuple[list[Finding], int]:
     subject = f"{event.model} v{event.version}"
     payload = event.payload
     try:
-        mv = client.get_model_version(event.model, event.version)
+        mv = stores.client.get_model_version(event.model, event.version)
     except MlflowException:
         return [Finding("registry", subject, "version recorded in the audit log is gone")], 0
     findings = [
@@ -147,17 +142,23 @@ def _check_version(client: MlflowClient, event: AuditEvent) -> tuple[list[Findin
         for tag, key in _TAGS_FROM_EVENT.items()
         if mv.tags.get(tag) != payload.get(key)
     ]
-    if mv.tags.get("lineage.author") != event.actor:
+    if mv.tags.get(Tag.AUTHOR) != event.actor:
         findings.append(
             Finding(
                 "tag",
                 subject,
-                f"tag lineage.author is {mv.tags.get('lineage.author')!r}, but event seq "
+                f"tag {Tag.AUTHOR} is {mv.tags.get(Tag.AUTHOR)!r}, but event seq "
                 f"{event.seq} was written by {event.actor!r}",
             )
         )
     try:
-        artifacts = Path(mlflow.artifacts.download_artifacts(payload["model_uri"]))
+        artifacts = Path(
+            mlflow.artifacts.download_artifacts(
+                payload["model_uri"],
+                tracking_uri=stores.settings.tracking_uri,
+                registry_uri=stores.settings.registry_uri,
+            )
+        )
     except (MlflowException, OSError) as exc:
         findings.append(
             Finding("model artifacts", subject, f"{payload['model_uri']} cannot be read: {exc}")
@@ -209,23 +210,23 @@ def _check_history(client: MlflowClient, model: str, history: ModelHistory) -> l
         mv = registry.get(version)
         if mv is None:
             continue  # reported by _check_version
-        tagged = mv.tags.get(LIFECYCLE_TAG)
+        tagged = mv.tags.get(Tag.LIFECYCLE)
         if tagged != expected.lifecycle:
             findings.append(
                 Finding(
                     "tag",
                     f"{model} v{version}",
-                    f"tag {LIFECYCLE_TAG} is {tagged!r}, but the audit log (through seq "
+                    f"tag {Tag.LIFECYCLE} is {tagged!r}, but the audit log (through seq "
                     f"{expected.last_seq}) makes it {expected.lifecycle!r}",
                 )
             )
-        approvers = sorted(a["by"] for a in json.loads(mv.tags.get(APPROVALS_TAG, "[]")))
+        approvers = sorted(a["by"] for a in json.loads(mv.tags.get(Tag.APPROVALS, "[]")))
         if approvers != sorted(expected.approvers):
             findings.append(
                 Finding(
                     "tag",
                     f"{model} v{version}",
-                    f"tag {APPROVALS_TAG} names {approvers}, the audit log "
+                    f"tag {Tag.APPROVALS} names {approvers}, the audit log "
                     f"{sorted(expected.approvers)}",
                 )
             )

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from governance.audit import create_audit_engine
 from vocabulary.errors import NotAuthorised
 
 __all__ = ["LifecycleConflict", "model_lease"]
@@ -38,25 +37,32 @@ class LifecycleConflict(NotAuthorised):
 
 
 @contextmanager
-def model_lease(db_url: str, model: str, holder: str, ttl_seconds: float = 600.0) -> Iterator[None]:
+def model_lease(
+    engine: sa.Engine, model: str, holder: str, ttl_seconds: float = 600.0
+) -> Iterator[None]:
     """Hold the lifecycle lease of ``model`` for the enclosed block.
+
+    Parameters
+    ----------
+    engine
+        The governance database's engine (the audit log's, ``stores.audit.engine``).
+    model, holder
+        What is leased, and who holds it (recorded in the row).
+    ttl_seconds
+        Age after which another process may take over a lease left by a crashed holder.
 
     Raises
     ------
     LifecycleConflict
         If another holder has a live lease on the model.
     """
-    engine = create_audit_engine(db_url)
+    _metadata.create_all(engine, checkfirst=True)
+    token = _acquire(engine, model, holder, ttl_seconds)
     try:
-        _metadata.create_all(engine, checkfirst=True)
-        token = _acquire(engine, model, holder, ttl_seconds)
-        try:
-            yield
-        finally:
-            with engine.begin() as connection:
-                connection.execute(sa.delete(_leases).where(_leases.c.token == token))
+        yield
     finally:
-        engine.dispose()
+        with engine.begin() as connection:
+            connection.execute(sa.delete(_leases).where(_leases.c.token == token))
 
 
 def _acquire(engine: sa.Engine, model: str, holder: str, ttl_seconds: float) -> str:

@@ -21,16 +21,14 @@ from typing import Any, Literal
 
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
-from governance.audit import open_audit_log, record_event
-from vocabulary.errors import IntegrityError, NotAuthorised, UsageError
+from governance.audit import record_event
 from governance.history import replay
 from governance.lease import model_lease
 from governance.loading import find_alias
-from governance.registry import APPROVALS_TAG, LIFECYCLE_TAG
-from governance.settings import Settings
+from governance.stores import Stores
 from validation.policy import ModelPolicy
+from vocabulary import Action, Alias, IntegrityError, Lifecycle, NotAuthorised, Tag, UsageError
 
 __all__ = [
     "AUTO_APPROVER",
@@ -71,15 +69,11 @@ class VersionState:
         return {a["by"] for a in self.approvals}
 
 
-def _client(settings: Settings) -> MlflowClient:
-    return MlflowClient(settings.tracking_uri, settings.registry_uri)
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def read_state(settings: Settings, client: MlflowClient, model: str, version: str) -> VersionState:
+def read_state(stores: Stores, model: str, version: str) -> VersionState:
     """Read a version's state: rule-relevant fields from the audit log, the rest from MLflow.
 
     The author, gate result, approvals and lifecycle state that the rules rely on come
@@ -94,13 +88,12 @@ def read_state(settings: Settings, client: MlflowClient, model: str, version: st
         If the audit log never recorded the version, or its tags contradict the log.
     """
     try:
-        mv = client.get_model_version(model, str(version))
+        mv = stores.client.get_model_version(model, str(version))
     except MlflowException as exc:
         if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
             raise
         raise UsageError(f"no version {version} of registered model {model!r}") from exc
-    with open_audit_log(settings.audit_db_url) as audit:
-        history = replay(audit.events(model=model)).get(model)
+    history = replay(stores.audit.events(model=model)).get(model)
     expected = history.state(str(mv.version)) if history else None
     if expected is None:
         raise IntegrityError(
@@ -119,7 +112,7 @@ def read_state(settings: Settings, client: MlflowClient, model: str, version: st
     return VersionState(
         model=tagged.model,
         version=tagged.version,
-        lifecycle=expected.lifecycle,
+        lifecycle=Lifecycle(expected.lifecycle),
         author=expected.author,
         gates_passed=expected.gates_passed,
         approvals=tagged.approvals,
@@ -133,12 +126,12 @@ def _state(mv: ModelVersion) -> VersionState:
     return VersionState(
         model=mv.name,
         version=str(mv.version),
-        lifecycle=tags.get(LIFECYCLE_TAG, "unknown"),
-        author=tags.get("lineage.author", ""),
-        gates_passed=tags.get("gates.passed") == "true",
-        approvals=tuple(json.loads(tags.get(APPROVALS_TAG, "[]"))),
+        lifecycle=tags.get(Tag.LIFECYCLE, "unknown"),
+        author=tags.get(Tag.AUTHOR, ""),
+        gates_passed=tags.get(Tag.GATES_PASSED) == "true",
+        approvals=tuple(json.loads(tags.get(Tag.APPROVALS, "[]"))),
         aliases=tuple(mv.aliases or ()),
-        run_id=tags.get("lineage.run_id", mv.run_id or ""),
+        run_id=tags.get(Tag.RUN_ID, mv.run_id or ""),
     )
 
 
@@ -151,11 +144,11 @@ def check_signoff(policy: ModelPolicy, state: VersionState, actor: str, decision
     whose gates failed cannot be approved; each validator approves once.
     """
     where = f"{state.model} version {state.version}"
-    if state.lifecycle == "decommissioned":
+    if state.lifecycle == Lifecycle.DECOMMISSIONED:
         raise NotAuthorised(
             f"refused by rule 'decommissioned is final': {where} was decommissioned"
         )
-    if state.lifecycle != "pending-signoff":
+    if state.lifecycle != Lifecycle.PENDING_SIGNOFF:
         raise NotAuthorised(
             f"refused by rule 'only pending versions are signed': {where} is "
             f"{state.lifecycle!r}, expected 'pending-signoff'"
@@ -195,15 +188,15 @@ def _check_operator(policy: ModelPolicy, model: str, actor: str, what: str) -> N
 
 
 def _audit(
-    settings: Settings, actor: str, action: str, model: str, version: str, payload: dict[str, Any]
+    stores: Stores, actor: str, action: str, model: str, version: str, payload: dict[str, Any]
 ) -> None:
-    record_event(settings.audit_db_url, actor, action, payload, model=model, version=version)
+    record_event(stores.audit, actor, action, payload, model=model, version=version)
 
 
-def pending_signoffs(settings: Settings, model: str | None = None) -> list[dict[str, Any]]:
+def pending_signoffs(stores: Stores, model: str | None = None) -> list[dict[str, Any]]:
     """Versions waiting for sign-off, with their gate results and runs."""
-    client = _client(settings)
-    query = f"tags.{LIFECYCLE_TAG} = 'pending-signoff'"
+    client = stores.client
+    query = f"tags.{Tag.LIFECYCLE} = '{Lifecycle.PENDING_SIGNOFF}'"
     if model:
         quoted = model.replace("'", "''")
         query = f"name = '{quoted}' and {query}"
@@ -216,7 +209,7 @@ def pending_signoffs(settings: Settings, model: str | None = None) -> list[dict[
                 "version": state.version,
                 "author": state.author,
                 "gates_passed": state.gates_passed,
-                "gates_failed": mv.tags.get("gates.failed", ""),
+                "gates_failed": mv.tags.get(Tag.GATES_FAILED, ""),
                 "approvals": [a["by"] for a in state.approvals],
                 "run_id": state.run_id,
                 "experiment_id": client.get_run(state.run_id).info.experiment_id,
@@ -226,7 +219,7 @@ def pending_signoffs(settings: Settings, model: str | None = None) -> list[dict[
 
 
 def approve(
-    settings: Settings, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
 ) -> dict[str, Any]:
     """Record an approval; once enough distinct validators approved, promote the version.
 
@@ -235,23 +228,23 @@ def approve(
     dict
         ``approvals``, ``required``, and ``promoted`` (the promotion event payload or None).
     """
-    with model_lease(settings.audit_db_url, model, actor):
-        return _approve_locked(settings, policy, model, version, actor, comment)
+    with model_lease(stores.audit.engine, model, actor):
+        return _approve_locked(stores, policy, model, version, actor, comment)
 
 
 def _approve_locked(
-    settings: Settings, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
 ) -> dict[str, Any]:
-    client = _client(settings)
-    state = read_state(settings, client, model, version)
+    client = stores.client
+    state = read_state(stores, model, version)
     check_signoff(policy, state, actor, "approve")
     approvals = [*state.approvals, {"by": actor, "at": _now(), "comment": comment}]
-    client.set_model_version_tag(model, version, APPROVALS_TAG, json.dumps(approvals))
+    client.set_model_version_tag(model, version, Tag.APPROVALS, json.dumps(approvals))
     complete = len(approvals) >= policy.approvals_required
     _audit(
-        settings,
+        stores,
         actor,
-        "signoff.approved",
+        Action.SIGNOFF_APPROVED,
         model,
         version,
         {
@@ -263,11 +256,11 @@ def _approve_locked(
     )
     promoted = None
     if complete:
-        client.set_model_version_tag(model, version, LIFECYCLE_TAG, "approved")
+        client.set_model_version_tag(model, version, Tag.LIFECYCLE, Lifecycle.APPROVED)
         if policy.promote_on_approval:
             # The approval itself authorises this promotion, so the approver is recorded
             # as promoter even when the policy does not list them as an operator.
-            promoted = _promote_locked(settings, model, version, actor, "sign-off complete")
+            promoted = _promote_locked(stores, model, version, actor, "sign-off complete")
     return {
         "approvals": len(approvals),
         "required": policy.approvals_required,
@@ -276,49 +269,49 @@ def _approve_locked(
 
 
 def auto_approve(
-    settings: Settings, policy: ModelPolicy, model: str, version: str
+    stores: Stores, policy: ModelPolicy, model: str, version: str
 ) -> dict[str, Any] | None:
     """Approve automatically when the policy allows it; return the outcome or ``None``."""
     if not policy.auto_approve_when_gates_pass:
         return None
-    return approve(settings, policy, model, version, AUTO_APPROVER, "all gates passed")
+    return approve(stores, policy, model, version, AUTO_APPROVER, "all gates passed")
 
 
-def hand_over_to_signoff(settings: Settings, policy: ModelPolicy, model: str, version: str) -> str:
+def hand_over_to_signoff(stores: Stores, policy: ModelPolicy, model: str, version: str) -> str:
     """After the gates passed: approve automatically if the policy allows; return the state."""
-    auto_approve(settings, policy, model, version)
-    return _client(settings).get_model_version(model, version).tags[LIFECYCLE_TAG]
+    auto_approve(stores, policy, model, version)
+    return stores.client.get_model_version(model, version).tags[Tag.LIFECYCLE]
 
 
 def reject(
-    settings: Settings, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
 ) -> None:
     """Reject a pending version for good; the comment is mandatory."""
     if not comment.strip():
         raise UsageError("a rejection needs --comment explaining why, got an empty comment")
-    with model_lease(settings.audit_db_url, model, actor):
-        _reject_locked(settings, policy, model, version, actor, comment)
+    with model_lease(stores.audit.engine, model, actor):
+        _reject_locked(stores, policy, model, version, actor, comment)
 
 
 def _reject_locked(
-    settings: Settings, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
 ) -> None:
-    client = _client(settings)
-    state = read_state(settings, client, model, version)
+    client = stores.client
+    state = read_state(stores, model, version)
     check_signoff(policy, state, actor, "reject")
     for key, value in {
-        LIFECYCLE_TAG: "rejected",
-        "signoff.rejected_by": actor,
-        "signoff.rejection_comment": comment,
+        Tag.LIFECYCLE: Lifecycle.REJECTED,
+        Tag.REJECTED_BY: actor,
+        Tag.REJECTION_COMMENT: comment,
     }.items():
         client.set_model_version_tag(model, version, key, value)
-    if "candidate" in state.aliases:
-        client.delete_registered_model_alias(model, "candidate")
-    _audit(settings, actor, "signoff.rejected", model, version, {"comment": comment})
+    if Alias.CANDIDATE in state.aliases:
+        client.delete_registered_model_alias(model, Alias.CANDIDATE)
+    _audit(stores, actor, Action.SIGNOFF_REJECTED, model, version, {"comment": comment})
 
 
 def promote(
-    settings: Settings, policy: ModelPolicy, model: str, version: str, actor: str, reason: str
+    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, reason: str
 ) -> dict[str, Any]:
     """Make an approved version the champion; the old champion becomes ``previous``.
 
@@ -329,72 +322,78 @@ def promote(
         lifecycle change of the model is in progress.
     """
     _check_operator(policy, model, actor, "promote")
-    with model_lease(settings.audit_db_url, model, actor):
-        return _promote_locked(settings, model, version, actor, reason)
+    with model_lease(stores.audit.engine, model, actor):
+        return _promote_locked(stores, model, version, actor, reason)
 
 
-def _promote_locked(settings: Settings, model: str, version: str, actor: str, reason: str) -> dict:
+def _promote_locked(stores: Stores, model: str, version: str, actor: str, reason: str) -> dict:
     """Promote; the caller holds the model's lease."""
-    client = _client(settings)
-    state = read_state(settings, client, model, version)
-    if state.lifecycle != "approved":
+    client = stores.client
+    state = read_state(stores, model, version)
+    if state.lifecycle != Lifecycle.APPROVED:
         raise NotAuthorised(
             f"refused by rule 'only approved versions are promoted': {model} version "
             f"{version} is {state.lifecycle!r}"
         )
-    champion = find_alias(client, model, "champion")
-    previous = find_alias(client, model, "previous")
+    champion = find_alias(client, model, Alias.CHAMPION)
+    previous = find_alias(client, model, Alias.PREVIOUS)
     retired = (
         previous
         if previous is not None and champion is not None and previous.version != champion.version
         else None
     )
-    client.set_registered_model_alias(model, "champion", version)
-    client.set_model_version_tag(model, version, LIFECYCLE_TAG, "champion")
-    if "candidate" in state.aliases:
-        client.delete_registered_model_alias(model, "candidate")
+    client.set_registered_model_alias(model, Alias.CHAMPION, version)
+    client.set_model_version_tag(model, version, Tag.LIFECYCLE, Lifecycle.CHAMPION)
+    if Alias.CANDIDATE in state.aliases:
+        client.delete_registered_model_alias(model, Alias.CANDIDATE)
     if champion is not None:
-        client.set_registered_model_alias(model, "previous", str(champion.version))
-        client.set_model_version_tag(model, str(champion.version), LIFECYCLE_TAG, "previous")
+        client.set_registered_model_alias(model, Alias.PREVIOUS, str(champion.version))
+        client.set_model_version_tag(
+            model, str(champion.version), Tag.LIFECYCLE, Lifecycle.PREVIOUS
+        )
     if retired is not None:
-        client.set_model_version_tag(model, str(retired.version), LIFECYCLE_TAG, "retired")
+        client.set_model_version_tag(model, str(retired.version), Tag.LIFECYCLE, Lifecycle.RETIRED)
     payload = {
         "reason": reason,
         "champion": version,
         "previous": str(champion.version) if champion else None,
-        "retired": str(retired.version) if retired else None,
+        Lifecycle.RETIRED: str(retired.version) if retired else None,
     }
-    _audit(settings, actor, "version.promoted", model, version, payload)
+    _audit(stores, actor, Action.VERSION_PROMOTED, model, version, payload)
     return payload
 
 
-def rollback(settings: Settings, policy: ModelPolicy, model: str, actor: str, reason: str) -> dict:
+def rollback(stores: Stores, policy: ModelPolicy, model: str, actor: str, reason: str) -> dict:
     """Make ``previous`` the champion again; the demoted champion becomes ``rolled-back``."""
     if not reason.strip():
         raise UsageError("a rollback needs --reason, got an empty reason")
     _check_operator(policy, model, actor, "roll back")
-    with model_lease(settings.audit_db_url, model, actor):
-        client = _client(settings)
-        champion = find_alias(client, model, "champion")
-        previous = find_alias(client, model, "previous")
+    with model_lease(stores.audit.engine, model, actor):
+        client = stores.client
+        champion = find_alias(client, model, Alias.CHAMPION)
+        previous = find_alias(client, model, Alias.PREVIOUS)
         if previous is None:
             raise UsageError(f"cannot roll back {model}: no version holds the alias 'previous'")
-        client.set_registered_model_alias(model, "champion", str(previous.version))
-        client.delete_registered_model_alias(model, "previous")
-        client.set_model_version_tag(model, str(previous.version), LIFECYCLE_TAG, "champion")
+        client.set_registered_model_alias(model, Alias.CHAMPION, str(previous.version))
+        client.delete_registered_model_alias(model, Alias.PREVIOUS)
+        client.set_model_version_tag(
+            model, str(previous.version), Tag.LIFECYCLE, Lifecycle.CHAMPION
+        )
         if champion is not None:
-            client.set_model_version_tag(model, str(champion.version), LIFECYCLE_TAG, "rolled-back")
+            client.set_model_version_tag(
+                model, str(champion.version), Tag.LIFECYCLE, Lifecycle.ROLLED_BACK
+            )
         payload = {
             "reason": reason,
             "champion": str(previous.version),
             "demoted": str(champion.version) if champion else None,
         }
-        _audit(settings, actor, "version.rolled_back", model, str(previous.version), payload)
+        _audit(stores, actor, Action.VERSION_ROLLED_BACK, model, str(previous.version), payload)
     return payload
 
 
 def decommission(
-    settings: Settings,
+    stores: Stores,
     policy: ModelPolicy,
     model: str,
     version: str,
@@ -413,12 +412,12 @@ def decommission(
     if replacement is not None and no_replacement:
         raise UsageError("give either --replacement or --no-replacement, not both")
     _check_operator(policy, model, actor, "decommission")
-    with model_lease(settings.audit_db_url, model, actor):
-        client = _client(settings)
-        state = read_state(settings, client, model, version)
-        if state.lifecycle == "decommissioned":
+    with model_lease(stores.audit.engine, model, actor):
+        client = stores.client
+        state = read_state(stores, model, version)
+        if state.lifecycle == Lifecycle.DECOMMISSIONED:
             raise UsageError(f"{model} version {version} is already decommissioned")
-        is_champion = "champion" in state.aliases
+        is_champion = Alias.CHAMPION in state.aliases
         if replacement is not None and not is_champion:
             raise UsageError(
                 f"--replacement only applies when decommissioning the champion; {model} "
@@ -430,15 +429,15 @@ def decommission(
                 f"--replacement VERSION or --no-replacement"
             )
         if replacement is not None:
-            _install_replacement(settings, client, model, version, replacement)
+            _install_replacement(stores, model, version, replacement)
         for alias in state.aliases:
-            if not (alias == "champion" and replacement is not None):
+            if not (alias == Alias.CHAMPION and replacement is not None):
                 client.delete_registered_model_alias(model, alias)
         for key, value in {
-            LIFECYCLE_TAG: "decommissioned",
-            "decommission.by": actor,
-            "decommission.reason": reason,
-            "decommission.at": _now(),
+            Tag.LIFECYCLE: Lifecycle.DECOMMISSIONED,
+            Tag.DECOMMISSION_BY: actor,
+            Tag.DECOMMISSION_REASON: reason,
+            Tag.DECOMMISSION_AT: _now(),
         }.items():
             client.set_model_version_tag(model, version, key, value)
         payload = {
@@ -447,12 +446,12 @@ def decommission(
             "aliases_removed": list(state.aliases),
             "replacement": replacement,
         }
-        _audit(settings, actor, "version.decommissioned", model, version, payload)
+        _audit(stores, actor, Action.VERSION_DECOMMISSIONED, model, version, payload)
         if replacement is not None:
             _audit(
-                settings,
+                stores,
                 actor,
-                "version.promoted",
+                Action.VERSION_PROMOTED,
                 model,
                 replacement,
                 {"reason": f"replaces decommissioned version {version}", "champion": replacement},
@@ -460,16 +459,15 @@ def decommission(
     return payload
 
 
-def _install_replacement(
-    settings: Settings, client: MlflowClient, model: str, version: str, replacement: str
-) -> None:
-    target = read_state(settings, client, model, replacement)
-    if replacement == version or target.lifecycle not in ("approved", "previous", "rolled-back"):
+def _install_replacement(stores: Stores, model: str, version: str, replacement: str) -> None:
+    client = stores.client
+    target = read_state(stores, model, replacement)
+    if replacement == version or not Lifecycle(target.lifecycle).promotable:
         raise NotAuthorised(
             f"refused by rule 'replacements must have been approved': {model} version "
             f"{replacement} is {target.lifecycle!r}"
         )
-    client.set_registered_model_alias(model, "champion", replacement)
-    client.set_model_version_tag(model, replacement, LIFECYCLE_TAG, "champion")
-    if "previous" in target.aliases:
-        client.delete_registered_model_alias(model, "previous")
+    client.set_registered_model_alias(model, Alias.CHAMPION, replacement)
+    client.set_model_version_tag(model, replacement, Tag.LIFECYCLE, Lifecycle.CHAMPION)
+    if Alias.PREVIOUS in target.aliases:
+        client.delete_registered_model_alias(model, Alias.PREVIOUS)

@@ -10,12 +10,11 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from vocabulary.errors import IntegrityError, UsageError
 from governance.hashing import sha256_tree
+from governance.stores import Stores
+from vocabulary import IntegrityError, Tag, UsageError
 
 __all__ = ["LoadedModel", "find_alias", "load_alias", "load_verified"]
-
-_MODEL_SHA_TAG = "lineage.model_sha256"
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ def find_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | No
         raise
 
 
-def load_verified(client: MlflowClient, version: ModelVersion) -> LoadedModel:
+def load_verified(stores: Stores, version: ModelVersion) -> LoadedModel:
     """Download a version's artifacts, check their SHA-256 against its tag, and load it.
 
     Raises
@@ -45,13 +44,19 @@ def load_verified(client: MlflowClient, version: ModelVersion) -> LoadedModel:
     IntegrityError
         If the version has no recorded hash or the artifacts hash differently.
     """
-    recorded = version.tags.get(_MODEL_SHA_TAG)
+    recorded = version.tags.get(Tag.MODEL_SHA256)
     if not recorded:
         raise IntegrityError(
-            f"{version.name} version {version.version} has no {_MODEL_SHA_TAG} tag; "
+            f"{version.name} version {version.version} has no {Tag.MODEL_SHA256} tag; "
             f"refusing to load an artifact whose integrity cannot be checked"
         )
-    local = Path(mlflow.artifacts.download_artifacts(version.source))
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            version.source,
+            tracking_uri=stores.settings.tracking_uri,
+            registry_uri=stores.settings.registry_uri,
+        )
+    )
     actual = sha256_tree(local)
     if actual != recorded:
         raise IntegrityError(
@@ -61,7 +66,7 @@ def load_verified(client: MlflowClient, version: ModelVersion) -> LoadedModel:
     return LoadedModel(version, local, mlflow.lightgbm.load_model(str(local)))
 
 
-def load_alias(client: MlflowClient, name: str, alias: str) -> LoadedModel:
+def load_alias(stores: Stores, name: str, alias: str) -> LoadedModel:
     """Load the version behind ``name@alias`` after verifying it.
 
     Raises
@@ -70,7 +75,7 @@ def load_alias(client: MlflowClient, name: str, alias: str) -> LoadedModel:
         If no version holds the alias (for ``champion``: none was ever promoted, or the
         champion was decommissioned without a replacement).
     """
-    version = find_alias(client, name, alias)
+    version = find_alias(stores.client, name, alias)
     if version is None:
         raise UsageError(f"no version of {name!r} holds the alias {alias!r}")
-    return load_verified(client, version)
+    return load_verified(stores, version)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from vocabulary.errors import UsageError
 from governance.hashing import sha256_file
 from validation.policy import ModelPolicy, PolicyError, parse_policy
-from validation.stress import load_scenarios
+from vocabulary import UsageError
+from validation.stress import ScenarioLibrary, load_scenarios
 
 __all__ = ["LoadedPolicy", "load_model_policy"]
 
@@ -22,8 +22,18 @@ class LoadedPolicy:
     sha256: str
 
 
-def load_model_policy(path: Path, model_name: str) -> LoadedPolicy:
+def load_model_policy(
+    path: Path, model_name: str, library: ScenarioLibrary | None = None
+) -> LoadedPolicy:
     """Read, hash and validate the policy file; return the entry of ``model_name``.
+
+    Parameters
+    ----------
+    path, model_name
+        The policy file and the registered model whose entry is wanted.
+    library
+        The scenario library the policy's scenario names are checked against; the shipped
+        one when ``None`` (a run passes the library it loaded once).
 
     Raises
     ------
@@ -36,7 +46,7 @@ def load_model_policy(path: Path, model_name: str) -> LoadedPolicy:
         policy = parse_policy(path.read_text(encoding="utf-8"), str(path)).for_model(model_name)
     except PolicyError as exc:
         raise UsageError(str(exc)) from exc
-    known = set(load_scenarios().names)
+    known = set((library or load_scenarios()).names)
     unknown = sorted({*policy.stress_scenarios, *policy.risk_metric_scenarios} - known)
     if unknown:
         raise UsageError(

@@ -8,10 +8,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-__all__ = ["APPROVALS_TAG", "LIFECYCLE_TAG", "model_uri", "register_version"]
-
-LIFECYCLE_TAG = "lifecycle"
-APPROVALS_TAG = "signoff.approvals"
+__all__ = ["register_version"]
 
 
 def register_version(
@@ -42,9 +39,3 @@ def register_version(
         description=description,
         await_creation_for=0,
     )
-
-
-def model_uri(name: str, alias_or_version: str) -> str:
-    """Return ``models:/name@alias`` or ``models:/name/version``."""
-    sep = "/" if alias_or_version.isdigit() else "@"
-    return f"models:/{name}{sep}{alias_or_version}"

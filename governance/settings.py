@@ -6,17 +6,18 @@ Resolution order for the work directory: the ``--workdir`` option, then
 work directory with artifacts under ``<workdir>/artifacts``. The audit log uses
 ``GOVERN_AUDIT_DB_URL`` if set, else the tracking database when that is SQL, else the
 embedded SQLite database. ``GOVERN_POLICY`` points at the policy file (default
-``infra/policy.yaml`` of the project).
+``governance/default_policy.yaml``, shipped in the package).
 """
 
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from vocabulary.errors import UsageError
+from vocabulary import UsageError
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -28,7 +29,9 @@ __all__ = [
 ]
 
 DEFAULT_WORKDIR = Path(".govern")
-DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "infra" / "policy.yaml"
+#: The policy shipped with the package (found through ``importlib.resources``, so that an
+#: installed wheel finds it outside the checkout).
+DEFAULT_POLICY = Path(str(files("governance").joinpath("default_policy.yaml")))
 _SQL_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
 
 

@@ -7,7 +7,6 @@ workers can log to the same run without relying on MLflow's active-run state.
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,12 +17,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from mlflow.tracking import MlflowClient
 
-from governance.settings import Settings
+from governance.stores import Stores, fluent_mlflow
 
 __all__ = [
     "PIP_REQUIREMENTS",
-    "connect",
-    "use_stores",
     "start_candidate_run",
     "log_report",
     "log_dataset",
@@ -35,45 +32,6 @@ __all__ = [
 
 #: Passed to ``log_model`` so MLflow does not infer requirements (about 10 s per call).
 PIP_REQUIREMENTS = ["lightgbm>=4.7,<4.8", "numpy>=2.0,<2.5", "pandas>=2.2", "scikit-learn>=1.6"]
-
-_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
-
-
-def connect(settings: Settings) -> tuple[MlflowClient, str]:
-    """Point MLflow at the configured stores and return a client and the experiment id.
-
-    The experiment is created with its artifact location under the work directory, so
-    an embedded SQLite set-up never writes to ``./mlruns``.
-    """
-    use_stores(settings)
-    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
-    experiment = client.get_experiment_by_name(settings.experiment_name)
-    if experiment is not None:
-        return client, experiment.experiment_id
-    try:
-        return client, client.create_experiment(
-            settings.experiment_name, artifact_location=settings.artifact_location
-        )
-    except mlflow.exceptions.MlflowException:
-        # Another process created it between our lookup and create.
-        return client, client.get_experiment_by_name(settings.experiment_name).experiment_id
-
-
-def use_stores(settings: Settings) -> None:
-    """Set MLflow's process-wide URIs without leaking them into the environment.
-
-    ``mlflow.set_tracking_uri`` also exports the URI as an environment variable, which
-    :func:`governance.settings.get_settings` would then read as the user's override
-    for every later work directory in the same process.
-    """
-    saved = {name: os.environ.get(name) for name in _URI_VARIABLES}
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    mlflow.set_registry_uri(settings.registry_uri)
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 def start_candidate_run(
@@ -111,7 +69,13 @@ def log_report(
 
 
 def log_dataset(
-    run_id: str, frame: pd.DataFrame, source_uri: str, sha256: str, name: str, target: str
+    stores: Stores,
+    run_id: str,
+    frame: pd.DataFrame,
+    source_uri: str,
+    sha256: str,
+    name: str,
+    target: str,
 ) -> None:
     """Record the training table as an MLflow dataset input: URI, schema, SHA-256 digest.
 
@@ -130,7 +94,7 @@ def log_dataset(
             digest=sha256[:32],
             schema=infer_signature(frame.head(100)).inputs,
         )
-        with _resumed(run_id):
+        with _resumed(stores, run_id):
             mlflow.log_input(
                 dataset,
                 context="training",
@@ -152,12 +116,12 @@ def log_figure(client: MlflowClient, run_id: str, figure: Figure, path: str) -> 
     plt.close(figure)
 
 
-def log_lightgbm_model(run_id: str, booster: Any, example: pd.DataFrame) -> str:
+def log_lightgbm_model(stores: Stores, run_id: str, booster: Any, example: pd.DataFrame) -> str:
     """Log a LightGBM booster in its native text format with a signature; return its URI."""
     from mlflow.models import infer_signature
 
     signature = infer_signature(example, booster.predict(example))
-    with _resumed(run_id), _mlflow_internal_warnings_silenced():
+    with _resumed(stores, run_id), _mlflow_internal_warnings_silenced():
         info = mlflow.lightgbm.log_model(
             booster,
             name="model",
@@ -169,15 +133,15 @@ def log_lightgbm_model(run_id: str, booster: Any, example: pd.DataFrame) -> str:
 
 
 @contextmanager
-def _resumed(run_id: str) -> Iterator[None]:
+def _resumed(stores: Stores, run_id: str) -> Iterator[None]:
     """Make ``run_id`` MLflow's active run for fluent calls, and leave it running.
 
     Leaving ``mlflow.start_run`` marks the run FINISHED, which would claim the
     candidate's validation complete before its gates ran.
     """
-    with mlflow.start_run(run_id=run_id):
+    with fluent_mlflow(stores), mlflow.start_run(run_id=run_id):
         yield
-    MlflowClient().update_run(run_id, status="RUNNING")
+    stores.client.update_run(run_id, status="RUNNING")
 
 
 @contextmanager

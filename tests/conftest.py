@@ -8,6 +8,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from governance.settings import DEFAULT_POLICY
+
 # Prefect binds its console log handler to the stderr of the moment it is first
 # imported; importing it here, before any CliRunner swaps the streams, keeps its
 # handler on pytest's stream instead of a closed one.
@@ -23,10 +25,9 @@ os.environ.pop("PREFECT_API_URL", None)
 # would make results depend on load; the tests use a copy of the policy with a wide
 # budget (the latency gate's logic is tested in tests/validation/test_gates.py, the
 # figure is measured by bench/).
-_POLICY = Path(__file__).parents[1] / "infra" / "policy.yaml"
 _TEST_POLICY = Path(tempfile.mkdtemp(prefix="policy-")) / "policy.yaml"
 _TEST_POLICY.write_text(
-    _POLICY.read_text()
+    DEFAULT_POLICY.read_text()
     .replace("p50_ms: 5.0", "p50_ms: 100.0")
     .replace("p99_ms: 20.0", "p99_ms: 500.0")
 )

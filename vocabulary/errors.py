@@ -40,4 +40,3 @@ class NotAuthorised(GovernanceError):
 
 class IntegrityError(GovernanceError):
     """A stored hash, hash chain or artifact does not match what was recorded."""
-

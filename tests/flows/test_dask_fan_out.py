@@ -6,10 +6,10 @@ from distributed import LocalCluster
 from govern_cli import retrain
 from prefect_dask import DaskTaskRunner
 
-from flows.retrain import stress_fan_out
+from flows.stress_fan_out import stress_fan_out
 from governance.audit import open_audit_log
 from governance.settings import get_settings
-from validation.stress import StressConfig, example_orders
+from validation.stress import StressConfig, example_orders, load_scenarios
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +26,12 @@ def test_dask_workers_reproduce_the_threaded_results(prefect_server, cluster):
     }
     scenarios = ["baseline", "vol_spike", "feed_corruption"]
     config = StressConfig(n_paths=2_000, seed=11)
+    library = load_scenarios()
 
-    threaded = stress_fan_out(books, scenarios, config)
+    threaded = stress_fan_out(books, scenarios, library, config)
     on_dask = stress_fan_out.with_options(
         task_runner=DaskTaskRunner(address=cluster.scheduler_address)
-    )(books, scenarios, config)
+    )(books, scenarios, library, config)
 
     assert [next(iter(r.results)) for r in on_dask] == scenarios
     for local, remote in zip(threaded, on_dask, strict=True):

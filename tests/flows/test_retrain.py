@@ -12,8 +12,8 @@ import pytest
 from govern_cli import run_govern
 from mlflow.tracking import MlflowClient
 
-from governance.audit import open_audit_log, os_identity
 from cli.exit_codes import EXIT_DATA_REJECTED, EXIT_GATES_FAILED
+from governance.audit import open_audit_log, os_identity
 from governance.hashing import sha256_file, sha256_tree
 from governance.settings import get_settings
 
@@ -184,12 +184,13 @@ def test_second_candidate_is_challenged_by_the_champion(
 ):
     from governance.lifecycle import approve
     from governance.policy_store import load_model_policy
+    from governance.stores import open_stores
 
     workdir = tmp_path / "w"
     shutil.copytree(registered_workdir, workdir)
     settings = get_settings(workdir)
     policy = load_model_policy(settings.policy_path, "execution-impact").policy
-    approve(settings, policy, "execution-impact", "1", "validator", "looks fine")
+    approve(open_stores(settings), policy, "execution-impact", "1", "validator", "looks fine")
 
     result = run_govern(
         ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir), "--seed", "1"]

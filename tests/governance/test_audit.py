@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from cli.exit_codes import EXIT_INTEGRITY, exit_code_for
 from governance.audit import (
     GENESIS_HASH,
     KNOWN_ACTIONS,
@@ -26,10 +27,9 @@ from governance.audit import (
     AuditLog,
     create_audit_engine,
     open_audit_log,
+    record_event,
     verify_chain,
 )
-from cli.exit_codes import EXIT_INTEGRITY, exit_code_for
-from vocabulary.errors import IntegrityError, UsageError
 from governance.hashing import (
     canonical_json,
     sha256_file,
@@ -38,6 +38,7 @@ from governance.hashing import (
     sha256_text,
     sha256_tree,
 )
+from vocabulary.errors import IntegrityError, UsageError
 
 POSTGRES_ENV = "GOVERN_TEST_POSTGRES_URL"
 
@@ -529,3 +530,16 @@ def test_canonical_json_is_order_independent_and_strict() -> None:
         canonical_json({"p": Path("/x")})
     with pytest.raises(UsageError, match=r"value must be a finite number, got inf"):
         sha256_json(float("inf"))
+
+
+def test_a_keyed_event_is_appended_once(log: AuditLog) -> None:
+    # A retried recording task calls record_event again with the same key.
+    first = record_event(log, "maker", "candidate.gated", {"n": 1}, "m", "1", key="run-1:gated")
+    again = record_event(log, "maker", "candidate.gated", {"n": 2}, "m", "1", key="run-1:gated")
+    other = record_event(log, "maker", "candidate.gated", {"n": 3}, "m", "2", key="run-1:gated")
+    assert again == first and again.payload["n"] == 1
+    assert other.seq == first.seq + 1, "the key is scoped to its model version"
+    assert [e.payload["event_key"] for e in log.events()] == ["run-1:gated", "run-1:gated"]
+    unkeyed = [record_event(log, "maker", "monitor.checked", {}, "m", "1") for _ in range(2)]
+    assert unkeyed[0].seq != unkeyed[1].seq
+    log.verify_or_raise()

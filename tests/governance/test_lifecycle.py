@@ -11,18 +11,18 @@ import pytest
 from govern_cli import retrain, run_govern
 from mlflow.tracking import MlflowClient
 
-from governance.audit import open_audit_log
 from cli.exit_codes import EXIT_INTEGRITY, EXIT_NOT_AUTHORISED, EXIT_USAGE
-from vocabulary.errors import NotAuthorised, UsageError
+from governance.audit import open_audit_log
 from governance.lease import model_lease
 from governance.lifecycle import AUTO_APPROVER, VersionState, check_signoff
 from governance.loading import load_alias
-from governance.settings import get_settings
-from governance.tracking import use_stores
+from governance.settings import DEFAULT_POLICY, get_settings
+from governance.stores import open_stores
 from validation.policy import parse_policy
+from vocabulary.errors import NotAuthorised, UsageError
 
 MODEL = "execution-impact"
-POLICY_TEXT = (Path(__file__).parents[2] / "infra" / "policy.yaml").read_text()
+POLICY_TEXT = DEFAULT_POLICY.read_text()
 POLICY = parse_policy(POLICY_TEXT).for_model(MODEL)
 
 
@@ -233,12 +233,10 @@ def test_promotion_rollback_and_decommission(workdir):
     )
     assert gone.exit_code == 0, gone.output
     assert state(workdir)[1] == {}
-    settings = get_settings(workdir)
-    use_stores(settings)
     with pytest.raises(
         UsageError, match="no version of 'execution-impact' holds the alias 'champion'"
     ):
-        load_alias(client_for(workdir), MODEL, "champion")
+        load_alias(open_stores(get_settings(workdir)), MODEL, "champion")
     for version in ("2", "3"):
         refused = govern(workdir, "promote", MODEL, version, "--as", "validator")
         assert refused.exit_code == EXIT_NOT_AUTHORISED, refused.output
@@ -260,7 +258,7 @@ def test_promotion_rollback_and_decommission(workdir):
 def test_a_held_lease_refuses_a_concurrent_promotion(workdir):
     settings = get_settings(workdir)
     before = (state(workdir), actions(workdir))
-    with model_lease(settings.audit_db_url, MODEL, "someone-else"):
+    with model_lease(open_stores(settings).audit.engine, MODEL, "someone-else"):
         result = approve(workdir, "1")
     assert result.exit_code == EXIT_NOT_AUTHORISED
     assert "one lifecycle change at a time" in result.stderr
@@ -382,7 +380,6 @@ def test_tampered_model_file_is_caught_and_refuses_to_load(
     trained = retrain(small_data_dir, workdir)
     assert trained.exit_code == 0, trained.output
     settings = _promoted(workdir)
-    use_stores(settings)
     (path,) = (workdir / "artifacts").rglob("model.lgb")
     path.write_text(path.read_text().replace("learning_rate", "learning_rate_x", 1))
     result = govern(workdir, "audit", "verify")
@@ -391,7 +388,7 @@ def test_tampered_model_file_is_caught_and_refuses_to_load(
     from vocabulary.errors import IntegrityError
 
     with pytest.raises(IntegrityError, match="refusing to load"):
-        load_alias(client_for(workdir), MODEL, "champion")
+        load_alias(open_stores(settings), MODEL, "champion")
     shutil.rmtree(path.parent)
     gone = govern(workdir, "audit", "verify")
     assert gone.exit_code == EXIT_INTEGRITY and "cannot be read" in gone.stderr

@@ -1,0 +1,39 @@
+"""``govern audit``: the hash-chained audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.options import WorkdirOption, exit_codes
+
+__all__ = ["audit_app"]
+
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    model: Annotated[str | None, typer.Argument(help="Only this model's versions.")] = None,
+    workdir: WorkdirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+) -> None:
+    """Recompute the audit chain, artifact and dataset hashes; exit 6 on any mismatch."""
+    with exit_codes():
+        import json
+
+        from governance.integrity import raise_on_problems, verify_integrity
+        from governance.settings import get_settings, require_existing
+        from governance.stores import open_stores
+
+        stores = open_stores(require_existing(get_settings(workdir)), create_audit=False)
+        report = verify_integrity(stores, model)
+        if as_json:
+            typer.echo(json.dumps(report.summary(), indent=2))
+        raise_on_problems(report)
+        typer.echo(
+            f"audit log verified: {report.chain.checked} events, head seq {report.chain.head_seq} "
+            f"hash {report.chain.head_hash}; {report.versions_checked} versions and "
+            f"{report.files_checked} files re-hashed, champion aliases match the log"
+        )

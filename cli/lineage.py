@@ -1,0 +1,79 @@
+"""``govern lineage``: a version's lineage report, or a model's inventory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.options import ModelArg, WorkdirOption, exit_codes
+
+__all__ = ["lineage"]
+
+
+def lineage(
+    model: ModelArg,
+    version: Annotated[
+        str | None, typer.Argument(help="Model version number (omit with --inventory).")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Report: json, md or html; inventory: csv, json or md. "
+            "Default: the suffix of -o, else md.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file and print its path."),
+    ] = None,
+    show_inventory: Annotated[
+        bool, typer.Option("--inventory", help="List every version of MODEL instead.")
+    ] = False,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Trace a version from its data to today, or list every version (--inventory).
+
+    Covers data, contracts, training, challenger, stress, gates, sign-off,
+    lifecycle events and the audit-chain check. Formats: md, json, html.
+
+    Exit codes: 0 written, 2 usage error or unknown model/version,
+    6 audit chain broken (the report is still written; it says where).
+    """
+    with exit_codes():
+        from vocabulary.errors import IntegrityError, UsageError
+
+        if show_inventory and version is not None:
+            raise UsageError(f"--inventory lists every version of {model}; got VERSION {version}")
+        if not show_inventory and version is None:
+            raise UsageError("missing VERSION: give a version number, or --inventory")
+        from governance.lineage import (
+            INVENTORY_FORMATS,
+            REPORT_FORMATS,
+            choose_format,
+            render_inventory,
+            render_report,
+        )
+        from governance.settings import get_settings
+
+        settings = get_settings(workdir)
+        report = None
+        if show_inventory:
+            text = render_inventory(settings, model, choose_format(fmt, output, INVENTORY_FORMATS))
+        else:
+            chosen = choose_format(fmt, output, REPORT_FORMATS)
+            text, report = render_report(settings, model, version, chosen)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+            typer.echo(str(output))
+        if report is not None and not report["audit"]["chain_ok"]:
+            raise IntegrityError(
+                f"audit chain does not verify: {report['audit']['reason']} "
+                f"(lineage of {model} v{report['version']} written all the same)"
+            )

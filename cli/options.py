@@ -1,0 +1,100 @@
+"""What every command shares: the error boundary, common options, quiet local state.
+
+Heavy libraries are imported inside commands, never here, so that ``govern --help``
+answers at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.exit_codes import EXIT_UNEXPECTED, EXIT_USAGE, exit_code_for
+from vocabulary.errors import GovernanceError
+
+if TYPE_CHECKING:  # imported for annotations only: the CLI must start fast
+    from governance.stores import Stores
+
+__all__ = [
+    "ActorOption",
+    "ModelArg",
+    "StressPathsOption",
+    "VersionArg",
+    "WorkdirOption",
+    "exit_codes",
+    "existing_stores",
+    "quiet_network_and_local_state",
+]
+
+WorkdirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workdir",
+        help="Work directory (MLflow database, artifacts, reports). "
+        "Default: $GOVERN_HOME, else ./.govern",
+    ),
+]
+ActorOption = Annotated[
+    str, typer.Option("--as", help="Who is acting (checked against the policy).")
+]
+ModelArg = Annotated[str, typer.Argument(help="Registered model name, e.g. execution-impact.")]
+VersionArg = Annotated[str, typer.Argument(help="Model version number.")]
+StressPathsOption = Annotated[
+    int, typer.Option(help="Monte Carlo paths per stress order, scenario and model.")
+]
+
+
+def _fail(message: str, code: int) -> None:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def exit_codes() -> Iterator[None]:
+    """Map the product's errors (and bad parameters) to documented exit codes."""
+    from pydantic import ValidationError
+
+    try:
+        yield
+    except GovernanceError as exc:
+        _fail(str(exc), exit_code_for(exc))
+    except ValidationError as exc:
+        _fail(_validation_message(exc), EXIT_USAGE)
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # the CLI is the last line: report, never hang or dump silently
+        if os.environ.get("GOVERN_DEBUG"):
+            raise
+        _fail(
+            f"unexpected {type(exc).__name__}: {exc} (set GOVERN_DEBUG=1 for a traceback)",
+            EXIT_UNEXPECTED,
+        )
+
+
+def _validation_message(exc: Exception) -> str:
+    parts = []
+    for err in exc.errors():  # type: ignore[attr-defined]
+        where = ".".join(str(p) for p in err["loc"]) or "value"
+        parts.append(f"{where}: {err['msg']} (got {err.get('input')!r})")
+    return "invalid parameters: " + "; ".join(parts)
+
+
+def quiet_network_and_local_state(workdir: Path) -> None:
+    """Keep Prefect's and GX's state local and stop them phoning home (no network here)."""
+    os.environ.setdefault("PREFECT_HOME", str(workdir / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def existing_stores(workdir: Path | None) -> Stores:
+    """The stores of a work directory that must already exist (every command but retrain)."""
+    from governance.settings import get_settings, require_existing
+    from governance.stores import open_stores
+
+    return open_stores(require_existing(get_settings(workdir)))

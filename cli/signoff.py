@@ -1,0 +1,88 @@
+"""``govern signoff``: review and sign off candidates (maker-checker)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.options import (
+    ActorOption,
+    ModelArg,
+    VersionArg,
+    WorkdirOption,
+    existing_stores,
+    exit_codes,
+)
+
+__all__ = ["signoff_app"]
+
+signoff_app = typer.Typer(
+    help="Review and sign off candidates (maker-checker).", no_args_is_help=True
+)
+
+
+@signoff_app.command("list")
+def signoff_list(
+    model: Annotated[str | None, typer.Option("--model", help="Only this model.")] = None,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Show versions waiting for sign-off, their gate results and MLflow runs."""
+    with exit_codes():
+        from governance.lifecycle import pending_signoffs
+
+        rows = pending_signoffs(existing_stores(workdir), model)
+        if not rows:
+            typer.echo("no version is waiting for sign-off")
+        for r in rows:
+            gates = "passed" if r["gates_passed"] else f"FAILED: {r['gates_failed']}"
+            typer.echo(
+                f"{r['model']} v{r['version']}  author={r['author']}  gates {gates}  "
+                f"approvals={r['approvals'] or 'none'}\n"
+                f"    MLflow run {r['run_id']}: "
+                f"<mlflow ui>/#/experiments/{r['experiment_id']}/runs/{r['run_id']}"
+            )
+
+
+@signoff_app.command("approve")
+def signoff_approve(
+    model: ModelArg,
+    version: VersionArg,
+    actor: ActorOption,
+    comment: Annotated[str, typer.Option(help="Why you approve.")] = "",
+    workdir: WorkdirOption = None,
+) -> None:
+    """Approve a pending version; the last required approval promotes it to champion."""
+    with exit_codes():
+        from governance.lifecycle import approve
+        from governance.policy_store import load_model_policy
+
+        stores = existing_stores(workdir)
+        policy = load_model_policy(stores.settings.policy_path, model).policy
+        outcome = approve(stores, policy, model, version, actor, comment)
+        typer.echo(
+            f"approved {model} v{version} as {actor} "
+            f"({outcome['approvals']} of {outcome['required']} approvals)"
+        )
+        if outcome["promoted"]:
+            p = outcome["promoted"]
+            typer.echo(f"promoted {model} v{version} to champion (previous: {p['previous']})")
+
+
+@signoff_app.command("reject")
+def signoff_reject(
+    model: ModelArg,
+    version: VersionArg,
+    actor: ActorOption,
+    comment: Annotated[str, typer.Option(help="Why you reject (required).")],
+    workdir: WorkdirOption = None,
+) -> None:
+    """Reject a pending version for good."""
+    with exit_codes():
+        from governance.lifecycle import reject
+        from governance.policy_store import load_model_policy
+
+        stores = existing_stores(workdir)
+        policy = load_model_policy(stores.settings.policy_path, model).policy
+        reject(stores, policy, model, version, actor, comment)
+        typer.echo(f"rejected {model} v{version} as {actor}")
