@@ -17,6 +17,7 @@ from validation.stress.catalogue import gate_table
 
 from flows.config import RetrainConfig
 from governance import candidate as records
+from governance import judgement
 from governance.datasets import Snapshot
 from governance.lifecycle import hand_over_to_signoff
 from governance.plots import stress_figures
@@ -108,7 +109,7 @@ def comparison(
     stores: Stores, run: records.CandidateRun, version: str, report: ComparisonReport
 ) -> None:
     """Log the challenger report and plots; audit the verdicts."""
-    records.record_comparison(stores, run, version, report)
+    judgement.record_comparison(stores, run, version, report)
 
 
 @task(name="record-stress", cache_policy=NO_CACHE, **RETRY)
@@ -116,7 +117,7 @@ def stress(
     stores: Stores, run: records.CandidateRun, version: str, report: StressReport, books: dict
 ) -> None:
     """Log the merged stress report with its plots; audit the per-scenario table."""
-    records.record_stress(
+    judgement.record_stress(
         stores,
         run,
         version,
@@ -140,10 +141,10 @@ def gates(
     from prefect.artifacts import create_markdown_artifact
 
     create_markdown_artifact(key="gates", markdown=report.to_markdown())
-    description = records.version_description(
+    description = judgement.version_description(
         challenger, gate_table(stress_report), report, latency
     )
-    records.record_gates(stores, run, version, report, latency, description)
+    judgement.record_gates(stores, run, version, report, latency, description)
 
 
 # Not retried: an approval is not idempotent (a second one is refused as a repeat
@@ -178,4 +179,4 @@ def failure(
 
     A plain call rather than a task: it runs while the flow is already failing.
     """
-    records.record_failure(stores, run, version, error)
+    judgement.record_failure(stores, run, version, error)

@@ -14,7 +14,6 @@ from typing import Any
 
 import mlflow
 import pandas as pd
-from matplotlib.figure import Figure
 
 from governance import plots, tracking
 from governance.audit import record_event
@@ -25,23 +24,17 @@ from governance.registry import register_version
 from governance.settings import Settings
 from governance.stores import Stores
 from models import FittedModels
-from validation.comparison import ComparisonReport
 from validation.data_contracts import ContractReport
 from validation.evaluation import feature_contributions
-from validation.gates import GateReport
-from vocabulary import Action, Alias, DataRejected, Lifecycle, Tag
+from vocabulary import Action, DataRejected, Lifecycle, Tag
 
 __all__ = [
     "CandidateRun",
+    "audit_candidate",
     "data_report_path",
     "open_candidate_run",
     "record_data_validation",
-    "record_failure",
-    "record_comparison",
-    "record_gates",
-    "record_stress",
     "record_training",
-    "version_description",
 ]
 
 _CONTRIBUTION_SAMPLE = 2_000
@@ -186,7 +179,7 @@ def record_training(
             stores, run, snapshot, table, target, fitted, holdout_features, metrics
         )
         existing = _register(stores, run, snapshot, model_uri, model_sha, report)
-    _audit(
+    audit_candidate(
         stores,
         run,
         Action.CANDIDATE_TRAINED,
@@ -290,137 +283,10 @@ def _version_of_run(stores: Stores, run: CandidateRun) -> str | None:
     return str(found[0].version) if found else None
 
 
-def record_comparison(
-    stores: Stores, run: CandidateRun, version: str, comparison: ComparisonReport
-) -> None:
-    """Log the challenger report and residual plots; audit the verdicts."""
-    client = stores.client
-    tracking.log_report(client, run.run_id, "challenger", comparison.summary(), None)
-    client.log_text(run.run_id, comparison.to_markdown(), "reports/challenger.md")
-    for name, c in comparison.comparisons.items():
-        tracking.log_metrics(
-            client,
-            run.run_id,
-            {
-                f"challenge.{name}.mae_diff": c.mae_difference,
-                f"challenge.{name}.ci_high": c.ci_high,
-            },
-        )
-    tracking.log_figure(
-        client, run.run_id, plots.residual_figure(comparison), "plots/challenger_residuals.png"
-    )
-    _audit(
-        stores,
-        run,
-        Action.CANDIDATE_COMPARED,
-        {
-            "run_id": run.run_id,
-            "verdicts": {n: c.verdict for n, c in comparison.comparisons.items()},
-            "comparisons": {n: c.as_dict() for n, c in comparison.comparisons.items()},
-        },
-        version,
-    )
-
-
-def record_stress(
-    stores: Stores,
-    run: CandidateRun,
-    version: str,
-    report: dict[str, Any],
-    table: pd.DataFrame,
-    figures: dict[str, Figure],
-) -> None:
-    """Log the stress report, its gate table and figures; audit the per-scenario table."""
-    client = stores.client
-    tracking.log_report(client, run.run_id, "stress", report, None)
-    client.log_text(run.run_id, table.to_csv(index=False), "reports/stress_table.csv")
-    for path, figure in figures.items():
-        tracking.log_figure(client, run.run_id, figure, path)
-    candidate = table.loc[table["model"] == "candidate"]
-    tracking.log_metrics(
-        client,
-        run.run_id,
-        {f"stress.{r.scenario}.cvar95_bps": r.cvar95_shortfall_bps for r in candidate.itertuples()},
-    )
-    _audit(
-        stores,
-        run,
-        Action.CANDIDATE_STRESSED,
-        {"run_id": run.run_id, "table": table.to_dict(orient="records")},
-        version,
-    )
-
-
-def record_gates(
-    stores: Stores,
-    run: CandidateRun,
-    version: str,
-    gates: GateReport,
-    latency: dict[str, float],
-    description: str,
-) -> str:
-    """Record the gate verdict on the version and close the run.
-
-    A passed version moves to ``pending-signoff`` and takes the ``candidate`` alias; a
-    failed one becomes ``rejected`` for good.
-
-    Returns
-    -------
-    str
-        The lifecycle state the version ends in.
-    """
-    client = stores.client
-    tracking.log_report(client, run.run_id, "gates", gates.summary(), None)
-    client.log_text(run.run_id, gates.to_markdown(), "reports/gates.md")
-    tracking.log_metrics(client, run.run_id, {f"latency.{k}": v for k, v in latency.items()})
-    lifecycle = Lifecycle.PENDING_SIGNOFF if gates.passed else Lifecycle.REJECTED
-    tags = {
-        Tag.GATES_PASSED: str(gates.passed).lower(),
-        Tag.GATES_POLICY_SHA256: gates.policy_sha256,
-        Tag.GATES_FAILED: ", ".join(f"{c.gate} [{c.subject}]" for c in gates.failures) or "none",
-        Tag.LIFECYCLE: lifecycle,
-    }
-    for key, value in tags.items():
-        client.set_model_version_tag(run.model_name, version, key, value)
-    client.update_model_version(run.model_name, version, description=description)
-    if gates.passed:
-        client.set_registered_model_alias(run.model_name, Alias.CANDIDATE, version)
-    _audit(
-        stores,
-        run,
-        Action.CANDIDATE_GATED,
-        {"run_id": run.run_id, "lifecycle": lifecycle, "gates": gates.summary()},
-        version,
-    )
-    tracking.finish_run(client, run.run_id, "FINISHED", lifecycle)
-    return lifecycle
-
-
-def record_failure(
-    stores: Stores, run: CandidateRun, version: str | None, error: BaseException
-) -> None:
-    """Close the run as FAILED and retire a half-validated version for good.
-
-    Called when a step fails after the run was opened. A version still ``validating``
-    becomes ``failed`` (it can never be signed off) with a ``candidate.failed`` event.
-    """
-    client = stores.client
-    message = f"{type(error).__name__}: {error}"[:2000]
-    if client.get_run(run.run_id).info.status == "RUNNING":
-        tracking.finish_run(client, run.run_id, "FAILED", "failed")
-    if version is None:
-        return
-    tags = client.get_model_version(run.model_name, version).tags
-    if tags.get(Tag.LIFECYCLE) != Lifecycle.VALIDATING:
-        return
-    client.set_model_version_tag(run.model_name, version, Tag.LIFECYCLE, Lifecycle.FAILED)
-    client.set_model_version_tag(run.model_name, version, Tag.FAILURE_REASON, message[:500])
-    _audit(stores, run, Action.CANDIDATE_FAILED, {"run_id": run.run_id, "error": message}, version)
-
-
-def _audit(
+def audit_candidate(
     stores: Stores, run: CandidateRun, action: Action, payload: dict[str, Any], version: str
 ) -> None:
+    """Append ``action`` for ``run``'s version, once per run (retries write nothing new)."""
     record_event(
         stores.audit,
         run.author,
@@ -442,32 +308,3 @@ def _validation_tag(summary: dict[str, Any]) -> str:
         f"passed ({summary['checks']} checks, {summary['critical_failures']} critical "
         f"failures, {summary['warnings']} warnings)"
     )
-
-
-def version_description(
-    comparison: ComparisonReport,
-    stress: pd.DataFrame,
-    gates: GateReport,
-    latency: dict[str, float],
-) -> str:
-    """A summary a validator reads on the model version page before opening the run."""
-    verdicts = "; ".join(
-        f"vs {name}: {c.verdict} (MAE diff {c.mae_difference:+.2f} bps, 95% CI "
-        f"[{c.ci_low:+.2f}, {c.ci_high:+.2f}])"
-        for name, c in comparison.comparisons.items()
-    )
-    cand = stress.loc[stress["model"] == "candidate"]
-    worst = cand.loc[cand["cvar95_shortfall_bps"].idxmax()]
-    counts = gates.summary()["counts"]
-    lines = [
-        f"Gates {'PASSED' if gates.passed else 'FAILED'}: {counts['pass']} pass, "
-        f"{counts['warn']} warn, {counts['fail']} fail (policy sha256 {gates.policy_sha256[:12]}).",
-        f"Challenger: {verdicts}.",
-        f"Stress: {len(cand)} scenarios; worst CVaR95 {worst['cvar95_shortfall_bps']:.0f} bps "
-        f"in {worst['scenario']}.",
-        f"Latency of one decision: p50 {latency['p50_ms']:.2f} ms, p99 {latency['p99_ms']:.2f} ms.",
-    ]
-    if not gates.passed:
-        lines.append("Failed checks:\n" + gates.failure_message())
-    lines.append("Reports: run artifacts reports/*.json|md|html, plots/*.png.")
-    return "\n".join(lines)

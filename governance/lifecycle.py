@@ -15,176 +15,33 @@ them cannot interleave; each re-reads the registry after taking the lease.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Literal
-
-from mlflow.entities.model_registry import ModelVersion
-from mlflow.exceptions import MlflowException
+from typing import Any
 
 from governance.audit import record_event
-from governance.history import replay
 from governance.lease import model_lease
 from governance.loading import find_alias
+from governance.signoff_rules import (
+    AUTO_APPROVER,
+    check_operator,
+    check_signoff,
+    now,
+    read_state,
+    tagged_state,
+)
 from governance.stores import Stores
 from validation.policy import ModelPolicy
-from vocabulary import Action, Alias, IntegrityError, Lifecycle, NotAuthorised, Tag, UsageError
+from vocabulary import Action, Alias, Lifecycle, NotAuthorised, Tag, UsageError
 
 __all__ = [
-    "AUTO_APPROVER",
-    "VersionState",
     "approve",
     "auto_approve",
-    "check_signoff",
-    "hand_over_to_signoff",
     "decommission",
+    "hand_over_to_signoff",
     "pending_signoffs",
     "promote",
-    "read_state",
     "reject",
     "rollback",
 ]
-
-#: Actor recorded when a low-risk policy approves a version whose gates all passed.
-AUTO_APPROVER = "policy:auto-approval"
-Decision = Literal["approve", "reject"]
-
-
-@dataclass(frozen=True)
-class VersionState:
-    """What the rules need to know about one version."""
-
-    model: str
-    version: str
-    lifecycle: str
-    author: str
-    gates_passed: bool
-    approvals: tuple[dict[str, str], ...]
-    aliases: tuple[str, ...]
-    run_id: str
-
-    @property
-    def approvers(self) -> set[str]:
-        """Who approved so far."""
-        return {a["by"] for a in self.approvals}
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def read_state(stores: Stores, model: str, version: str) -> VersionState:
-    """Read a version's state: rule-relevant fields from the audit log, the rest from MLflow.
-
-    The author, gate result, approvals and lifecycle state that the rules rely on come
-    from replaying the audit log, because registry tags can be edited in the MLflow UI;
-    a registry that disagrees with the log is refused.
-
-    Raises
-    ------
-    UsageError
-        If the model or version does not exist.
-    IntegrityError
-        If the audit log never recorded the version, or its tags contradict the log.
-    """
-    try:
-        mv = stores.client.get_model_version(model, str(version))
-    except MlflowException as exc:
-        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
-            raise
-        raise UsageError(f"no version {version} of registered model {model!r}") from exc
-    history = replay(stores.audit.events(model=model)).get(model)
-    expected = history.state(str(mv.version)) if history else None
-    if expected is None:
-        raise IntegrityError(
-            f"{model} version {version} is in the registry but the audit log never recorded "
-            f"its training; refusing to act on it"
-        )
-    tagged = _state(mv)
-    recorded = (expected.lifecycle, sorted(expected.approvers))
-    found = (tagged.lifecycle, sorted(tagged.approvers))
-    if recorded != found:
-        raise IntegrityError(
-            f"{model} version {version}: registry says lifecycle {found[0]!r} approved by "
-            f"{found[1]}, the audit log says {recorded[0]!r} approved by {recorded[1]}; "
-            f"refusing to act (run govern audit verify)"
-        )
-    return VersionState(
-        model=tagged.model,
-        version=tagged.version,
-        lifecycle=Lifecycle(expected.lifecycle),
-        author=expected.author,
-        gates_passed=expected.gates_passed,
-        approvals=tagged.approvals,
-        aliases=tagged.aliases,
-        run_id=tagged.run_id,
-    )
-
-
-def _state(mv: ModelVersion) -> VersionState:
-    tags = mv.tags
-    return VersionState(
-        model=mv.name,
-        version=str(mv.version),
-        lifecycle=tags.get(Tag.LIFECYCLE, "unknown"),
-        author=tags.get(Tag.AUTHOR, ""),
-        gates_passed=tags.get(Tag.GATES_PASSED) == "true",
-        approvals=tuple(json.loads(tags.get(Tag.APPROVALS, "[]"))),
-        aliases=tuple(mv.aliases or ()),
-        run_id=tags.get(Tag.RUN_ID, mv.run_id or ""),
-    )
-
-
-def check_signoff(policy: ModelPolicy, state: VersionState, actor: str, decision: Decision) -> None:
-    """Apply the sign-off rules; raise :class:`NotAuthorised` naming the rule that refuses.
-
-    Rules, in order: a decommissioned version is final; only ``pending-signoff`` versions
-    are signed; only the policy's validators sign (the automatic approver only when the
-    policy allows it); nobody approves their own version (maker-checker); a version
-    whose gates failed cannot be approved; each validator approves once.
-    """
-    where = f"{state.model} version {state.version}"
-    if state.lifecycle == Lifecycle.DECOMMISSIONED:
-        raise NotAuthorised(
-            f"refused by rule 'decommissioned is final': {where} was decommissioned"
-        )
-    if state.lifecycle != Lifecycle.PENDING_SIGNOFF:
-        raise NotAuthorised(
-            f"refused by rule 'only pending versions are signed': {where} is "
-            f"{state.lifecycle!r}, expected 'pending-signoff'"
-        )
-    if actor == AUTO_APPROVER:
-        if not policy.auto_approve_when_gates_pass:
-            raise NotAuthorised(
-                f"refused by rule 'automatic approval': the policy of {state.model} "
-                f"(risk tier {policy.risk_tier}) does not allow it"
-            )
-    elif actor not in policy.validators:
-        raise NotAuthorised(
-            f"refused by rule 'validators only': {actor!r} is not a validator of "
-            f"{state.model} (validators: {', '.join(policy.validators)})"
-        )
-    if decision == "reject":
-        return
-    if actor == state.author:
-        raise NotAuthorised(
-            f"refused by rule 'maker-checker': {actor!r} trained {where} and may not approve it"
-        )
-    if not state.gates_passed:
-        raise NotAuthorised(f"refused by rule 'gates must pass': the gates of {where} failed")
-    if actor in state.approvers:
-        raise NotAuthorised(
-            f"refused by rule 'distinct approvers': {actor!r} already approved {where}"
-        )
-
-
-def _check_operator(policy: ModelPolicy, model: str, actor: str, what: str) -> None:
-    if not policy.may_operate(actor):
-        raise NotAuthorised(
-            f"refused by rule 'operators only': {actor!r} may not {what} {model} "
-            f"(validators: {', '.join(policy.validators)}; "
-            f"operators: {', '.join(policy.operators) or 'none'})"
-        )
 
 
 def _audit(
@@ -202,7 +59,7 @@ def pending_signoffs(stores: Stores, model: str | None = None) -> list[dict[str,
         query = f"name = '{quoted}' and {query}"
     rows = []
     for mv in client.search_model_versions(query):
-        state = _state(mv)
+        state = tagged_state(mv)
         rows.append(
             {
                 "model": state.model,
@@ -238,7 +95,7 @@ def _approve_locked(
     client = stores.client
     state = read_state(stores, model, version)
     check_signoff(policy, state, actor, "approve")
-    approvals = [*state.approvals, {"by": actor, "at": _now(), "comment": comment}]
+    approvals = [*state.approvals, {"by": actor, "at": now(), "comment": comment}]
     client.set_model_version_tag(model, version, Tag.APPROVALS, json.dumps(approvals))
     complete = len(approvals) >= policy.approvals_required
     _audit(
@@ -321,7 +178,7 @@ def promote(
         If the actor may not operate the model, the version is not approved, or another
         lifecycle change of the model is in progress.
     """
-    _check_operator(policy, model, actor, "promote")
+    check_operator(policy, model, actor, "promote")
     with model_lease(stores.audit.engine, model, actor):
         return _promote_locked(stores, model, version, actor, reason)
 
@@ -367,7 +224,7 @@ def rollback(stores: Stores, policy: ModelPolicy, model: str, actor: str, reason
     """Make ``previous`` the champion again; the demoted champion becomes ``rolled-back``."""
     if not reason.strip():
         raise UsageError("a rollback needs --reason, got an empty reason")
-    _check_operator(policy, model, actor, "roll back")
+    check_operator(policy, model, actor, "roll back")
     with model_lease(stores.audit.engine, model, actor):
         client = stores.client
         champion = find_alias(client, model, Alias.CHAMPION)
@@ -411,7 +268,7 @@ def decommission(
         raise UsageError("decommissioning needs --reason, got an empty reason")
     if replacement is not None and no_replacement:
         raise UsageError("give either --replacement or --no-replacement, not both")
-    _check_operator(policy, model, actor, "decommission")
+    check_operator(policy, model, actor, "decommission")
     with model_lease(stores.audit.engine, model, actor):
         client = stores.client
         state = read_state(stores, model, version)
@@ -437,7 +294,7 @@ def decommission(
             Tag.LIFECYCLE: Lifecycle.DECOMMISSIONED,
             Tag.DECOMMISSION_BY: actor,
             Tag.DECOMMISSION_REASON: reason,
-            Tag.DECOMMISSION_AT: _now(),
+            Tag.DECOMMISSION_AT: now(),
         }.items():
             client.set_model_version_tag(model, version, key, value)
         payload = {

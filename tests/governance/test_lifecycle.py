@@ -14,9 +14,9 @@ from mlflow.tracking import MlflowClient
 from cli.exit_codes import EXIT_INTEGRITY, EXIT_NOT_AUTHORISED, EXIT_USAGE
 from governance.audit import open_audit_log
 from governance.lease import model_lease
-from governance.lifecycle import AUTO_APPROVER, VersionState, check_signoff
 from governance.loading import load_alias
 from governance.settings import DEFAULT_POLICY, get_settings
+from governance.signoff_rules import AUTO_APPROVER, VersionState, check_signoff
 from governance.stores import open_stores
 from validation.policy import parse_policy
 from vocabulary.errors import NotAuthorised, UsageError

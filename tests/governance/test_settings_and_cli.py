@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from govern_cli import run_govern
 
-from vocabulary.errors import UsageError
 from governance.settings import get_settings, require_existing
+from vocabulary.errors import UsageError
 
 GOVERN = str(Path(sys.executable).with_name("govern"))
 
@@ -66,6 +66,19 @@ def test_help_is_fast_and_lists_every_command():
         "data",
     ):
         assert command in done.stdout
+
+
+def test_help_loads_no_heavy_library():
+    probe = (
+        "import sys\n"
+        "from cli import app\n"
+        "try:\n    app(['--help'], prog_name='govern')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = {'matplotlib', 'mlflow', 'prefect', 'great_expectations', 'lightgbm', 'numba'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
 
 
 def test_data_synth_writes_the_three_tables(tmp_path):

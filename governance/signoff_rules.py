@@ -1,0 +1,176 @@
+"""The sign-off rules and the state they judge: who may decide what about a version.
+
+A version's author, gate result, approvals and lifecycle state come from replaying the
+audit log (:mod:`governance.history`), because registry tags can be edited in the MLflow
+UI; a registry that disagrees with the log is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+
+from governance.history import replay
+from governance.stores import Stores
+from validation.policy import ModelPolicy
+from vocabulary import IntegrityError, Lifecycle, NotAuthorised, Tag, UsageError
+
+__all__ = [
+    "AUTO_APPROVER",
+    "Decision",
+    "VersionState",
+    "check_operator",
+    "check_signoff",
+    "now",
+    "read_state",
+    "tagged_state",
+]
+
+#: Actor recorded when a low-risk policy approves a version whose gates all passed.
+AUTO_APPROVER = "policy:auto-approval"
+Decision = Literal["approve", "reject"]
+
+
+@dataclass(frozen=True)
+class VersionState:
+    """What the rules need to know about one version."""
+
+    model: str
+    version: str
+    lifecycle: str
+    author: str
+    gates_passed: bool
+    approvals: tuple[dict[str, str], ...]
+    aliases: tuple[str, ...]
+    run_id: str
+
+    @property
+    def approvers(self) -> set[str]:
+        """Who approved so far."""
+        return {a["by"] for a in self.approvals}
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601 to the second, as decisions record it."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def read_state(stores: Stores, model: str, version: str) -> VersionState:
+    """Read a version's state: rule-relevant fields from the audit log, the rest from MLflow.
+
+    The author, gate result, approvals and lifecycle state that the rules rely on come
+    from replaying the audit log, because registry tags can be edited in the MLflow UI;
+    a registry that disagrees with the log is refused.
+
+    Raises
+    ------
+    UsageError
+        If the model or version does not exist.
+    IntegrityError
+        If the audit log never recorded the version, or its tags contradict the log.
+    """
+    try:
+        mv = stores.client.get_model_version(model, str(version))
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        raise UsageError(f"no version {version} of registered model {model!r}") from exc
+    history = replay(stores.audit.events(model=model)).get(model)
+    expected = history.state(str(mv.version)) if history else None
+    if expected is None:
+        raise IntegrityError(
+            f"{model} version {version} is in the registry but the audit log never recorded "
+            f"its training; refusing to act on it"
+        )
+    tagged = tagged_state(mv)
+    recorded = (expected.lifecycle, sorted(expected.approvers))
+    found = (tagged.lifecycle, sorted(tagged.approvers))
+    if recorded != found:
+        raise IntegrityError(
+            f"{model} version {version}: registry says lifecycle {found[0]!r} approved by "
+            f"{found[1]}, the audit log says {recorded[0]!r} approved by {recorded[1]}; "
+            f"refusing to act (run govern audit verify)"
+        )
+    return VersionState(
+        model=tagged.model,
+        version=tagged.version,
+        lifecycle=Lifecycle(expected.lifecycle),
+        author=expected.author,
+        gates_passed=expected.gates_passed,
+        approvals=tagged.approvals,
+        aliases=tagged.aliases,
+        run_id=tagged.run_id,
+    )
+
+
+def tagged_state(mv: ModelVersion) -> VersionState:
+    """The state the registry's tags claim (compared with the log, never trusted alone)."""
+    tags = mv.tags
+    return VersionState(
+        model=mv.name,
+        version=str(mv.version),
+        lifecycle=tags.get(Tag.LIFECYCLE, "unknown"),
+        author=tags.get(Tag.AUTHOR, ""),
+        gates_passed=tags.get(Tag.GATES_PASSED) == "true",
+        approvals=tuple(json.loads(tags.get(Tag.APPROVALS, "[]"))),
+        aliases=tuple(mv.aliases or ()),
+        run_id=tags.get(Tag.RUN_ID, mv.run_id or ""),
+    )
+
+
+def check_signoff(policy: ModelPolicy, state: VersionState, actor: str, decision: Decision) -> None:
+    """Apply the sign-off rules; raise :class:`NotAuthorised` naming the rule that refuses.
+
+    Rules, in order: a decommissioned version is final; only ``pending-signoff`` versions
+    are signed; only the policy's validators sign (the automatic approver only when the
+    policy allows it); nobody approves their own version (maker-checker); a version
+    whose gates failed cannot be approved; each validator approves once.
+    """
+    where = f"{state.model} version {state.version}"
+    if state.lifecycle == Lifecycle.DECOMMISSIONED:
+        raise NotAuthorised(
+            f"refused by rule 'decommissioned is final': {where} was decommissioned"
+        )
+    if state.lifecycle != Lifecycle.PENDING_SIGNOFF:
+        raise NotAuthorised(
+            f"refused by rule 'only pending versions are signed': {where} is "
+            f"{state.lifecycle!r}, expected 'pending-signoff'"
+        )
+    if actor == AUTO_APPROVER:
+        if not policy.auto_approve_when_gates_pass:
+            raise NotAuthorised(
+                f"refused by rule 'automatic approval': the policy of {state.model} "
+                f"(risk tier {policy.risk_tier}) does not allow it"
+            )
+    elif actor not in policy.validators:
+        raise NotAuthorised(
+            f"refused by rule 'validators only': {actor!r} is not a validator of "
+            f"{state.model} (validators: {', '.join(policy.validators)})"
+        )
+    if decision == "reject":
+        return
+    if actor == state.author:
+        raise NotAuthorised(
+            f"refused by rule 'maker-checker': {actor!r} trained {where} and may not approve it"
+        )
+    if not state.gates_passed:
+        raise NotAuthorised(f"refused by rule 'gates must pass': the gates of {where} failed")
+    if actor in state.approvers:
+        raise NotAuthorised(
+            f"refused by rule 'distinct approvers': {actor!r} already approved {where}"
+        )
+
+
+def check_operator(policy: ModelPolicy, model: str, actor: str, what: str) -> None:
+    """Refuse an actor who is neither a validator nor an operator of the model's policy."""
+    if not policy.may_operate(actor):
+        raise NotAuthorised(
+            f"refused by rule 'operators only': {actor!r} may not {what} {model} "
+            f"(validators: {', '.join(policy.validators)}; "
+            f"operators: {', '.join(policy.operators) or 'none'})"
+        )
