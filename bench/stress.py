@@ -6,15 +6,16 @@ the same random numbers and checks they agree:
 
 * the numba kernel (``prange`` over chunks of paths, each chunk in SIMD blocks of paths,
   ``simulate_block``), with 2 threads and with 1;
-* the vectorised NumPy implementation of the same model (``validation.stress.reference``);
-* the scalar kernel source, the model's specification, run by the CPython interpreter
-  (``simulate_chunk.py_func`` on Python lists), on a smaller slice of paths.
+* the vectorised NumPy implementation of the same model (the tests' reference,
+  ``tests/validation/stress_reference.py``);
+* the model's scalar specification run by the CPython interpreter on Python lists
+  (``tests/validation/stress_spec.py``), on a smaller slice of paths.
 
 Then times the full scenario library (7 scenarios x 2 models x 10,000 paths x 390 steps) once
 compiled and cached, and the first compile in a subprocess with an empty ``NUMBA_CACHE_DIR``.
 Prints a Markdown table.
 
-Usage::
+Usage (from the repository root; the reference implementations live with the tests)::
 
     python bench/stress.py [--paths 20000] [--python-paths 200] [--library-paths 10000]
 """
@@ -29,16 +30,23 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numba
 import numpy as np
 import pandas as pd
 
-from validation.stress import StressConfig, example_orders, load_scenarios, run_stress
-from validation.stress import kernels as K
-from validation.stress.market import KernelInputs, prepare_inputs, run_kernel
-from validation.stress.orders import schedule_holdings, validate_orders
-from validation.stress.runner import order_market
+# The tests are not installed: make the checkout's tests/ importable however this is started.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import validation.stress.kernels as K  # noqa: E402
+from tests.validation.stress_reference import run_numpy, run_python  # noqa: E402
+from validation.stress import StressConfig, example_orders, load_scenarios, run_stress  # noqa: E402
+from validation.stress.engine import run_kernel  # noqa: E402
+from validation.stress.inputs import KernelInputs, prepare_inputs  # noqa: E402
+from validation.stress.orders import schedule_holdings, validate_orders  # noqa: E402
+from validation.stress.runner import order_market  # noqa: E402
+from vocabulary import SESSION_MINUTES  # noqa: E402
 
 TARGETS = {"numpy": 5.0, "python": 50.0, "threads": 1.6, "library_s": 10.0}
 
@@ -49,7 +57,7 @@ def workload(n_paths: int) -> KernelInputs:
     orders = (
         example_orders("champion")
         .iloc[[2]]
-        .assign(horizon_minutes=390.0, style="vwap", participation=np.nan)
+        .assign(horizon_minutes=float(SESSION_MINUTES), style="vwap", participation=np.nan)
     )
     book = validate_orders(orders)
     order = book.iloc[0]
@@ -146,17 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     assert np.array_equal(out1, out2, equal_nan=True), "thread count changed the results"
 
     np_paths = args.numpy_paths or args.paths
-    tn, (out_np, fires_np, *_rest) = best_of(
-        lambda: run_kernel(with_inputs(inputs, np_paths), backend="numpy"), 1
-    )
+    tn, (out_np, fires_np, *_rest) = best_of(lambda: run_numpy(with_inputs(inputs, np_paths)), 1)
     rows.append(("NumPy vectorised over paths", np_paths, tn))
     np.testing.assert_allclose(out_np, out2[:np_paths], rtol=1e-9, atol=1e-9, equal_nan=True)
 
     py_paths = args.python_paths
-    tp, (out_py, *_rest) = best_of(
-        lambda: run_kernel(with_inputs(inputs, py_paths), backend="python"), 1
-    )
-    rows.append(("pure Python (scalar kernel source, interpreted)", py_paths, tp))
+    tp, (out_py, *_rest) = best_of(lambda: run_python(with_inputs(inputs, py_paths)), 1)
+    rows.append(("pure Python (scalar specification, interpreted)", py_paths, tp))
     np.testing.assert_allclose(out_py, out2[:py_paths], rtol=1e-9, atol=1e-9, equal_nan=True)
 
     live = float(np.mean(out2[:, K.O_HALT] < 0))
@@ -179,13 +183,15 @@ def main(argv: list[str] | None = None) -> int:
     one = (
         example_orders("champion")
         .iloc[[0]]
-        .assign(horizon_minutes=390.0, start_minute=0.0, style="vwap", urgency=0.0)
+        .assign(horizon_minutes=float(SESSION_MINUTES), start_minute=0.0, style="vwap", urgency=0.0)
     )
     one_ch = example_orders("challenger").iloc[[0]].assign(start_minute=0.0)
     cfg = StressConfig(n_paths=args.library_paths, seed=7)
     library = load_scenarios()
     run_stress(
-        {"champion": one, "challenger": one_ch}, library, cfg.model_copy(update={"n_paths": 300})
+        {"champion": one, "challenger": one_ch},
+        config=cfg.model_copy(update={"n_paths": 300}),
+        library=library,
     )
     lib_rows = []
     for label, models in (
@@ -196,10 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ):
         t0 = time.perf_counter()
-        report = run_stress(models, library, cfg)
+        report = run_stress(models, config=cfg, library=library)
         elapsed = time.perf_counter() - t0
         path_steps = sum(
-            int(o.sim.raw.shape[0] * (390 - _start(models[m], o.order_id)))
+            int(o.sim.raw.shape[0] * (SESSION_MINUTES - _start(models[m], o.order_id)))
             for s in report.results.values()
             for m, r in s.items()
             for o in r.orders
@@ -207,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         lib_rows.append(
             {
                 "workload": f"{len(library)} scenarios x 2 models x {label}, "
-                f"{args.library_paths:,} paths, 390-step session",
+                f"{args.library_paths:,} paths, {SESSION_MINUTES}-step session",
                 "path-steps": path_steps,
                 "seconds": elapsed,
                 "path-steps/s": path_steps / elapsed,

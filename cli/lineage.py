@@ -56,16 +56,20 @@ def lineage(
             choose_format,
             render_inventory,
             render_report,
+            require_registry,
         )
         from governance.settings import get_settings
+        from governance.stores import open_stores
 
-        settings = get_settings(workdir)
+        # Before open_stores: it would create an empty SQLite registry where a mistyped
+        # --workdir points, and lineage names the missing database instead.
+        stores = open_stores(require_registry(get_settings(workdir)), create_audit=False)
         report = None
         if show_inventory:
-            text = render_inventory(settings, model, choose_format(fmt, output, INVENTORY_FORMATS))
+            text = render_inventory(stores, model, choose_format(fmt, output, INVENTORY_FORMATS))
         else:
             chosen = choose_format(fmt, output, REPORT_FORMATS)
-            text, report = render_report(settings, model, version, chosen)
+            text, report = render_report(stores, model, version, chosen)
         if output is None:
             typer.echo(text, nl=False)
         else:

@@ -13,7 +13,6 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
 from prefect.runtime import flow_run
-from validation.stress.catalogue import gate_table
 
 from flows.config import RetrainConfig
 from governance import candidate as records
@@ -27,7 +26,8 @@ from models import FittedModels, Split, get_family
 from validation.comparison import ComparisonReport
 from validation.data_contracts import ContractReport
 from validation.gates import GateReport
-from validation.stress import StressReport
+from validation.stress import ScenarioLibrary, StressReport
+from validation.stress.catalogue import gate_table
 from vocabulary import GovernanceError
 
 __all__ = [
@@ -114,7 +114,12 @@ def comparison(
 
 @task(name="record-stress", cache_policy=NO_CACHE, **RETRY)
 def stress(
-    stores: Stores, run: records.CandidateRun, version: str, report: StressReport, books: dict
+    stores: Stores,
+    run: records.CandidateRun,
+    version: str,
+    report: StressReport,
+    books: dict,
+    library: ScenarioLibrary,
 ) -> None:
     """Log the merged stress report with its plots; audit the per-scenario table."""
     judgement.record_stress(
@@ -123,7 +128,7 @@ def stress(
         version,
         report.to_dict(),
         gate_table(report),
-        stress_figures(report, books["candidate"]),
+        stress_figures(report, books["candidate"], library),
     )
 
 

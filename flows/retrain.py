@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from validation.stress.catalogue import gate_table
 
 from flows import recording as record
 from flows.config import RetrainConfig
@@ -34,6 +33,7 @@ from validation.data_contracts import ContractReport, run_contracts
 from validation.evaluation import holdout_metrics
 from validation.gates import GateReport, evaluate_gates
 from validation.stress import ScenarioLibrary, StressConfig, StressReport, load_scenarios
+from validation.stress.catalogue import gate_table
 from vocabulary import Alias, CandidateRejected, Lifecycle
 
 __all__ = ["RetrainOutcome", "retrain"]
@@ -219,7 +219,7 @@ def _govern_candidate(
             StressConfig(n_paths=config.stress_paths, seed=config.seed),
         )
         stress = StressReport.merge(per_scenario)
-        record.stress(stores, run, version, stress, books)
+        record.stress(stores, run, version, stress, books, library)
     with timer("latency and gates"):
         latency = measure_latency(stores, config, version, split)
         gates = judge(policy, library, comparison, stress, latency)

@@ -32,7 +32,7 @@ def _run_scenario_serialised(
     # A module-level function, so that Dask pickles it by reference and not its lock.
     frames = {name: pd.DataFrame(columns) for name, columns in books.items()}
     with _KERNEL_LAUNCH:
-        return run_stress(frames, [library[scenario]], stress_config)
+        return run_stress(frames, [scenario], stress_config, library=library)
 
 
 @flow(name="stress-fan-out")

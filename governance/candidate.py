@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import pandas as pd
 
 from governance import plots, tracking
@@ -22,7 +21,7 @@ from governance.datasets import Snapshot
 from governance.hashing import sha256_tree
 from governance.registry import register_version
 from governance.settings import Settings
-from governance.stores import Stores
+from governance.stores import Stores, download_artifacts, fluent_mlflow
 from models import FittedModels
 from validation.data_contracts import ContractReport
 from validation.evaluation import feature_contributions
@@ -242,11 +241,7 @@ def _log_training_evidence(
     model_uri = tracking.log_lightgbm_model(
         stores, run.run_id, fitted.candidate, holdout_features.head(100)
     )
-    local = mlflow.artifacts.download_artifacts(
-        model_uri,
-        tracking_uri=stores.settings.tracking_uri,
-        registry_uri=stores.settings.registry_uri,
-    )
+    local = download_artifacts(stores, model_uri)
     return model_uri, sha256_tree(local)
 
 
@@ -269,9 +264,17 @@ def _register(
         Tag.MODEL_SHA256: model_sha,
         Tag.DATA_VALIDATION: _validation_tag(report.summary()),
     }
-    registered = register_version(
-        stores.client, run.model_name, model_uri, run.run_id, tags, "Candidate under validation."
-    )
+    # MLflow's registry resolves a ``models:/<id>`` source with a client of the process-wide
+    # URI, whatever client registers it.
+    with fluent_mlflow(stores):
+        registered = register_version(
+            stores.client,
+            run.model_name,
+            model_uri,
+            run.run_id,
+            tags,
+            "Candidate under validation.",
+        )
     return str(registered.version)
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from vocabulary.errors import UsageError
 from governance.hashing import sha256_file, sha256_json
+from vocabulary.errors import UsageError
 
 __all__ = ["Snapshot", "TABLE_FILES", "load_snapshot"]
 

@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from governance.audit import AuditEvent, ChainReport
 from governance.hashing import sha256_file, sha256_tree
 from governance.history import ModelHistory, replay
-from governance.stores import Stores
+from governance.stores import Stores, download_artifacts
 from vocabulary import Action, IntegrityError, Tag
 
 __all__ = ["Finding", "IntegrityReport", "raise_on_problems", "verify_integrity"]
@@ -152,13 +151,7 @@ def _check_version(stores: Stores, event: AuditEvent) -> tuple[list[Finding], in
             )
         )
     try:
-        artifacts = Path(
-            mlflow.artifacts.download_artifacts(
-                payload["model_uri"],
-                tracking_uri=stores.settings.tracking_uri,
-                registry_uri=stores.settings.registry_uri,
-            )
-        )
+        artifacts = download_artifacts(stores, payload["model_uri"])
     except (MlflowException, OSError) as exc:
         findings.append(
             Finding("model artifacts", subject, f"{payload['model_uri']} cannot be read: {exc}")

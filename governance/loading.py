@@ -11,7 +11,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from governance.hashing import sha256_tree
-from governance.stores import Stores
+from governance.stores import Stores, download_artifacts
 from vocabulary import IntegrityError, Tag, UsageError
 
 __all__ = ["LoadedModel", "find_alias", "load_alias", "load_verified"]
@@ -50,13 +50,7 @@ def load_verified(stores: Stores, version: ModelVersion) -> LoadedModel:
             f"{version.name} version {version.version} has no {Tag.MODEL_SHA256} tag; "
             f"refusing to load an artifact whose integrity cannot be checked"
         )
-    local = Path(
-        mlflow.artifacts.download_artifacts(
-            version.source,
-            tracking_uri=stores.settings.tracking_uri,
-            registry_uri=stores.settings.registry_uri,
-        )
-    )
+    local = download_artifacts(stores, version.source)
     actual = sha256_tree(local)
     if actual != recorded:
         raise IntegrityError(

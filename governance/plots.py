@@ -12,12 +12,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from validation.comparison import ComparisonReport  # noqa: E402
-from validation.stress import (  # noqa: E402
-    StressReport,
-    plot_path_trace,
-    plot_shortfall_distributions,
-    trace_order,
-)
+from validation.stress import ScenarioLibrary, StressReport, trace_order  # noqa: E402
+from validation.stress.plots import plot_path_trace, plot_shortfall_distributions  # noqa: E402
 
 __all__ = ["feature_contribution_figure", "residual_figure", "stress_figures"]
 
@@ -83,8 +79,12 @@ def residual_figure(comparison: ComparisonReport) -> Figure:
     return fig
 
 
-def stress_figures(report: StressReport, candidate_book: pd.DataFrame) -> dict[str, Figure]:
+def stress_figures(
+    report: StressReport, candidate_book: pd.DataFrame, library: ScenarioLibrary
+) -> dict[str, Figure]:
     """Shortfall distributions per scenario, and one path of the largest order in vol_spike.
+
+    ``library`` is the scenario library the report was run from (loaded once per run).
 
     Returns
     -------
@@ -94,7 +94,9 @@ def stress_figures(report: StressReport, candidate_book: pd.DataFrame) -> dict[s
     figures = {"plots/stress_shortfall_distributions.png": plot_shortfall_distributions(report)}
     if "vol_spike" in report.results:
         largest = candidate_book.loc[candidate_book["quantity"].idxmax(), "order_id"]
-        trace = trace_order(candidate_book, "vol_spike", report.config, order_id=largest)
+        trace = trace_order(
+            candidate_book, "vol_spike", report.config, order_id=largest, library=library
+        )
         figures["plots/stress_vol_spike_path.png"] = plot_path_trace(
             trace, title=f"vol_spike: candidate's schedule for {largest}, path 0"
         )

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from governance.hashing import sha256_file
 from validation.policy import ModelPolicy, PolicyError, parse_policy
-from vocabulary import UsageError
 from validation.stress import ScenarioLibrary, load_scenarios
+from vocabulary import UsageError
 
 __all__ = ["LoadedPolicy", "load_model_policy"]
 

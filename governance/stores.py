@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
@@ -21,7 +22,7 @@ from mlflow.tracking import MlflowClient
 from governance.audit import AuditLog, open_audit_log
 from governance.settings import Settings
 
-__all__ = ["Stores", "open_stores", "fluent_mlflow"]
+__all__ = ["Stores", "download_artifacts", "fluent_mlflow", "open_stores"]
 
 _URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 _AUDIT_LOGS: dict[str, AuditLog] = {}
@@ -112,3 +113,21 @@ def fluent_mlflow(stores: Stores) -> Iterator[None]:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+def download_artifacts(stores: Stores, uri: str) -> Path:
+    """Download the artifacts at ``uri`` from ``stores``; return the local directory.
+
+    MLflow resolves ``models:/<model id>`` URIs with a client of the process-wide tracking
+    URI, whatever URI is passed to it, so the download runs under :func:`fluent_mlflow`.
+    """
+    import mlflow
+
+    with fluent_mlflow(stores):
+        return Path(
+            mlflow.artifacts.download_artifacts(
+                uri,
+                tracking_uri=stores.settings.tracking_uri,
+                registry_uri=stores.settings.registry_uri,
+            )
+        )

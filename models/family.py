@@ -1,10 +1,11 @@
 """The interface every execution-model family implements.
 
 A family knows how to turn a raw table into features and a target, how to split it
-out of time, which candidate and baselines to fit, and the *policy* that turns the
-model's predictions into an execution decision. Flows and governance only talk to
-this interface, so a second family (RFQ dealer selection) plugs in without touching
-them.
+out of time, which candidate and baselines to fit, the *policy* that turns the
+model's predictions into an execution decision, and the *stress book*: which orders of
+the holdout the stress engine executes, and the schedule the policy gives each. Flows,
+validation and governance only talk to this interface, so a second family (RFQ dealer
+selection) plugs in without touching them.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class ModelFamily(ABC):
     table: str
     #: Column with the time an observation became known, used for out-of-time splits.
     time_column: str
+    #: Column of :attr:`table` holding what the model predicts (realised, post-trade).
+    target_column: str
 
     @abstractmethod
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -69,3 +72,47 @@ class ModelFamily(ABC):
     @abstractmethod
     def decide(self, model: Predictor, orders: pd.DataFrame) -> pd.DataFrame:
         """Turn predictions into an execution decision per order (the family's policy)."""
+
+    @abstractmethod
+    def stress_book(self, holdout: pd.DataFrame) -> pd.DataFrame:
+        """Pick the orders of ``holdout`` that the stress engine will execute.
+
+        Parameters
+        ----------
+        holdout : DataFrame
+            The family's table (:attr:`table`), the part held out of training.
+
+        Returns
+        -------
+        DataFrame
+            One row per stress order with a unique ``order_id`` and whatever columns
+            :meth:`schedule_book` needs; only the family reads them.
+        """
+
+    @abstractmethod
+    def schedule_book(self, model: Predictor, book: pd.DataFrame) -> pd.DataFrame:
+        """Let ``model``'s policy schedule each order of ``book``; return the engine's orders.
+
+        Every model scheduling the same ``book`` must keep its ``order_id`` and
+        ``start_minute``: the stress engine keys each order's random market paths on them,
+        so two models are compared on the same paths (common random numbers).
+
+        Parameters
+        ----------
+        model : Predictor
+            The model whose policy chooses the schedules.
+        book : DataFrame
+            Output of :meth:`stress_book`.
+
+        Returns
+        -------
+        DataFrame
+            The orders table of :func:`validation.stress.run_stress`, one row per order:
+
+            ``order_id`` (str), ``side`` (``"buy"``/``"sell"``), ``quantity`` (shares),
+            ``arrival_price`` (mid at arrival), ``adv`` (shares per day), ``daily_vol``
+            (fraction), ``spread_bps``, ``horizon_minutes`` and ``predicted_cost_bps`` (the
+            policy's choice and its predicted cost), and optionally ``start_minute``
+            (session minute, default 0), ``style`` (``"twap"``, ``"vwap"`` or ``"pov"``),
+            ``participation``, ``urgency`` and ``shares_outstanding``.
+        """

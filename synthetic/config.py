@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from vocabulary import SESSION_MINUTES
+
 __all__ = ["CorruptionKind", "SynthConfig", "CORRUPTION_KINDS"]
 
 CorruptionKind = Literal[
@@ -64,7 +66,7 @@ class SynthConfig(BaseModel):
     days: int = Field(default=60, ge=2, le=2_000)
     orders: int = Field(default=200_000, ge=100)
     assets: int = Field(default=20, ge=1, le=2_000)
-    bar_minutes: int = Field(default=5, ge=1, le=390)
+    bar_minutes: int = Field(default=5, ge=1, le=SESSION_MINUTES)
     start_date: str = "2026-01-05"
     volatile_probability: float = Field(default=0.25, ge=0.0, le=1.0)
     volatile_multiplier: float = Field(default=2.0, ge=1.0)
@@ -77,6 +79,6 @@ class SynthConfig(BaseModel):
 
     @model_validator(mode="after")
     def _bars_divide_session(self) -> SynthConfig:
-        if 390 % self.bar_minutes:
-            raise ValueError(f"bar_minutes must divide 390, got {self.bar_minutes}")
+        if SESSION_MINUTES % self.bar_minutes:
+            raise ValueError(f"bar_minutes must divide {SESSION_MINUTES}, got {self.bar_minutes}")
         return self

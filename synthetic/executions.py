@@ -7,7 +7,8 @@ import pandas as pd
 
 from synthetic.config import SynthConfig
 from synthetic.ground_truth import expected_cost_bps
-from synthetic.market import SESSION_MINUTES, Regimes, Universe
+from synthetic.market import Regimes, Universe
+from vocabulary import SESSION_MINUTES
 
 __all__ = ["make_executions"]
 

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from synthetic.config import SynthConfig
+from vocabulary import SESSION_MINUTES
 
-__all__ = ["Universe", "draw_universe", "draw_regimes", "make_bars", "SESSION_MINUTES"]
+__all__ = ["Universe", "draw_universe", "draw_regimes", "make_bars"]
 
-SESSION_MINUTES = 390
 _OPEN_UTC = pd.Timedelta(hours=14, minutes=30)
 
 

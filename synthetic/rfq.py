@@ -7,6 +7,7 @@ import pandas as pd
 
 from synthetic.config import SynthConfig
 from synthetic.market import Regimes, Universe
+from vocabulary import SESSION_MINUTES
 
 __all__ = ["make_rfq", "DEALERS"]
 
@@ -32,7 +33,7 @@ def make_rfq(
     per_request = 5
     asset = np.repeat(rng.integers(0, cfg.assets, n_requests), per_request)
     day = np.repeat(rng.integers(0, cfg.days, n_requests), per_request)
-    minute = np.repeat(rng.integers(0, 390, n_requests), per_request)
+    minute = np.repeat(rng.integers(0, SESSION_MINUTES, n_requests), per_request)
     side = np.repeat(np.where(rng.random(n_requests) < 0.5, "buy", "sell"), per_request)
     dealer = np.concatenate(
         [rng.choice(len(DEALERS), per_request, replace=False) for _ in range(n_requests)]

@@ -22,8 +22,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from vocabulary.errors import DataRejected
 from models import Split, regression_metrics
+from vocabulary.errors import DataRejected
 
 __all__ = [
     "Verdict",

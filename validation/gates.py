@@ -16,7 +16,8 @@ from typing import Literal
 import pandas as pd
 
 from validation.comparison import ComparisonReport
-from validation.policy import RISK_METRICS, ModelPolicy
+from validation.policy import ModelPolicy
+from validation.stress.catalogue import RISK_METRIC_DEFINITIONS, SCENARIO_LIMIT_METRICS
 
 __all__ = ["GateCheck", "GateReport", "evaluate_gates"]
 
@@ -122,43 +123,38 @@ def _missing_scenario_checks(
     ]
 
 
+def _risk_check(
+    policy: ModelPolicy, scenario: str, name: str, gate: str, value: float
+) -> GateCheck:
+    levels = policy.risk_metrics[name]
+    status: Status = (
+        "fail"
+        if not math.isfinite(value) or value > levels.action
+        else "warn"
+        if value > levels.alert
+        else "pass"
+    )
+    return GateCheck(
+        gate=gate,
+        subject=scenario,
+        value=value,
+        limit=f"alert {levels.alert:g} / action {levels.action:g}",
+        status=status,
+    )
+
+
 def _stress_checks(policy: ModelPolicy, stress: pd.DataFrame) -> list[GateCheck]:
     checks = []
     for row in stress.loc[stress["model"] == "candidate"].itertuples(index=False):
         limits = policy.scenario_limits(row.scenario)
-        checks.append(
-            _upper(
-                "stress CVaR95",
-                row.scenario,
-                row.cvar95_shortfall_bps,
-                limits.cvar95_shortfall_bps,
-                "bps",
-            )
-        )
-        checks.append(
-            _upper("kill-switch rate", row.scenario, row.kill_switch_rate, limits.kill_switch_rate)
-        )
+        for m in SCENARIO_LIMIT_METRICS:
+            value, limit = getattr(row, m.name), getattr(limits, m.name)
+            checks.append(_upper(m.gate, row.scenario, value, limit, m.unit))
         if row.scenario not in policy.risk_metric_scenarios:
             continue
-        for metric in RISK_METRICS:
-            levels = policy.risk_metrics[metric]
-            value = float(getattr(row, metric))
-            status: Status = (
-                "fail"
-                if not math.isfinite(value) or value > levels.action
-                else "warn"
-                if value > levels.alert
-                else "pass"
-            )
-            checks.append(
-                GateCheck(
-                    gate=f"risk metric {metric}",
-                    subject=row.scenario,
-                    value=value,
-                    limit=f"alert {levels.alert:g} / action {levels.action:g}",
-                    status=status,
-                )
-            )
+        for m in RISK_METRIC_DEFINITIONS:
+            value = float(getattr(row, m.name))
+            checks.append(_risk_check(policy, row.scenario, m.name, m.gate, value))
     return checks
 
 
@@ -193,9 +189,10 @@ def evaluate_gates(
     comparison : ComparisonReport
         Candidate vs champion and baselines; any ``worse`` verdict fails.
     stress : DataFrame
-        One row per (scenario, model) with ``cvar95_shortfall_bps``, ``kill_switch_rate``
-        and the five :data:`validation.policy.RISK_METRICS`; rows of ``model ==
-        "candidate"`` are judged.
+        :func:`validation.stress.catalogue.gate_table` of the stress report: one row per
+        (scenario, model) with a column per metric of
+        :data:`~validation.stress.catalogue.GATE_METRICS`; rows of ``model == "candidate"``
+        are judged.
     latency : dict
         ``p50_ms`` and ``p99_ms`` of one pre-trade decision.
     required_scenarios : tuple of str

@@ -1,8 +1,8 @@
 """The governance policy of a registered model: who signs, and the limits a candidate must meet.
 
-One YAML file (``infra/policy.yaml``) holds a policy per registered model. It is
-validated on load; any unknown key, missing field or inconsistent level is refused
-with the path of the offending field.
+One YAML file (``governance/default_policy.yaml`` by default, ``GOVERN_POLICY``) holds a
+policy per registered model. It is validated on load; any unknown key, missing field or
+inconsistent level is refused with the path of the offending field.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from validation.stress.catalogue import RISK_METRIC_DEFINITIONS, RISK_METRICS
+
 __all__ = [
     "DEFAULT_RISK_LEVELS",
-    "RISK_METRICS",
     "AlertAction",
     "ModelPolicy",
     "PolicyFile",
@@ -23,15 +24,6 @@ __all__ = [
     "parse_policy",
 ]
 
-#: The five risk metrics of the stress report, each with an alert and an action level.
-RISK_METRICS = (
-    "realised_slippage",
-    "market_impact",
-    "participation_5min",
-    "fill_price_variance_ratio",
-    "information_leakage",
-)
-
 
 class PolicyError(ValueError):
     """The policy file is malformed; the message names the field."""
@@ -39,10 +31,6 @@ class PolicyError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _levels(alert: float, action: float) -> AlertAction:
-    return AlertAction(alert=alert, action=action)
 
 
 class AlertAction(_Strict):
@@ -60,20 +48,20 @@ class AlertAction(_Strict):
         return self
 
 
-#: Alert and action levels used when a policy does not set its own: realised slippage
-#: 0.10 % / 0.25 %, market impact 0.05 % / 0.15 %, participation 15 % / 25 % of 5-minute
-#: volume, fill price variance 2x / 3x its historical level, leakage score 0.75 / 0.90.
+#: Alert and action levels used when a policy does not set its own: the defaults of
+#: :data:`validation.stress.catalogue.RISK_METRIC_DEFINITIONS`.
 DEFAULT_RISK_LEVELS = {
-    "realised_slippage": _levels(0.0010, 0.0025),
-    "market_impact": _levels(0.0005, 0.0015),
-    "participation_5min": _levels(0.15, 0.25),
-    "fill_price_variance_ratio": _levels(2.0, 3.0),
-    "information_leakage": _levels(0.75, 0.90),
+    m.name: AlertAction(alert=m.default_alert, action=m.default_action)
+    for m in RISK_METRIC_DEFINITIONS
 }
 
 
 class ScenarioLimits(_Strict):
-    """Per-scenario limits on the stressed execution's cost and kill-switch firing."""
+    """Per-scenario limits on the stressed execution's cost and kill-switch firing.
+
+    One field per metric of :data:`validation.stress.catalogue.SCENARIO_LIMIT_METRICS`,
+    named alike (the gates read each limit by the metric's name).
+    """
 
     cvar95_shortfall_bps: float = Field(gt=0)
     kill_switch_rate: float = Field(ge=0, le=1)

@@ -4,7 +4,8 @@ Candidate: a LightGBM regressor (L2 loss, so it estimates the *expected* cost) w
 monotone constraints: cost may not fall as participation, size, volatility or spread
 rise. Baseline: a ridge regression on square-root-law features, the desk's
 traditional pre-trade model. Policy: pick the horizon that minimises predicted cost
-plus a timing-risk penalty.
+plus a timing-risk penalty. Stress book: holdout orders at high quantiles of size
+relative to ADV, each executed as VWAP over the horizon the policy picks.
 """
 
 from __future__ import annotations
@@ -19,12 +20,19 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from models.family import FittedModels, ModelFamily, Predictor
-from models.impact.features import FEATURES, SESSION_MINUTES, impact_features, sqrt_law_features
+from models.impact.features import FEATURES, impact_features, sqrt_law_features
+from vocabulary import SESSION_MINUTES
 
-__all__ = ["ImpactFamily", "HORIZON_GRID_MINUTES", "LIGHTGBM_PARAMS"]
+__all__ = ["ImpactFamily", "HORIZON_GRID_MINUTES", "LIGHTGBM_PARAMS", "STRESS_SIZE_QUANTILES"]
 
-#: Horizons the policy chooses from, in minutes of a 390-minute session.
-HORIZON_GRID_MINUTES = (5, 10, 15, 30, 60, 90, 120, 195, 260, 390)
+#: Horizons the policy chooses from, in minutes of the session (the last is the whole day).
+HORIZON_GRID_MINUTES = (5, 10, 15, 30, 60, 90, 120, 195, 260, SESSION_MINUTES)
+#: Quantiles of ``qty / adv`` in the holdout at which the stress orders are picked: the
+#: desk's typical to large blocks.
+STRESS_SIZE_QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)
+#: Columns of the executions table a stress order keeps (what :meth:`ImpactFamily.decide`
+#: and the stress engine need).
+_BOOK_COLUMNS = ("side", "qty", "adv", "daily_vol", "spread_bps", "arrival_mid")
 
 _MONOTONE = {"participation": 1, "size_over_adv": 1, "daily_vol": 1, "spread_bps": 1}
 
@@ -63,6 +71,7 @@ class ImpactFamily(ModelFamily):
     registered_name = "execution-impact"
     table = "executions"
     time_column = "start_ts"
+    target_column = "shortfall_bps"
 
     def __init__(
         self,
@@ -80,7 +89,7 @@ class ImpactFamily(ModelFamily):
 
     def target(self, frame: pd.DataFrame) -> np.ndarray:
         """Return the realised shortfall in bps."""
-        return frame["shortfall_bps"].to_numpy(dtype=float)
+        return frame[self.target_column].to_numpy(dtype=float)
 
     def fit(self, train: pd.DataFrame, seed: int) -> FittedModels:
         """Fit the LightGBM candidate and the square-root-law ridge baseline."""
@@ -147,6 +156,53 @@ class ImpactFamily(ModelFamily):
                 "timing_risk_bps": risk[rows, best],
             },
             index=orders.index,
+        )
+
+    def stress_book(self, holdout: pd.DataFrame) -> pd.DataFrame:
+        """Pick stress orders at high quantiles of size relative to ADV from the holdout.
+
+        Returns
+        -------
+        DataFrame
+            ``order_id, side, qty, adv, daily_vol, spread_bps, arrival_mid``, one row per
+            quantile in :data:`STRESS_SIZE_QUANTILES` of ``qty / adv``, ``order_id``
+            ``stress-q500`` ... ``stress-q990``.
+        """
+        size = (holdout["qty"] / holdout["adv"]).to_numpy()
+        order = np.argsort(size)
+        ranks = (np.array(STRESS_SIZE_QUANTILES) * len(order)).astype(int)
+        picks = order[np.minimum(ranks, len(order) - 1)]
+        book = holdout.iloc[picks][list(_BOOK_COLUMNS)].reset_index(drop=True)
+        book.insert(0, "order_id", [f"stress-q{int(q * 1000):03d}" for q in STRESS_SIZE_QUANTILES])
+        return book
+
+    def schedule_book(self, model: Predictor, book: pd.DataFrame) -> pd.DataFrame:
+        """Let ``model``'s policy choose each order's horizon; return the engine's orders.
+
+        Every order starts at the open and is executed as VWAP over the chosen horizon.
+
+        Returns
+        -------
+        DataFrame
+            ``order_id, side, quantity, arrival_price, adv, daily_vol, spread_bps,
+            horizon_minutes, predicted_cost_bps, start_minute, style`` (see
+            :meth:`models.ModelFamily.schedule_book`).
+        """
+        decision = self.decide(model, book)
+        return pd.DataFrame(
+            {
+                "order_id": book["order_id"],
+                "side": book["side"],
+                "quantity": book["qty"],
+                "arrival_price": book["arrival_mid"],
+                "adv": book["adv"],
+                "daily_vol": book["daily_vol"],
+                "spread_bps": book["spread_bps"],
+                "horizon_minutes": decision["horizon_minutes"],
+                "predicted_cost_bps": decision["predicted_cost_bps"],
+                "start_minute": 0.0,
+                "style": "vwap",
+            }
         )
 
 

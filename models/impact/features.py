@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["FEATURES", "impact_features", "sqrt_law_features", "SESSION_MINUTES"]
+from vocabulary import SESSION_MINUTES
 
-SESSION_MINUTES = 390.0
+__all__ = ["FEATURES", "impact_features", "sqrt_law_features"]
 
 #: Feature columns, in model order.
 FEATURES = (

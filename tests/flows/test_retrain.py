@@ -48,12 +48,17 @@ def _events(workdir):
         return audit.events()
 
 
-def test_retrain_registers_a_version_with_full_lineage(prefect_server, small_data_dir, tmp_path):
+def test_retrain_registers_a_version_with_full_lineage(
+    prefect_server, small_data_dir, tmp_path, monkeypatch
+):
     workdir = tmp_path / "w"
+    monkeypatch.chdir(tmp_path)
     result = run_govern(
         ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir), "--as", "maker"]
     )
     assert result.exit_code == 0, result.output
+    # Every store is named explicitly: nothing falls back to MLflow's default ./mlflow.db.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w"]
     assert "registered execution-impact version 1" in result.output
     assert "Stage timings" in result.output
 
@@ -112,11 +117,15 @@ def test_retrain_registers_a_version_with_full_lineage(prefect_server, small_dat
     # LightGBM is stored natively (model.lgb), never pickled, and its hash is recorded.
     import mlflow
 
-    local = mlflow.artifacts.download_artifacts(version.source)
+    from governance.stores import download_artifacts, fluent_mlflow, open_stores
+
+    stores = open_stores(settings)
+    local = download_artifacts(stores, version.source)
     files = {p.name for p in Path(local).rglob("*") if p.is_file()}
     assert "model.lgb" in files and not any(f.endswith((".pkl", ".pickle")) for f in files)
     assert sha256_tree(local) == tags["lineage.model_sha256"]
-    model = mlflow.pyfunc.load_model("models:/execution-impact/1")
+    with fluent_mlflow(stores):
+        model = mlflow.pyfunc.load_model("models:/execution-impact/1")
     assert model.metadata.signature is not None
 
     events = _events(workdir)
@@ -173,7 +182,9 @@ def test_warning_checks_are_logged_and_the_run_goes_on(
     )
     assert result.exit_code == 0, result.output
     settings = get_settings(workdir)
-    version = MlflowClient(settings.tracking_uri).get_model_version("execution-impact", "2")
+    version = MlflowClient(settings.tracking_uri, settings.registry_uri).get_model_version(
+        "execution-impact", "2"
+    )
     assert "1 warnings" in version.tags["lineage.data_validation"]
     validated = [e for e in _events(workdir) if e.action == "data.validated"]
     assert validated[-1].payload["summary"]["warnings"] == 1
@@ -276,7 +287,7 @@ def test_too_short_a_holdout_is_refused_before_registration(
     assert "holdout covers 3 day(s)" in result.stderr and "at least 10" in result.stderr
     assert _registry_state(workdir) == before
     settings = get_settings(workdir)
-    client = MlflowClient(settings.tracking_uri)
+    client = MlflowClient(settings.tracking_uri, settings.registry_uri)
     runs = client.search_runs(
         [client.get_experiment_by_name(settings.experiment_name).experiment_id]
     )

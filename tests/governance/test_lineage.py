@@ -24,6 +24,7 @@ from governance.lifecycle import approve, promote
 from governance.lineage import INVENTORY_COLUMNS, REPORT_KEYS, SECTIONS, lineage_report
 from governance.policy_store import load_model_policy
 from governance.settings import get_settings
+from governance.stores import open_stores
 
 MODEL = "execution-impact"
 CHROMIUM = "/usr/bin/chromium"
@@ -38,11 +39,11 @@ def _retrain(data_dir, workdir, seed):
 
 
 def _approve_and_promote(workdir, version, validator):
-    settings = get_settings(workdir)
-    policy = load_model_policy(settings.policy_path, MODEL).policy
-    outcome = approve(settings, policy, MODEL, version, validator, f"reviewed v{version}")
+    stores = open_stores(get_settings(workdir))
+    policy = load_model_policy(stores.settings.policy_path, MODEL).policy
+    outcome = approve(stores, policy, MODEL, version, validator, f"reviewed v{version}")
     if outcome["promoted"] is None:  # a policy may leave the promotion to an operator
-        promote(settings, policy, MODEL, version, "on-call", "sign-off complete")
+        promote(stores, policy, MODEL, version, "on-call", "sign-off complete")
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +74,8 @@ def workdir(prefect_server, small_data_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reports(workdir):
-    settings = get_settings(workdir)
-    return {v: lineage_report(settings, MODEL, v) for v in ("1", "2", "3")}
+    stores = open_stores(get_settings(workdir), create_audit=False)
+    return {v: lineage_report(stores, MODEL, v) for v in ("1", "2", "3")}
 
 
 def _actions(report):

@@ -5,8 +5,11 @@ from scipy.optimize import curve_fit
 
 from models import get_family, out_of_time_split, regression_metrics
 from models.impact import FEATURES, HORIZON_GRID_MINUTES, impact_features
+from models.impact.family import STRESS_SIZE_QUANTILES
 from synthetic import SynthConfig, generate
 from synthetic.ground_truth import BETA, ETA
+from validation.stress import validate_orders
+from vocabulary import SESSION_MINUTES
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +132,7 @@ class _NanForLongHorizons:
     """A model that cannot price horizons over an hour."""
 
     def predict(self, features):
-        return np.where(features["horizon_days"] > 60 / 390, np.nan, 10.0)
+        return np.where(features["horizon_days"] > 60 / SESSION_MINUTES, np.nan, 10.0)
 
 
 def test_policy_never_picks_a_horizon_without_a_prediction():
@@ -138,3 +141,30 @@ def test_policy_never_picks_a_horizon_without_a_prediction():
     decision = family.decide(_NanForLongHorizons(), orders)
     assert decision["horizon_minutes"].iloc[0] <= 60
     assert np.isfinite(decision["predicted_cost_bps"]).all()
+
+
+def test_stress_book_picks_size_quantiles_of_the_holdout(trained):
+    family, split, _ = trained
+    book = family.stress_book(split.holdout)
+    assert list(book["order_id"]) == [f"stress-q{int(q * 1000):03d}" for q in STRESS_SIZE_QUANTILES]
+    size = (book["qty"] / book["adv"]).to_numpy()
+    holdout_size = (split.holdout["qty"] / split.holdout["adv"]).to_numpy()
+    below = [(holdout_size <= s).mean() for s in size]  # each pick's rank in the holdout
+    np.testing.assert_allclose(below, STRESS_SIZE_QUANTILES, atol=1e-3)
+
+
+def test_schedule_book_is_the_stress_engines_orders_table_for_each_model(trained):
+    family, split, fitted = trained
+    book = family.stress_book(split.holdout)
+    schedules = {
+        "candidate": family.schedule_book(fitted.candidate, book),
+        **{name: family.schedule_book(m, book) for name, m in fitted.baselines.items()},
+    }
+    for schedule in schedules.values():
+        orders = validate_orders(schedule)  # raises naming any column the engine refuses
+        assert list(orders["order_id"]) == list(book["order_id"])
+        assert set(schedule["horizon_minutes"]) <= set(HORIZON_GRID_MINUTES)
+        assert (orders["start_minute"] == 0).all() and (orders["style"] == "vwap").all()
+    # Same orders and start for every model: the engine pairs them on common random numbers.
+    keys = [tuple(zip(s["order_id"], s["start_minute"], strict=True)) for s in schedules.values()]
+    assert len(set(keys)) == 1

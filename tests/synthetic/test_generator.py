@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from synthetic import CORRUPTION_KINDS, SynthConfig, generate, write
 from synthetic.ground_truth import expected_cost_bps
+from vocabulary import SESSION_MINUTES
 
 EXECUTION_COLUMNS = {
     "order_id",
@@ -66,7 +67,7 @@ def test_clean_data_is_internally_consistent(data):
 def test_shortfall_is_expected_cost_plus_zero_mean_noise(data):
     ex = data.executions
     # Without the turnover of each asset we bound the expected cost between its extremes.
-    horizon = (ex["end_ts"] - ex["start_ts"]).dt.total_seconds() / (390 * 60)
+    horizon = (ex["end_ts"] - ex["start_ts"]).dt.total_seconds() / (SESSION_MINUTES * 60)
     low = expected_cost_bps(ex["daily_vol"], ex["participation"], horizon, 50.0, ex["spread_bps"])
     high = expected_cost_bps(ex["daily_vol"], ex["participation"], horizon, 500.0, ex["spread_bps"])
     residual_low = (ex["shortfall_bps"] - high).mean()

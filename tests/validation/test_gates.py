@@ -7,9 +7,16 @@ import pytest
 
 from validation.comparison import compare_candidate
 from validation.gates import evaluate_gates
-from validation.policy import RISK_METRICS, PolicyError, parse_policy
+from validation.policy import DEFAULT_RISK_LEVELS, PolicyError, ScenarioLimits, parse_policy
+from validation.stress.catalogue import (
+    GATE_METRICS,
+    RISK_METRIC_DEFINITIONS,
+    RISK_METRICS,
+    SCENARIO_LIMIT_METRICS,
+)
 
-POLICY_TEXT = (Path(__file__).parents[2] / "infra" / "policy.yaml").read_text()
+POLICY_FILE = Path(__file__).parents[2] / "governance" / "default_policy.yaml"
+POLICY_TEXT = POLICY_FILE.read_text()
 POLICY = parse_policy(POLICY_TEXT).for_model("execution-impact")
 
 
@@ -156,7 +163,7 @@ def test_champion_rows_are_not_judged():
 )
 def test_policy_validation_names_the_field(edit, message):
     with pytest.raises(PolicyError, match=re.escape(message)):
-        parse_policy(edit(POLICY_TEXT), "infra/policy.yaml")
+        parse_policy(edit(POLICY_TEXT), "governance/default_policy.yaml")
 
 
 def test_policy_for_unknown_model():
@@ -201,3 +208,15 @@ def test_scenarios_that_were_not_run_fail():
         ("stress coverage", "baseline"),
         ("stress coverage", "spread_blowout"),
     ]
+
+
+def test_the_catalogue_names_what_the_policy_limits_and_the_gates_judge():
+    assert set(ScenarioLimits.model_fields) == {m.name for m in SCENARIO_LIMIT_METRICS}
+    assert list(DEFAULT_RISK_LEVELS) == list(RISK_METRICS)
+    for metric in RISK_METRIC_DEFINITIONS:
+        levels = DEFAULT_RISK_LEVELS[metric.name]
+        assert (levels.alert, levels.action) == (metric.default_alert, metric.default_action)
+    # The stress table of these tests has one column per gate metric.
+    assert [m.name for m in GATE_METRICS] == list(_stress().columns[2:])
+    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY)
+    assert {m.gate for m in GATE_METRICS} <= {c.gate for c in report.checks}

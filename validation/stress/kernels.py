@@ -1,8 +1,10 @@
+# Over 400 lines on purpose: numba's cache sees only this file's changes, so it is not split.
 """Numba kernels of the stress engine: one order executed on many simulated market paths.
 
 The kernels take only NumPy arrays, scalars and NumPy random ``Generator`` objects (numba
 supports them in nopython mode). Inputs are prepared and validated by
-:func:`validation.stress.market.simulate`; nothing here checks its arguments.
+:func:`validation.stress.inputs.prepare_inputs` for :func:`validation.stress.engine.simulate`;
+nothing here checks its arguments.
 
 Reproducibility contract
 ------------------------
@@ -47,17 +49,18 @@ Step mechanics (step ``k`` covers ``[k tau, (k+1) tau)``; ``side`` is +1 buy, -1
 Every control's condition is counted in ``fires[p, c]`` at each live step where it is met, and
 its first step in ``first_fire[p, c]`` (-1 when it never fired).
 
-Two formulations
-----------------
-:func:`simulate_chunk` is the specification: one path after the other, one step after the
-other, in plain Python that ``simulate_chunk.py_func`` also runs in the interpreter (the
-``"python"`` backend). :func:`simulate_chunks`, the numba backend, runs the same model with
-:func:`simulate_block`, which advances :data:`BLOCK_PATHS` paths of a chunk together, step by
-step, in a loop over paths that LLVM vectorises (SIMD), with per-step inputs read once per
-step and the state-independent market volumes computed in a separate vectorised pass. It
-draws the same numbers in the same order and performs the same IEEE operations, except that
-``exp``/``log`` are :func:`vexp`/:func:`vlog` (vectorisable, within 1 ulp of the C library's,
-like NumPy's own SIMD ``exp``/``log``), so the formulations agree to rounding. No
+Formulation
+-----------
+The step mechanics above, taken one path after the other and one step after the other, are
+the specification; the tests run a plain-Python transcription of them, and a NumPy one
+vectorised over paths, as oracles (``tests/validation/stress_spec.py`` and
+``stress_reference.py``). :func:`simulate_chunks` runs the model with :func:`simulate_block`,
+which advances :data:`BLOCK_PATHS` paths of a chunk together, step by step, in a loop over
+paths that LLVM vectorises (SIMD), with per-step inputs read once per step and the
+state-independent market volumes computed in a separate vectorised pass. It draws the same
+numbers in the same order as the specification and performs the same IEEE operations, except
+that ``exp``/``log`` are :func:`vexp`/:func:`vlog` (vectorisable, within 1 ulp of the C
+library's, like NumPy's own SIMD ``exp``/``log``), so it agrees with the oracles to rounding. No
 ``fastmath``: no FMA contraction or reassociation is left to the compiler (the only FMAs are
 explicit, IEEE-defined ones inside ``vexp``/``vlog``), so results are the same whatever the
 CPU, the vector width, the block or the thread count.
@@ -83,7 +86,6 @@ __all__ = [
     "OUT_NAMES",
     "TRACE_NAMES",
     "BLOCK_PATHS",
-    "simulate_chunk",
     "simulate_block",
     "simulate_chunks",
     "vexp",
@@ -429,314 +431,6 @@ def vlog(x):
     return y
 
 
-@njit(cache=True)
-def simulate_chunk(
-    gen, gen_evt, first, last, par, stp, tgt, out, fires, first_fire, trace_path, trace
-):
-    """Simulate paths ``first .. last-1`` of one chunk with its two random generators.
-
-    Parameters
-    ----------
-    gen, gen_evt : numpy.random.Generator
-        The chunk's market and event streams, at their start.
-    first, last : int
-        Global indices of the chunk's first path and one past its last path.
-    par : ndarray, shape (N_PAR,)
-        Scalar parameters, indexed by the ``P_*`` constants.
-    stp : ndarray, shape (n_window, N_STEP)
-        Per-step inputs, indexed by the ``S_*`` constants.
-    tgt : ndarray, shape (n_window,)
-        Target cumulative filled fraction at the end of each step of the schedule.
-    out : ndarray, shape (n_paths, N_OUT)
-        Per-path outputs, written in place.
-    fires, first_fire : ndarray of int64, shape (n_paths, N_CONTROLS)
-        Firing counts and first firing step per control, written in place.
-    trace_path : int
-        Global index of the path to trace, or -1.
-    trace : ndarray, shape (n_window, N_TRACE)
-        Trace of ``trace_path``, written in place when that path is in the chunk.
-
-    Notes
-    -----
-    This is the scalar specification of the kernel (see "Two formulations" in the module
-    docstring); the numba backend runs :func:`simulate_block` instead. The function body is
-    plain Python on purpose: ``simulate_chunk.py_func`` runs the same code in the interpreter
-    (the ``"python"`` backend and the pure-Python benchmark), given a list for ``par`` and
-    ``tgt`` and a ``{(k, j): value}`` dict for ``stp``. Per-step inputs are read as
-    ``stp[k, j]``, never through a row view: a view costs reference counting on the shared
-    array in numba, which also makes threads contend.
-    """
-    s0 = par[P_S0]
-    side = par[P_SIDE]
-    qty = par[P_QTY]
-    geom = par[P_GEOM] > 0.5
-    power = par[P_POWER] > 0.5
-    beta = par[P_BETA]
-    tau = par[P_TAU]
-    jmean = par[P_JMEAN]
-    jstd = par[P_JSTD]
-    vnoise = par[P_VNOISE]
-    vshift = 0.5 * vnoise * vnoise
-    stale_z = par[P_STALE_Z]
-    spike_z = par[P_SPIKE_Z]
-    spike_size = par[P_SPIKE_SIZE]
-    pov = par[P_POV]
-    n_sched = int(par[P_NSCHED])
-    wsteps = int(par[P_WSTEPS])
-    sig_ref = par[P_SIGREF]
-    sig_ref2 = sig_ref * sig_ref
-    lam = par[P_LAMBDA]
-    has_vol = par[P_HASVOL] > 0.5
-    kill_on = par[P_KILL_ON] > 0.5
-    max_loss = par[P_MAXLOSS]
-    feed_on = par[P_FEED_ON] > 0.5
-    max_stale = par[P_MAXSTALE]
-    spike_thr = par[P_SPIKE_THR]
-    collar_on = par[P_COLLAR_ON] > 0.5
-    collar = par[P_COLLAR]
-    slip_on = par[P_SLIP_ON] > 0.5
-    slip_tol = par[P_SLIP_TOL]
-    max_pause = par[P_MAXPAUSE]
-    pcap_on = par[P_PCAP_ON] > 0.5
-    pcap = par[P_PCAP]
-    events = par[P_EVENTS] > 0.5
-    n_window = len(tgt)
-    tiny = qty * 1e-12
-    inv_s0 = 1.0 / s0
-    inv_tau = 1.0 / tau
-    sig_abs2 = (sig_ref * s0) * (sig_ref * s0)
-
-    ze = np.zeros((n_window, N_EVENT_DRAWS))  # event draws stay 0 without an event stream
-    for p in range(first, last):
-        tracing = p == trace_path
-        mid = s0
-        quote = s0
-        stale_run = 0.0
-        abs_ret = 0.0
-        var_e = sig_ref2 * tau
-        filled = 0.0
-        value = 0.0
-        premid = 0.0
-        loss = 0.0
-        halted = False
-        halt_step = -1.0
-        pause_run = 0.0
-        s_n = 0.0
-        s_1 = 0.0
-        s_2 = 0.0
-        t_1 = 0.0
-        t_2 = 0.0
-        w_n = 0.0
-        w_m = 0.0
-        max_part = 0.0
-        l_c = 0.0
-        l_x = 0.0
-        l_y = 0.0
-        l_xx = 0.0
-        l_yy = 0.0
-        l_xy = 0.0
-        # All draws of the path's window first (same stream order as step-by-step draws).
-        zm = gen.standard_normal((n_window, N_MARKET_DRAWS))
-        if events:
-            ze = gen_evt.standard_normal((n_window, N_EVENT_DRAWS))
-        for k in range(n_sched):
-            z_price = zm[k, 0]
-            z_volume = zm[k, 1]
-            z_jump = ze[k, 0]
-            z_size = ze[k, 1]
-            z_feed = ze[k, 2]
-            m_k = stp[k, S_MVOL]
-            if vnoise > 0.0:
-                m_k = m_k * math.exp(vnoise * z_volume - vshift)
-            inv_m = 1.0 / m_k
-            eps = stp[k, S_EPS]
-            tco = stp[k, S_TEMP]
-            remaining = qty - filled
-            live = (not halted) and remaining > tiny
-            flags = 0
-            n = 0.0
-            desired = 0.0
-            requested = 0.0
-            tol = math.nan
-            slip = math.nan
-            h = 0.0
-            loss_start = loss
-            if live:
-                if kill_on and loss > max_loss:
-                    flags |= 1 << C_KILL
-                if feed_on and (stale_run >= max_stale or abs_ret > spike_thr):
-                    flags |= 1 << C_FEED
-                if flags != 0:
-                    halted = True
-                    halt_step = k
-                else:
-                    desired = tgt[k] * qty - filled
-                    if pov > 0.0:
-                        desired = max(desired, pov * m_k)
-                    desired = min(max(desired, 0.0), remaining)
-                    requested = desired
-                    if desired > 0.0:
-                        blocked = False
-                        if collar_on and abs(quote * inv_s0 - 1.0) > collar:
-                            flags |= 1 << C_COLLAR
-                            blocked = True
-                        if pcap_on and desired > pcap * m_k:
-                            flags |= 1 << C_PCAP
-                            desired = pcap * m_k
-                        if slip_on:
-                            qref = quote if geom else s0
-                            if power:
-                                x_rate = desired * inv_m
-                                h = tco * math.exp(beta * math.log(x_rate)) if x_rate > 0.0 else 0.0
-                            else:
-                                h = tco * desired
-                            est = quote + side * qref * (eps + h)
-                            slip = side * (est - s0) * inv_s0
-                            sig2 = var_e * inv_tau
-                            tol = slip_tol
-                            if sig2 > sig_ref2:
-                                tol = slip_tol * sig_ref / math.sqrt(sig2)
-                            if slip > tol:
-                                flags |= 1 << C_SLIP_PAUSE
-                                blocked = True
-                                pause_run += 1.0
-                                if pause_run > max_pause:
-                                    flags |= 1 << C_SLIP_HALT
-                                    halted = True
-                                    halt_step = k
-                            else:
-                                pause_run = 0.0
-                        if not blocked:
-                            n = desired
-                if flags != 0:
-                    for c in range(N_CONTROLS):
-                        if flags & (1 << c):
-                            fires[p, c] += 1
-                            if first_fire[p, c] < 0:
-                                first_fire[p, c] = k
-            mref = mid if geom else s0
-            price = math.nan
-            if n > 0.0:
-                if not slip_on:  # else h was computed for the same quantity by the guard
-                    if power:
-                        x_rate = n * inv_m
-                        h = tco * math.exp(beta * math.log(x_rate)) if x_rate > 0.0 else 0.0
-                    else:
-                        h = tco * n
-                price = mid + side * mref * (eps + h)
-                d = price - s0
-                t_k = k * tau
-                s_n += n
-                s_1 += n * d
-                s_2 += n * d * d
-                t_1 += n * t_k
-                t_2 += n * t_k * (n - 2.0 * (filled + n))
-                filled += n
-                value += n * price
-                premid += n * mid
-                loss += side * n * d
-            if has_vol:
-                w_n += n
-                w_m += m_k
-                if (k + 1) % wsteps == 0 or k == n_sched - 1:
-                    if w_m > 0.0:
-                        part = w_n / w_m
-                        if part > max_part:
-                            max_part = part
-                    w_n = 0.0
-                    w_m = 0.0
-            jump = 0.0
-            if z_jump < stp[k, S_JTHR]:
-                jump = jmean + jstd * z_size
-            if geom:
-                growth = math.exp(
-                    stp[k, S_DET] + stp[k, S_VOL] * z_price + jump + side * stp[k, S_PERM] * n
-                )
-                new_mid = mid * growth
-                move = side * (growth - 1.0)
-            else:
-                new_mid = (
-                    mid
-                    + stp[k, S_DET]
-                    + stp[k, S_VOL] * z_price
-                    + s0 * (jump + side * stp[k, S_PERM] * n)
-                )
-                move = side * (new_mid - mid) * inv_s0
-            if live:
-                x = n * inv_m if has_vol else n
-                y = move
-                l_c += 1.0
-                l_x += x
-                l_y += y
-                l_xx += x * x
-                l_yy += y * y
-                l_xy += x * y
-            if tracing:
-                trace[k, T_MID] = mid
-                trace[k, T_QUOTE] = quote
-                trace[k, T_REMAIN] = remaining
-                trace[k, T_TARGET] = tgt[k] * qty
-                trace[k, T_DESIRED] = requested
-                trace[k, T_TRADE] = n
-                trace[k, T_PRICE] = price
-                trace[k, T_MVOL] = m_k
-                trace[k, T_FLAGS] = flags
-                trace[k, T_TOL] = tol
-                trace[k, T_SLIP] = slip
-                trace[k, T_SIGHAT] = math.sqrt(var_e * inv_tau)
-                trace[k, T_LOSS] = loss_start
-                trace[k, T_Z] = z_price
-                trace[k, T_LIVE] = 1.0 if live else 0.0
-                trace[k, T_STALE_RUN] = stale_run
-                trace[k, T_ABSRET] = abs_ret
-                trace[k, T_MID_END] = new_mid
-            mid = new_mid
-            if k + 1 < n_sched:
-                if stp[k + 1, S_STALE] > 0.5 or z_feed < stale_z:
-                    new_quote = quote
-                elif stp[k + 1, S_SPIKE] != 0.0:
-                    new_quote = mid * (1.0 + stp[k + 1, S_SPIKE])
-                elif z_feed > spike_z:
-                    new_quote = mid * (1.0 + spike_size)
-                else:
-                    new_quote = mid
-                if new_quote == quote:
-                    stale_run += 1.0
-                else:
-                    stale_run = 0.0
-                qd = quote if quote > 0.0 else s0
-                ret = (new_quote - quote) / qd
-                abs_ret = abs(ret)
-                var_e = lam * var_e + (1.0 - lam) * ret * ret
-                quote = new_quote
-        unfilled = qty - filled
-        if unfilled < 0.0:
-            unfilled = 0.0
-        out[p, O_COST] = side * (value + unfilled * mid - qty * s0)
-        out[p, O_FILLED] = filled
-        out[p, O_VALUE] = value
-        out[p, O_PREMID] = premid
-        out[p, O_MARK] = mid
-        out[p, O_MAXPART] = max_part if has_vol else math.nan
-        if s_n > 0.0:
-            mean_d = s_1 / s_n
-            fvar = s_2 / s_n - mean_d * mean_d
-            if fvar < 0.0:
-                fvar = 0.0
-            out[p, O_FVAR] = fvar
-            out[p, O_FVAR_REF] = sig_abs2 * (-t_1 / s_n - t_2 / (s_n * s_n))
-        else:
-            out[p, O_FVAR] = math.nan
-            out[p, O_FVAR_REF] = math.nan
-        out[p, O_LN] = l_c
-        out[p, O_LX] = l_x
-        out[p, O_LY] = l_y
-        out[p, O_LXX] = l_xx
-        out[p, O_LYY] = l_yy
-        out[p, O_LXY] = l_xy
-        out[p, O_HALT] = halt_step
-
-
 # --- block kernel -----------------------------------------------------------------------------
 #: Paths that :func:`simulate_block` advances together, step by step (the lanes of its vector
 #: loop). Not part of the reproducibility contract: a path is computed by the same IEEE
@@ -808,11 +502,11 @@ def simulate_block(
 ):
     """Simulate paths ``first .. last-1`` (at most :data:`BLOCK_PATHS`) together.
 
-    The model, the operations and the outputs are those of :func:`simulate_chunk`; only the
-    order of the work differs, for speed:
+    The model, the operations and the outputs are those of the step mechanics (see the module
+    docstring) taken one path at a time; only the order of the work differs, for speed:
 
     1. the block's normals are drawn path after path, each path its whole window, from the
-       chunk's streams (the numbers :func:`simulate_chunk` draws, in the same order), and
+       chunk's streams (the numbers a path-by-path simulation draws, in the same order), and
        stored step-major in ``lane``;
     2. the market volume of every step, ``m_k`` and ``1 / m_k``, which depend on the draws
        only, are computed in one vectorised pass;
@@ -822,8 +516,10 @@ def simulate_block(
        vectorises it.
 
     ``exp``/``log`` are :func:`vexp`/:func:`vlog` (within 1 ulp of the C library's; results
-    agree with :func:`simulate_chunk` to rounding). ``lane`` (n_sched * N_LANE_IN *
-    BLOCK_PATHS) and ``st`` (N_ROWS * BLOCK_PATHS) are work arrays of the calling thread.
+    agree with the path-by-path specification to rounding). ``gen`` to ``trace`` are as in
+    :func:`simulate_chunks`; ``first`` and ``last`` are global path indices. ``lane`` (n_sched *
+    N_LANE_IN * BLOCK_PATHS) and ``st`` (N_ROWS * BLOCK_PATHS) are work arrays of the calling
+    thread.
     """
     s0 = par[P_S0]
     side = par[P_SIDE]
@@ -871,7 +567,7 @@ def simulate_block(
     bp = BLOCK_PATHS
     step_len = N_LANE_IN * BLOCK_PATHS
 
-    # 1. Draws, path after path over the whole window (as simulate_chunk), step-major.
+    # 1. Draws, path after path over the whole window (as path by path), step-major.
     for i in range(nb):
         for k in range(n_window):
             z_price = gen.standard_normal()
@@ -1199,8 +895,8 @@ def simulate_chunks(
     """Simulate ``n_paths`` paths in parallel over chunks, one generator per chunk.
 
     Each chunk is run by one thread, as consecutive blocks of :data:`BLOCK_PATHS` paths
-    (:func:`simulate_block`), which consume the chunk's streams exactly as
-    :func:`simulate_chunk` would.
+    (:func:`simulate_block`), which consume the chunk's streams exactly as a path-by-path
+    simulation would.
 
     Parameters
     ----------
@@ -1208,8 +904,20 @@ def simulate_chunks(
         Two generators per chunk (market, event), ``2 * ceil(n_paths / chunk_size)``.
     n_paths, chunk_size : int
         Number of paths and the fixed chunk size (:data:`CHUNK_SIZE`).
-    par, stp, tgt, out, fires, first_fire, trace_path, trace
-        As in :func:`simulate_chunk`.
+    par : ndarray, shape (N_PAR,)
+        Scalar parameters, indexed by the ``P_*`` constants.
+    stp : ndarray, shape (n_window, N_STEP)
+        Per-step inputs, indexed by the ``S_*`` constants.
+    tgt : ndarray, shape (n_window,)
+        Target cumulative filled fraction at the end of each step of the schedule.
+    out : ndarray, shape (n_paths, N_OUT)
+        Per-path outputs, written in place.
+    fires, first_fire : ndarray of int64, shape (n_paths, N_CONTROLS)
+        Firing counts and first firing step per control, written in place.
+    trace_path : int
+        Global index of the path to trace, or -1.
+    trace : ndarray, shape (n_window, N_TRACE)
+        Trace of ``trace_path``, written in place.
     """
     n_chunks = (n_paths + chunk_size - 1) // chunk_size
     n_sched = int(par[P_NSCHED])

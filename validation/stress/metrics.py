@@ -47,9 +47,10 @@ from typing import Any
 import numpy as np
 
 from validation.stress.kernels import CONTROL_NAMES
-from validation.stress.market import SimulationResult
+from validation.stress.results import SimulationResult
 
 __all__ = [
+    "DISTRIBUTION_UNITS",
     "Distribution",
     "ScenarioMetrics",
     "cvar",
@@ -58,6 +59,20 @@ __all__ = [
     "leakage_score",
     "json_ready",
 ]
+
+
+#: Unit of each :class:`Distribution` field of :class:`ScenarioMetrics`, in field order.
+DISTRIBUTION_UNITS = {
+    "shortfall_bps": "bps",
+    "shortfall_ccy": "currency",
+    "execution_cost_bps": "bps",
+    "opportunity_cost_bps": "bps",
+    "unfilled_fraction": "fraction",
+    "realised_slippage": "fraction",
+    "market_impact_cost": "fraction",
+    "max_participation_5min": "fraction",
+    "fill_price_variance_ratio": "ratio",
+}
 
 
 def cvar(x: np.ndarray, level: float = 0.95) -> float:
@@ -221,7 +236,7 @@ def compute_metrics(
     order_ids
         Order identifiers, aligned with ``sims``.
     sims
-        One :class:`~validation.stress.market.SimulationResult` per order, same ``n_paths``.
+        One :class:`~validation.stress.results.SimulationResult` per order, same ``n_paths``.
     predicted_bps
         The model's predicted cost per order (bps).
 

@@ -47,7 +47,8 @@ import numpy as np
 import pandas as pd
 
 from validation.stress.errors import StressInputError
-from validation.stress.market import SESSION_MINUTES, volume_curve_integral
+from validation.stress.market import volume_curve_integral
+from vocabulary import SESSION_MINUTES
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -89,7 +90,7 @@ def validate_orders(
     orders: pd.DataFrame,
     *,
     step_minutes: float = 1.0,
-    session_minutes: float = SESSION_MINUTES,
+    session_minutes: float = float(SESSION_MINUTES),
 ) -> pd.DataFrame:
     """Validate the orders table and return a normalised copy.
 
@@ -261,7 +262,7 @@ def schedule_holdings(
     order: Mapping[str, Any] | pd.Series,
     *,
     step_minutes: float = 1.0,
-    session_minutes: float = SESSION_MINUTES,
+    session_minutes: float = float(SESSION_MINUTES),
     volume_profile: str = "u_shape",
 ) -> tuple[np.ndarray, float]:
     """Trajectory the engine follows for one validated order.

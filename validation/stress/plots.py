@@ -1,7 +1,8 @@
 """Plots of stress results (matplotlib, object-oriented API with the Agg canvas; no pyplot state).
 
 Each function returns a :class:`matplotlib.figure.Figure` and, given ``path``, also writes it
-as a PNG.
+as a PNG. Import this module directly (``from validation.stress.plots import ...``):
+:mod:`validation.stress` does not, so that running stress tests never imports matplotlib.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from validation.stress.kernels import CONTROL_NAMES
-from validation.stress.market import PathTrace
-from validation.stress.runner import StressReport
+from validation.stress.report import StressReport
+from validation.stress.results import PathTrace
 
 __all__ = ["plot_shortfall_distributions", "plot_path_trace", "save_figure"]
 

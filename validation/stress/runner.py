@@ -4,316 +4,41 @@ Typical use (champion vs challenger on the shipped library)::
 
     from validation.stress import StressConfig, load_scenarios, run_stress
 
+    library = load_scenarios()            # once per run; library.sha256 names the file
     report = run_stress({"champion": champion_orders, "challenger": challenger_orders},
-                        load_scenarios(), StressConfig(n_paths=10_000, seed=7))
+                        config=StressConfig(n_paths=10_000, seed=7), library=library)
     report.summary()          # tidy DataFrame: scenario, model, metric, statistic, unit, value
     report.paired("champion", "challenger")   # paired differences on common random numbers
-    report.to_dict()          # JSON-ready
+    report.to_dict()          # JSON-ready, with the library's scenario_library_sha256
 
-Each order is simulated by :func:`validation.stress.market.simulate` with the power-law impact
-of Almgren et al. (2005) (parameters in :class:`StressConfig`), its own volatility, ADV and
-spread, the scenario's departures from them, and the configured risk controls. Its random
-streams derive from ``(seed, order_id)``, and by default every order is simulated from its
-start to the close whatever its horizon, so two models' schedules for the same order see the
-same market shocks and their difference is paired.
+Each order is simulated by :func:`validation.stress.engine.simulate` with the power-law impact
+of Almgren et al. (2005) (parameters in :class:`~validation.stress.config.StressConfig`), its
+own volatility, ADV and spread, the scenario's departures from them, and the configured risk
+controls. Its random streams derive from ``(seed, order_id)``, and by default every order is
+simulated from its start to the close whatever its horizon, so two models' schedules for the
+same order see the same market shocks and their difference is paired.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
-from validation.stress._base import StrictModel
+from validation.stress.config import StressConfig
+from validation.stress.engine import simulate
 from validation.stress.errors import StressInputError
-from validation.stress.market import (
-    SESSION_MINUTES,
-    Controls,
-    MarketModel,
-    PathTrace,
-    SimulationResult,
-    simulate,
-)
-from validation.stress.metrics import (
-    Distribution,
-    ScenarioMetrics,
-    book_shortfall,
-    compute_metrics,
-    json_ready,
-)
+from validation.stress.market import MarketModel
+from validation.stress.metrics import book_shortfall, compute_metrics
 from validation.stress.orders import schedule_holdings, validate_orders
+from validation.stress.report import OrderResult, ScenarioResult, StressReport
+from validation.stress.results import PathTrace, SimulationResult
 from validation.stress.scenarios import Scenario, ScenarioLibrary, load_scenarios
 
-__all__ = [
-    "StressConfig",
-    "OrderResult",
-    "ScenarioResult",
-    "StressReport",
-    "order_market",
-    "run_scenario",
-    "run_stress",
-    "trace_order",
-]
-
-
-class StressConfig(StrictModel):
-    """Configuration of a stress run (frozen; unknown fields are refused).
-
-    Parameters
-    ----------
-    n_paths, seed
-        Simulated paths per order and scenario, and the seed of the random streams.
-    step_minutes, session_minutes
-        Simulation step and session length (one trading day).
-    dynamics
-        ``"geometric"`` (default) or ``"arithmetic"`` price paths.
-    eta, beta, gamma, delta, theta_over_v
-        Almgren et al. (2005) impact law; ``beta = 1`` makes temporary impact linear in
-        participation. ``theta_over_v`` (shares outstanding / ADV) is used for orders without
-        a ``shares_outstanding`` column.
-    volume_profile, volume_noise
-        Intraday market volume curve and its log-normal noise per step.
-    participation_window_minutes
-        Window of the maximum-participation metric (5 minutes).
-    controls
-        Risk controls in force.
-    simulate_to_close
-        Simulate every order from its start to the close (True, the default: schedules of
-        different horizons share market shocks) or only over its own horizon (faster; common
-        random numbers then hold only between equal horizons).
-    """
-
-    n_paths: int = Field(10_000, ge=1)
-    seed: int = Field(0, ge=0)
-    step_minutes: float = Field(1.0, gt=0, allow_inf_nan=False)
-    session_minutes: float = Field(SESSION_MINUTES, gt=0, allow_inf_nan=False)
-    dynamics: Literal["arithmetic", "geometric"] = "geometric"
-    eta: float = Field(0.142, ge=0, allow_inf_nan=False)
-    beta: float = Field(0.6, gt=0, le=2, allow_inf_nan=False)
-    gamma: float = Field(0.314, ge=0, allow_inf_nan=False)
-    delta: float = Field(0.25, ge=0, allow_inf_nan=False)
-    theta_over_v: float = Field(1.0, gt=0, allow_inf_nan=False)
-    volume_profile: Literal["flat", "u_shape"] = "u_shape"
-    volume_noise: float = Field(0.25, ge=0, le=2, allow_inf_nan=False)
-    participation_window_minutes: float = Field(5.0, gt=0, allow_inf_nan=False)
-    controls: Controls = Controls()
-    simulate_to_close: bool = True
-
-
-@dataclass
-class OrderResult:
-    """One order's simulation under a scenario."""
-
-    order_id: str
-    side: float
-    quantity: float
-    arrival_price: float
-    predicted_cost_bps: float
-    sim: SimulationResult
-
-
-@dataclass
-class ScenarioResult:
-    """A model's book of orders under one scenario.
-
-    Attributes
-    ----------
-    scenario, model
-        Names.
-    orders
-        Per-order simulations.
-    metrics
-        :class:`~validation.stress.metrics.ScenarioMetrics` (JSON-ready via ``to_dict``).
-    book_cost, book_cost_bps, book_unfilled
-        Book-level shortfall per path (currency, bps of notional) and unfilled fraction.
-    """
-
-    scenario: str
-    model: str
-    orders: list[OrderResult]
-    metrics: ScenarioMetrics
-    book_cost: np.ndarray
-    book_cost_bps: np.ndarray
-    book_unfilled: np.ndarray
-
-    def orders_frame(self) -> pd.DataFrame:
-        """Per-order table: predicted vs realised cost, unfilled remainder, halts."""
-        rows = []
-        for o in self.orders:
-            s = o.sim
-            rows.append(
-                {
-                    "scenario": self.scenario,
-                    "model": self.model,
-                    "order_id": o.order_id,
-                    "predicted_cost_bps": o.predicted_cost_bps,
-                    "realised_mean_bps": float(s.cost_bps.mean()),
-                    "realised_p95_bps": float(np.percentile(s.cost_bps, 95)),
-                    "cost_error_bps": float(s.cost_bps.mean()) - o.predicted_cost_bps,
-                    "unfilled_mean_fraction": float(s.unfilled.mean() / s.quantity),
-                    "halted_fraction": float(np.mean(s.halt_step >= 0)),
-                }
-            )
-        return pd.DataFrame(rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready metrics of this scenario and model."""
-        return self.metrics.to_dict()
-
-
-_UNITS = {
-    "shortfall_bps": "bps",
-    "shortfall_ccy": "currency",
-    "execution_cost_bps": "bps",
-    "opportunity_cost_bps": "bps",
-    "unfilled_fraction": "fraction",
-    "realised_slippage": "fraction",
-    "market_impact_cost": "fraction",
-    "max_participation_5min": "fraction",
-    "fill_price_variance_ratio": "ratio",
-}
-
-
-@dataclass
-class StressReport:
-    """Results of :func:`run_stress`: every scenario for every model.
-
-    Attributes
-    ----------
-    results
-        ``results[scenario][model]`` -> :class:`ScenarioResult`.
-    config
-        The configuration used.
-    """
-
-    results: dict[str, dict[str, ScenarioResult]]
-    config: StressConfig
-
-    @property
-    def scenarios(self) -> list[str]:
-        """Scenario names in run order."""
-        return list(self.results)
-
-    @property
-    def models(self) -> list[str]:
-        """Model names in run order."""
-        first = next(iter(self.results.values()))
-        return list(first)
-
-    def __getitem__(self, key: tuple[str, str]) -> ScenarioResult:
-        scenario, model = key
-        return self.results[scenario][model]
-
-    def summary(self) -> pd.DataFrame:
-        """Tidy summary: one row per scenario, model, metric and statistic.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``scenario, model, metric, statistic, unit, value``.
-        """
-        rows: list[dict[str, Any]] = []
-        for scenario, by_model in self.results.items():
-            for model, res in by_model.items():
-                m = res.metrics
-                items: list[tuple[str, str, str, float]] = []
-                for metric, unit in _UNITS.items():
-                    dist: Distribution = getattr(m, metric)
-                    for stat in ("mean", "p50", "p95", "cvar95"):
-                        items.append((metric, stat, unit, getattr(dist, stat)))
-                items.append(("paths_with_unfilled", "fraction", "fraction", m.paths_with_unfilled))
-                items += [("control_rate", n, "fraction", v) for n, v in m.control_rates.items()]
-                items += [("control_steps", n, "steps", v) for n, v in m.control_steps.items()]
-                items.append(("cost_error", "mean", "bps", m.cost_error_mean_bps))
-                items.append(("cost_error", "mae", "bps", m.cost_error_mae_bps))
-                items.append(("information_leakage", "score", "score", m.information_leakage))
-                rows += [
-                    {
-                        "scenario": scenario,
-                        "model": model,
-                        "metric": metric,
-                        "statistic": stat,
-                        "unit": unit,
-                        "value": float(value),
-                    }
-                    for metric, stat, unit, value in items
-                ]
-        return pd.DataFrame(rows)
-
-    def wide(self) -> pd.DataFrame:
-        """One row per scenario and model, one column per ``metric/statistic``."""
-        tidy = self.summary()
-        tidy["column"] = tidy["metric"] + "/" + tidy["statistic"]
-        return tidy.pivot_table(
-            index=["scenario", "model"], columns="column", values="value", sort=False
-        )
-
-    def paired(self, base: str | None = None, other: str | None = None) -> pd.DataFrame:
-        """Paired difference ``other - base`` of book shortfall (bps) per scenario.
-
-        Both models are run on the same random numbers, so the difference per path removes
-        the common market noise. Reports the mean difference, its paired standard error and
-        95% interval, the correlation of the two shortfalls and the standard error an unpaired
-        comparison would have had.
-
-        Parameters
-        ----------
-        base, other
-            Model names; default the first and second model.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per scenario.
-        """
-        models = self.models
-        if len(models) < 2 and (base is None or other is None):
-            raise StressInputError(f"paired() needs two models, got {models}")
-        base = base or models[0]
-        other = other or models[1]
-        rows = []
-        for scenario, by_model in self.results.items():
-            a = by_model[base].book_cost_bps
-            b = by_model[other].book_cost_bps
-            d = b - a
-            n = d.size
-            se = float(d.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-            se_unpaired = (
-                float(math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / n)) if n > 1 else math.nan
-            )
-            corr = float(np.corrcoef(a, b)[0, 1]) if n > 1 and a.std() > 0 and b.std() > 0 else 0.0
-            rows.append(
-                {
-                    "scenario": scenario,
-                    "base": base,
-                    "other": other,
-                    "mean_diff_bps": float(d.mean()),
-                    "se_bps": se,
-                    "ci95_low_bps": float(d.mean() - 1.96 * se),
-                    "ci95_high_bps": float(d.mean() + 1.96 * se),
-                    "correlation": corr,
-                    "se_unpaired_bps": se_unpaired,
-                }
-            )
-        return pd.DataFrame(rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready report: config, metrics per scenario and model, paired differences."""
-        out: dict[str, Any] = {
-            "config": self.config.model_dump(mode="json"),
-            "scenarios": {
-                s: {m: r.metrics.to_dict() for m, r in by_model.items()}
-                for s, by_model in self.results.items()
-            },
-        }
-        if len(self.models) >= 2:
-            out["paired"] = json_ready(self.paired().to_dict(orient="records"))
-        return out
+__all__ = ["order_market", "run_scenario", "run_stress", "trace_order"]
 
 
 def order_market(order: Mapping[str, Any] | pd.Series, config: StressConfig) -> MarketModel:
@@ -352,14 +77,42 @@ def order_market(order: Mapping[str, Any] | pd.Series, config: StressConfig) -> 
     )
 
 
-def _resolve_scenario(scenario: Scenario | str) -> Scenario:
+def _resolve_scenario(scenario: Scenario | str, library: ScenarioLibrary | None) -> Scenario:
+    """A scenario as given, or the one of that name in ``library`` (the shipped one if None)."""
     if isinstance(scenario, Scenario):
         return scenario
     if isinstance(scenario, str):
-        return load_scenarios()[scenario]
+        return (load_scenarios() if library is None else library)[scenario]
     raise StressInputError(
         f"scenario must be a Scenario or a scenario name, got {type(scenario).__name__}"
     )
+
+
+def _resolve_scenarios(
+    scenarios: ScenarioLibrary | Iterable[Scenario | str] | None,
+    library: ScenarioLibrary | None,
+) -> tuple[list[Scenario], ScenarioLibrary | None]:
+    """The scenarios to run and the library they come from, loading the shipped one once."""
+    if isinstance(scenarios, ScenarioLibrary):
+        if library is not None and library is not scenarios:
+            raise StressInputError(
+                "scenarios is a ScenarioLibrary and library is another one: pass one library"
+            )
+        return scenarios.in_order, scenarios
+    if scenarios is None:
+        library = load_scenarios() if library is None else library
+        return library.in_order, library
+    items = list(scenarios)
+    if library is None and any(isinstance(s, str) for s in items):
+        library = load_scenarios()
+    return [_resolve_scenario(s, library) for s in items], library
+
+
+def _library_sha256(scenarios: list[Scenario], library: ScenarioLibrary | None) -> str | None:
+    """The library's hash when every scenario run is that library's own, else ``None``."""
+    if library is None or any(library.scenarios.get(s.name) != s for s in scenarios):
+        return None
+    return library.sha256
 
 
 def _simulate_order(
@@ -405,6 +158,7 @@ def run_scenario(
     config: StressConfig | None = None,
     *,
     model: str = "model",
+    library: ScenarioLibrary | None = None,
 ) -> ScenarioResult:
     """Simulate a model's schedules for the stress orders under one scenario.
 
@@ -413,11 +167,13 @@ def run_scenario(
     orders
         Stress orders with the chosen schedule (see :mod:`validation.stress.orders`).
     scenario
-        A :class:`~validation.stress.scenarios.Scenario` or the name of a shipped one.
+        A :class:`~validation.stress.scenarios.Scenario` or the name of one in ``library``.
     config
         Run configuration; defaults to ``StressConfig()``.
     model
         Name of the model, for the record.
+    library
+        Where a scenario name is looked up; the shipped library (loaded now) when ``None``.
 
     Returns
     -------
@@ -425,7 +181,7 @@ def run_scenario(
         Per-order simulations, book-level shortfall per path and metrics.
     """
     config = config or StressConfig()
-    scen = _resolve_scenario(scenario)
+    scen = _resolve_scenario(scenario, library)
     book = validate_orders(
         orders, step_minutes=config.step_minutes, session_minutes=config.session_minutes
     )
@@ -462,41 +218,8 @@ def run_scenario(
     )
 
 
-def run_stress(
-    models: Mapping[str, pd.DataFrame],
-    scenarios: ScenarioLibrary | Iterable[Scenario | str] | None = None,
-    config: StressConfig | None = None,
-    *,
-    progress: Callable[[str, str], None] | None = None,
-) -> StressReport:
-    """Run every model's schedules through every scenario on common random numbers.
-
-    Parameters
-    ----------
-    models
-        Model name -> its orders table. All models must cover the same ``order_id`` set
-        with the same ``start_minute`` (the same stress orders; only schedules differ).
-    scenarios
-        A library, scenarios or names; the shipped library when ``None``.
-    config
-        Run configuration; defaults to ``StressConfig()``.
-    progress
-        Called with ``(scenario, model)`` before each run.
-
-    Returns
-    -------
-    StressReport
-        All results, with ``summary()``, ``paired()`` and ``to_dict()``.
-    """
-    config = config or StressConfig()
-    if not models:
-        raise StressInputError("models must name at least one orders table, got none")
-    if scenarios is None:
-        scenario_list = list(load_scenarios())
-    else:
-        scenario_list = [_resolve_scenario(s) for s in scenarios]
-    if not scenario_list:
-        raise StressInputError("scenarios must hold at least one scenario, got none")
+def _check_same_orders(models: Mapping[str, pd.DataFrame], config: StressConfig) -> None:
+    """Refuse models whose books differ in ``order_id`` or ``start_minute`` (no pairing)."""
     keys = {}
     for name, frame in models.items():
         book = validate_orders(
@@ -511,6 +234,55 @@ def run_stress(
                 f"{names[0]!r} has {sorted(keys[names[0]].items())}, {name!r} has "
                 f"{sorted(keys[name].items())}"
             )
+
+
+def run_stress(
+    models: Mapping[str, pd.DataFrame],
+    scenarios: ScenarioLibrary | Iterable[Scenario | str] | None = None,
+    config: StressConfig | None = None,
+    *,
+    library: ScenarioLibrary | None = None,
+    progress: Callable[[str, str], None] | None = None,
+) -> StressReport:
+    """Run every model's schedules through every scenario on common random numbers.
+
+    Parameters
+    ----------
+    models
+        Model name -> its orders table. All models must cover the same ``order_id`` set
+        with the same ``start_minute`` (the same stress orders; only schedules differ).
+    scenarios
+        A library, scenarios or names; every scenario of ``library`` when ``None``.
+    config
+        Run configuration; defaults to ``StressConfig()``.
+    library
+        The loaded scenario library (:func:`~validation.stress.scenarios.load_scenarios`,
+        once per run): names in ``scenarios`` are looked up in it and the report records
+        its ``sha256``. When ``None``: ``scenarios`` if it is a library, else the shipped
+        library, loaded once and only if a name must be looked up or ``scenarios`` is None.
+    progress
+        Called with ``(scenario, model)`` before each run.
+
+    Returns
+    -------
+    StressReport
+        All results, with ``summary()``, ``paired()`` and ``to_dict()``;
+        ``scenario_library_sha256`` is the library's hash when every scenario run is the
+        library's own, else ``None``.
+
+    Raises
+    ------
+    StressInputError
+        When there is no model or no scenario, the books differ, or ``scenarios`` and
+        ``library`` are two different libraries.
+    """
+    config = config or StressConfig()
+    if not models:
+        raise StressInputError("models must name at least one orders table, got none")
+    scenario_list, library = _resolve_scenarios(scenarios, library)
+    if not scenario_list:
+        raise StressInputError("scenarios must hold at least one scenario, got none")
+    _check_same_orders(models, config)
     results: dict[str, dict[str, ScenarioResult]] = {}
     for scen in scenario_list:
         results[scen.name] = {}
@@ -518,7 +290,11 @@ def run_stress(
             if progress is not None:
                 progress(scen.name, name)
             results[scen.name][name] = run_scenario(frame, scen, config, model=name)
-    return StressReport(results=results, config=config)
+    return StressReport(
+        results=results,
+        config=config,
+        scenario_library_sha256=_library_sha256(scenario_list, library),
+    )
 
 
 def trace_order(
@@ -528,6 +304,7 @@ def trace_order(
     *,
     order_id: str | None = None,
     path: int = 0,
+    library: ScenarioLibrary | None = None,
 ) -> PathTrace:
     """Trajectory of one order on one path: prices, inventory and where controls fired.
 
@@ -538,13 +315,15 @@ def trace_order(
     orders
         Stress orders with the chosen schedule.
     scenario
-        Scenario or shipped scenario name.
+        A :class:`~validation.stress.scenarios.Scenario` or the name of one in ``library``.
     config
         Run configuration.
     order_id
         Order to trace; the first order when ``None``.
     path
         Path index.
+    library
+        Where a scenario name is looked up; the shipped library (loaded now) when ``None``.
 
     Returns
     -------
@@ -552,7 +331,7 @@ def trace_order(
         Per-step state and control events.
     """
     config = config or StressConfig()
-    scen = _resolve_scenario(scenario)
+    scen = _resolve_scenario(scenario, library)
     book = validate_orders(
         orders, step_minutes=config.step_minutes, session_minutes=config.session_minutes
     )

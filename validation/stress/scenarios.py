@@ -41,7 +41,13 @@ and flat before the first and after the last knot. Multipliers are evaluated at 
 each simulation step; the adverse move is evaluated at step boundaries and its increments are
 added to the mid.
 
-Models are frozen and refuse unknown fields. :func:`load_scenarios` raises
+The shipped library is package data, found with :mod:`importlib.resources`, so an installed
+wheel finds it too. A loaded :class:`ScenarioLibrary` knows the SHA-256 of the bytes it was
+read from (``library.sha256``), so a run can record exactly which library it used.
+
+The parts of a scenario (schedules, jumps, feed corruption) are defined in
+:mod:`validation.stress.conditions`. Models are frozen and refuse unknown fields.
+:func:`load_scenarios` raises
 :class:`~validation.stress.errors.ScenarioFileError` with one line per problem, naming the
 field, what was expected and what was got, e.g.
 ``scenarios.vol_spike.volatility.unit must be 'multiplier' or 'annualised', got 'percent'``.
@@ -49,10 +55,12 @@ field, what was expected and what was got, e.g.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,26 +69,27 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from validation.stress._base import StrictModel
+from validation.stress.conditions import (
+    FeedCorruption,
+    Jumps,
+    LiquiditySchedule,
+    MoveSchedule,
+    SpreadSchedule,
+    VolatilitySchedule,
+)
 from validation.stress.errors import ScenarioFileError, format_validation_error
 
 __all__ = [
     "SCENARIO_FILE",
     "REQUIRED_SCENARIOS",
     "TRADING_DAYS_PER_YEAR",
-    "Schedule",
-    "VolatilitySchedule",
-    "LiquiditySchedule",
-    "SpreadSchedule",
-    "MoveSchedule",
-    "Jumps",
-    "FeedCorruption",
     "Scenario",
     "ScenarioLibrary",
     "load_scenarios",
 ]
 
-#: The scenario library shipped with the package.
-SCENARIO_FILE = Path(__file__).with_name("scenarios.yaml")
+#: The scenario library shipped with the package (package data, also inside a wheel).
+SCENARIO_FILE: Traversable = files("validation.stress") / "scenarios.yaml"
 #: Scenarios the shipped library must contain.
 REQUIRED_SCENARIOS = (
     "baseline",
@@ -94,147 +103,6 @@ REQUIRED_SCENARIOS = (
 #: Annualisation of volatilities given with ``unit: annualised``.
 TRADING_DAYS_PER_YEAR = 252
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-class Schedule(StrictModel):
-    """Piecewise-linear schedule of a value over minutes since the order's start.
-
-    Parameters
-    ----------
-    knots
-        ``[minute, value]`` pairs, minutes finite, >= 0 and strictly increasing.
-    """
-
-    knots: tuple[tuple[float, float], ...] = Field(min_length=1)
-
-    @field_validator("knots")
-    @classmethod
-    def _check_knots(
-        cls, knots: tuple[tuple[float, float], ...]
-    ) -> tuple[tuple[float, float], ...]:
-        minutes = [m for m, _ in knots]
-        for i, (m, v) in enumerate(knots):
-            if not (math.isfinite(m) and math.isfinite(v)):
-                raise ValueError(f"knot {i} must be finite numbers [minute, value]")
-            if m < 0:
-                raise ValueError(f"knot {i} minute must be >= 0")
-        for i in range(1, len(minutes)):
-            if minutes[i] <= minutes[i - 1]:
-                raise ValueError(
-                    f"knot minutes must be strictly increasing (knot {i - 1} at "
-                    f"{minutes[i - 1]:g} then knot {i} at {minutes[i]:g})"
-                )
-        cls._check_values([v for _, v in knots])
-        return knots
-
-    @classmethod
-    def _check_values(cls, values: list[float]) -> None:
-        """Check the knot values; subclasses restrict the range."""
-
-    def at(self, minutes: np.ndarray) -> np.ndarray:
-        """Evaluate the schedule at ``minutes`` (flat beyond the first and last knot).
-
-        Parameters
-        ----------
-        minutes
-            Minutes since the order's start.
-
-        Returns
-        -------
-        numpy.ndarray
-            The schedule's values, same shape as ``minutes``.
-        """
-        xs = np.array([m for m, _ in self.knots], dtype=float)
-        ys = np.array([v for _, v in self.knots], dtype=float)
-        return np.interp(np.asarray(minutes, dtype=float), xs, ys)
-
-
-class VolatilitySchedule(Schedule):
-    """Volatility over time, as a multiplier of the order's volatility or annualised level."""
-
-    unit: Literal["multiplier", "annualised"] = "multiplier"
-
-    @classmethod
-    def _check_values(cls, values: list[float]) -> None:
-        bad = [v for v in values if v < 0]
-        if bad:
-            raise ValueError(f"volatility values must be >= 0 (found {bad[0]:g})")
-
-
-class LiquiditySchedule(Schedule):
-    """Multiplier of market volume; values must be > 0 (0.3 = 70% of volume withdrawn)."""
-
-    @classmethod
-    def _check_values(cls, values: list[float]) -> None:
-        bad = [v for v in values if v <= 0]
-        if bad:
-            raise ValueError(f"liquidity multipliers must be > 0 (found {bad[0]:g})")
-
-
-class SpreadSchedule(Schedule):
-    """Multiplier of the order's quoted spread; values must be >= 0."""
-
-    @classmethod
-    def _check_values(cls, values: list[float]) -> None:
-        bad = [v for v in values if v < 0]
-        if bad:
-            raise ValueError(f"spread multipliers must be >= 0 (found {bad[0]:g})")
-
-
-class MoveSchedule(Schedule):
-    """Cumulative deterministic move against the order, a fraction in (-1, 1)."""
-
-    @classmethod
-    def _check_values(cls, values: list[float]) -> None:
-        bad = [v for v in values if not -1 < v < 1]
-        if bad:
-            raise ValueError(f"adverse moves must be in (-1, 1) (found {bad[0]:g})")
-
-
-class Jumps(StrictModel):
-    """Price jumps: Poisson intensity per trading day, mean (against the order) and std."""
-
-    intensity_per_day: float = Field(ge=0, allow_inf_nan=False)
-    mean: float = Field(0.0, gt=-1, lt=1, allow_inf_nan=False)
-    std: float = Field(0.0, ge=0, allow_inf_nan=False)
-
-
-class FeedCorruption(StrictModel):
-    """Corruption of the quote feed seen by the controls (never of the true price)."""
-
-    stale: tuple[tuple[float, float], ...] = ()
-    spikes: tuple[tuple[float, float], ...] = ()
-    stale_probability: float = Field(0.0, ge=0, lt=1)
-    spike_probability: float = Field(0.0, ge=0, lt=1)
-    spike_size: float = Field(0.05, gt=-1, allow_inf_nan=False)
-
-    @field_validator("stale")
-    @classmethod
-    def _check_stale(
-        cls, windows: tuple[tuple[float, float], ...]
-    ) -> tuple[tuple[float, float], ...]:
-        for i, (a, b) in enumerate(windows):
-            if not (math.isfinite(a) and math.isfinite(b)) or a < 0 or b <= a:
-                raise ValueError(f"stale window {i} must be [start, end) with 0 <= start < end")
-        return windows
-
-    @field_validator("spikes")
-    @classmethod
-    def _check_spikes(
-        cls, spikes: tuple[tuple[float, float], ...]
-    ) -> tuple[tuple[float, float], ...]:
-        for i, (m, size) in enumerate(spikes):
-            if not (math.isfinite(m) and math.isfinite(size)) or m < 0:
-                raise ValueError(f"spike {i} must be [minute >= 0, size]")
-            if size <= -1 or size == 0:
-                raise ValueError(f"spike {i} size must be > -1 and non-zero")
-        return spikes
-
-    @model_validator(mode="after")
-    def _check_probabilities(self) -> FeedCorruption:
-        if self.stale_probability + self.spike_probability >= 1:
-            raise ValueError("stale_probability + spike_probability must be < 1")
-        return self
 
 
 class Scenario(StrictModel):
@@ -302,10 +170,23 @@ class Scenario(StrictModel):
 
 
 class ScenarioLibrary(StrictModel):
-    """A validated set of scenarios, keyed by name, in file order."""
+    """A validated set of scenarios, keyed by name, in file order.
+
+    Attributes
+    ----------
+    version
+        Format version of the file (1).
+    scenarios
+        Scenario name -> :class:`Scenario`.
+    sha256
+        SHA-256 (hex) of the file bytes the library was loaded from, set by
+        :func:`load_scenarios` (a file may not declare it); ``None`` for a library built in
+        code. A field, so that it survives pickling and JSON round trips with the library.
+    """
 
     version: Literal[1]
     scenarios: dict[str, Scenario] = Field(min_length=1)
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
 
     @model_validator(mode="before")
     @classmethod
@@ -334,9 +215,6 @@ class ScenarioLibrary(StrictModel):
                 f"unknown scenario {name!r}; expected one of {', '.join(self.scenarios)}"
             ) from None
 
-    def __iter__(self) -> Iterator[Scenario]:  # type: ignore[override]
-        return iter(self.scenarios.values())
-
     def __len__(self) -> int:
         return len(self.scenarios)
 
@@ -345,14 +223,53 @@ class ScenarioLibrary(StrictModel):
         """Scenario names in file order."""
         return list(self.scenarios)
 
+    @property
+    def in_order(self) -> list[Scenario]:
+        """The scenarios in file order.
+
+        A method, not ``__iter__``: iterating a pydantic model yields its fields, which
+        tools such as Prefect rely on when they walk a task's parameters.
+        """
+        return list(self.scenarios.values())
+
     def select(self, names: list[str]) -> ScenarioLibrary:
-        """Return a library with only ``names``, in that order."""
-        return ScenarioLibrary(version=1, scenarios={n: self[n] for n in names})
+        """Return a library with only ``names``, in that order, from the same file."""
+        return ScenarioLibrary(version=1, scenarios={n: self[n] for n in names}, sha256=self.sha256)
 
 
 def _allowed_fields() -> dict[str, list[str]]:
+    """Fields a scenario file may set, by model (the library's hash is not one of them)."""
     models = (ScenarioLibrary, Scenario, VolatilitySchedule, Jumps, FeedCorruption)
-    return {m.__name__: list(m.model_fields) for m in models}
+    fields = {m.__name__: list(m.model_fields) for m in models}
+    fields[ScenarioLibrary.__name__].remove("sha256")
+    return fields
+
+
+def _read(file: Path | Traversable) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise ScenarioFileError(
+            f"scenario file {file} cannot be read: expected a readable YAML or JSON file, "
+            f"got {type(exc).__name__}: {exc.strerror or exc}"
+        ) from None
+
+
+def _parse(content: bytes, file: Path | Traversable) -> dict[str, Any]:
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioFileError(f"scenario file {file} is not UTF-8 text: {exc}") from None
+    try:
+        data = json.loads(text) if file.name.lower().endswith(".json") else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise ScenarioFileError(f"scenario file {file} is not valid YAML/JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ScenarioFileError(
+            f"scenario file {file} must hold a mapping with 'version' and 'scenarios', "
+            f"got {type(data).__name__}"
+        )
+    return data
 
 
 def load_scenarios(
@@ -371,7 +288,7 @@ def load_scenarios(
     Returns
     -------
     ScenarioLibrary
-        The validated, frozen library.
+        The validated, frozen library, with the SHA-256 of the file's bytes as ``sha256``.
 
     Raises
     ------
@@ -381,24 +298,17 @@ def load_scenarios(
     file = SCENARIO_FILE if path is None else Path(path)
     if path is None:
         require = tuple(dict.fromkeys((*REQUIRED_SCENARIOS, *require)))
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
+    content = _read(file)
+    data = _parse(content, file)
+    if "sha256" in data:
         raise ScenarioFileError(
-            f"scenario file {file} cannot be read: expected a readable YAML or JSON file, "
-            f"got {type(exc).__name__}: {exc.strerror or exc}"
-        ) from None
-    try:
-        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise ScenarioFileError(f"scenario file {file} is not valid YAML/JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ScenarioFileError(
-            f"scenario file {file} must hold a mapping with 'version' and 'scenarios', "
-            f"got {type(data).__name__}"
+            f"scenario file {file} must not set sha256 (it is the hash of the file's bytes, "
+            f"computed on load), got {data['sha256']!r}"
         )
     try:
-        library = ScenarioLibrary.model_validate(data)
+        library = ScenarioLibrary.model_validate(
+            {**data, "sha256": hashlib.sha256(content).hexdigest()}
+        )
     except ValidationError as exc:
         raise ScenarioFileError(
             format_validation_error(

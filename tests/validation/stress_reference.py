@@ -1,8 +1,14 @@
-"""Vectorised NumPy implementation of the stress kernel, for cross-checks and benchmarks.
+"""Reference implementations of the stress kernel, for cross-checks and benchmarks.
 
-:func:`simulate_numpy` implements the same model, controls and outputs as
-:func:`validation.stress.kernels.simulate_chunk`, vectorised over paths (a loop over steps,
-array operations over a block of paths). It draws the random numbers of each chunk with
+:func:`run_numpy` and :func:`run_python` run prepared
+:class:`~validation.stress.inputs.KernelInputs` on the order's random streams, as
+:func:`validation.stress.engine.run_kernel` does with the numba kernels, and return the same
+arrays. ``run_python`` interprets the scalar specification
+(:func:`stress_spec.simulate_chunk`); ``run_numpy`` runs :func:`simulate_numpy`.
+
+:func:`simulate_numpy` implements the same model, controls and outputs as the specification,
+vectorised over paths (a loop over steps, array operations over a block of paths). It draws
+the random numbers of each chunk with
 ``gen.standard_normal((paths, n_window, N_MARKET_DRAWS))`` from its market stream (and
 likewise from its event stream when used), which yields the same numbers, in the same order, as
 the kernel's scalar draws; results therefore agree with the numba kernel to rounding
@@ -13,9 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from validation.stress import kernels as K
+import validation.stress.kernels as K
+from tests.validation.stress_spec import simulate_chunk
+from validation.stress.engine import KernelOutputs, allocate_outputs
+from validation.stress.inputs import KernelInputs
+from validation.stress.streams import make_generators
 
-__all__ = ["simulate_numpy"]
+__all__ = ["run_numpy", "run_python", "simulate_numpy"]
 
 
 def _power(coef: float, x: np.ndarray, beta: float) -> np.ndarray:
@@ -253,7 +263,7 @@ def simulate_numpy(
     n_paths, chunk_size
         Number of paths and the fixed chunk size.
     par, stp, tgt, out, fires, first_fire
-        As in :func:`validation.stress.kernels.simulate_chunk` (no trace).
+        As in :func:`validation.stress.kernels.simulate_chunks` (no trace).
     block_paths
         Paths vectorised at once (rounded to whole chunks); bounds memory for the draws.
     """
@@ -283,3 +293,45 @@ def simulate_numpy(
                 axis=0,
             )
         _block(z, e, par, stp, tgt, out[lo:hi], fires[lo:hi], first_fire[lo:hi])
+
+
+def run_numpy(inputs: KernelInputs) -> KernelOutputs:
+    """Run ``inputs`` with :func:`simulate_numpy`; same arrays as ``run_kernel`` (no trace)."""
+    out, fires, first, trace = allocate_outputs(inputs)
+    gens = make_generators(inputs.seed, inputs.n_paths, inputs.stream)
+    simulate_numpy(
+        gens, inputs.n_paths, K.CHUNK_SIZE, inputs.par, inputs.stp, inputs.tgt, out, fires, first
+    )
+    return out, fires, first, trace
+
+
+def run_python(inputs: KernelInputs, *, trace_path: int = -1) -> KernelOutputs:
+    """Run ``inputs`` with the interpreted scalar specification; same arrays as ``run_kernel``.
+
+    ``par`` and ``tgt`` are passed as lists and ``stp`` as a ``{(k, j): value}`` dict: plain
+    Python containers, so the run measures the interpreter, not NumPy's scalar indexing.
+    """
+    out, fires, first, trace = allocate_outputs(inputs)
+    gens = make_generators(inputs.seed, inputs.n_paths, inputs.stream)
+    par, tgt = inputs.par.tolist(), inputs.tgt.tolist()
+    stp = {
+        (k, j): value for k, row in enumerate(inputs.stp.tolist()) for j, value in enumerate(row)
+    }
+    for c in range(len(gens) // 2):
+        lo = c * K.CHUNK_SIZE
+        hi = min(lo + K.CHUNK_SIZE, inputs.n_paths)
+        simulate_chunk(
+            gens[2 * c],
+            gens[2 * c + 1],
+            lo,
+            hi,
+            par,
+            stp,
+            tgt,
+            out,
+            fires,
+            first,
+            trace_path,
+            trace,
+        )
+    return out, fires, first, trace

@@ -1,0 +1,143 @@
+"""Tests of the scenario library: the shipped file, its hash, file errors, data-only scenarios."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from importlib.resources import files
+
+import numpy as np
+import pytest
+
+from validation.stress import (
+    REQUIRED_SCENARIOS,
+    MarketModel,
+    Scenario,
+    ScenarioFileError,
+    ScenarioLibrary,
+    StressConfig,
+    example_orders,
+    load_scenarios,
+    run_scenario,
+    simulate,
+)
+from vocabulary import SESSION_MINUTES
+
+DAY = float(SESSION_MINUTES)  # minutes per trading day
+
+
+def _scenario(**fields) -> Scenario:
+    return Scenario(name="test", description="test scenario", **fields)
+
+
+def test_shipped_library_loads_with_required_scenarios() -> None:
+    lib = load_scenarios()
+    assert set(REQUIRED_SCENARIOS) <= set(lib.names)
+    spike = lib["vol_spike"]
+    minutes = np.array([0.0, 10.0, 25.0, 40.0, 100.0])
+    np.testing.assert_allclose(
+        spike.daily_volatility(minutes, 0.02), np.array([0.9, 0.9, 1.35, 1.8, 1.8]) / math.sqrt(252)
+    )
+    np.testing.assert_allclose(spike.adverse_at(minutes), [0, 0, 0.075, 0.15, 0.15])
+    with pytest.raises(KeyError, match="unknown scenario 'nope'"):
+        lib["nope"]
+
+
+def test_vol_spike_moves_the_price_15_percent_against_the_order() -> None:
+    market = MarketModel(s0=100.0, sigma=1e-9, dynamics="geometric")
+    scen = load_scenarios()["vol_spike"]
+    x = np.full(61, 1000.0)  # nothing to trade: look at the market only
+    for side, expected in (("sell", 85.0), ("buy", 115.0)):
+        r = simulate(
+            market, x, 60 / DAY, 2, 0, side=side, scenario=_scenario(adverse_move=scen.adverse_move)
+        )
+        np.testing.assert_allclose(r.mark, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            "version: 1\nscenarios:\n  a:\n    description: x\n    volatility:\n"
+            "      unit: percent\n      knots: [[0, 1]]\n",
+            "scenarios.a.volatility.unit must be 'multiplier' or 'annualised', got 'percent'",
+        ),
+        (
+            "version: 1\nscenarios:\n  a:\n    description: x\n    liquidity:\n"
+            "      knots: [[10, 1], [5, 0.5]]\n",
+            "scenarios.a.liquidity.knots: knot minutes must be strictly increasing",
+        ),
+        (
+            "version: 1\nscenarios:\n  a:\n    description: x\n    liquidity:\n"
+            "      knots: [[0, -0.5]]\n",
+            "liquidity multipliers must be > 0 (found -0.5)",
+        ),
+        (
+            "version: 1\nscenarios:\n  a:\n    description: x\n    colour: red\n",
+            "scenarios.a.colour is not a known field",
+        ),
+        (
+            "version: 1\nscenarios:\n  a:\n    volatility: null\n",
+            "scenarios.a.description is required",
+        ),
+        ("version: 2\nscenarios:\n  a:\n    description: x\n", "version must be 1, got 2"),
+        (
+            "version: 1\nscenarios:\n  a:\n    description: x\n    jumps:\n"
+            "      intensity_per_day: -1\n",
+            "scenarios.a.jumps.intensity_per_day must be >= 0, got -1",
+        ),
+        (
+            "version: 1\nscenarios:\n  A b:\n    description: x\n",
+            "name must be lower-case letters",
+        ),
+        ("version: 1\nscenarios: [1, 2\n", "is not valid YAML/JSON"),
+        ("- 1\n- 2\n", "must hold a mapping with 'version' and 'scenarios', got list"),
+    ],
+)
+def test_scenario_file_errors_name_field_expectation_and_value(tmp_path, text, fragment) -> None:
+    path = tmp_path / "scenarios.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioFileError) as info:
+        load_scenarios(path)
+    assert fragment in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_scenario_file_missing_and_required_names(tmp_path) -> None:
+    with pytest.raises(ScenarioFileError, match="cannot be read"):
+        load_scenarios(tmp_path / "absent.yaml")
+    path = tmp_path / "lib.json"
+    path.write_text(json.dumps({"version": 1, "scenarios": {"calm": {"description": "c"}}}))
+    assert load_scenarios(path).names == ["calm"]
+    with pytest.raises(ScenarioFileError, match="must define scenarios vol_spike; got calm"):
+        load_scenarios(path, require=("vol_spike",))
+
+
+def test_new_scenario_is_data_only(tmp_path) -> None:
+    path = tmp_path / "more.yaml"
+    path.write_text(
+        "version: 1\nscenarios:\n  halt_and_gap:\n    description: gap\n"
+        "    adverse_move:\n      knots: [[5, 0.0], [6, 0.05]]\n"
+    )
+    lib = load_scenarios(path)
+    result = run_scenario(example_orders("champion"), lib["halt_and_gap"], StressConfig(n_paths=64))
+    assert result.scenario == "halt_and_gap"
+    assert result.metrics.shortfall_bps.mean > 100  # a 5% gap against every order
+
+
+def test_library_knows_the_sha256_of_the_bytes_it_was_loaded_from(tmp_path) -> None:
+    shipped = files("validation.stress") / "scenarios.yaml"  # package data, as in a wheel
+    lib = load_scenarios()
+    assert lib.sha256 == hashlib.sha256(shipped.read_bytes()).hexdigest()
+    assert lib.select(["baseline"]).sha256 == lib.sha256  # a subset of the same file
+    path = tmp_path / "calm.yaml"
+    path.write_text("version: 1\nscenarios:\n  calm:\n    description: c\n")
+    assert load_scenarios(path).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    built = ScenarioLibrary(version=1, scenarios={"calm": {"description": "c"}})
+    assert built.sha256 is None  # not loaded from a file
+    copy = ScenarioLibrary.model_validate_json(lib.model_dump_json())  # e.g. a flow parameter
+    assert copy.sha256 == lib.sha256 and copy == lib
+    path.write_text("version: 1\nsha256: forged\nscenarios:\n  calm:\n    description: c\n")
+    with pytest.raises(ScenarioFileError, match="must not set sha256"):
+        load_scenarios(path)

@@ -1,0 +1,81 @@
+"""Risk controls of the stress engine: which guards the kernel applies, and their limits.
+
+The kernels evaluate them at every step on the quote the controls see (see "Step mechanics"
+in :mod:`validation.stress.kernels`); this module only holds their switches and parameters.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from validation.stress._base import StrictModel
+from validation.stress.errors import StressInputError
+
+__all__ = ["Controls"]
+
+
+class Controls(StrictModel):
+    """Risk controls applied inside the kernel; each can be switched off.
+
+    Parameters
+    ----------
+    kill_switch, max_loss_bps
+        Halt when the realised loss on fills vs arrival, ``side * sum n (P - S0)``, exceeds
+        ``max_loss_bps`` of the order's notional ``X S0``.
+    price_collar, collar_bps
+        Do not trade in a step where the observed quote is more than ``collar_bps`` away from
+        the arrival price (resume when back inside).
+    participation_cap, max_participation
+        Clip a step's trade to ``max_participation`` of the step's market volume.
+    slippage_guard, slippage_tolerance_bps, vol_halflife_minutes, max_pause_steps
+        Pause when the indicative slippage vs arrival of trading now exceeds a tolerance that
+        tightens with realised volatility: ``tol * min(1, sigma_ref / sigma_hat)``, ``sigma_hat``
+        an EWMA (half-life ``vol_halflife_minutes``) of squared quote returns, ``sigma_ref`` the
+        pre-trade volatility. Resume when back within tolerance; halt after more than
+        ``max_pause_steps`` consecutive paused steps.
+    feed_guard, max_stale_steps, spike_bps
+        Halt when the quote has not changed for ``max_stale_steps`` steps or its last change
+        exceeds ``spike_bps``.
+    """
+
+    kill_switch: bool = True
+    max_loss_bps: float = Field(150.0, gt=0, allow_inf_nan=False)
+    price_collar: bool = True
+    collar_bps: float = Field(500.0, gt=0, allow_inf_nan=False)
+    participation_cap: bool = True
+    max_participation: float = Field(0.25, gt=0, le=1)
+    slippage_guard: bool = True
+    slippage_tolerance_bps: float = Field(250.0, gt=0, allow_inf_nan=False)
+    vol_halflife_minutes: float = Field(15.0, gt=0, allow_inf_nan=False)
+    max_pause_steps: int = Field(60, ge=0)
+    feed_guard: bool = True
+    max_stale_steps: int = Field(5, ge=1)
+    spike_bps: float = Field(500.0, gt=0, allow_inf_nan=False)
+
+    @classmethod
+    def none(cls) -> Controls:
+        """Return controls with every control switched off."""
+        return cls(
+            kill_switch=False,
+            price_collar=False,
+            participation_cap=False,
+            slippage_guard=False,
+            feed_guard=False,
+        )
+
+    @classmethod
+    def only(cls, *names: str, **params: float) -> Controls:
+        """Return controls with only ``names`` switched on (and ``params`` overridden)."""
+        switches = {
+            "kill_switch",
+            "price_collar",
+            "participation_cap",
+            "slippage_guard",
+            "feed_guard",
+        }
+        unknown = set(names) - switches
+        if unknown:
+            raise StressInputError(
+                f"unknown control(s) {sorted(unknown)}; expected some of {sorted(switches)}"
+            )
+        return cls(**{s: s in names for s in switches}, **params)

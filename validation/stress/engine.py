@@ -1,0 +1,275 @@
+"""Run one execution schedule on many simulated market paths: :func:`simulate`.
+
+:func:`~validation.stress.inputs.prepare_inputs` validates the arguments and lays them out for
+the numba kernels, :func:`run_kernel` runs :func:`validation.stress.kernels.simulate_chunks`
+on the order's random streams, and :func:`collect_result` turns the kernel's arrays into a
+:class:`~validation.stress.results.SimulationResult`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import typed
+from numpy.typing import ArrayLike
+
+import validation.stress.kernels as K
+from validation.stress.arguments import integer
+from validation.stress.controls import Controls
+from validation.stress.errors import StressInputError
+from validation.stress.inputs import KernelInputs, prepare_inputs
+from validation.stress.market import MarketModel
+from validation.stress.results import PathTrace, SimulationResult
+from validation.stress.scenarios import Scenario
+from validation.stress.streams import make_generators
+from vocabulary import SESSION_MINUTES
+
+__all__ = ["KernelOutputs", "allocate_outputs", "collect_result", "run_kernel", "simulate"]
+
+#: ``out``, ``fires``, ``first_fire`` and ``trace``: what a kernel run writes.
+KernelOutputs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def allocate_outputs(inputs: KernelInputs) -> KernelOutputs:
+    """The arrays a kernel run writes, initialised as the kernels expect them.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``out`` (n_paths, N_OUT) of zeros, ``fires`` (n_paths, N_CONTROLS) of zeros,
+        ``first_fire`` (n_paths, N_CONTROLS) of -1 and the trace (n_window, N_TRACE) of NaN.
+    """
+    n = inputs.n_paths
+    return (
+        np.zeros((n, K.N_OUT)),
+        np.zeros((n, K.N_CONTROLS), dtype=np.int64),
+        np.full((n, K.N_CONTROLS), -1, dtype=np.int64),
+        np.full((inputs.n_window, K.N_TRACE), np.nan),
+    )
+
+
+def run_kernel(inputs: KernelInputs, *, trace_path: int = -1) -> KernelOutputs:
+    """Run prepared inputs on the numba kernels, on the streams of ``inputs``' seed and key.
+
+    Parameters
+    ----------
+    inputs
+        From :func:`~validation.stress.inputs.prepare_inputs`.
+    trace_path
+        Path to trace or -1.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``out`` (n_paths, N_OUT), ``fires`` and ``first_fire`` (n_paths, N_CONTROLS) and the
+        trace (n_window, N_TRACE).
+    """
+    out, fires, first, trace = allocate_outputs(inputs)
+    gens = make_generators(inputs.seed, inputs.n_paths, inputs.stream)
+    K.simulate_chunks(
+        typed.List(gens),
+        inputs.n_paths,
+        K.CHUNK_SIZE,
+        inputs.par,
+        inputs.stp,
+        inputs.tgt,
+        out,
+        fires,
+        first,
+        trace_path,
+        trace,
+    )
+    return out, fires, first, trace
+
+
+def collect_result(
+    inputs: KernelInputs,
+    out: np.ndarray,
+    fires: np.ndarray,
+    first: np.ndarray,
+    trace: np.ndarray,
+    trace_path: int,
+) -> SimulationResult:
+    """Turn the kernel's output arrays into a :class:`SimulationResult`.
+
+    Parameters
+    ----------
+    inputs
+        What the kernel was run on.
+    out, fires, first, trace
+        The arrays :func:`run_kernel` returns.
+    trace_path
+        The traced path, or -1.
+
+    Returns
+    -------
+    SimulationResult
+        Costs, fills and risk metrics per path; the trace of ``trace_path`` when >= 0.
+    """
+    par = inputs.par
+    side, qty, s0 = float(par[K.P_SIDE]), float(par[K.P_QTY]), float(par[K.P_S0])
+    filled = out[:, K.O_FILLED]
+    value = out[:, K.O_VALUE]
+    premid = out[:, K.O_PREMID]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        avg = np.where(filled > 0, value / filled, np.nan)
+        impact = np.where(premid > 0, side * (value - premid) / premid, np.nan)
+    unfilled = np.maximum(qty - filled, 0.0)
+    execution = side * (value - filled * s0)
+    result = SimulationResult(
+        cost=out[:, K.O_COST].copy(),
+        execution_cost=execution,
+        opportunity_cost=side * unfilled * (out[:, K.O_MARK] - s0),
+        filled=filled.copy(),
+        unfilled=unfilled,
+        avg_price=avg,
+        mark=out[:, K.O_MARK].copy(),
+        slippage=side * (avg - s0) / s0,
+        impact_cost=impact,
+        max_participation=out[:, K.O_MAXPART].copy(),
+        fill_var=out[:, K.O_FVAR].copy(),
+        fill_var_ref=out[:, K.O_FVAR_REF].copy(),
+        leak_moments=out[:, K.O_LN : K.O_LXY + 1].copy(),
+        control_counts=fires,
+        first_fire=first,
+        halt_step=out[:, K.O_HALT].astype(np.int64),
+        side=side,
+        quantity=qty,
+        s0=s0,
+        n_steps=inputs.n_sched,
+        tau=inputs.tau,
+        raw=out,
+    )
+    if trace_path >= 0:
+        result.trace = _path_trace(inputs, out, trace, trace_path)
+    return result
+
+
+def _path_trace(
+    inputs: KernelInputs, out: np.ndarray, trace: np.ndarray, trace_path: int
+) -> PathTrace:
+    rows = trace[: inputs.n_sched]
+    columns = {name: rows[:, i].copy() for i, name in enumerate(K.TRACE_NAMES)}
+    flags = np.nan_to_num(columns["flags"], nan=0.0).astype(np.int64)
+    columns["flags"] = flags
+    events = {name: np.flatnonzero(flags & (1 << c)) for c, name in enumerate(K.CONTROL_NAMES)}
+    return PathTrace(
+        path=trace_path,
+        minutes=inputs.minutes[: inputs.n_sched].copy(),
+        columns=columns,
+        side=float(inputs.par[K.P_SIDE]),
+        quantity=float(inputs.par[K.P_QTY]),
+        s0=float(inputs.par[K.P_S0]),
+        events=events,
+        halt_step=int(out[trace_path, K.O_HALT]),
+        cost=float(out[trace_path, K.O_COST]),
+    )
+
+
+def simulate(
+    market: MarketModel,
+    holdings: ArrayLike,
+    horizon: float,
+    n_paths: int,
+    seed: int,
+    *,
+    side: str | int = "sell",
+    pov_rate: float = 0.0,
+    controls: Controls | None = None,
+    scenario: Scenario | None = None,
+    start_minute: float = 0.0,
+    window: float | None = None,
+    reference_vol: float | None = None,
+    stream: str | int | None = None,
+    trace_path: int | None = None,
+    session_minutes: float = float(SESSION_MINUTES),
+    participation_window_minutes: float = 5.0,
+) -> SimulationResult:
+    """Execute one schedule on ``n_paths`` simulated market paths.
+
+    The market's equations are those of :mod:`validation.stress.market`, the step mechanics
+    those of :mod:`validation.stress.kernels`. With the defaults (a sale, no controls, no
+    scenario) and ``impact="linear"``, ``dynamics="arithmetic"``, ``drift=0`` this is exactly
+    the discrete model of Almgren & Chriss (2000), section 2.
+
+    Parameters
+    ----------
+    market
+        The market model.
+    holdings
+        ``[x_0, ..., x_N]``: shares left after each step; ``x_0`` is the order size. Must be
+        non-increasing. The engine trades to catch up with this trajectory (so a blocked step
+        is made up later); ``x_N > 0`` leaves a planned remainder.
+    horizon
+        Length of the schedule in trading days; ``tau = horizon / N``.
+    n_paths
+        Number of simulated paths.
+    seed
+        Seed of the random streams (see :func:`make_generators`).
+    side
+        ``"sell"`` (default) or ``"buy"``.
+    pov_rate
+        If > 0, also trade at least this fraction of each step's market volume (POV);
+        pure POV is ``holdings = [X] * (N + 1)``.
+    controls
+        Risk controls; ``None`` switches all off.
+    scenario
+        Stress scenario applied over minutes since the start.
+    start_minute
+        Session minute at which the order starts (places it on the U-shaped volume curve).
+    window
+        Simulated length in days, >= ``horizon``, a whole number of steps. Schedules of
+        different horizons compared on common random numbers must share the window.
+    reference_vol
+        Pre-trade ("historical") relative daily volatility used by the slippage guard and the
+        fill-price variance reference; defaults to the market's.
+    stream
+        Key of an independent family of random streams (e.g. the order id).
+    trace_path
+        Index of a path whose trajectory and control events to return in ``result.trace``.
+    session_minutes
+        Minutes per trading day, the unit of time of scenarios and the volume curve.
+    participation_window_minutes
+        Window of the maximum-participation metric.
+
+    Returns
+    -------
+    SimulationResult
+        Per-path costs (``result.cost``), fills, risk metrics, control firings and the trace.
+
+    Raises
+    ------
+    StressInputError
+        When an argument is out of range, naming what was expected and what was got.
+
+    Examples
+    --------
+    >>> market = MarketModel(s0=50.0, sigma=0.95, eta=2.5e-6, gamma=2.5e-7, epsilon=0.0625)
+    >>> x = np.linspace(1e6, 0.0, 6)
+    >>> result = simulate(market, holdings=x, horizon=5.0, n_paths=1000, seed=7)
+    >>> result.cost.shape
+    (1000,)
+    """
+    inputs = prepare_inputs(
+        market,
+        holdings,
+        horizon,
+        n_paths,
+        seed,
+        side=side,
+        pov_rate=pov_rate,
+        controls=controls,
+        scenario=scenario,
+        start_minute=start_minute,
+        window=window,
+        reference_vol=reference_vol,
+        stream=stream,
+        session_minutes=session_minutes,
+        participation_window_minutes=participation_window_minutes,
+    )
+    tp = -1
+    if trace_path is not None:
+        tp = integer("trace_path", trace_path, low=0)
+        if tp >= inputs.n_paths:
+            raise StressInputError(f"trace_path must be < n_paths ({inputs.n_paths}), got {tp}")
+    out, fires, first, trace = run_kernel(inputs, trace_path=tp)
+    return collect_result(inputs, out, fires, first, trace, tp)

@@ -1,0 +1,143 @@
+"""What :func:`~validation.stress.engine.simulate` returns: per-path results and path traces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from validation.stress.kernels import CONTROL_NAMES
+
+__all__ = ["PathTrace", "SimulationResult"]
+
+
+@dataclass(frozen=True)
+class PathTrace:
+    """One simulated path with the state the controls saw and where they fired.
+
+    Attributes
+    ----------
+    path
+        Index of the path.
+    minutes
+        Minutes since the order's start at the start of each step of the schedule.
+    columns
+        Per-step arrays, named as :data:`validation.stress.kernels.TRACE_NAMES`: ``mid`` (true
+        mid at the start of the step), ``quote`` (what the controls saw), ``remaining`` (shares
+        left at the start), ``target_filled`` (schedule's cumulative target at the end),
+        ``desired`` (trade requested before the participation cap), ``trade``, ``price`` (fill
+        price, NaN without a trade), ``market_volume``, ``flags`` (bit ``c`` set when control
+        ``c`` of :data:`~validation.stress.kernels.CONTROL_NAMES` had its condition met),
+        ``tolerance`` and ``slippage`` (slippage guard; NaN when not evaluated), ``sigma_hat``
+        (realised-volatility estimate), ``loss`` (realised loss at the start), ``shock`` (the
+        price shock ``z_price``), ``live``, ``stale_run``, ``abs_return`` (last quote change)
+        and ``mid_end`` (mid after the step).
+    side, quantity, s0
+        The order.
+    events
+        Control name -> steps at which its condition was met.
+    halt_step
+        Step at which trading was halted, or -1.
+    cost
+        Implementation shortfall of the path (currency).
+    """
+
+    path: int
+    minutes: np.ndarray
+    columns: dict[str, np.ndarray]
+    side: float
+    quantity: float
+    s0: float
+    events: dict[str, np.ndarray]
+    halt_step: int
+    cost: float
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+
+@dataclass
+class SimulationResult:
+    """Per-path results of :func:`~validation.stress.engine.simulate`.
+
+    Attributes
+    ----------
+    cost
+        Implementation shortfall per path (currency; positive = cost), the sum of
+        ``execution_cost`` (fills vs arrival, ``side * sum n (P - S0)``) and
+        ``opportunity_cost`` (unfilled shares marked at the end, ``side * u (S_T - S0)``).
+    filled, unfilled
+        Shares filled and left unfilled per path.
+    avg_price, mark
+        Average fill price (NaN when nothing filled) and mid at the end of the schedule.
+    slippage
+        Realised slippage vs arrival, ``side (avg_price - S0) / S0`` (fraction).
+    impact_cost
+        Market impact cost, ``side sum n (P - M_before) / sum n M_before`` (fraction): what
+        the fills paid over the mid just before each trade (half spread + temporary impact).
+    max_participation
+        Maximum over 5-minute windows (``participation_window_minutes``) of our volume over
+        market volume (NaN when market volume is unknown).
+    fill_var, fill_var_ref
+        Fill-weighted variance of fill prices and its expected value under the pre-trade
+        ("historical") volatility with no impact and no spread, for the same fill times and
+        sizes: ``(sigma_ref S0)^2 (sum w_k t_k - sum_jk w_j w_k min(t_j, t_k))``.
+    leak_moments
+        Per-path sums (count, x, y, x^2, y^2, xy) of participation ``x`` and adverse mid move
+        ``y`` over live steps, pooled into the information-leakage score.
+    control_counts, first_fire
+        Steps at which each control's condition was met, and the first such step (-1 never),
+        columns in :data:`validation.stress.kernels.CONTROL_NAMES` order.
+    halt_step
+        Step at which trading halted (-1 never).
+    """
+
+    cost: np.ndarray
+    execution_cost: np.ndarray
+    opportunity_cost: np.ndarray
+    filled: np.ndarray
+    unfilled: np.ndarray
+    avg_price: np.ndarray
+    mark: np.ndarray
+    slippage: np.ndarray
+    impact_cost: np.ndarray
+    max_participation: np.ndarray
+    fill_var: np.ndarray
+    fill_var_ref: np.ndarray
+    leak_moments: np.ndarray
+    control_counts: np.ndarray
+    first_fire: np.ndarray
+    halt_step: np.ndarray
+    side: float
+    quantity: float
+    s0: float
+    n_steps: int
+    tau: float
+    trace: PathTrace | None = None
+    raw: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_paths(self) -> int:
+        """Number of simulated paths."""
+        return int(self.cost.shape[0])
+
+    @property
+    def notional(self) -> float:
+        """Order notional at arrival, ``X S0``."""
+        return self.quantity * self.s0
+
+    @property
+    def cost_bps(self) -> np.ndarray:
+        """Implementation shortfall per path in basis points of the notional."""
+        return self.cost / self.notional * 1e4
+
+    @property
+    def fill_var_ratio(self) -> np.ndarray:
+        """Intra-trade fill-price variance over its no-impact historical level."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.fill_var_ref > 0, self.fill_var / self.fill_var_ref, np.nan)
+
+    def control_rates(self) -> dict[str, float]:
+        """Fraction of paths on which each control fired at least once."""
+        fired = (self.control_counts > 0).mean(axis=0)
+        return {name: float(v) for name, v in zip(CONTROL_NAMES, fired, strict=True)}

@@ -1,0 +1,53 @@
+"""Random streams of a simulation: two generators per chunk of paths, derived from the seed.
+
+Part of the reproducibility contract of :mod:`validation.stress.kernels`: a chunk's streams
+depend only on the seed, the stream key and the chunk's index, never on the thread count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from validation.stress.kernels import CHUNK_SIZE
+
+__all__ = ["make_generators"]
+
+
+def _stream_key(stream: str | int) -> int:
+    digest = hashlib.sha256(str(stream).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def make_generators(
+    seed: int, n_paths: int, stream: str | int | None = None
+) -> list[np.random.Generator]:
+    """Two PCG64 generators per chunk of :data:`~validation.stress.kernels.CHUNK_SIZE` paths.
+
+    Parameters
+    ----------
+    seed
+        Non-negative integer seed.
+    n_paths
+        Number of paths (decides the number of chunks).
+    stream
+        Optional key (e.g. an order id) giving an independent family of streams for the same
+        seed: ``SeedSequence(seed, spawn_key=(sha256(key),))``.
+
+    Returns
+    -------
+    list of numpy.random.Generator
+        ``[market_0, event_0, market_1, event_1, ...]``: chunk ``c``'s streams come from
+        ``SeedSequence(...).spawn(n_chunks)[c].spawn(2)``.
+    """
+    n_chunks = -(-n_paths // CHUNK_SIZE)
+    if stream is None:
+        root = np.random.SeedSequence(seed)
+    else:
+        root = np.random.SeedSequence(seed, spawn_key=(_stream_key(stream),))
+    return [
+        np.random.Generator(np.random.PCG64(s))
+        for child in root.spawn(n_chunks)
+        for s in child.spawn(2)
+    ]
