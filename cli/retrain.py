@@ -11,8 +11,10 @@ import typer
 from cli.options import StressPathsOption, WorkdirOption, exit_codes, quiet_network_and_local_state
 
 if TYPE_CHECKING:  # imported for annotations only: the CLI must start fast
+    from flows.config import RetrainConfig
     from flows.demo import DemoOutcome
     from flows.retrain import RetrainOutcome
+    from governance.settings import Settings
 
 __all__ = ["demo", "retrain"]
 
@@ -57,6 +59,7 @@ def retrain(
             dask_address=dask_address,
         )
         started = time.perf_counter()
+        _admit(settings, config)
         from flows.retrain import retrain as retrain_flow
 
         outcome = retrain_flow(config)
@@ -88,6 +91,23 @@ def demo(
             DemoConfig(workdir=settings.workdir, orders=orders, stress_paths=stress_paths)
         )
         _print_demo(outcome, time.perf_counter() - started)
+
+
+def _admit(settings: Settings, config: RetrainConfig) -> None:
+    """Refuse bad data in seconds, before the workflow engine starts (exit 3)."""
+    from governance.intake import admit_snapshot
+    from governance.policy_store import load_model_policy
+    from models import get_family
+
+    policy = load_model_policy(settings.policy_path, config.model_name).policy
+    admit_snapshot(
+        settings,
+        config.data_dir,
+        get_family(config.model_name),
+        config.holdout_fraction,
+        policy.min_holdout_days,
+        config.author,
+    )
 
 
 def _print_outcome(outcome: RetrainOutcome, total: float) -> None:

@@ -26,6 +26,7 @@ from models import FittedModels, Split, get_family
 from validation.comparison import ComparisonReport
 from validation.data_contracts import ContractReport
 from validation.gates import GateReport
+from validation.intake import Intake
 from validation.stress import ScenarioLibrary, StressReport
 from validation.stress.catalogue import gate_table
 from vocabulary import GovernanceError
@@ -68,14 +69,15 @@ def open_run(stores: Stores, config: RetrainConfig, snapshot: Snapshot) -> recor
 
 @task(name="record-data-validation", cache_policy=NO_CACHE, **RETRY)
 def data_validation(
-    stores: Stores, run: records.CandidateRun, snapshot: Snapshot, report: ContractReport
-) -> ContractReport:
-    """Log the contract report and its audit event; fail the flow on a critical failure."""
+    stores: Stores, run: records.CandidateRun, snapshot: Snapshot, intake: Intake
+) -> Intake:
+    """Log the contract report and its audit event; fail the flow on refused data."""
     from prefect.artifacts import create_markdown_artifact
 
-    create_markdown_artifact(key="data-contracts", markdown=report.to_markdown())
-    records.record_data_validation(stores, run, snapshot, report)
-    return report
+    if intake.report is not None:
+        create_markdown_artifact(key="data-contracts", markdown=intake.report.to_markdown())
+    records.record_data_validation(stores, run, snapshot, intake)
+    return intake
 
 
 @task(name="register", cache_policy=NO_CACHE, **RETRY)

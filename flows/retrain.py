@@ -27,11 +27,11 @@ from governance.policy_store import LoadedPolicy, load_model_policy
 from governance.serving import decision_latency
 from governance.settings import ensure_workdir, get_settings
 from governance.stores import Stores, open_stores
-from models import FittedModels, Split, get_family, out_of_time_split
-from validation.comparison import ComparisonReport, compare_candidate, require_holdout_days
-from validation.data_contracts import ContractReport, run_contracts
+from models import FittedModels, Split, get_family
+from validation.comparison import ComparisonReport, compare_candidate
 from validation.evaluation import holdout_metrics
 from validation.gates import GateReport, evaluate_gates
+from validation.intake import Intake, check_intake
 from validation.stress import ScenarioLibrary, StressConfig, StressReport, load_scenarios
 from validation.stress.catalogue import gate_table
 from vocabulary import Alias, CandidateRejected, Lifecycle
@@ -68,22 +68,20 @@ def load_and_hash(config: RetrainConfig) -> Snapshot:
 
 
 @task(name="check-data", cache_policy=NO_CACHE)
-def check_data(snapshot: Snapshot) -> ContractReport:
-    """Run the data contracts on every table of the snapshot."""
-    return run_contracts(snapshot.tables)
+def check_data(config: RetrainConfig, policy: LoadedPolicy, snapshot: Snapshot) -> Intake:
+    """Run the data contracts and the family's admission checks; split out of time."""
+    return check_intake(
+        snapshot.tables,
+        get_family(config.model_name),
+        config.holdout_fraction,
+        policy.policy.min_holdout_days,
+    )
 
 
 @task(name="train", cache_policy=NO_CACHE)
-def train(
-    config: RetrainConfig, policy: LoadedPolicy, snapshot: Snapshot
-) -> tuple[Split, FittedModels]:
-    """Split out of time, check the holdout is long enough to judge, fit the models."""
-    family = get_family(config.model_name)
-    split = out_of_time_split(
-        snapshot.tables[family.table], family.time_column, config.holdout_fraction
-    )
-    require_holdout_days(split, family.time_column, policy.policy.min_holdout_days)
-    return split, family.fit(split.train, config.seed)
+def train(config: RetrainConfig, split: Split) -> FittedModels:
+    """Fit the candidate and the baselines on the training part of the split."""
+    return get_family(config.model_name).fit(split.train, config.seed)
 
 
 @task(name="evaluate", cache_policy=NO_CACHE)
@@ -199,12 +197,15 @@ def _govern_candidate(
     registered: list[str],
 ) -> RetrainOutcome:
     with timer("data contracts"):
-        report = record.data_validation(stores, run, snapshot, check_data(snapshot))
+        intake = record.data_validation(stores, run, snapshot, check_data(config, policy, snapshot))
+        split = intake.split
     with timer("train"):
-        split, fitted = train(config, policy, snapshot)
+        fitted = train(config, split)
         metrics = evaluate(config, split, fitted)
     with timer("log and register"):
-        version = record.training(stores, config, run, snapshot, report, split, fitted, metrics)
+        version = record.training(
+            stores, config, run, snapshot, intake.report, split, fitted, metrics
+        )
         registered.append(version)
     with timer("challenger comparison"):
         champion = load_champion(stores, config)

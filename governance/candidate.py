@@ -19,13 +19,15 @@ from governance.audit import record_event
 from governance.code_version import code_version
 from governance.datasets import Snapshot
 from governance.hashing import sha256_tree
+from governance.intake import refusal_payload, refuse
 from governance.registry import register_version
 from governance.settings import Settings
 from governance.stores import Stores, download_artifacts, fluent_mlflow
 from models import FittedModels
 from validation.data_contracts import ContractReport
 from validation.evaluation import feature_contributions
-from vocabulary import Action, DataRejected, Lifecycle, Tag
+from validation.intake import Intake
+from vocabulary import Action, Lifecycle, Tag
 
 __all__ = [
     "CandidateRun",
@@ -105,9 +107,9 @@ def data_report_path(settings: Settings, run_id: str) -> Path:
 
 
 def record_data_validation(
-    stores: Stores, run: CandidateRun, snapshot: Snapshot, report: ContractReport
+    stores: Stores, run: CandidateRun, snapshot: Snapshot, intake: Intake
 ) -> str:
-    """Log the data-contract report to the run and the audit log; refuse failed data.
+    """Log the data-contract report to the run and the audit log; refuse data not admitted.
 
     Returns
     -------
@@ -117,31 +119,38 @@ def record_data_validation(
     Raises
     ------
     DataRejected
-        If a critical check failed; the run is closed as FAILED and nothing is registered.
+        If a critical check or an admission check failed; the run is closed as FAILED,
+        one ``data.rejected`` event is appended and nothing is registered.
     """
     client = stores.client
-    summary = report.summary()
-    tracking.log_report(client, run.run_id, "data_contracts", summary, report.to_html())
     html_path = data_report_path(stores.settings, run.run_id)
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    html_path.write_text(report.to_html(), encoding="utf-8")
-    payload = {
-        "run_id": run.run_id,
-        "dataset_uri": snapshot.uri,
-        "dataset_sha256": snapshot.sha256,
-        "files": snapshot.file_sha256,
-        "summary": summary,
-    }
-    action = Action.DATA_VALIDATED if report.passed else Action.DATA_REJECTED
-    record_event(
-        stores.audit, run.author, action, payload, model=run.model_name, key=_key(run, action)
-    )
-    if not report.passed:
-        tracking.finish_run(client, run.run_id, "FAILED", "data-rejected")
-        raise DataRejected(
-            f"input data rejected by the data contracts (report: {html_path}):\n"
-            f"{report.failure_message()}"
+    if intake.report is not None:
+        tracking.log_report(
+            client, run.run_id, "data_contracts", intake.report.summary(), intake.report.to_html()
         )
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        html_path.write_text(intake.report.to_html(), encoding="utf-8")
+    if not intake.passed:
+        tracking.finish_run(client, run.run_id, "FAILED", "data-rejected")
+        refuse(
+            stores.audit,
+            run.author,
+            run.model_name,
+            snapshot.uri,
+            snapshot.file_sha256,
+            intake,
+            html_path,
+            run.run_id,
+        )
+    payload = refusal_payload(snapshot.uri, snapshot.file_sha256, intake, run.run_id)
+    record_event(
+        stores.audit,
+        run.author,
+        Action.DATA_VALIDATED,
+        {key: value for key, value in payload.items() if key != "reason"},
+        model=run.model_name,
+        key=_key(run, Action.DATA_VALIDATED),
+    )
     return str(html_path)
 
 

@@ -6,18 +6,29 @@ of its bytes, so an auditor can later prove that a model was trained on exactly 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from governance.hashing import sha256_file, sha256_json
-from vocabulary.errors import UsageError
+from vocabulary import DataRejected, UsageError
 
-__all__ = ["Snapshot", "TABLE_FILES", "load_snapshot"]
+__all__ = ["Snapshot", "SnapshotRefused", "TABLE_FILES", "load_snapshot"]
 
-#: File stem -> whether the table is required.
-TABLE_FILES = {"executions": True, "market_bars": False, "rfq": False}
+#: The tables a snapshot directory may hold, as ``<name>.parquet``; which ones a model
+#: needs is the family's business (:attr:`models.ModelFamily.required_tables`).
+TABLE_FILES = ("executions", "market_bars", "rfq")
+
+
+class SnapshotRefused(DataRejected):
+    """A table file exists but cannot be read: the data is refused, with what was hashed."""
+
+    def __init__(self, message: str, uri: str, file_sha256: dict[str, str]) -> None:
+        super().__init__(message)
+        self.uri = uri
+        self.file_sha256 = file_sha256
 
 
 @dataclass(frozen=True)
@@ -28,10 +39,15 @@ class Snapshot:
     file_sha256: dict[str, str]
     tables: dict[str, pd.DataFrame] = field(repr=False)
 
+    @staticmethod
+    def digest_of(file_sha256: Mapping[str, str]) -> str:
+        """One digest for a set of files: SHA-256 over the sorted per-file hashes."""
+        return sha256_json(dict(file_sha256))
+
     @property
     def sha256(self) -> str:
-        """One digest for the whole snapshot: SHA-256 over the sorted per-file hashes."""
-        return sha256_json(self.file_sha256)
+        """The snapshot's digest, see :meth:`digest_of`."""
+        return self.digest_of(self.file_sha256)
 
     @property
     def rows(self) -> dict[str, int]:
@@ -42,30 +58,31 @@ class Snapshot:
 def load_snapshot(data_dir: Path) -> Snapshot:
     """Hash and read ``<data_dir>/<table>.parquet`` for every known table present.
 
+    Every file is hashed before any is read, so that a refusal can name the exact bytes
+    it refused.
+
     Raises
     ------
     UsageError
-        If the directory or a required table is missing, or a file is not readable
-        Parquet; the message names the path and what was expected.
+        If ``data_dir`` is not a directory (a usage error, not a data defect).
+    SnapshotRefused
+        If a table file is not readable Parquet; the message names the file.
     """
     data_dir = Path(data_dir).resolve()
     if not data_dir.is_dir():
         raise UsageError(f"--data must be a directory of Parquet tables, got {data_dir}")
-    hashes: dict[str, str] = {}
-    tables: dict[str, pd.DataFrame] = {}
-    for name, required in TABLE_FILES.items():
-        path = data_dir / f"{name}.parquet"
-        if not path.is_file():
-            if required:
-                raise UsageError(f"expected {path} (the {name} table), but it does not exist")
-            continue
-        hashes[f"{name}.parquet"] = sha256_file(path)
-        tables[name] = _read_parquet(path)
+    paths = {name: data_dir / f"{name}.parquet" for name in TABLE_FILES}
+    present = {name: path for name, path in paths.items() if path.is_file()}
+    hashes = {path.name: sha256_file(path) for path in present.values()}
+    tables = {}
+    for name, path in present.items():
+        try:
+            tables[name] = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several unrelated types for bad files
+            raise SnapshotRefused(
+                f"{name}: expected a readable Parquet file at {path} (check readable_file), "
+                f"found one that cannot be read: {exc}",
+                data_dir.as_uri(),
+                hashes,
+            ) from exc
     return Snapshot(uri=data_dir.as_uri(), file_sha256=hashes, tables=tables)
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for bad files
-        raise UsageError(f"expected a Parquet file at {path}, could not read it: {exc}") from exc

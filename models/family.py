@@ -56,6 +56,8 @@ class ModelFamily(ABC):
     time_column: str
     #: Column of :attr:`table` holding what the model predicts (realised, post-trade).
     target_column: str
+    #: Tables a snapshot must hold for the family to train and be judged.
+    required_tables: tuple[str, ...]
 
     @abstractmethod
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:

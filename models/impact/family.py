@@ -72,6 +72,8 @@ class ImpactFamily(ModelFamily):
     table = "executions"
     time_column = "start_ts"
     target_column = "shortfall_bps"
+    # The market bars carry the prices the contracts cross-check fills against.
+    required_tables = ("executions", "market_bars")
 
     def __init__(
         self,

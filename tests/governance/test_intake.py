@@ -1,0 +1,96 @@
+"""Bad input data never crashes the pipeline: every defect ends in exit 3, before orchestration.
+
+Each case damages a copy of a clean snapshot the way a real feed does and runs
+``govern retrain`` on it. The refusal names the table, the column or check and what was
+found; one ``data.rejected`` event is appended and nothing is registered.
+"""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from govern_cli import retrain
+
+from cli.exit_codes import EXIT_DATA_REJECTED
+from governance.audit import open_audit_log
+from governance.settings import get_settings
+
+
+def _rewrite(table: str, change):
+    def damage(data_dir):
+        path = data_dir / f"{table}.parquet"
+        frame = pd.read_parquet(path)
+        change(frame).to_parquet(path)
+
+    return damage
+
+
+def _set(column: str, value, rows=slice(0, 3)):
+    def change(frame):
+        frame = frame.copy()
+        frame.loc[frame.index[rows], column] = value
+        return frame
+
+    return change
+
+
+def _one_day(frame):
+    day = frame["start_ts"].dt.floor("D")
+    return frame.loc[day == day.iloc[0]]
+
+
+def _last_days(n):
+    def change(frame):
+        day = frame["start_ts"].dt.floor("D")
+        return frame.loc[day.isin(sorted(day.unique())[:n])]
+
+    return change
+
+
+def _garbage(data_dir):
+    (data_dir / "executions.parquet").write_bytes(b"PAR1 this is not parquet")
+
+
+def _missing_bars(data_dir):
+    (data_dir / "market_bars.parquet").unlink()
+
+
+CASES = {
+    "infinite qty": (_rewrite("executions", _set("qty", np.inf)), "executions.qty"),
+    "infinite spread in bars": (
+        _rewrite("market_bars", _set("ask", -np.inf)),
+        "market_bars.ask",
+    ),
+    "a single trading day": (_rewrite("executions", _one_day), "at least 2 trading days"),
+    "too short a holdout": (_rewrite("executions", _last_days(12)), "the policy requires"),
+    "unreadable parquet": (_garbage, "executions: expected a readable Parquet file"),
+    "a table the family needs is missing": (_missing_bars, "market_bars"),
+    "an empty executions table": (_rewrite("executions", lambda f: f.iloc[:0]), "executions"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_exits_3_with_a_named_check_and_one_event(case, small_data_dir, tmp_path):
+    damage, expected = CASES[case]
+    data_dir = tmp_path / "data"
+    shutil.copytree(small_data_dir, data_dir)
+    damage(data_dir)
+    workdir = tmp_path / "w"
+
+    result = retrain(data_dir, workdir)
+
+    assert result.exit_code == EXIT_DATA_REJECTED, result.output
+    assert expected in result.stderr, result.stderr
+    assert "unexpected" not in result.stderr
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        events = audit.events()
+    assert [e.action for e in events] == ["data.rejected"]
+    assert events[0].payload["dataset_uri"] == data_dir.resolve().as_uri()
+    assert expected.split(":")[0] in events[0].payload["reason"]
+    # Refused before orchestration and before MLflow: its tables were never even created.
+    engine = sa.create_engine(get_settings(workdir).audit_db_url)
+    assert sa.inspect(engine).get_table_names() == ["governance_audit_events"]
+    engine.dispose()
+    assert not (workdir / "artifacts").exists()
