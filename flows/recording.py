@@ -33,6 +33,7 @@ from vocabulary import GovernanceError
 
 __all__ = [
     "RETRY",
+    "is_transient",
     "comparison",
     "data_validation",
     "failure",
@@ -46,8 +47,32 @@ __all__ = [
 
 
 def _transient(task, task_run, state) -> bool:
-    """Retry I/O failures, never a deliberate verdict: refused data stays refused."""
-    return not isinstance(state.result(raise_on_failure=False), GovernanceError)
+    """Retry what an outage causes; never a verdict (refused data stays refused) or a bug."""
+    return is_transient(state.result(raise_on_failure=False))
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` is the kind a retry after a pause can cure: a store out of reach.
+
+    Parameters
+    ----------
+    error
+        What a recording task raised.
+    """
+    from mlflow.exceptions import MlflowException
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(error, GovernanceError):
+        return False
+    if isinstance(error, MlflowException):
+        return error.error_code not in _PERMANENT_MLFLOW_ERRORS
+    return isinstance(error, OSError | OperationalError)
+
+
+# MLflow's answers that repeat on every retry: the request itself is wrong.
+_PERMANENT_MLFLOW_ERRORS = frozenset(
+    {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "RESOURCE_ALREADY_EXISTS"}
+)
 
 
 #: Bounded retries with backoff for the tasks that talk to MLflow or the database.

@@ -336,3 +336,19 @@ def test_a_failure_after_registration_retires_the_half_validated_version(
         ]
     )
     assert refused.exit_code == 5 and "'failed'" in refused.stderr
+
+
+def test_only_outages_are_retried():
+    import sqlalchemy as sa
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, TEMPORARILY_UNAVAILABLE
+
+    from flows.recording import is_transient
+    from vocabulary import DataRejected
+
+    assert is_transient(ConnectionRefusedError("mlflow server down"))
+    assert is_transient(sa.exc.OperationalError("SELECT 1", {}, Exception("database locked")))
+    assert is_transient(MlflowException("API request failed", error_code=TEMPORARILY_UNAVAILABLE))
+    assert not is_transient(MlflowException("bad name", error_code=INVALID_PARAMETER_VALUE))
+    assert not is_transient(DataRejected("qty has nulls"))
+    assert not is_transient(AttributeError("a bug is not cured by waiting"))
