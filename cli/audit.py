@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.options import WorkdirOption, exit_codes
+from cli.options import ActorOption, ModelArg, WorkdirOption, existing_stores, exit_codes
 
 __all__ = ["audit_app"]
 
@@ -36,4 +36,26 @@ def audit_verify(
             f"audit log verified: {report.chain.checked} events, head seq {report.chain.head_seq} "
             f"hash {report.chain.head_hash}; {report.versions_checked} versions and "
             f"{report.files_checked} files re-hashed, champion aliases match the log"
+        )
+
+
+@audit_app.command("reconcile")
+def audit_reconcile(
+    model: ModelArg,
+    actor: ActorOption,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Put the registry's aliases and lifecycle tags back to what the audit log says."""
+    with exit_codes():
+        from governance.policy_store import load_model_policy
+        from governance.reconcile import reconcile
+
+        stores = existing_stores(workdir)
+        policy = load_model_policy(stores.settings.policy_path, model).policy
+        changes = reconcile(stores, policy, model, actor)
+        for change in changes:
+            typer.echo(f"{change['subject']}: {change['was']!r} -> {change['now']!r}")
+        typer.echo(
+            f"registry of {model} reconciled with the audit log: {len(changes)} change(s)"
+            + (", recorded as registry.reconciled" if changes else "")
         )

@@ -21,8 +21,8 @@ from flows.config import RetrainConfig
 from flows.stress_fan_out import fan_out_runner
 from flows.timing import StageTimer
 from governance.candidate import CandidateRun, data_report_path
+from governance.champion import Champion, champion_by_log
 from governance.datasets import Snapshot, load_snapshot
-from governance.loading import LoadedModel, find_alias, load_verified
 from governance.policy_store import LoadedPolicy, load_model_policy
 from governance.serving import decision_latency
 from governance.settings import ensure_workdir, get_settings
@@ -34,7 +34,7 @@ from validation.gates import GateReport, evaluate_gates
 from validation.intake import Intake, check_intake
 from validation.stress import ScenarioLibrary, StressConfig, StressReport, load_scenarios
 from validation.stress.catalogue import gate_table
-from vocabulary import Alias, CandidateRejected, Lifecycle
+from vocabulary import CandidateRejected, Lifecycle
 
 __all__ = ["RetrainOutcome", "retrain"]
 
@@ -91,10 +91,9 @@ def evaluate(config: RetrainConfig, split: Split, fitted: FittedModels) -> dict:
 
 
 @task(name="load-champion", cache_policy=NO_CACHE, **record.RETRY)
-def load_champion(stores: Stores, config: RetrainConfig) -> LoadedModel | None:
-    """Load the current champion after checking its artifact hash, if there is one."""
-    version = find_alias(stores.client, config.model_name, Alias.CHAMPION)
-    return None if version is None else load_verified(stores, version)
+def load_champion(stores: Stores, config: RetrainConfig) -> Champion | None:
+    """Load the champion by the audit log (never by alias), its artifacts verified."""
+    return champion_by_log(stores, config.model_name)
 
 
 @task(name="challenge", cache_policy=NO_CACHE)
@@ -102,7 +101,7 @@ def challenge(
     config: RetrainConfig,
     split: Split,
     fitted: FittedModels,
-    champion: LoadedModel | None,
+    champion: Champion | None,
     policy: LoadedPolicy,
 ) -> ComparisonReport:
     """Compare the candidate with the champion and the baselines on the same holdout."""
@@ -124,7 +123,7 @@ def challenge(
 
 @task(name="schedule-stress-books", cache_policy=NO_CACHE)
 def schedule_stress_books(
-    config: RetrainConfig, split: Split, fitted: FittedModels, champion: LoadedModel | None
+    config: RetrainConfig, split: Split, fitted: FittedModels, champion: Champion | None
 ) -> dict:
     """Let each model's policy schedule the stress orders (the reference is the champion)."""
     family = get_family(config.model_name)
@@ -243,7 +242,7 @@ def _govern_candidate(
         lifecycle=lifecycle,
         metrics=metrics,
         gates=gates,
-        champion_version=str(champion.version.version) if champion else None,
+        champion_version=champion.version if champion else None,
         data_report=str(data_report_path(stores.settings, run.run_id)),
         signoff_flow_run=signoff_run,
         timings=timer.stages,

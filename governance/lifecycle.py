@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from governance.audit import record_event
+from governance.history import VersionHistory
 from governance.lease import model_lease
 from governance.loading import find_alias
 from governance.signoff_rules import (
@@ -27,6 +28,7 @@ from governance.signoff_rules import (
     now,
     read_state,
     tagged_state,
+    verified_history,
 )
 from governance.stores import Stores
 from validation.policy import ModelPolicy
@@ -184,7 +186,12 @@ def promote(
 
 
 def _promote_locked(stores: Stores, model: str, version: str, actor: str, reason: str) -> dict:
-    """Promote; the caller holds the model's lease."""
+    """Promote; the caller holds the model's lease.
+
+    The champion it replaces and the ``previous`` it retires are the log's, not whatever
+    the registry's aliases say: an alias moved in the MLflow UI is overwritten, never
+    written into the record.
+    """
     client = stores.client
     state = read_state(stores, model, version)
     if state.lifecycle != Lifecycle.APPROVED:
@@ -192,61 +199,75 @@ def _promote_locked(stores: Stores, model: str, version: str, actor: str, reason
             f"refused by rule 'only approved versions are promoted': {model} version "
             f"{version} is {state.lifecycle!r}"
         )
-    champion = find_alias(client, model, Alias.CHAMPION)
-    previous = find_alias(client, model, Alias.PREVIOUS)
-    retired = (
-        previous
-        if previous is not None and champion is not None and previous.version != champion.version
-        else None
-    )
+    history = verified_history(stores, model)
+    champion = history.aliases.get(Alias.CHAMPION)
+    previous = history.aliases.get(Alias.PREVIOUS)
+    retired = previous if previous is not None and champion not in (None, previous) else None
     client.set_registered_model_alias(model, Alias.CHAMPION, version)
     client.set_model_version_tag(model, version, Tag.LIFECYCLE, Lifecycle.CHAMPION)
-    if Alias.CANDIDATE in state.aliases:
-        client.delete_registered_model_alias(model, Alias.CANDIDATE)
+    _drop_alias(stores, model, Alias.CANDIDATE, version)
     if champion is not None:
-        client.set_registered_model_alias(model, Alias.PREVIOUS, str(champion.version))
-        client.set_model_version_tag(
-            model, str(champion.version), Tag.LIFECYCLE, Lifecycle.PREVIOUS
-        )
+        client.set_registered_model_alias(model, Alias.PREVIOUS, champion)
+        client.set_model_version_tag(model, champion, Tag.LIFECYCLE, Lifecycle.PREVIOUS)
     if retired is not None:
-        client.set_model_version_tag(model, str(retired.version), Tag.LIFECYCLE, Lifecycle.RETIRED)
-    payload = {
-        "reason": reason,
-        "champion": version,
-        "previous": str(champion.version) if champion else None,
-        Lifecycle.RETIRED: str(retired.version) if retired else None,
-    }
+        client.set_model_version_tag(model, retired, Tag.LIFECYCLE, Lifecycle.RETIRED)
+    payload = {"reason": reason, "champion": version, "previous": champion, "retired": retired}
     _audit(stores, actor, Action.VERSION_PROMOTED, model, version, payload)
     return payload
 
 
+def _drop_alias(stores: Stores, model: str, alias: Alias, version: str) -> None:
+    """Remove ``alias`` from the registry if it points at ``version`` there."""
+    found = find_alias(stores.client, model, alias)
+    if found is not None and str(found.version) == version:
+        stores.client.delete_registered_model_alias(model, alias)
+
+
 def rollback(stores: Stores, policy: ModelPolicy, model: str, actor: str, reason: str) -> dict:
-    """Make ``previous`` the champion again; the demoted champion becomes ``rolled-back``."""
+    """Make the log's ``previous`` the champion again; the demoted one becomes ``rolled-back``.
+
+    Raises
+    ------
+    UsageError
+        If the log names no previous champion.
+    NotAuthorised
+        If the target is not a version that was approved, passed its gates and is not
+        decommissioned (whatever the registry's ``previous`` alias says).
+    """
     if not reason.strip():
         raise UsageError("a rollback needs --reason, got an empty reason")
     check_operator(policy, model, actor, "roll back")
     with model_lease(stores.audit.engine, model, actor):
+        history = verified_history(stores, model)
+        champion = history.aliases.get(Alias.CHAMPION)
+        target = history.aliases.get(Alias.PREVIOUS)
+        if target is None:
+            raise UsageError(f"cannot roll back {model}: the audit log names no previous champion")
+        _check_rollback_target(model, target, history.state(target))
         client = stores.client
-        champion = find_alias(client, model, Alias.CHAMPION)
-        previous = find_alias(client, model, Alias.PREVIOUS)
-        if previous is None:
-            raise UsageError(f"cannot roll back {model}: no version holds the alias 'previous'")
-        client.set_registered_model_alias(model, Alias.CHAMPION, str(previous.version))
-        client.delete_registered_model_alias(model, Alias.PREVIOUS)
-        client.set_model_version_tag(
-            model, str(previous.version), Tag.LIFECYCLE, Lifecycle.CHAMPION
-        )
+        client.set_registered_model_alias(model, Alias.CHAMPION, target)
+        _drop_alias(stores, model, Alias.PREVIOUS, target)
+        client.set_model_version_tag(model, target, Tag.LIFECYCLE, Lifecycle.CHAMPION)
         if champion is not None:
-            client.set_model_version_tag(
-                model, str(champion.version), Tag.LIFECYCLE, Lifecycle.ROLLED_BACK
-            )
-        payload = {
-            "reason": reason,
-            "champion": str(previous.version),
-            "demoted": str(champion.version) if champion else None,
-        }
-        _audit(stores, actor, Action.VERSION_ROLLED_BACK, model, str(previous.version), payload)
+            client.set_model_version_tag(model, champion, Tag.LIFECYCLE, Lifecycle.ROLLED_BACK)
+        payload = {"reason": reason, "champion": target, "demoted": champion}
+        _audit(stores, actor, Action.VERSION_ROLLED_BACK, model, target, payload)
     return payload
+
+
+def _check_rollback_target(model: str, version: str, state: VersionHistory | None) -> None:
+    ok = (
+        state is not None
+        and state.gates_passed
+        and bool(state.approvers)
+        and state.lifecycle == Lifecycle.PREVIOUS
+    )
+    if not ok:
+        found = "unknown to the log" if state is None else repr(state.lifecycle)
+        raise NotAuthorised(
+            f"refused by rule 'roll back only to an approved, gated, live version': {model} "
+            f"version {version} is {found}"
+        )
 
 
 def decommission(

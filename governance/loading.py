@@ -1,4 +1,9 @@
-"""Loading registered models, refusing any whose artifacts changed since registration."""
+"""Loading registered models by what the audit log recorded, refusing any that changed.
+
+A version's artifacts are found at the URI its ``candidate.trained`` event recorded and
+must hash to the SHA-256 recorded there: registry tags and aliases can be edited in the
+MLflow UI, the log cannot be edited without breaking its hash chain.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +15,29 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from governance.audit import AuditEvent
 from governance.hashing import sha256_tree
 from governance.stores import Stores, download_artifacts
-from vocabulary import IntegrityError, Tag, UsageError
+from vocabulary import Action, IntegrityError
 
-__all__ = ["LoadedModel", "find_alias", "load_alias", "load_verified"]
+__all__ = ["LoadedModel", "find_alias", "load_verified", "trained_event"]
 
 
 @dataclass(frozen=True)
 class LoadedModel:
     """A registered version, its verified artifact directory and the loaded predictor."""
 
-    version: ModelVersion
+    model: str
+    version: str
     local_path: Path
     predictor: object
 
 
 def find_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
-    """Return the version holding ``alias``, or ``None`` when no version holds it."""
+    """Return the version holding ``alias`` in the registry, or ``None``.
+
+    The registry's aliases are a view for people; nothing decides on them.
+    """
     try:
         return client.get_model_version_by_alias(name, alias)
     except MlflowException as exc:
@@ -36,40 +46,40 @@ def find_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | No
         raise
 
 
-def load_verified(stores: Stores, version: ModelVersion) -> LoadedModel:
-    """Download a version's artifacts, check their SHA-256 against its tag, and load it.
+def trained_event(stores: Stores, model: str, version: str) -> AuditEvent:
+    """The verified ``candidate.trained`` event of ``model`` ``version``.
 
     Raises
     ------
     IntegrityError
-        If the version has no recorded hash or the artifacts hash differently.
+        If the chain is broken or the log never recorded the version's training.
     """
-    recorded = version.tags.get(Tag.MODEL_SHA256)
-    if not recorded:
-        raise IntegrityError(
-            f"{version.name} version {version.version} has no {Tag.MODEL_SHA256} tag; "
-            f"refusing to load an artifact whose integrity cannot be checked"
-        )
-    local = download_artifacts(stores, version.source)
-    actual = sha256_tree(local)
-    if actual != recorded:
-        raise IntegrityError(
-            f"{version.name} version {version.version}: model artifacts at {version.source} "
-            f"hash to {actual}, but {recorded} was recorded at registration; refusing to load"
-        )
-    return LoadedModel(version, local, mlflow.lightgbm.load_model(str(local)))
+    stores.audit.verify_or_raise(model)
+    for event in stores.audit.events(model=model, version=version):
+        if event.action == Action.CANDIDATE_TRAINED:
+            return event
+    raise IntegrityError(
+        f"{model} version {version}: the audit log never recorded its training; refusing "
+        f"to load a model whose origin cannot be checked"
+    )
 
 
-def load_alias(stores: Stores, name: str, alias: str) -> LoadedModel:
-    """Load the version behind ``name@alias`` after verifying it.
+def load_verified(stores: Stores, model: str, version: str) -> LoadedModel:
+    """Download the artifacts the log recorded for a version, check their hash, load them.
 
     Raises
     ------
-    UsageError
-        If no version holds the alias (for ``champion``: none was ever promoted, or the
-        champion was decommissioned without a replacement).
+    IntegrityError
+        If the log has no training record of the version, or the artifacts hash
+        differently from what it recorded.
     """
-    version = find_alias(stores.client, name, alias)
-    if version is None:
-        raise UsageError(f"no version of {name!r} holds the alias {alias!r}")
-    return load_verified(stores, version)
+    event = trained_event(stores, model, str(version))
+    uri, recorded = event.payload["model_uri"], event.payload["model_sha256"]
+    local = download_artifacts(stores, uri)
+    actual = sha256_tree(local)
+    if actual != recorded:
+        raise IntegrityError(
+            f"{model} version {version}: model artifacts at {uri} hash to {actual}, but "
+            f"{recorded} was recorded at registration (event seq {event.seq}); refusing to load"
+        )
+    return LoadedModel(model, str(version), local, mlflow.lightgbm.load_model(str(local)))

@@ -15,7 +15,7 @@ from typing import Literal
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
-from governance.history import replay
+from governance.history import ModelHistory, replay
 from governance.stores import Stores
 from validation.policy import ModelPolicy
 from vocabulary import IntegrityError, Lifecycle, NotAuthorised, Tag, UsageError
@@ -29,6 +29,7 @@ __all__ = [
     "now",
     "read_state",
     "tagged_state",
+    "verified_history",
 ]
 
 #: Actor recorded when a low-risk policy approves a version whose gates all passed.
@@ -46,7 +47,7 @@ class VersionState:
     author: str
     gates_passed: bool
     approvals: tuple[dict[str, str], ...]
-    aliases: tuple[str, ...]
+    aliases: tuple[str, ...]  # by the audit log, from read_state; by the registry, tagged
     run_id: str
 
     @property
@@ -80,8 +81,8 @@ def read_state(stores: Stores, model: str, version: str) -> VersionState:
         if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
             raise
         raise UsageError(f"no version {version} of registered model {model!r}") from exc
-    history = replay(stores.audit.events(model=model)).get(model)
-    expected = history.state(str(mv.version)) if history else None
+    history = verified_history(stores, model)
+    expected = history.state(str(mv.version))
     if expected is None:
         raise IntegrityError(
             f"{model} version {version} is in the registry but the audit log never recorded "
@@ -103,9 +104,25 @@ def read_state(stores: Stores, model: str, version: str) -> VersionState:
         author=expected.author,
         gates_passed=expected.gates_passed,
         approvals=tagged.approvals,
-        aliases=tagged.aliases,
+        aliases=tuple(sorted(a for a, v in history.aliases.items() if v == tagged.version)),
         run_id=tagged.run_id,
     )
+
+
+def verified_history(stores: Stores, model: str) -> ModelHistory:
+    """The model's history by the audit log, after checking the chain it is read from.
+
+    Every rule acts on this, never on registry tags or aliases, which anyone with access
+    to the MLflow UI can edit; a chain that does not verify is refused before any rule
+    reads it.
+
+    Raises
+    ------
+    IntegrityError
+        If the audit chain is broken.
+    """
+    stores.audit.verify_or_raise(model)
+    return replay(stores.audit.events(model=model)).get(model) or ModelHistory()
 
 
 def tagged_state(mv: ModelVersion) -> VersionState:

@@ -69,6 +69,7 @@ class Action(StrEnum):
     VERSION_PROMOTED = "version.promoted"
     VERSION_ROLLED_BACK = "version.rolled_back"
     VERSION_DECOMMISSIONED = "version.decommissioned"
+    REGISTRY_RECONCILED = "registry.reconciled"
 
 
 class Alias(StrEnum):

@@ -206,6 +206,15 @@ def _describe_decommissioned(payload: Mapping[str, Any]) -> str:
     return f"decommissioned: {payload.get('reason')} (aliases removed: {aliases}{replaced})"
 
 
+def _describe_reconciled(payload: Mapping[str, Any]) -> str:
+    changes = payload.get("changes", [])
+    shown = "; ".join(
+        f"{c.get('subject')}: {c.get('was')!r} -> {c.get('now')!r}" for c in changes[:5]
+    )
+    more = f" and {len(changes) - 5} more" if len(changes) > 5 else ""
+    return f"registry put back to the log ({len(changes)} change(s)): {shown}{more}"
+
+
 _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     Action.DATA_VALIDATED: _describe_data,
     Action.DATA_REJECTED: _describe_data,
@@ -219,4 +228,5 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     Action.VERSION_PROMOTED: _describe_promoted,
     Action.VERSION_ROLLED_BACK: _describe_rolled_back,
     Action.VERSION_DECOMMISSIONED: _describe_decommissioned,
+    Action.REGISTRY_RECONCILED: _describe_reconciled,
 }

@@ -12,14 +12,14 @@ from govern_cli import retrain, run_govern
 from mlflow.tracking import MlflowClient
 
 from cli.exit_codes import EXIT_INTEGRITY, EXIT_NOT_AUTHORISED, EXIT_USAGE
+from governance import load_champion
 from governance.audit import open_audit_log
 from governance.lease import model_lease
-from governance.loading import load_alias
 from governance.settings import DEFAULT_POLICY, get_settings
 from governance.signoff_rules import AUTO_APPROVER, VersionState, check_signoff
 from governance.stores import open_stores
 from validation.policy import parse_policy
-from vocabulary.errors import NotAuthorised, UsageError
+from vocabulary.errors import IntegrityError, NotAuthorised, UsageError
 
 MODEL = "execution-impact"
 POLICY_TEXT = DEFAULT_POLICY.read_text()
@@ -234,9 +234,9 @@ def test_promotion_rollback_and_decommission(workdir):
     assert gone.exit_code == 0, gone.output
     assert state(workdir)[1] == {}
     with pytest.raises(
-        UsageError, match="no version of 'execution-impact' holds the alias 'champion'"
+        UsageError, match="no version of 'execution-impact' is champion according to the audit log"
     ):
-        load_alias(open_stores(get_settings(workdir)), MODEL, "champion")
+        load_champion(MODEL, workdir=workdir)
     for version in ("2", "3"):
         refused = govern(workdir, "promote", MODEL, version, "--as", "validator")
         assert refused.exit_code == EXIT_NOT_AUTHORISED, refused.output
@@ -379,16 +379,14 @@ def test_tampered_model_file_is_caught_and_refuses_to_load(
     workdir = tmp_path / "own"
     trained = retrain(small_data_dir, workdir)
     assert trained.exit_code == 0, trained.output
-    settings = _promoted(workdir)
+    _promoted(workdir)
     (path,) = (workdir / "artifacts").rglob("model.lgb")
     path.write_text(path.read_text().replace("learning_rate", "learning_rate_x", 1))
     result = govern(workdir, "audit", "verify")
     assert result.exit_code == EXIT_INTEGRITY
     assert "model artifacts" in result.stderr and "hashes to" in result.stderr
-    from vocabulary.errors import IntegrityError
-
     with pytest.raises(IntegrityError, match="refusing to load"):
-        load_alias(open_stores(settings), MODEL, "champion")
+        load_champion(MODEL, workdir=workdir)
     shutil.rmtree(path.parent)
     gone = govern(workdir, "audit", "verify")
     assert gone.exit_code == EXIT_INTEGRITY and "cannot be read" in gone.stderr
@@ -435,3 +433,107 @@ def test_lifecycle_steps_run_as_prefect_flows(workdir):
         "version.rolled_back",
         "version.decommissioned",
     ]
+
+
+# -- an insider with MLflow UI access or database rights ----------------------------------
+
+
+def _two_champions(workdir):
+    """v1 approved then v2: champion v2, previous v1 (by the log); v3 rejected."""
+    assert approve(workdir, "1").exit_code == 0
+    assert approve(workdir, "2").exit_code == 0
+    rejected = govern(
+        workdir,
+        "signoff",
+        "reject",
+        MODEL,
+        "3",
+        "--as",
+        "validator",
+        "--comment",
+        "stress tail too heavy",
+    )
+    assert rejected.exit_code == 0, rejected.output
+    assert state(workdir) == (
+        {"1": "previous", "2": "champion", "3": "rejected"},
+        {"champion": "2", "previous": "1"},
+    )
+
+
+def test_a_previous_alias_moved_in_the_ui_never_becomes_champion(workdir):
+    _two_champions(workdir)
+    client_for(workdir).set_registered_model_alias(MODEL, "previous", "3")
+    assert govern(workdir, "audit", "verify").exit_code == EXIT_INTEGRITY
+
+    back = govern(workdir, "rollback", MODEL, "--as", "on-call", "--reason", "routine")
+
+    assert back.exit_code == 0, back.output
+    assert "champion is v1" in back.stdout  # the log's previous, not the alias's v3
+    assert load_champion(MODEL, workdir=workdir).version == "1"
+    rolled = [e for e in open_audit_log(get_settings(workdir).audit_db_url).events()][-1]
+    assert (rolled.action, rolled.version) == ("version.rolled_back", "1")
+    # The rogue alias is still there, and still reported, until reconciled.
+    assert govern(workdir, "audit", "verify").exit_code == EXIT_INTEGRITY
+    fixed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert fixed.exit_code == 0 and "execution-impact@previous: '3' -> None" in fixed.stdout
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    assert actions(workdir)[-1][0] == "registry.reconciled"
+
+
+def test_rollback_refuses_a_target_the_log_does_not_allow(workdir):
+    _two_champions(workdir)
+    assert (
+        govern(
+            workdir,
+            "decommission",
+            MODEL,
+            "1",
+            "--as",
+            "on-call",
+            "--reason",
+            "data licence expired",
+        ).exit_code
+        == 0
+    )
+    refused = govern(workdir, "rollback", MODEL, "--as", "on-call", "--reason", "alert")
+    assert refused.exit_code == EXIT_USAGE and "names no previous champion" in refused.stderr
+    client_for(workdir).set_registered_model_alias(MODEL, "previous", "3")
+    again = govern(workdir, "rollback", MODEL, "--as", "on-call", "--reason", "alert")
+    assert again.exit_code == EXIT_USAGE, again.output
+    assert load_champion(MODEL, workdir=workdir).version == "2"
+
+
+def test_a_champion_alias_moved_in_the_ui_is_not_served_nor_recorded(workdir, small_data_dir):
+    _two_champions(workdir)
+    client_for(workdir).set_registered_model_alias(MODEL, "champion", "3")
+
+    assert load_champion(MODEL, workdir=workdir).version == "2"
+    challenged = retrain(small_data_dir, workdir, "--seed", "5")
+    assert challenged.exit_code == 0, challenged.output
+    assert "challenged by champion v2" in challenged.stdout
+    assert approve(workdir, "4").exit_code == 0
+    promoted = [e for e in open_audit_log(get_settings(workdir).audit_db_url).events()][-1]
+    assert promoted.action == "version.promoted"
+    assert (promoted.payload["champion"], promoted.payload["previous"]) == ("4", "2")
+    assert state(workdir)[1] == {"champion": "4", "previous": "2"}
+
+
+def test_rules_refuse_to_act_on_an_edited_log(workdir):
+    from governance.audit import TABLE_NAME, create_audit_engine
+
+    engine = create_audit_engine(get_settings(workdir).audit_db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TABLE_NAME}_no_update")
+        conn.exec_driver_sql(
+            f"UPDATE {TABLE_NAME} SET actor = 'validator' "
+            f"WHERE action = 'candidate.trained' AND version = '1'"
+        )
+    engine.dispose()
+    before = state(workdir)
+    # The author now reads 'validator': replaying without verifying would let them approve.
+    refused = approve(workdir, "1")
+    assert refused.exit_code == EXIT_INTEGRITY, refused.output
+    assert "hash mismatch" in refused.stderr
+    assert state(workdir) == before
+    with pytest.raises(IntegrityError):
+        load_champion(MODEL, workdir=workdir)

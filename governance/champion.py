@@ -1,0 +1,92 @@
+"""The governed loader: the champion by the verified audit log, nothing else.
+
+What an execution engine calls to get its model. The champion is the version the audit
+log last made champion (an alias moved in the MLflow UI changes nothing here); the log's
+chain is verified first, and the artifacts must hash to what the log recorded when the
+version was trained.
+
+Examples
+--------
+>>> from governance import load_champion  # doctest: +SKIP
+>>> champion = load_champion("execution-impact", workdir=".govern")  # doctest: +SKIP
+>>> champion.version, champion.decide(orders)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from governance.loading import load_verified
+from governance.settings import get_settings, require_existing
+from governance.signoff_rules import verified_history
+from governance.stores import Stores, open_stores
+from models import ModelFamily, Predictor, get_family
+from vocabulary import Alias, UsageError
+
+__all__ = ["Champion", "champion_by_log", "load_champion"]
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The model in production: its version, its verified predictor and its policy."""
+
+    model: str
+    version: str
+    predictor: Predictor
+    family: ModelFamily
+    local_path: Path
+
+    def decide(self, orders: pd.DataFrame) -> pd.DataFrame:
+        """The execution decision of the champion's policy for each order."""
+        return self.family.decide(self.predictor, orders)
+
+
+def champion_by_log(stores: Stores, model: str) -> Champion | None:
+    """The champion according to the verified log, loaded and checked; ``None`` if none.
+
+    Raises
+    ------
+    IntegrityError
+        If the chain is broken or the champion's artifacts changed since registration.
+    """
+    version = verified_history(stores, model).aliases.get(Alias.CHAMPION)
+    if version is None:
+        return None
+    loaded = load_verified(stores, model, version)
+    return Champion(model, version, loaded.predictor, get_family(model), loaded.local_path)
+
+
+def load_champion(model_name: str, *, workdir: Path | str | None = None) -> Champion:
+    """Load the champion of ``model_name`` for use in production.
+
+    Parameters
+    ----------
+    model_name
+        Registered model, e.g. ``"execution-impact"``.
+    workdir
+        Work directory; ``None`` resolves ``GOVERN_HOME`` then ``./.govern`` (an MLflow
+        server and audit database are taken from the environment as everywhere else).
+
+    Returns
+    -------
+    Champion
+        ``.version`` and ``.decide(orders)``.
+
+    Raises
+    ------
+    UsageError
+        If the work directory does not exist or the log names no champion.
+    IntegrityError
+        If the audit chain is broken or the artifacts differ from what was recorded.
+    """
+    stores = open_stores(require_existing(get_settings(workdir)), create_audit=False)
+    champion = champion_by_log(stores, model_name)
+    if champion is None:
+        raise UsageError(
+            f"no version of {model_name!r} is champion according to the audit log "
+            f"(none was promoted, or the champion was decommissioned without a replacement)"
+        )
+    return champion

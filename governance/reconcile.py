@@ -1,0 +1,93 @@
+"""Putting the registry back from the audit log: ``govern audit reconcile``.
+
+The registry's aliases and lifecycle tags are a view of the log that anyone with MLflow UI
+access can edit. Nothing is decided on that view (the rules, promotion, rollback and the
+governed loader all read the log), but people read it: reconciling makes it say again
+what the log says, and records what it changed as one ``registry.reconciled`` event.
+Versions the log never recorded are not touched; ``audit verify`` keeps reporting them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from governance.audit import record_event
+from governance.history import ModelHistory
+from governance.lease import model_lease
+from governance.signoff_rules import check_operator, verified_history
+from governance.stores import Stores
+from validation.policy import ModelPolicy
+from vocabulary import Action, Tag
+
+__all__ = ["reconcile"]
+
+
+def reconcile(stores: Stores, policy: ModelPolicy, model: str, actor: str) -> list[dict[str, Any]]:
+    """Set every alias, lifecycle tag and approvals tag of ``model`` to what the log says.
+
+    Returns
+    -------
+    list of dict
+        One ``{"subject", "was", "now"}`` per change; empty when the registry agreed.
+
+    Raises
+    ------
+    NotAuthorised
+        If ``actor`` is neither a validator nor an operator of the model.
+    IntegrityError
+        If the audit chain is broken (a broken log cannot be the reference).
+    """
+    check_operator(policy, model, actor, "reconcile")
+    with model_lease(stores.audit.engine, model, actor):
+        history = verified_history(stores, model)
+        changes = _reconcile_aliases(stores, model, history) + _reconcile_tags(
+            stores, model, history
+        )
+        if changes:
+            record_event(
+                stores.audit,
+                actor,
+                Action.REGISTRY_RECONCILED,
+                {"changes": changes},
+                model=model,
+            )
+    return changes
+
+
+def _reconcile_aliases(stores: Stores, model: str, history: ModelHistory) -> list[dict[str, Any]]:
+    client = stores.client
+    registered = {a: str(v) for a, v in client.get_registered_model(model).aliases.items()}
+    changes = []
+    for alias in sorted(set(registered) | set(history.aliases)):
+        want, have = history.aliases.get(alias), registered.get(alias)
+        if want == have:
+            continue
+        if want is None:
+            client.delete_registered_model_alias(model, alias)
+        else:
+            client.set_registered_model_alias(model, alias, want)
+        changes.append({"subject": f"{model}@{alias}", "was": have, "now": want})
+    return changes
+
+
+def _reconcile_tags(stores: Stores, model: str, history: ModelHistory) -> list[dict[str, Any]]:
+    client = stores.client
+    changes = []
+    for mv in client.search_model_versions(f"name = '{model}'"):
+        version = str(mv.version)
+        state = history.state(version)
+        if state is None:
+            continue
+        approvals = [{"by": a.by, "at": a.at, "comment": a.comment} for a in state.approvals]
+        tagged = json.loads(mv.tags.get(Tag.APPROVALS, "[]"))
+        wanted = {Tag.LIFECYCLE: state.lifecycle}
+        if sorted(a.get("by") for a in tagged) != sorted(a["by"] for a in approvals):
+            wanted[Tag.APPROVALS] = json.dumps(approvals)
+        for tag, value in wanted.items():
+            if mv.tags.get(tag) != value:
+                client.set_model_version_tag(model, version, tag, value)
+                changes.append(
+                    {"subject": f"{model} v{version} {tag}", "was": mv.tags.get(tag), "now": value}
+                )
+    return changes
