@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from cli.options import ActorOption, ModelArg, WorkdirOption, existing_stores, exit_codes
+from cli.options import (
+    ActorOption,
+    ModelArg,
+    WorkdirOption,
+    existing_stores,
+    exit_codes,
+    model_policy,
+)
 
 __all__ = ["audit_app"]
 
@@ -47,11 +54,10 @@ def audit_reconcile(
 ) -> None:
     """Put the registry's aliases and lifecycle tags back to what the audit log says."""
     with exit_codes():
-        from governance.policy_store import load_model_policy
         from governance.reconcile import reconcile
 
         stores = existing_stores(workdir)
-        policy = load_model_policy(stores.settings.policy_path, model).policy
+        policy = model_policy(stores, model)
         changes = reconcile(stores, policy, model, actor)
         for change in changes:
             typer.echo(f"{change['subject']}: {change['was']!r} -> {change['now']!r}")

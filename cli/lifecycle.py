@@ -13,15 +13,10 @@ from cli.options import (
     WorkdirOption,
     existing_stores,
     exit_codes,
+    model_policy,
 )
 
 __all__ = ["decommission", "promote", "rollback"]
-
-
-def _policy(stores, model: str):
-    from governance.policy_store import load_model_policy
-
-    return load_model_policy(stores.settings.policy_path, model).policy
 
 
 def promote(
@@ -36,7 +31,7 @@ def promote(
         from governance.lifecycle import promote as promote_version
 
         stores = existing_stores(workdir)
-        p = promote_version(stores, _policy(stores, model), model, version, actor, reason)
+        p = promote_version(stores, model_policy(stores, model), model, version, actor, reason)
         typer.echo(f"promoted {model} v{version} to champion (previous: {p['previous']})")
 
 
@@ -51,7 +46,7 @@ def rollback(
         from governance.lifecycle import rollback as rollback_model
 
         stores = existing_stores(workdir)
-        p = rollback_model(stores, _policy(stores, model), model, actor, reason)
+        p = rollback_model(stores, model_policy(stores, model), model, actor, reason)
         typer.echo(f"rolled back {model}: champion is v{p['champion']} (demoted: v{p['demoted']})")
 
 
@@ -75,7 +70,7 @@ def decommission(
         stores = existing_stores(workdir)
         decommission_version(
             stores,
-            _policy(stores, model),
+            model_policy(stores, model),
             model,
             version,
             actor,

@@ -19,6 +19,7 @@ from vocabulary.errors import GovernanceError
 
 if TYPE_CHECKING:  # imported for annotations only: the CLI must start fast
     from governance.stores import Stores
+    from validation.policy import ModelPolicy
 
 __all__ = [
     "ActorOption",
@@ -28,6 +29,7 @@ __all__ = [
     "WorkdirOption",
     "exit_codes",
     "existing_stores",
+    "model_policy",
     "quiet_network_and_local_state",
 ]
 
@@ -98,3 +100,10 @@ def existing_stores(workdir: Path | None) -> Stores:
     from governance.stores import open_stores
 
     return open_stores(require_existing(get_settings(workdir)))
+
+
+def model_policy(stores: Stores, model: str) -> ModelPolicy:
+    """The policy entry of ``model`` in the policy file the stores' settings name."""
+    from governance.policy_store import load_model_policy
+
+    return load_model_policy(stores.settings.policy_path, model).policy

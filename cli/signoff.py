@@ -13,6 +13,7 @@ from cli.options import (
     WorkdirOption,
     existing_stores,
     exit_codes,
+    model_policy,
 )
 
 __all__ = ["signoff_app"]
@@ -55,10 +56,9 @@ def signoff_approve(
     """Approve a pending version; the last required approval promotes it to champion."""
     with exit_codes():
         from governance.lifecycle import approve
-        from governance.policy_store import load_model_policy
 
         stores = existing_stores(workdir)
-        policy = load_model_policy(stores.settings.policy_path, model).policy
+        policy = model_policy(stores, model)
         outcome = approve(stores, policy, model, version, actor, comment)
         typer.echo(
             f"approved {model} v{version} as {actor} "
@@ -80,9 +80,8 @@ def signoff_reject(
     """Reject a pending version for good."""
     with exit_codes():
         from governance.lifecycle import reject
-        from governance.policy_store import load_model_policy
 
         stores = existing_stores(workdir)
-        policy = load_model_policy(stores.settings.policy_path, model).policy
+        policy = model_policy(stores, model)
         reject(stores, policy, model, version, actor, comment)
         typer.echo(f"rejected {model} v{version} as {actor}")

@@ -6,7 +6,18 @@ is the cost in basis points, positive for a cost on either side, so that
 ``side_sign`` +1 for buys and -1 for sells; ``daily_vol`` and ``participation`` are
 fractions. A fill may legitimately be on either side of arrival (timing noise), so
 the fill price is checked against arrival through the recomputed shortfall rather
-than by its sign.
+than by its sign. ``urgency`` is the desk's urgency score in [0, 1] and
+``shares_outstanding`` the shares in issue ``Theta``, at least a day's volume: the
+permanent impact of the cost law scales with ``(Theta / V) ** 0.25``, so a count given in
+millions would shrink it about 30-fold.
+
+When each column is known (:data:`PRE_TRADE`, :data:`POST_TRADE`): before the order
+starts, ``order_id, asset, side, start_ts``, the *planned* ``end_ts`` (start plus the
+horizon chosen before trading), ``qty, arrival_mid, adv, shares_outstanding``, the
+trailing ``daily_vol`` estimate, the ``spread_bps`` quoted at arrival, the *planned*
+``participation`` and ``urgency``; only afterwards, ``avg_fill_px`` and ``shortfall_bps``
+(and, in generated data, the ground truth ``true_daily_vol`` and ``regime``). A model
+family's features may read pre-trade columns only.
 
 Derived check columns (see :class:`~expectations.spec.DerivedColumn`):
 
@@ -32,6 +43,7 @@ from expectations.checks import (
     between,
     derived_between,
     derived_median_between,
+    greater,
     in_set,
     not_empty,
     schema_checks,
@@ -40,7 +52,16 @@ from expectations.checks import (
 from expectations.dtypes import ColumnKind
 from expectations.spec import DerivedColumn, TableContract
 
-__all__ = ["TABLE", "SCHEMA", "SIDES", "DERIVED", "contract", "CONTRACT"]
+__all__ = [
+    "TABLE",
+    "SCHEMA",
+    "SIDES",
+    "DERIVED",
+    "PRE_TRADE",
+    "POST_TRADE",
+    "contract",
+    "CONTRACT",
+]
 
 TABLE = "executions"
 SIDES = ("buy", "sell")
@@ -55,10 +76,39 @@ SCHEMA: dict[str, ColumnKind] = {
     "arrival_mid": "numeric",
     "avg_fill_px": "numeric",
     "adv": "numeric",
+    "shares_outstanding": "numeric",
     "daily_vol": "numeric",
     "spread_bps": "numeric",
     "participation": "numeric",
+    "urgency": "numeric",
     "shortfall_bps": "numeric",
+}
+
+#: Columns known before the order starts: the only ones features may be computed from.
+PRE_TRADE = (
+    "order_id",
+    "asset",
+    "side",
+    "start_ts",
+    "end_ts",
+    "qty",
+    "arrival_mid",
+    "adv",
+    "shares_outstanding",
+    "daily_vol",
+    "spread_bps",
+    "participation",
+    "urgency",
+)
+#: Columns known only after the order, or ground truth production never has.
+POST_TRADE = {
+    "avg_fill_px": "the order's average fill price, known once it has traded",
+    "shortfall_bps": "the realised implementation shortfall, the model's target",
+    "true_daily_vol": (
+        "the day's true volatility, generator ground truth; before the order a desk has "
+        "only the trailing daily_vol"
+    ),
+    "regime": "the day's volatility regime, generator ground truth",
 }
 
 
@@ -154,6 +204,12 @@ def contract(
         between("arrival_mid_positive", "arrival_mid", min_value=0, strict_min=True),
         between("avg_fill_px_positive", "avg_fill_px", min_value=0, strict_min=True),
         between("adv_positive", "adv", min_value=0, strict_min=True),
+        greater(
+            "shares_outstanding_exceeds_adv",
+            "shares_outstanding",
+            "adv",
+            or_equal=True,
+        ),
         between("daily_vol_is_fraction", "daily_vol", min_value=0, max_value=1, strict_min=True),
         between("spread_bps_non_negative", "spread_bps", min_value=0),
         between(
@@ -163,6 +219,7 @@ def contract(
             max_value=1,
             strict_min=True,
         ),
+        between("urgency_in_unit_interval", "urgency", min_value=0, max_value=1),
         derived_between(
             "fill_price_near_arrival",
             FILL_DEVIATION,
@@ -211,6 +268,8 @@ def contract(
         checks=checks,
         derived=DERIVED,
         key_columns=("order_id",),
+        pre_trade=PRE_TRADE,
+        post_trade=POST_TRADE,
     )
 
 

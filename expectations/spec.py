@@ -10,6 +10,10 @@ Cross-row checks (time order, feed gaps, price spikes, recomputed shortfall) run
 standard expectations on *derived check columns*, computed with pandas by a
 :class:`DerivedColumn` and named with the prefix ``chk_`` so they can never be
 mistaken for data.
+
+A contract also says *when* each column is known (:attr:`TableContract.pre_trade`,
+:attr:`TableContract.post_trade`): only pre-trade columns may feed a model's features,
+which :mod:`validation.data_contracts` checks against each model family's declaration.
 """
 
 from __future__ import annotations
@@ -139,6 +143,15 @@ class TableContract:
         Derived check columns the checks read.
     key_columns : tuple of str
         Columns shown with every example of a failing row (``order_id``).
+    pre_trade : tuple of str
+        Schema columns known before the order (or event) a row describes starts: the
+        only columns a model's features may be computed from. Empty when the table
+        declares none, so no family may compute features from it.
+    post_trade : Mapping of str to str
+        Columns known only afterwards, or ground truth that production never has, each
+        with what it is (named in refusals). They need not be in the schema (a
+        generator's ground-truth columns are not required data). A column in neither
+        set is not pre-trade either: the declaration is a whitelist.
     """
 
     table: str
@@ -146,6 +159,8 @@ class TableContract:
     checks: tuple[CheckSpec, ...]
     derived: tuple[DerivedColumn, ...] = ()
     key_columns: tuple[str, ...] = field(default=())
+    pre_trade: tuple[str, ...] = field(default=())
+    post_trade: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._require_unique([c.name for c in self.checks], "check")
@@ -165,6 +180,12 @@ class TableContract:
                 )
         for derived in self.derived:
             self._require_known_columns(derived.name, derived.inputs)
+        self._require_known_columns("pre_trade", self.pre_trade)
+        both = sorted(set(self.pre_trade) & set(self.post_trade))
+        if both:
+            raise ValueError(
+                f"{self.table}: a column is pre-trade or post-trade, not both; got {both} in both"
+            )
 
     def _require_unique(self, names: list[str], what: str) -> None:
         duplicates = sorted({n for n in names if names.count(n) > 1})

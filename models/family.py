@@ -5,19 +5,21 @@ out of time, which candidate and baselines to fit, the *policy* that turns the
 model's predictions into an execution decision, and the *stress book*: which orders of
 the holdout the stress engine executes, and the schedule the policy gives each. Flows,
 validation and governance only talk to this interface, so a second family (RFQ dealer
-selection) plugs in without touching them.
+selection) plugs in without touching them. :meth:`ModelFamily.compile` turns a fitted model
+into the :class:`CompiledPolicy` an execution engine asks for one decision at a time.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Predictor", "ModelFamily", "Split", "FittedModels"]
+__all__ = ["CompiledPolicy", "Predictor", "ModelFamily", "Split", "FittedModels"]
 
 
 class Predictor(Protocol):
@@ -45,6 +47,26 @@ class FittedModels:
     params: dict[str, Any]
 
 
+class CompiledPolicy(ABC):
+    """A model's policy compiled for one order at a time, in process: what an engine calls.
+
+    Loaded once, then asked per order; it decides exactly as :meth:`ModelFamily.decide`
+    does with the model it was compiled from.
+    """
+
+    @abstractmethod
+    def decide_one(self, *order: float) -> tuple[float, ...]:
+        """The decision for one order, given as the family's scalar fields."""
+
+    @abstractmethod
+    def arguments(self, orders: pd.DataFrame) -> list[tuple[float, ...]]:
+        """The :meth:`decide_one` arguments of each row of ``orders`` (the family's table).
+
+        Lets code that does not know the family's columns (the latency gate) ask for
+        decisions on rows of the family's data.
+        """
+
+
 class ModelFamily(ABC):
     """A family of execution models: data in, predictions and decisions out."""
 
@@ -58,6 +80,14 @@ class ModelFamily(ABC):
     target_column: str
     #: Tables a snapshot must hold for the family to train and be judged.
     required_tables: tuple[str, ...]
+    #: Columns of :attr:`table` the family holds to be known before the order starts.
+    #: The data contracts check this claim against the table contract's own ``pre_trade``
+    #: declaration (the authority), so a family cannot promote a post-trade column.
+    pre_trade_columns: tuple[str, ...]
+    #: For each column :meth:`features` returns, the columns of :attr:`table` it is
+    #: computed from; every one must be in :attr:`pre_trade_columns`. The data contracts
+    #: also compute the features from these columns alone, so an undeclared read fails.
+    feature_inputs: Mapping[str, tuple[str, ...]]
 
     @abstractmethod
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -74,6 +104,16 @@ class ModelFamily(ABC):
     @abstractmethod
     def decide(self, model: Predictor, orders: pd.DataFrame) -> pd.DataFrame:
         """Turn predictions into an execution decision per order (the family's policy)."""
+
+    @abstractmethod
+    def compile(self, model: Predictor) -> CompiledPolicy:
+        """Compile ``model``'s policy for single-order decisions (the production path).
+
+        Raises
+        ------
+        TypeError
+            If the family cannot compile this kind of model.
+        """
 
     @abstractmethod
     def stress_book(self, holdout: pd.DataFrame) -> pd.DataFrame:

@@ -5,11 +5,17 @@ the pipeline consumes, from equations the tests can check a model against:
 
 * ``executions`` - parent orders; realised shortfall follows Almgren, Thum,
   Hauptmann & Li (2005), see :mod:`synthetic.ground_truth` (eta=0.142, beta=0.6,
-  gamma=0.314, delta=0.25), plus half the spread, arrival-price timing noise
-  ``sigma * sqrt(T/3)`` and Laplace jumps; days are calm or volatile (volatility x2,
-  spread x sqrt 2) by a two-state Markov chain.
-* ``market_bars`` - per-asset geometric Brownian mid prices sampled on bars, a
-  U-shaped intraday volume curve, bid/ask around the mid and displayed depth.
+  gamma=0.314, delta=0.25, with ``Theta`` exported as ``shares_outstanding``), plus half
+  the spread, timing noise read from the bar path and order-specific Laplace jumps.
+  ``daily_vol`` is a trailing estimate from previous days (what a desk knows before the
+  order); the true same-day volatility is ``true_daily_vol``, ground truth for tests.
+  Horizons follow an observable ``urgency`` (confounded with the day's true volatility)
+  except for a documented exploration share drawn at random; see
+  :mod:`synthetic.executions`.
+* ``market_bars`` - per-asset mid prices from a factor model (market-wide and asset
+  parts, each intraday and as a drift of the day; see :mod:`synthetic.market`) sampled on
+  bars, a U-shaped intraday volume curve, bid/ask around the mid and displayed depth. Days
+  are calm or volatile (volatility x2, spread x sqrt 2) by a two-state Markov chain.
 * ``rfq`` - dealer quotes with a logistic fill model, see :mod:`synthetic.rfq`.
 
 ``shift_after_day`` injects a regime shift (impact and volatility scaled from that
@@ -54,10 +60,10 @@ def generate(cfg: SynthConfig) -> SyntheticData:
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(5)]
     universe = draw_universe(cfg, streams[0])
     regimes = draw_regimes(cfg, streams[1])
-    bars, mids = make_bars(cfg, universe, regimes, streams[2])
+    market = make_bars(cfg, universe, regimes, streams[2])
     tables = {
-        "executions": make_executions(cfg, universe, regimes, mids, streams[3]),
-        "market_bars": bars,
+        "executions": make_executions(cfg, universe, regimes, market, streams[3]),
+        "market_bars": market.bars,
         "rfq": make_rfq(cfg, universe, regimes, streams[4]),
     }
     if cfg.corruption:

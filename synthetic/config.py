@@ -18,6 +18,7 @@ CorruptionKind = Literal[
     "participation_out_of_range",
     "fill_price_wrong_side",
     "shortfall_as_fraction",
+    "shares_in_millions",
     "bad_side",
     "missing_column",
     "crossed_book",
@@ -51,9 +52,17 @@ class SynthConfig(BaseModel):
         Volatility multiplier of the volatile regime.
     jump_probability : float
         Probability that a parent order suffers a price jump during execution.
+    exploration_share : float
+        Share of orders whose horizon is drawn log-uniformly from 5 minutes to the whole
+        session regardless of their urgency (the desk's randomised schedules); the other
+        orders are traded faster the more urgent they are (see
+        :mod:`synthetic.executions`). It keeps every horizon observed at every urgency, so
+        the effect of the horizon on cost stays estimable; 0 leaves the horizon to urgency
+        and discretion only.
     shift_after_day : int or None
         Regime shift for drift tests: from this day index on, impact is scaled by
-        ``shift_impact_multiplier`` and volatility by ``shift_vol_multiplier``.
+        ``shift_impact_multiplier`` and the true volatility by ``shift_vol_multiplier``
+        (``daily_vol``, a trailing estimate, sees the shift from the next day on).
     corruption : list of str
         Data defects to inject (see :data:`CORRUPTION_KINDS`), for contract tests.
     corruption_rows : int
@@ -71,6 +80,7 @@ class SynthConfig(BaseModel):
     volatile_probability: float = Field(default=0.25, ge=0.0, le=1.0)
     volatile_multiplier: float = Field(default=2.0, ge=1.0)
     jump_probability: float = Field(default=0.02, ge=0.0, le=1.0)
+    exploration_share: float = Field(default=0.1, ge=0.0, le=1.0)
     shift_after_day: int | None = Field(default=None, ge=0)
     shift_impact_multiplier: float = Field(default=1.6, gt=0.0)
     shift_vol_multiplier: float = Field(default=1.5, gt=0.0)

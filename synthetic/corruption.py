@@ -78,6 +78,15 @@ def _shortfall_as_fraction(tables: Tables, rng: np.random.Generator, k: int) -> 
     return _edit(tables, "executions", edit)
 
 
+def _shares_in_millions(tables: Tables, rng: np.random.Generator, k: int) -> Tables:
+    """The whole column delivered in millions of shares (1234.5 instead of 1234500000)."""
+
+    def edit(frame: pd.DataFrame) -> None:
+        frame["shares_outstanding"] = frame["shares_outstanding"] * 1e-6
+
+    return _edit(tables, "executions", edit)
+
+
 def _missing_column(tables: Tables, rng: np.random.Generator, k: int) -> Tables:
     out = dict(tables)
     out["executions"] = tables["executions"].drop(columns=["daily_vol"])
@@ -128,6 +137,7 @@ _INJECTORS: dict[str, Injector] = {
     "participation_out_of_range": _set("executions", "participation", lambda f, i: 1.7),
     "fill_price_wrong_side": _fill_price_wrong_side,
     "shortfall_as_fraction": _shortfall_as_fraction,
+    "shares_in_millions": _shares_in_millions,
     "bad_side": _set("executions", "side", lambda f, i: "hold"),
     "missing_column": _missing_column,
     "crossed_book": _crossed_book,

@@ -1,4 +1,43 @@
-"""Parent orders (executions) whose cost follows the Almgren et al. (2005) law."""
+"""Parent orders (executions) whose cost follows the Almgren et al. (2005) law.
+
+How an order is made, in the order of the draws:
+
+1. Asset, day and side, uniformly at random.
+2. **Urgency** (``urgency``, in (0, 1), known before the order): the trader's
+   ``logistic(N(0, 1) + URGENCY_VOL_LOADING * log(true_daily_vol / daily_vol))``. Traders
+   hurry when the tape is more volatile than the trailing estimate says, so urgency carries
+   information on the day's true volatility that ``daily_vol`` lacks.
+3. **Horizon** ``T`` on bar boundaries, 5 minutes to the whole session. A share
+   ``cfg.exploration_share`` of orders (the desk's randomised schedules) gets a horizon
+   log-uniform over that range whatever its urgency; every other order gets
+   ``log T = log T_max - urgency * log(T_max / T_min) + N(0, HORIZON_DISCRETION**2)``
+   (clipped to the range): urgent orders are traded faster. The horizon is therefore
+   *confounded* with the day's true volatility through urgency: short horizons come with
+   volatile days more often than chance. Since the assignment depends only on pre-trade
+   observables (urgency) and independent noise, the effect of the horizon on cost is
+   identified conditionally on urgency, and the exploration share guarantees overlap
+   (every urgency level sees every horizon), so the counterfactual "what if this order
+   were traded faster or slower" stays estimable. The start bar is uniform among those
+   that fit the horizon into the session.
+4. Planned participation ``X / (V T)`` log-uniform on [0.2 %, 50 %]; the quantity ``X`` is
+   rounded to whole shares and the participation recomputed from it.
+5. Realised shortfall (bps, positive is a cost for either side) = the expected cost of
+   :func:`synthetic.ground_truth.expected_cost_bps` at the *true* volatility, plus the
+   timing component read from the bar path, plus the within-bar residual, plus, with
+   probability ``cfg.jump_probability``, a Laplace jump of scale 60 bps specific to the
+   order (a fill event the bars do not show).
+
+The **timing component** is ``side_sign * (twap_mid / arrival_mid - 1) * 1e4``, where
+``twap_mid`` is the mean over the order's bars of ``(open + close) / 2`` in
+``market_bars``: the mid a linear schedule meets, on the path every order of that asset
+shares (market-wide, day and asset parts, see :mod:`synthetic.market`). A market-adjusted
+target is thus computable from the bars alone, see
+:func:`synthetic.ground_truth.interval_mid_move_bps`. The **within-bar residual** is the
+part of a linear schedule's timing noise inside bars that the bars cannot show (the mean
+of a Brownian bridge over each bar): ``N(0, 1) * sigma * sqrt((1 - w) * dt_bar / (12 H))``
+for ``H`` bars of ``dt_bar`` days, so that timing noise in total has the variance of a
+continuous linear schedule, ``sigma**2 * T / 3`` for the intraday part.
+"""
 
 from __future__ import annotations
 
@@ -7,62 +46,95 @@ import pandas as pd
 
 from synthetic.config import SynthConfig
 from synthetic.ground_truth import expected_cost_bps
-from synthetic.market import Regimes, Universe
+from synthetic.market import DAY_DRIFT_SHARE, MarketPath, Regimes, Universe
 from vocabulary import SESSION_MINUTES
 
-__all__ = ["make_executions"]
+__all__ = ["HORIZON_DISCRETION", "URGENCY_VOL_LOADING", "make_executions"]
 
 _MIN_HORIZON_MIN = 5
 _JUMP_SCALE_BPS = 60.0
+#: Logit of urgency per unit of ``log(true_daily_vol / daily_vol)``: a day twice as
+#: volatile as the trailing estimate raises the logit by about 1.4.
+URGENCY_VOL_LOADING = 2.0
+#: Standard deviation of the trader's discretion around the urgency's horizon, in log
+#: horizon (a factor of about 1.6 either way).
+HORIZON_DISCRETION = 0.5
+
+
+def _draw_urgency(
+    rng: np.random.Generator, true_vol: np.ndarray, trailing_vol: np.ndarray
+) -> np.ndarray:
+    logit = rng.standard_normal(true_vol.size) + URGENCY_VOL_LOADING * np.log(
+        true_vol / trailing_vol
+    )
+    return 1.0 / (1.0 + np.exp(-logit))
 
 
 def _draw_schedule(
-    cfg: SynthConfig, rng: np.random.Generator, n: int, bar_minutes: int
+    cfg: SynthConfig, rng: np.random.Generator, urgency: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw each order's horizon and start, both on bar boundaries, inside one session."""
-    n_bars = SESSION_MINUTES // bar_minutes
-    min_bars = max(1, _MIN_HORIZON_MIN // bar_minutes)
-    horizon_bars = np.round(np.exp(rng.uniform(np.log(min_bars), np.log(n_bars), n))).astype(
-        np.int64
-    )
-    start_bar = rng.integers(0, n_bars - horizon_bars + 1)
+    n = urgency.size
+    n_bars = SESSION_MINUTES // cfg.bar_minutes
+    low, high = np.log(max(1, _MIN_HORIZON_MIN // cfg.bar_minutes)), np.log(n_bars)
+    explored = rng.random(n) < cfg.exploration_share
+    random_horizon = rng.uniform(low, high, n)
+    chosen = high - urgency * (high - low) + rng.standard_normal(n) * HORIZON_DISCRETION
+    log_horizon = np.where(explored, random_horizon, np.clip(chosen, low, high))
+    horizon_bars = np.round(np.exp(log_horizon)).astype(np.int64)
+    # A uniform fraction of the free bars rather than integers(0, free): the latter's
+    # rejection sampling consumes a varying number of draws per bound, so a horizon changed
+    # by a regime shift on a late day would reshuffle every later order's start.
+    start_bar = np.floor(rng.random(n) * (n_bars - horizon_bars + 1)).astype(np.int64)
     return start_bar, horizon_bars
+
+
+def _twap_mid(
+    mids: np.ndarray, asset: np.ndarray, day: np.ndarray, start: np.ndarray, bars: np.ndarray
+) -> np.ndarray:
+    """Mean of ``(open + close) / 2`` over each order's bars (the trapezoid of the mids)."""
+    zeros = np.zeros(mids.shape[:2] + (1,))
+    cumulative = np.concatenate([zeros, np.cumsum(mids, axis=2)], axis=2)
+    inside = cumulative[asset, day, start + bars + 1] - cumulative[asset, day, start]
+    ends = mids[asset, day, start] + mids[asset, day, start + bars]
+    return (inside - 0.5 * ends) / bars
 
 
 def make_executions(
     cfg: SynthConfig,
     universe: Universe,
     regimes: Regimes,
-    mids: np.ndarray,
+    market: MarketPath,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Draw ``cfg.orders`` parent orders and their realised implementation shortfall.
 
-    Each order picks an asset, a side, a day, a start bar and a horizon ``T``; its
-    participation ``X / (V T)`` is log-uniform on [0.2 %, 50 %]. The realised
-    shortfall (bps, positive is a cost for either side) is the expected cost of
-    :func:`synthetic.ground_truth.expected_cost_bps`, plus arrival-price timing noise
-    ``sigma * sqrt(T / 3)`` (the risk of a linear schedule) and, with probability
-    ``cfg.jump_probability``, a Laplace jump of scale 60 bps.
+    See the module docstring for the mechanism.
 
     Returns
     -------
     DataFrame
-        Columns ``order_id, asset, side, start_ts, end_ts, qty, arrival_mid, avg_fill_px,
-        adv, daily_vol, spread_bps, participation, shortfall_bps, regime``, ordered by
-        ``start_ts``.
+        Ordered by ``start_ts``. Known before the order starts: ``order_id, asset, side,
+        start_ts, end_ts`` (the planned end), ``qty, arrival_mid, adv,
+        shares_outstanding, daily_vol`` (trailing estimate), ``spread_bps`` (quoted at
+        arrival), ``participation`` (planned) and ``urgency``. Known only afterwards:
+        ``avg_fill_px, shortfall_bps``. Ground truth for tests, never a model input:
+        ``regime`` and ``true_daily_vol`` (the same-day volatility the cost was drawn with).
     """
     n = cfg.orders
     asset = rng.integers(0, cfg.assets, n)
     day = rng.integers(0, cfg.days, n)
     side = np.where(rng.random(n) < 0.5, 1, -1)
-    start_bar, horizon_bars = _draw_schedule(cfg, rng, n, cfg.bar_minutes)
-    horizon_days = horizon_bars * cfg.bar_minutes / SESSION_MINUTES
+    sigma = universe.sigma[asset] * regimes.vol_multiplier[day]
+    trailing = market.trailing_vol[asset, day]
+    urgency = _draw_urgency(rng, sigma, trailing)
+    start_bar, horizon_bars = _draw_schedule(cfg, rng, urgency)
+    bar_days = cfg.bar_minutes / SESSION_MINUTES
+    horizon_days = horizon_bars * bar_days
     participation = np.exp(rng.uniform(np.log(0.002), np.log(0.5), n))
     adv = universe.adv[asset]
     qty = np.maximum(np.round(participation * adv * horizon_days), 1.0)
     participation = qty / (adv * horizon_days)
-    sigma = universe.sigma[asset] * regimes.vol_multiplier[day]
     spread = universe.spread_bps[asset] * regimes.vol_multiplier[day] ** 0.5
     cost = expected_cost_bps(
         sigma,
@@ -72,10 +144,13 @@ def make_executions(
         spread,
         regimes.impact_multiplier[day],
     )
-    timing = rng.standard_normal(n) * sigma * np.sqrt(horizon_days / 3.0) * 1e4
+    arrival = market.mids[asset, day, start_bar]
+    twap = _twap_mid(market.mids, asset, day, start_bar, horizon_bars)
+    timing = side * (twap / arrival - 1.0) * 1e4
+    within_bar = np.sqrt((1.0 - DAY_DRIFT_SHARE) * bar_days / (12.0 * horizon_bars))
+    residual = rng.standard_normal(n) * sigma * within_bar * 1e4
     jumps = (rng.random(n) < cfg.jump_probability) * rng.laplace(0.0, _JUMP_SCALE_BPS, n)
-    shortfall = cost + timing + jumps
-    arrival = mids[asset, day, start_bar]
+    shortfall = cost + timing + residual + jumps
     start = regimes.session_open[day] + pd.to_timedelta(start_bar * cfg.bar_minutes, unit="min")
     end = start + pd.to_timedelta(horizon_bars * cfg.bar_minutes, unit="min")
     frame = pd.DataFrame(
@@ -88,11 +163,14 @@ def make_executions(
             "arrival_mid": arrival,
             "avg_fill_px": arrival * (1.0 + side * shortfall * 1e-4),
             "adv": adv,
-            "daily_vol": sigma,
+            "shares_outstanding": universe.shares_outstanding[asset],
+            "daily_vol": trailing,
             "spread_bps": spread,
             "participation": participation,
+            "urgency": urgency,
             "shortfall_bps": shortfall,
             "regime": np.where(regimes.volatile[day], "volatile", "calm"),
+            "true_daily_vol": sigma,
         }
     )
     frame = frame.sort_values(["start_ts", "asset"], kind="stable").reset_index(drop=True)

@@ -10,14 +10,23 @@ Almgren, Thum, Hauptmann & Li (2005), "Direct estimation of equity market impact
 * realised cost of a parent order ``I / 2 + J`` plus half the quoted spread and
   arrival-price timing noise.
 
-``X`` is the order size in shares, ``V`` the average daily volume, ``T`` the
-execution horizon in trading days, ``sigma`` the daily volatility (fraction) and
-``Theta`` the shares outstanding.
+``X`` is the order size in shares (``qty``), ``V`` the average daily volume (``adv``),
+``T`` the execution horizon in trading days (``end_ts - start_ts``), ``sigma`` the
+order's *true* same-day volatility (``true_daily_vol``; ``daily_vol`` is only the
+trailing estimate a desk has before the order) and ``Theta`` the shares outstanding
+(``shares_outstanding``, so ``Theta / V = shares_outstanding / adv``).
+
+:func:`order_expected_cost_bps` evaluates the law on an executions table (at its own
+horizons or at another one, for counterfactual decisions) and
+:func:`interval_mid_move_bps` reads each order's timing component off the market bars.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+from vocabulary import SESSION_MINUTES
 
 __all__ = [
     "ETA",
@@ -27,6 +36,8 @@ __all__ = [
     "temporary_impact",
     "permanent_impact",
     "expected_cost_bps",
+    "order_expected_cost_bps",
+    "interval_mid_move_bps",
 ]
 
 ETA = 0.142
@@ -66,7 +77,7 @@ def expected_cost_bps(
     Parameters
     ----------
     sigma : ndarray
-        Daily volatility as a fraction (0.02 is 2 %).
+        The true same-day daily volatility as a fraction (0.02 is 2 %).
     participation : ndarray
         ``X / (V * T)``, the order's share of market volume over its horizon.
     horizon_days : ndarray
@@ -87,3 +98,80 @@ def expected_cost_bps(
     impact = permanent_impact(sigma, size_over_adv, turnover_inverse) / 2.0
     impact = impact + temporary_impact(sigma, participation)
     return 1e4 * impact * impact_multiplier + spread_bps / 2.0
+
+
+def order_expected_cost_bps(
+    executions: pd.DataFrame,
+    horizon_minutes: float | np.ndarray | None = None,
+    impact_multiplier: float | np.ndarray = 1.0,
+) -> np.ndarray:
+    """The law's expected shortfall (bps) of each order of a generated executions table.
+
+    Parameters
+    ----------
+    executions : DataFrame
+        Needs ``qty, adv, shares_outstanding, spread_bps, true_daily_vol``, and
+        ``start_ts, end_ts`` unless ``horizon_minutes`` is given.
+    horizon_minutes : float or ndarray, optional
+        Evaluate each order as if traded over this horizon (same quantity, so the
+        participation is ``qty / (adv * T)``); by default its own horizon.
+    impact_multiplier : float or ndarray
+        The regime-shift multiplier of the order's day (1 without a shift).
+
+    Returns
+    -------
+    ndarray
+        :func:`expected_cost_bps` at the true volatility.
+    """
+    if horizon_minutes is None:
+        seconds = (executions["end_ts"] - executions["start_ts"]).dt.total_seconds()
+        horizon_minutes = seconds.to_numpy() / 60.0
+    horizon_days = np.asarray(horizon_minutes, dtype=float) / SESSION_MINUTES
+    qty = executions["qty"].to_numpy(dtype=float)
+    adv = executions["adv"].to_numpy(dtype=float)
+    return expected_cost_bps(
+        executions["true_daily_vol"].to_numpy(dtype=float),
+        qty / (adv * horizon_days),
+        horizon_days,
+        executions["shares_outstanding"].to_numpy(dtype=float) / adv,
+        executions["spread_bps"].to_numpy(dtype=float),
+        impact_multiplier,
+    )
+
+
+def interval_mid_move_bps(executions: pd.DataFrame, market_bars: pd.DataFrame) -> np.ndarray:
+    """Each order's timing component, read from the market bars alone.
+
+    ``side_sign * (twap_mid / arrival_mid - 1) * 1e4`` with ``twap_mid`` the mean of
+    ``(open + close) / 2`` over the bars of the order's asset with ``start_ts <= ts <
+    end_ts``: what the market did to a linear schedule. ``shortfall_bps`` minus this is the
+    market-adjusted cost: the expected cost plus the within-bar residual and any jump.
+
+    Parameters
+    ----------
+    executions : DataFrame
+        Needs ``asset, side, start_ts, end_ts, arrival_mid``.
+    market_bars : DataFrame
+        Needs ``asset, ts, open, close``, covering every order's window.
+
+    Returns
+    -------
+    ndarray
+        One value per order, in the order of ``executions``.
+    """
+    bars = market_bars.sort_values(["asset", "ts"], kind="stable")
+    mid = ((bars["open"] + bars["close"]) / 2.0).to_numpy(dtype=float)
+    cumulative = np.concatenate([[0.0], np.cumsum(mid)])
+    keys = bars["asset"].to_numpy().astype(str)
+    stamps = pd.DatetimeIndex(bars["ts"]).asi8
+    start = pd.DatetimeIndex(executions["start_ts"]).asi8
+    end = pd.DatetimeIndex(executions["end_ts"]).asi8
+    twap = np.empty(len(executions))
+    for name, rows in executions.groupby("asset", sort=False).indices.items():
+        first, last = np.searchsorted(keys, name, "left"), np.searchsorted(keys, name, "right")
+        times = stamps[first:last]
+        lo = first + np.searchsorted(times, start[rows], "left")
+        hi = first + np.searchsorted(times, end[rows], "left")
+        twap[rows] = (cumulative[hi] - cumulative[lo]) / (hi - lo)
+    sign = np.where(executions["side"].to_numpy() == "buy", 1.0, -1.0)
+    return sign * (twap / executions["arrival_mid"].to_numpy(dtype=float) - 1.0) * 1e4

@@ -1,4 +1,28 @@
-"""Asset universe, daily volatility regimes and intraday market bars."""
+"""Asset universe, daily volatility regimes and the intraday mid-price path with its bars.
+
+The mid-price path is what every order's timing noise is read from (see
+:mod:`synthetic.executions`), so the market bars and the executions tell one story.
+Each bar's log return of asset ``a`` on day ``d`` is, with ``s = sigma[a, d]`` the day's
+true volatility (daily, fraction) and ``dt`` the bar's share of the session,
+
+``r = s * sqrt(1 - w) * sqrt(dt) * (sqrt(rho) * f[d, b] + sqrt(1 - rho) * e[a, d, b])``
+``  + s * sqrt(w) * dt * (sqrt(rho) * g[d] + sqrt(1 - rho) * h[a, d]) - s**2 * dt / 2``
+
+with independent standard normals ``f`` (market-wide, per bar), ``e`` (the asset's own,
+per bar), ``g`` (market-wide drift of the day) and ``h`` (the asset's drift of the
+day). ``rho`` = :data:`MARKET_SHARE` is the share of variance the market factor explains
+and ``w`` = :data:`DAY_DRIFT_SHARE` the share of a full day's variance that comes from
+the day's drift, so a whole session's log return has variance ``s**2`` as before. Orders
+of the same day and asset (and, through ``f`` and ``g``, of the same day in other
+assets) therefore share part of their timing noise.
+
+``daily_vol`` as the executions table exports it is *not* ``sigma[a, d]``: a desk only
+knows the past. It is a trailing estimate, the exponentially weighted mean (decay
+:data:`VOL_EWMA_DECAY`) of the asset's realised variance on previous days (the sum of its
+squared bar log returns), starting from the mean of :data:`HISTORY_DAYS` days of history
+simulated before the first exported day. The true ``sigma[a, d]`` is exported as
+``true_daily_vol``, for tests only.
+"""
 
 from __future__ import annotations
 
@@ -10,54 +34,150 @@ import pandas as pd
 from synthetic.config import SynthConfig
 from vocabulary import SESSION_MINUTES
 
-__all__ = ["Universe", "draw_universe", "draw_regimes", "make_bars"]
+__all__ = [
+    "DAY_DRIFT_SHARE",
+    "HISTORY_DAYS",
+    "MARKET_SHARE",
+    "VOL_EWMA_DECAY",
+    "MarketPath",
+    "Regimes",
+    "Universe",
+    "draw_regimes",
+    "draw_universe",
+    "make_bars",
+]
 
 _OPEN_UTC = pd.Timedelta(hours=14, minutes=30)
+
+#: Share of each asset's return variance explained by the market-wide factor (a typical
+#: single-stock R-squared against its index).
+MARKET_SHARE = 0.3
+#: Share of a full session's return variance that comes from the day's drift (the rest is
+#: intraday Brownian noise); it makes orders of one day err in the same direction.
+DAY_DRIFT_SHARE = 0.15
+#: Decay of the exponentially weighted trailing variance behind ``daily_vol``: a half-life
+#: of about 3.3 days, short enough to follow a volatile spell (5 days on average) with a
+#: lag of a day or two, long enough to average a few days of realised variance.
+VOL_EWMA_DECAY = 0.8
+#: Days of price history simulated before the first exported day, so that ``daily_vol``
+#: is a trailing estimate from day one (their mean realised variance seeds the average).
+HISTORY_DAYS = 20
 
 
 @dataclass(frozen=True)
 class Universe:
-    """Static description of the synthetic assets (one entry per asset)."""
+    """Static description of the synthetic assets (one entry per asset).
+
+    Attributes
+    ----------
+    names : ndarray of str
+        ``A000``, ``A001``, ...
+    price : ndarray
+        Mid price at the start of the history.
+    adv : ndarray
+        Average daily volume ``V`` in shares.
+    sigma : ndarray
+        Calm-regime daily volatility (fraction).
+    spread_bps : ndarray
+        Calm-regime quoted spread in basis points.
+    shares_outstanding : ndarray
+        ``Theta``, shares in issue (whole shares).
+    turnover_inverse : ndarray
+        ``Theta / V`` exactly as the cost law uses it (``shares_outstanding / adv``).
+    """
 
     names: np.ndarray
     price: np.ndarray
     adv: np.ndarray
     sigma: np.ndarray
     spread_bps: np.ndarray
+    shares_outstanding: np.ndarray
     turnover_inverse: np.ndarray
 
 
 @dataclass(frozen=True)
 class Regimes:
-    """Per-day state: volatility multiplier per (day, asset) and impact multiplier per day."""
+    """Per-day state of the exported days, and the volatility of the history before them.
+
+    Attributes
+    ----------
+    volatile : ndarray of bool, shape (days,)
+        Whether each exported day is in the volatile regime.
+    vol_multiplier : ndarray, shape (days,)
+        Volatility multiplier of each exported day (regime and regime shift).
+    impact_multiplier : ndarray, shape (days,)
+        Impact multiplier of each exported day (the regime-shift knob).
+    session_open : DatetimeIndex
+        Opening time (UTC) of each exported day.
+    history_vol_multiplier : ndarray, shape (HISTORY_DAYS,)
+        Volatility multiplier of the history days that seed ``daily_vol``.
+    """
 
     volatile: np.ndarray
     vol_multiplier: np.ndarray
     impact_multiplier: np.ndarray
     session_open: pd.DatetimeIndex
+    history_vol_multiplier: np.ndarray
+
+
+@dataclass(frozen=True)
+class MarketPath:
+    """The simulated market of the exported days.
+
+    Attributes
+    ----------
+    bars : DataFrame
+        The ``market_bars`` table (see :func:`make_bars`).
+    mids : ndarray, shape (assets, days, bars_per_day + 1)
+        Mid price at every bar boundary; bar ``b`` opens at ``mids[..., b]`` and closes at
+        ``mids[..., b + 1]``.
+    trailing_vol : ndarray, shape (assets, days)
+        The pre-trade daily-volatility estimate of each asset and day (previous days only).
+    """
+
+    bars: pd.DataFrame
+    mids: np.ndarray
+    trailing_vol: np.ndarray
 
 
 def draw_universe(cfg: SynthConfig, rng: np.random.Generator) -> Universe:
-    """Draw prices, ADV, volatility, spreads and shares outstanding for ``cfg.assets`` assets."""
+    """Draw prices, ADV, volatility, spreads and shares outstanding for ``cfg.assets`` assets.
+
+    ``Theta / V`` is log-uniform on [50, 500] (a daily turnover of 0.2 % to 2 % of the
+    shares in issue); ``Theta`` is rounded to whole shares and ``Theta / V`` recomputed
+    from it, so that the exported columns give the law's input exactly.
+    """
     n = cfg.assets
+    price = np.exp(rng.uniform(np.log(10.0), np.log(400.0), n))
+    adv = np.exp(rng.uniform(np.log(2e5), np.log(2e7), n)).round()
+    sigma = rng.uniform(0.012, 0.03, n)
+    spread_bps = rng.uniform(1.0, 12.0, n)
+    shares_outstanding = np.round(adv * np.exp(rng.uniform(np.log(50.0), np.log(500.0), n)))
     return Universe(
         names=np.array([f"A{i:03d}" for i in range(n)]),
-        price=np.exp(rng.uniform(np.log(10.0), np.log(400.0), n)),
-        adv=np.exp(rng.uniform(np.log(2e5), np.log(2e7), n)).round(),
-        sigma=rng.uniform(0.012, 0.03, n),
-        spread_bps=rng.uniform(1.0, 12.0, n),
-        turnover_inverse=np.exp(rng.uniform(np.log(50.0), np.log(500.0), n)),
+        price=price,
+        adv=adv,
+        sigma=sigma,
+        spread_bps=spread_bps,
+        shares_outstanding=shares_outstanding,
+        turnover_inverse=shares_outstanding / adv,
     )
 
 
 def draw_regimes(cfg: SynthConfig, rng: np.random.Generator) -> Regimes:
-    """Draw a two-state (calm/volatile) Markov chain of days, shared by all assets."""
+    """Draw a two-state (calm/volatile) Markov chain of days, shared by all assets.
+
+    The chain runs over :data:`HISTORY_DAYS` days of history, then the exported days; a
+    regime shift (``cfg.shift_after_day``) applies to exported days only.
+    """
     stay = 0.8
     p_enter = (1 - stay) * cfg.volatile_probability / max(1 - cfg.volatile_probability, 1e-9)
-    volatile = np.zeros(cfg.days, dtype=bool)
-    volatile[0] = rng.random() < cfg.volatile_probability
-    for d in range(1, cfg.days):
-        volatile[d] = rng.random() < (stay if volatile[d - 1] else min(p_enter, 1.0))
+    total = HISTORY_DAYS + cfg.days
+    chain = np.zeros(total, dtype=bool)
+    chain[0] = rng.random() < cfg.volatile_probability
+    for d in range(1, total):
+        chain[d] = rng.random() < (stay if chain[d - 1] else min(p_enter, 1.0))
+    history, volatile = chain[:HISTORY_DAYS], chain[HISTORY_DAYS:]
     vol_mult = np.where(volatile, cfg.volatile_multiplier, 1.0)
     impact_mult = np.ones(cfg.days)
     if cfg.shift_after_day is not None:
@@ -68,7 +188,13 @@ def draw_regimes(cfg: SynthConfig, rng: np.random.Generator) -> Regimes:
         )
         impact_mult[cfg.shift_after_day :] = cfg.shift_impact_multiplier
     days = pd.bdate_range(cfg.start_date, periods=cfg.days, tz="UTC")
-    return Regimes(volatile, vol_mult, impact_mult, days + _OPEN_UTC)
+    return Regimes(
+        volatile=volatile,
+        vol_multiplier=vol_mult,
+        impact_multiplier=impact_mult,
+        session_open=days + _OPEN_UTC,
+        history_vol_multiplier=np.where(history, cfg.volatile_multiplier, 1.0),
+    )
 
 
 def _u_shaped_volume_curve(n_bars: int) -> np.ndarray:
@@ -78,28 +204,64 @@ def _u_shaped_volume_curve(n_bars: int) -> np.ndarray:
     return curve / curve.sum()
 
 
+def _log_returns(sig: np.ndarray, n_bars: int, rng: np.random.Generator) -> np.ndarray:
+    """Bar log returns of shape ``sig.shape + (n_bars,)`` from the factor model above."""
+    n_assets, n_days = sig.shape
+    dt = 1.0 / n_bars
+    market, own = np.sqrt(MARKET_SHARE), np.sqrt(1.0 - MARKET_SHARE)
+    intraday = (
+        market * rng.standard_normal((1, n_days, n_bars))
+        + own * rng.standard_normal((n_assets, n_days, n_bars))
+    ) * np.sqrt(dt * (1.0 - DAY_DRIFT_SHARE))
+    drift = (
+        market * rng.standard_normal((1, n_days, 1))
+        + own * rng.standard_normal((n_assets, n_days, 1))
+    ) * (np.sqrt(DAY_DRIFT_SHARE) * dt)
+    s = sig[:, :, None]
+    return s * (intraday + drift) - 0.5 * s**2 * dt
+
+
+def _trailing_vol(log_ret: np.ndarray, n_history: int) -> np.ndarray:
+    """EWMA of previous days' realised variance, as volatility, for each exported day.
+
+    ``log_ret`` covers the history days then the exported days; the estimate of day ``d``
+    uses realised variance of days before ``d`` only.
+    """
+    realised = np.sum(log_ret**2, axis=2)
+    variance = np.empty((realised.shape[0], realised.shape[1] - n_history))
+    level = realised[:, :n_history].mean(axis=1)
+    for d in range(variance.shape[1]):
+        variance[:, d] = level
+        level = VOL_EWMA_DECAY * level + (1.0 - VOL_EWMA_DECAY) * realised[:, n_history + d]
+    return np.sqrt(variance)
+
+
 def make_bars(
     cfg: SynthConfig, universe: Universe, regimes: Regimes, rng: np.random.Generator
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Simulate geometric-Brownian mid prices and build OHLC/volume/quote bars.
+) -> MarketPath:
+    """Simulate the mid-price path (history and exported days) and build its bars.
+
+    Prices are continuous overnight: each day opens at the previous day's close. Bars of
+    the history days are not exported; they only feed the trailing volatility estimate.
 
     Returns
     -------
-    bars : DataFrame
-        Columns ``ts, asset, open, high, low, close, volume, bid, ask, depth``,
-        sorted by asset then time.
-    mids : ndarray, shape (assets, days, bars_per_day + 1)
-        Mid price at every bar boundary, used to set arrival prices of orders.
+    MarketPath
+        ``bars`` with columns ``ts, asset, open, high, low, close, volume, bid, ask,
+        depth`` sorted by asset then time, the mids at every bar boundary and the
+        trailing volatility estimate of every exported asset-day.
     """
     n_bars = SESSION_MINUTES // cfg.bar_minutes
     n_assets, n_days = cfg.assets, cfg.days
     dt = 1.0 / n_bars
-    sig = universe.sigma[:, None, None] * regimes.vol_multiplier[None, :, None]
-    shocks = rng.standard_normal((n_assets, n_days, n_bars)) * sig * np.sqrt(dt)
-    log_ret = shocks - 0.5 * sig**2 * dt
-    day_open = np.log(universe.price)[:, None] + np.concatenate(
-        [np.zeros((n_assets, 1)), np.cumsum(log_ret.sum(axis=2), axis=1)[:, :-1]], axis=1
-    )
+    multiplier = np.concatenate([regimes.history_vol_multiplier, regimes.vol_multiplier])
+    all_sig = universe.sigma[:, None] * multiplier[None, :]
+    all_ret = _log_returns(all_sig, n_bars, rng)
+    trailing = _trailing_vol(all_ret, HISTORY_DAYS)
+    day_close = np.log(universe.price)[:, None] + np.cumsum(all_ret.sum(axis=2), axis=1)
+    day_open = np.concatenate([np.log(universe.price)[:, None], day_close[:, :-1]], axis=1)
+    log_ret, day_open = all_ret[:, HISTORY_DAYS:], day_open[:, HISTORY_DAYS:]
+    sig = all_sig[:, HISTORY_DAYS:, None]
     log_mid = day_open[:, :, None] + np.concatenate(
         [np.zeros((n_assets, n_days, 1)), np.cumsum(log_ret, axis=2)], axis=2
     )
@@ -137,4 +299,4 @@ def make_bars(
             "depth": depth.ravel(),
         }
     )
-    return bars, mids
+    return MarketPath(bars=bars, mids=mids, trailing_vol=trailing)

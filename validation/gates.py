@@ -3,7 +3,8 @@
 A gate check compares one measured value with one limit from the policy. The
 report lists every check (value, limit, pass/fail), so a validator sees what was
 checked, not only what failed. Risk metrics above their *alert* level are listed
-as warnings; above their *action* level they fail the gate.
+as warnings; above their *action* level they fail the gate. A latency figure that a busy host
+may have inflated past its budget is a warning too, to be re-measured (:mod:`validation.latency`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Literal
 import pandas as pd
 
 from validation.comparison import ComparisonReport
+from validation.latency import disturbance, latency_status
 from validation.policy import ModelPolicy
 from validation.stress.catalogue import RISK_METRIC_DEFINITIONS, SCENARIO_LIMIT_METRICS
 
@@ -170,6 +172,28 @@ def _upper(gate: str, subject: str, value: float, limit: float, unit: str = "") 
     )
 
 
+def _latency_checks(policy: ModelPolicy, latency: dict[str, float]) -> list[GateCheck]:
+    """CPU time of one decision against the budget; ``inconclusive`` warns (re-measure)."""
+    conclusive = bool(latency["conclusive"])
+    checks = []
+    for stat, limit in (("p50", policy.latency.p50_ms), ("p99", policy.latency.p99_ms)):
+        value = float(latency[f"{stat}_ms"])
+        status = latency_status(value, limit, conclusive)
+        text = f"<= {limit:g} ms CPU time"
+        if status == "inconclusive":
+            text += f"; inconclusive, re-measure: {disturbance(latency)}"
+        checks.append(
+            GateCheck(
+                gate=f"latency {stat}",
+                subject="single-order decision",
+                value=value,
+                limit=text,
+                status="warn" if status == "inconclusive" else status,
+            )
+        )
+    return checks
+
+
 def evaluate_gates(
     policy: ModelPolicy,
     policy_sha256: str,
@@ -194,7 +218,10 @@ def evaluate_gates(
         :data:`~validation.stress.catalogue.GATE_METRICS`; rows of ``model == "candidate"``
         are judged.
     latency : dict
-        ``p50_ms`` and ``p99_ms`` of one pre-trade decision.
+        :func:`validation.latency.measure_latency` of one decision on the production path:
+        ``p50_ms`` and ``p99_ms`` (CPU time) and ``conclusive``. A figure over budget
+        fails; from an unsteady measurement, it warns unless it is over by more than
+        :data:`~validation.latency.DISTURBANCE_FACTOR` (the host's load rejects nothing).
     required_scenarios : tuple of str
         Scenarios that must have been run (the library); each missing one fails, as does
         a missing scenario of the policy's ``risk_metric_scenarios``. Non-finite values
@@ -204,11 +231,6 @@ def evaluate_gates(
         *_comparison_checks(comparison),
         *_missing_scenario_checks(policy, stress, required_scenarios),
         *_stress_checks(policy, stress),
-        _upper(
-            "latency p50", "single-order decision", latency["p50_ms"], policy.latency.p50_ms, "ms"
-        ),
-        _upper(
-            "latency p99", "single-order decision", latency["p99_ms"], policy.latency.p99_ms, "ms"
-        ),
+        *_latency_checks(policy, latency),
     ]
     return GateReport(tuple(checks), policy_sha256)

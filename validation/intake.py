@@ -130,8 +130,8 @@ def admit_split(
     held_out = int(split.holdout[time_column].dt.floor("D").nunique())
     if held_out < min_days:
         return None, (
-            f"{table}.{time_column}: the out-of-time holdout from {split.boundary.date()} "
-            f"covers {held_out} day(s), the policy requires at least {min_days} to compare a "
+            f"{table}.{time_column}: the out-of-time holdout covers {held_out} day(s) from "
+            f"{split.boundary.date()}, the policy requires at least {min_days} to compare a "
             f"challenger (check holdout_days); supply more history"
         )
     return split, None

@@ -2,30 +2,60 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 import pandas as pd
 
 from vocabulary import SESSION_MINUTES
 
-__all__ = ["FEATURES", "impact_features", "sqrt_law_features"]
+__all__ = [
+    "FEATURES",
+    "FEATURE_INPUTS",
+    "PRE_TRADE_COLUMNS",
+    "impact_features",
+    "sqrt_law_features",
+]
 
+#: The columns of ``executions`` each feature is computed from (read-only).
+FEATURE_INPUTS = MappingProxyType(
+    {
+        "participation": ("participation",),
+        "size_over_adv": ("qty", "adv"),
+        "horizon_days": ("start_ts", "end_ts"),
+        "daily_vol": ("daily_vol",),
+        "spread_bps": ("spread_bps",),
+        "log_adv": ("adv",),
+    }
+)
 #: Feature columns, in model order.
-FEATURES = (
-    "participation",
-    "size_over_adv",
-    "horizon_days",
+FEATURES = tuple(FEATURE_INPUTS)
+#: Columns of ``executions`` the family holds to be known before the order starts: the
+#: planned horizon (``end_ts`` is the planned end), the planned participation, the
+#: trailing volatility estimate and the spread quoted at arrival, never a fill, the
+#: realised shortfall or the generator's same-day ``true_daily_vol``.
+PRE_TRADE_COLUMNS = (
+    "side",
+    "start_ts",
+    "end_ts",
+    "qty",
+    "arrival_mid",
+    "adv",
+    "shares_outstanding",
     "daily_vol",
     "spread_bps",
-    "log_adv",
+    "participation",
+    "urgency",
 )
 
 
 def impact_features(executions: pd.DataFrame) -> pd.DataFrame:
     """Return the pre-trade features of each parent order.
 
-    Only what is known before the order starts is used: size, ADV, the day's
-    volatility estimate, the quoted spread and the planned horizon. Realised prices
-    and the shortfall are never features.
+    Only what is known before the order starts is used: size, ADV, the trailing
+    volatility estimate, the quoted spread and the planned horizon (the columns of
+    :data:`FEATURE_INPUTS`). Realised prices, the shortfall and the generator's true
+    same-day volatility are never features.
     """
     horizon_days = (executions["end_ts"] - executions["start_ts"]).dt.total_seconds().to_numpy() / (
         60.0 * SESSION_MINUTES

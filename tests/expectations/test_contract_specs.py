@@ -123,3 +123,22 @@ def test_importing_expectations_does_not_import_great_expectations():
     code = "import sys, expectations; assert 'great_expectations' not in sys.modules"
     env = {**os.environ, "PYTHONPATH": str(root)}
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root, env=env)
+
+
+def test_executions_declares_when_every_column_is_known():
+    contract = CONTRACTS["executions"]
+    assert set(contract.pre_trade) | set(contract.post_trade) >= set(contract.schema)
+    assert {"avg_fill_px", "shortfall_bps", "true_daily_vol", "regime"} <= set(contract.post_trade)
+    assert {"daily_vol", "urgency", "shares_outstanding", "participation"} <= set(
+        contract.pre_trade
+    )
+    assert all(reason.strip() for reason in contract.post_trade.values())
+
+
+def test_contract_rejects_bad_timing_declarations():
+    schema = {"x": "numeric", "y": "numeric"}
+    checks = schema_checks(schema)
+    with pytest.raises(ValueError, match="columns must be in the schema"):
+        TableContract("t", schema, checks, pre_trade=("z",))
+    with pytest.raises(ValueError, match=r"not both; got \['x'\]"):
+        TableContract("t", schema, checks, pre_trade=("x",), post_trade={"x": "a fill"})

@@ -291,8 +291,10 @@ def test_too_short_a_holdout_is_refused_before_registration(
     runs = client.search_runs(
         [client.get_experiment_by_name(settings.experiment_name).experiment_id]
     )
-    assert {r.info.status for r in runs} == {"FINISHED", "FAILED"}
-    assert "RUNNING" not in {r.info.status for r in runs}
+    # Refused before orchestration: no run was even opened for it, and the refusal is
+    # recorded as data.rejected.
+    assert {r.info.status for r in runs} == {"FINISHED"}
+    assert _events(workdir)[-1].action == "data.rejected"
 
 
 def test_a_failure_after_registration_retires_the_half_validated_version(

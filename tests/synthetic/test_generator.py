@@ -4,8 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from synthetic import CORRUPTION_KINDS, SynthConfig, generate, write
-from synthetic.ground_truth import expected_cost_bps
-from vocabulary import SESSION_MINUTES
+from synthetic.ground_truth import interval_mid_move_bps, order_expected_cost_bps
+from synthetic.market import DAY_DRIFT_SHARE, MARKET_SHARE, VOL_EWMA_DECAY
 
 EXECUTION_COLUMNS = {
     "order_id",
@@ -17,10 +17,14 @@ EXECUTION_COLUMNS = {
     "arrival_mid",
     "avg_fill_px",
     "adv",
+    "shares_outstanding",
     "daily_vol",
     "spread_bps",
     "participation",
+    "urgency",
     "shortfall_bps",
+    "regime",
+    "true_daily_vol",
 }
 BAR_COLUMNS = {"ts", "asset", "open", "high", "low", "close", "volume", "bid", "ask", "depth"}
 
@@ -64,16 +68,117 @@ def test_clean_data_is_internally_consistent(data):
     assert per_asset.all()
 
 
-def test_shortfall_is_expected_cost_plus_zero_mean_noise(data):
+def _asset_day(frame: pd.DataFrame, time_column: str) -> pd.DataFrame:
+    return frame.assign(day=frame[time_column].dt.normalize())
+
+
+def test_shortfall_is_expected_cost_plus_the_bar_path_plus_small_noise(data):
+    """Shortfall = law at the true volatility + the move of the bars' mid + a small residual.
+
+    What is left once the timing component read from ``market_bars`` is removed is the
+    within-bar residual (a few bps) and the rare order-specific jump: zero mean, and small
+    next to the timing component itself.
+    """
     ex = data.executions
-    # Without the turnover of each asset we bound the expected cost between its extremes.
-    horizon = (ex["end_ts"] - ex["start_ts"]).dt.total_seconds() / (SESSION_MINUTES * 60)
-    low = expected_cost_bps(ex["daily_vol"], ex["participation"], horizon, 50.0, ex["spread_bps"])
-    high = expected_cost_bps(ex["daily_vol"], ex["participation"], horizon, 500.0, ex["spread_bps"])
-    residual_low = (ex["shortfall_bps"] - high).mean()
-    residual_high = (ex["shortfall_bps"] - low).mean()
-    stderr = ex["shortfall_bps"].std() / np.sqrt(len(ex))
-    assert residual_low - 4 * stderr < 0 < residual_high + 4 * stderr
+    timing = interval_mid_move_bps(ex, data.market_bars)
+    left = ex["shortfall_bps"].to_numpy() - timing - order_expected_cost_bps(ex)
+    stderr = left.std() / np.sqrt(len(left))
+    assert abs(left.mean()) < 4 * stderr
+    assert np.median(np.abs(left)) < 3.0
+    assert np.median(np.abs(timing)) > 10 * np.median(np.abs(left))
+
+
+def test_daily_vol_is_a_trailing_estimate_and_the_truth_is_kept_apart(data):
+    """``daily_vol`` of day d+1 is the EWMA update with day d's realised variance (bars).
+
+    So it holds no information from its own day: the recursion is checked on the exported
+    bars (realised variance = sum of squared bar log returns), exactly.
+    """
+    ex, bars = _asset_day(data.executions, "start_ts"), _asset_day(data.market_bars, "ts")
+    estimate = ex.groupby(["asset", "day"])["daily_vol"].agg(["min", "max"])
+    assert (estimate["min"] == estimate["max"]).all()  # one pre-trade value per asset-day
+    realised = (
+        bars.assign(r2=np.log(bars["close"] / bars["open"]) ** 2)
+        .groupby(["asset", "day"])["r2"]
+        .sum()
+    )
+    variance = estimate["min"] ** 2
+    for asset in variance.index.get_level_values("asset").unique():
+        v, rv = variance.loc[asset], realised.loc[asset]
+        days = v.index.intersection(rv.index)  # days on which the asset has orders
+        pairs = [
+            (a, b)
+            for a, b in zip(days[:-1], days[1:], strict=True)
+            if rv.index.get_loc(b) - rv.index.get_loc(a) == 1
+        ]
+        assert pairs
+        for before, after in pairs:
+            expected = VOL_EWMA_DECAY * v[before] + (1 - VOL_EWMA_DECAY) * rv[before]
+            assert v[after] == pytest.approx(expected, rel=1e-9)
+    truth = ex.groupby(["asset", "day"])["true_daily_vol"].first()
+    assert not np.allclose(truth, estimate["min"])
+    by_regime = ex.groupby(["asset", "regime"])["true_daily_vol"].agg(["min", "max"])
+    assert (by_regime["min"] == by_regime["max"]).all()  # the truth is the regime's level
+    ratio = by_regime["min"].xs("volatile", level="regime") / by_regime["min"].xs(
+        "calm", level="regime"
+    )
+    np.testing.assert_allclose(ratio.dropna(), 2.0)
+
+
+@pytest.fixture(scope="module")
+def wide_market():
+    """Many asset-days and few orders: enough bars to measure the path's components."""
+    return generate(SynthConfig(orders=1_000, days=100, assets=40, seed=17)).market_bars
+
+
+def test_bar_path_has_market_wide_day_and_asset_components(wide_market):
+    bars = _asset_day(wide_market, "ts")
+    returns = np.log(bars["close"] / bars["open"])
+    by_time = returns.groupby([bars["ts"], bars["asset"]]).sum().unstack("asset")
+    corr = by_time.corr().to_numpy()
+    mean_pairwise = corr[np.triu_indices_from(corr, k=1)].mean()
+    # the market factor explains MARKET_SHARE of the intraday variance of every asset
+    assert mean_pairwise == pytest.approx(MARKET_SHARE, abs=0.03)
+    # the day's drift makes the two halves of a session move together: correlation
+    # (w / 4) / ((1 - w) / 2 + w / 4) for a drift share w of the day's variance
+    minute = bars["ts"].dt.hour * 60 + bars["ts"].dt.minute
+    half = np.where(minute < minute.median(), "am", "pm")
+    halves = returns.groupby([bars["asset"], bars["day"], half]).sum().unstack()
+    expected = (DAY_DRIFT_SHARE / 4) / ((1 - DAY_DRIFT_SHARE) / 2 + DAY_DRIFT_SHARE / 4)
+    observed = np.corrcoef(halves["am"], halves["pm"])[0, 1]
+    assert observed == pytest.approx(expected, abs=0.05)
+    assert observed > 0.03
+
+
+def _horizon_minutes(frame: pd.DataFrame) -> pd.Series:
+    return (frame["end_ts"] - frame["start_ts"]).dt.total_seconds() / 60.0
+
+
+def test_horizons_follow_urgency_and_exploration_keeps_every_horizon_observed():
+    cfg = SynthConfig(orders=40_000, days=20, assets=5, seed=9)
+    explored = generate(cfg).executions
+    greedy = generate(cfg.model_copy(update={"exploration_share": 0.0})).executions
+    horizon = _horizon_minutes(explored)
+    assert np.corrcoef(np.log(horizon), explored["urgency"])[0, 1] < -0.6
+    # confounding: urgency (so a short horizon) comes with days more volatile than the
+    # trailing estimate says
+    by_regime = explored.groupby("regime")["urgency"].mean()
+    assert by_regime["volatile"] > by_regime["calm"] + 0.1
+    # overlap: without exploration urgent orders never trade over half a day; with it,
+    # about exploration_share x P(log-uniform horizon > 195 min) of them do
+    urgent = lambda f: f.loc[f["urgency"] > 0.8]  # noqa: E731
+    assert (_horizon_minutes(urgent(greedy)) > 195).mean() < 0.002
+    share = (_horizon_minutes(urgent(explored)) > 195).mean()
+    assert share == pytest.approx(cfg.exploration_share * np.log(2) / np.log(78), rel=0.5)
+    assert set(explored["urgency"].between(0, 1)) == {True}
+
+
+def test_shares_outstanding_is_the_laws_theta(data):
+    ex = data.executions
+    per_asset = ex.groupby("asset")["shares_outstanding"].nunique()
+    assert (per_asset == 1).all()
+    turnover_inverse = ex["shares_outstanding"] / ex["adv"]
+    assert turnover_inverse.between(50 - 1e-6, 500 + 1e-6).all()
 
 
 def test_volume_curve_is_u_shaped(data):
@@ -92,8 +197,13 @@ def test_regime_shift_raises_costs_after_the_shift_day():
     cutoff = pd.Timestamp("2026-01-05", tz="UTC") + pd.offsets.BDay(10)
     late = lambda f: f.loc[f["start_ts"] >= cutoff]  # noqa: E731
     early = lambda f: f.loc[f["start_ts"] < cutoff]  # noqa: E731
-    assert late(shifted)["daily_vol"].mean() > 1.4 * late(base)["daily_vol"].mean()
+    first = lambda f: f.loc[f["start_ts"].dt.normalize() == cutoff]  # noqa: E731
+    assert late(shifted)["true_daily_vol"].mean() > 1.4 * late(base)["true_daily_vol"].mean()
     assert late(shifted)["shortfall_bps"].mean() > late(base)["shortfall_bps"].mean() + 5
+    # the trailing estimate learns of the shift only from the next day on
+    on_first = lambda f: first(f).groupby("asset")["daily_vol"].first()  # noqa: E731
+    pd.testing.assert_series_equal(on_first(base), on_first(shifted))
+    assert late(shifted)["daily_vol"].mean() > 1.1 * late(base)["daily_vol"].mean()
     pd.testing.assert_frame_equal(early(base), early(shifted))
 
 

@@ -151,6 +151,12 @@ CASES = [
         {"shortfall_unit_is_bps", "shortfall_matches_prices"},
     ),
     case("bad_side", X, synthetic("bad_side"), {"side_valid"}),
+    case(
+        "shares_in_millions",
+        X,
+        synthetic("shares_in_millions"),
+        {"shares_outstanding_exceeds_adv"},
+    ),
     case("missing_daily_vol", X, synthetic("missing_column"), {"daily_vol_present"}),
     # executions: edits of a copy
     case("qty_zero", X, set_rows(X, "qty", 0.0), {"qty_positive"}),
@@ -169,6 +175,7 @@ CASES = [
         {"fill_price_near_arrival", "shortfall_matches_prices"},
     ),
     case("adv_negative", X, set_rows(X, "adv", -1.0), {"adv_positive"}),
+    case("urgency_above_one", X, set_rows(X, "urgency", 1.5), {"urgency_in_unit_interval"}),
     case(
         "daily_vol_in_percent",
         X,

@@ -16,6 +16,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from expectations import CONTRACTS, executions, market_bars  # noqa: E402
+from models import family_names, get_family  # noqa: E402
+from models.impact import ImpactFamily  # noqa: E402
+from models.impact.features import FEATURE_INPUTS  # noqa: E402
 from synthetic import SynthConfig, generate  # noqa: E402
 from tests.validation.contract_corruptions import (  # noqa: E402
     CASES,
@@ -81,8 +84,13 @@ def test_clean_data_passes_with_no_failures(clean_report, tables):
     assert {run.table: run.rows for run in clean_report.tables} == {
         name: len(frame) for name, frame in tables.items()
     }
-    expected = sum(len(c.checks) for c in CONTRACTS.values())
+    families = [get_family(name) for name in family_names()]
+    # every contract's checks, and two pre-trade checks per family trained on a table
+    expected = sum(len(c.checks) for c in CONTRACTS.values()) + 2 * sum(
+        family.table in tables for family in families
+    )
     assert len(clean_report.checks) == expected
+    assert clean_report.result(X, "execution_impact_features_pre_trade").status == "passed"
     assert all(c.success and c.status == "passed" for c in clean_report.checks)
     assert clean_report.failure_message().startswith("Data contracts passed")
 
@@ -146,6 +154,7 @@ def test_missing_column_is_one_clear_failure_not_a_crash(tables):
         "daily_vol_not_null",
         "daily_vol_is_fraction",
         "daily_vol_plausible",
+        "execution_impact_features_read_declared_inputs",
     }
     assert all("daily_vol missing" in detail for detail in skipped.values())
 
@@ -188,7 +197,7 @@ def test_summary_is_json_serialisable_with_counts_and_timing(tables):
 def test_to_json_holds_every_check(tables):
     report = run_contracts(synthetic("shortfall_as_fraction")(tables), [X])
     document = json.loads(report.to_json())
-    assert len(document["checks"]) == len(CONTRACTS[X].checks)
+    assert len(document["checks"]) == len(CONTRACTS[X].checks) + 2  # and the family's two
     unit = next(c for c in document["checks"] if c["check"] == "shortfall_unit_is_bps")
     assert unit["success"] is False and unit["observed_value"] < 0.01
 
@@ -269,3 +278,104 @@ def test_markdown_lists_every_check_and_the_verdict(clean_report):
     rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
     assert len(rows) == 1 + len(clean_report.checks)
     assert "| executions.spread_bps | spread_bps_non_negative | critical | passed |" in text
+
+
+# --- features are pre-trade by contract ----------------------------------------------------
+
+
+class _ReadsFillPrice(ImpactFamily):
+    """Declares, honestly, a feature computed from the average fill price."""
+
+    feature_inputs = {**FEATURE_INPUTS, "fill_return": ("avg_fill_px", "arrival_mid")}
+
+    def features(self, frame: pd.DataFrame) -> pd.DataFrame:
+        out = super().features(frame)
+        out["fill_return"] = (frame["avg_fill_px"] / frame["arrival_mid"]).to_numpy() - 1.0
+        return out
+
+
+class _DeclaresTrueVol(ImpactFamily):
+    """Declares its volatility feature as the generator's same-day truth."""
+
+    feature_inputs = {**FEATURE_INPUTS, "daily_vol": ("true_daily_vol",)}
+
+    def features(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return super().features(frame).assign(daily_vol=frame["true_daily_vol"].to_numpy())
+
+
+class _ReadsTrueVolSilently(ImpactFamily):
+    """Declares the shipped inputs but its code reads the true same-day volatility."""
+
+    def features(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return super().features(frame).assign(daily_vol=frame["true_daily_vol"].to_numpy())
+
+
+class _ClaimsShortfallIsPreTrade(ImpactFamily):
+    pre_trade_columns = (*ImpactFamily.pre_trade_columns, "shortfall_bps")
+
+
+DECLARATION, BEHAVIOUR = (
+    "execution_impact_features_pre_trade",
+    "execution_impact_features_read_declared_inputs",
+)
+
+
+@pytest.mark.parametrize(
+    ("family", "column", "check", "words"),
+    [
+        (_ReadsFillPrice(), "avg_fill_px", DECLARATION, "feature fill_return reads avg_fill_px"),
+        (
+            _DeclaresTrueVol(),
+            "true_daily_vol",
+            DECLARATION,
+            "feature daily_vol reads true_daily_vol",
+        ),
+        (
+            _ReadsTrueVolSilently(),
+            "true_daily_vol",
+            BEHAVIOUR,
+            "the features read true_daily_vol, which feature_inputs does not declare",
+        ),
+        (
+            _ClaimsShortfallIsPreTrade(),
+            "shortfall_bps",
+            DECLARATION,
+            "pre_trade_columns lists shortfall_bps",
+        ),
+    ],
+    ids=["declared-fill-price", "declared-true-vol", "undeclared-true-vol", "claimed-shortfall"],
+)
+def test_a_family_whose_features_read_a_post_trade_column_is_refused(
+    tables, family, column, check, words
+):
+    report = run_contracts(tables, [X], families=[family])
+    assert not report.passed
+    failure = report.result(X, check)
+    assert failure.status == "failed" and failure.severity == "critical"
+    assert failure.columns == (column,)
+    message = report.failure_message()
+    assert f"executions.{column} [{check}]: " in message, message
+    assert words in message and "executions contract declares post-trade" in message
+    # the data itself is clean: the family's features are the only refusal
+    assert {c.check for c in report.critical_failures} <= {DECLARATION, BEHAVIOUR}
+
+
+def test_the_shipped_family_passes_and_each_run_checks_it_by_default(tables):
+    report = run_contracts(tables, [X])
+    for check in (DECLARATION, BEHAVIOUR):
+        result = report.result(X, check)
+        assert result.status == "passed", result.message()
+        assert set(result.columns) == {c for cols in FEATURE_INPUTS.values() for c in cols}
+    # a table no family trains on carries no family check
+    assert not [c for c in run_contracts(tables, [B]).checks if "features" in c.check]
+
+
+def test_a_family_whose_features_crash_on_the_data_is_an_error_not_a_crash(tables):
+    class Crashes(ImpactFamily):
+        def features(self, frame: pd.DataFrame) -> pd.DataFrame:
+            raise ValueError("cannot price a negative horizon")
+
+    report = run_contracts(tables, [X], families=[Crashes()])
+    failure = report.result(X, BEHAVIOUR)
+    assert failure.status == "error" and not report.passed
+    assert "ValueError: cannot price a negative horizon" in report.failure_message()

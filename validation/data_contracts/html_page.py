@@ -32,7 +32,7 @@ def _cell(value: Any, numeric: bool = False) -> str:
 
 
 def _detail_text(result: CheckResult) -> str:
-    if result.status in ("skipped", "error"):
+    if result.status in ("skipped", "error") or result.detail is not None:
         return result.detail or ""
     if result.examples:
         return "; ".join(row_text(e) for e in result.examples)

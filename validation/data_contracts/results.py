@@ -45,7 +45,8 @@ class CheckResult:
     examples : tuple of dict
         A few failing rows (``row`` is the position in the table) or values.
     detail : str or None
-        Why a check was skipped, or the error GX raised.
+        Why a check was skipped, the error GX raised, or, for a check evaluated outside
+        GX (such as the pre-trade check of a family's features), why it failed.
     """
 
     table: str
@@ -90,6 +91,8 @@ class CheckResult:
             return "passed"
         if self.status != "failed":
             return f"{self.status}: {self.detail}"
+        if self.detail is not None:
+            return f"failed: {self.detail}"
         if self.unexpected_count is not None:
             text = f"failed on {self.unexpected_count} of {self.element_count} rows"
             examples = self._examples_text()

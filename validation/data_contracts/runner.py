@@ -1,4 +1,9 @@
-"""Validate tables against their data contracts with Great Expectations: :func:`run_contracts`."""
+"""Validate tables against their data contracts with Great Expectations: :func:`run_contracts`.
+
+Besides each table's own checks, the run holds the pre-trade checks of every model
+family trained on a validated table (:mod:`validation.data_contracts.pre_trade`), so a
+family whose features read a post-trade column is refused like bad data.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ import pandas as pd
 from expectations import CONTRACTS, CheckSpec, TableContract
 from expectations.prepare import PreparedTable, prepare
 from expectations.runner import Outcome, validate_prepared
+from models import ModelFamily, family_names, get_family
+from validation.data_contracts.pre_trade import family_feature_checks
 from validation.data_contracts.report import ContractReport
 from validation.data_contracts.results import CheckResult, TableRun
 from validation.data_contracts.values import plain
@@ -141,6 +148,7 @@ def run_contracts(
     tables_to_check: Iterable[str] | None = None,
     *,
     contracts: Mapping[str, TableContract] | None = None,
+    families: Iterable[ModelFamily] | None = None,
 ) -> ContractReport:
     """Validate tables against their data contracts.
 
@@ -156,11 +164,17 @@ def run_contracts(
         Contracts to use instead of :data:`expectations.CONTRACTS`, e.g. with other
         tolerances (``{"market_bars": expectations.market_bars.contract(spike_sigmas=10)}``);
         tables not in it use the default contract.
+    families : iterable of ModelFamily, optional
+        Families whose features must be pre-trade (see
+        :func:`validation.data_contracts.pre_trade.family_feature_checks`), checked with
+        the table each trains on when that table is validated; by default every known
+        family (:func:`models.family_names`).
 
     Returns
     -------
     ContractReport
-        Every check's result; ``passed`` is false if a critical check failed.
+        Every check's result, each table's own checks followed by the pre-trade checks of
+        the families trained on it; ``passed`` is false if a critical check failed.
 
     Raises
     ------
@@ -169,10 +183,13 @@ def run_contracts(
         ``tables``, or no table of ``tables`` has a contract.
     """
     chosen = {**CONTRACTS, **(contracts or {})}
+    names = _tables_to_run(tables, tables_to_check, chosen)
+    checked = [get_family(name) for name in family_names()] if families is None else list(families)
     results: list[CheckResult] = []
     runs: list[TableRun] = []
-    for name in _tables_to_run(tables, tables_to_check, chosen):
+    for name in names:
         table_results, run = _run_table(chosen[name], tables[name])
+        table_results += family_feature_checks(checked, chosen[name], tables[name])
         _log_warnings(table_results)
         results.extend(table_results)
         runs.append(run)
