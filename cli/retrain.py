@@ -144,7 +144,7 @@ def _print_timings(stages: list[tuple[str, float]], overhead: float, total: floa
 def _print_demo(outcome: DemoOutcome, total: float) -> None:
     for day in outcome.days:
         typer.secho(f"\n== {day.name}: data in {day.data_dir}", bold=True)
-        _print_outcome(day.retrain, sum(s for _, s in day.retrain.timings))
+        _print_outcome(day.retrain, day.seconds)
         promoted = f"; promoted v{day.retrain.version} to champion" if day.promoted else ""
         typer.echo(f"signed off by validator ({day.approvals} of {day.required}){promoted}")
     typer.echo("\n" + outcome.inventory_markdown)

@@ -9,6 +9,7 @@ report and returning where to look.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class DemoDay:
     name: str
     data_dir: Path
     retrain: RetrainOutcome
+    seconds: float
     approvals: int
     required: int
     promoted: bool
@@ -87,6 +89,7 @@ def demo(config: DemoConfig) -> DemoOutcome:
             "%s: synthesising %s parent orders into %s", name, f"{config.orders:,}", data_dir
         )
         write(generate(SynthConfig(orders=config.orders, **synth)), data_dir)
+        started = time.perf_counter()
         outcome = retrain(
             RetrainConfig(
                 data_dir=data_dir,
@@ -95,6 +98,7 @@ def demo(config: DemoConfig) -> DemoOutcome:
                 stress_paths=config.stress_paths,
             )
         )
+        seconds = time.perf_counter() - started
         signed = approve(
             stores,
             policy,
@@ -108,6 +112,7 @@ def demo(config: DemoConfig) -> DemoOutcome:
                 name,
                 data_dir,
                 outcome,
+                seconds,
                 signed["approvals"],
                 signed["required"],
                 bool(signed["promoted"]),
