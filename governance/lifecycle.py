@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from governance.audit import record_event
-from governance.history import VersionHistory
+from governance.history import ModelHistory, VersionHistory
 from governance.lease import model_lease
 from governance.loading import find_alias
 from governance.signoff_rules import (
@@ -193,13 +193,13 @@ def _promote_locked(stores: Stores, model: str, version: str, actor: str, reason
     written into the record.
     """
     client = stores.client
-    state = read_state(stores, model, version)
+    history = verified_history(stores, model)
+    state = read_state(stores, model, version, history)
     if state.lifecycle != Lifecycle.APPROVED:
         raise NotAuthorised(
             f"refused by rule 'only approved versions are promoted': {model} version "
             f"{version} is {state.lifecycle!r}"
         )
-    history = verified_history(stores, model)
     champion = history.aliases.get(Alias.CHAMPION)
     previous = history.aliases.get(Alias.PREVIOUS)
     retired = previous if previous is not None and champion not in (None, previous) else None
@@ -292,7 +292,8 @@ def decommission(
     check_operator(policy, model, actor, "decommission")
     with model_lease(stores.audit.engine, model, actor):
         client = stores.client
-        state = read_state(stores, model, version)
+        history = verified_history(stores, model)
+        state = read_state(stores, model, version, history)
         if state.lifecycle == Lifecycle.DECOMMISSIONED:
             raise UsageError(f"{model} version {version} is already decommissioned")
         is_champion = Alias.CHAMPION in state.aliases
@@ -307,7 +308,7 @@ def decommission(
                 f"--replacement VERSION or --no-replacement"
             )
         if replacement is not None:
-            _install_replacement(stores, model, version, replacement)
+            _install_replacement(stores, history, model, version, replacement)
         for alias in state.aliases:
             if not (alias == Alias.CHAMPION and replacement is not None):
                 client.delete_registered_model_alias(model, alias)
@@ -337,9 +338,11 @@ def decommission(
     return payload
 
 
-def _install_replacement(stores: Stores, model: str, version: str, replacement: str) -> None:
+def _install_replacement(
+    stores: Stores, history: ModelHistory, model: str, version: str, replacement: str
+) -> None:
     client = stores.client
-    target = read_state(stores, model, replacement)
+    target = read_state(stores, model, replacement, history)
     if replacement == version or not Lifecycle(target.lifecycle).promotable:
         raise NotAuthorised(
             f"refused by rule 'replacements must have been approved': {model} version "

@@ -61,12 +61,16 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def read_state(stores: Stores, model: str, version: str) -> VersionState:
+def read_state(
+    stores: Stores, model: str, version: str, history: ModelHistory | None = None
+) -> VersionState:
     """Read a version's state: rule-relevant fields from the audit log, the rest from MLflow.
 
     The author, gate result, approvals and lifecycle state that the rules rely on come
     from replaying the audit log, because registry tags can be edited in the MLflow UI;
-    a registry that disagrees with the log is refused.
+    a registry that disagrees with the log is refused. ``history`` is the model's
+    :func:`verified_history` when the caller read it already in the same step, so that
+    one step verifies the chain once; without it the log is read and verified here.
 
     Raises
     ------
@@ -81,7 +85,8 @@ def read_state(stores: Stores, model: str, version: str) -> VersionState:
         if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
             raise
         raise UsageError(f"no version {version} of registered model {model!r}") from exc
-    history = verified_history(stores, model)
+    if history is None:
+        history = verified_history(stores, model)
     expected = history.state(str(mv.version))
     if expected is None:
         raise IntegrityError(
