@@ -1,4 +1,4 @@
-"""Decision latency (compiled vs MLflow pyfunc) and LightGBM training time, quiet and busy.
+"""Decision latency (compiled vs MLflow pyfunc) and the candidate's training time, quiet and busy.
 
 One run, on the demo's data (seed 42): trains the candidate with the CPUs that are idle,
 then measures with :func:`validation.latency.measure_latency` (CPU time per call, quiet
@@ -6,8 +6,8 @@ batches, the gate's statistic)
 
 * the compiled decision of one order over the horizon grid
   (:meth:`models.impact.ImpactFamily.compile`, what the latency gate judges), and
-* the same decision through the MLflow pyfunc (``family.decide`` on a saved
-  ``mlflow.lightgbm`` model, schema checks included, what the gate judged before),
+* the same decision through the MLflow pyfunc (``family.decide`` on the candidate saved as
+  the registry saves it, schema checks included, what the gate judged before),
 
 each with the machine as it is ("quiet") and with one more process spinning on a core
 ("busy"), and the training time quiet vs busy (goal: busy at most 2x quiet). Training runs
@@ -41,6 +41,7 @@ GOALS = {"compiled_p99_us": 50.0, "busy_over_quiet_training": 2.0}
 
 _FIT = """
 import json, sys, time
+from pathlib import Path
 import pandas as pd
 import models.impact.family as family_module
 from models import get_family
@@ -52,7 +53,7 @@ family = get_family("execution-impact")
 start, cpu = time.perf_counter(), time.process_time()
 fitted = family.fit(train, seed=0)
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-fitted.candidate.save_model(sys.argv[3])
+family.save_model(fitted.candidate, Path(sys.argv[3]))
 print(json.dumps({"seconds": seconds, "cpu": cpu, "threads": fitted.params["num_threads"]}))
 """
 
@@ -120,17 +121,16 @@ def main() -> None:
     args = parser.parse_args()
     # Imported after `models`, which makes LightGBM's OpenMP threads sleep while they wait:
     # libgomp reads that when lightgbm first loads it (models/__init__.py).
-    import lightgbm as lgb
     import mlflow
     from mlflow.models import infer_signature
 
     cpus = len(os.sched_getaffinity(0))
     load_before = os.getloadavg()
     family = get_family(MODEL)
-    executions = generate(SynthConfig(orders=args.orders, seed=42)).executions
+    executions = family.training_frame(generate(SynthConfig(orders=args.orders, seed=42)).as_dict())
     split = out_of_time_split(executions, family.time_column, 0.2)
     with tempfile.TemporaryDirectory() as tmp:
-        train_path, model_path = Path(tmp) / "train.parquet", Path(tmp) / "model.lgb"
+        train_path, model_path = Path(tmp) / "train.parquet", Path(tmp) / "candidate"
         split.train.to_parquet(train_path)
         env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
         training = [("quiet", fit(train_path, model_path, env))]
@@ -141,15 +141,17 @@ def main() -> None:
                 training.append(
                     ("busy, former settings", fit(train_path, model_path, spinning_env, cpus))
                 )
-        booster = lgb.Booster(model_file=str(model_path))
+        candidate = family.load_model(model_path)
         order = split.holdout.head(1)
-        compiled = family.compile(booster)
+        compiled = family.compile(candidate)
         (arguments,) = compiled.arguments(order)
         features = family.features(split.holdout.head(100))
-        mlflow.lightgbm.save_model(
-            booster,
+        mlflow.pyfunc.save_model(
             Path(tmp) / "pyfunc",
-            signature=infer_signature(features, booster.predict(features)),
+            loader_module=family.pyfunc_loader_module,
+            data_path=str(model_path),
+            signature=infer_signature(features, candidate.predict(features)),
+            input_example=features.head(3),
         )
         pyfunc = mlflow.pyfunc.load_model(str(Path(tmp) / "pyfunc"))
         calls = {
@@ -177,7 +179,7 @@ def main() -> None:
         f"(goal <= {GOALS['compiled_p99_us']:g} us: "
         f"{'met' if worst_p99 <= GOALS['compiled_p99_us'] else 'NOT met'})."
     )
-    print("\n## LightGBM training (candidate)\n")
+    print("\n## Candidate training (law fit, early-stopping probe, residual booster)\n")
     quiet_s = training[0][1]["seconds"]
     print(
         "| machine | threads | wall s | x quiet | CPU s (all threads) |\n|---|---:|---:|---:|---:|"

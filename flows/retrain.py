@@ -117,7 +117,7 @@ def challenge(
         references,
         family.time_column,
         policy.policy.non_inferiority_margin,
-        seed=config.seed,
+        naive_prediction=float(family.target(split.train).mean()),
     )
 
 

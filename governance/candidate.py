@@ -23,9 +23,8 @@ from governance.intake import refusal_payload, refuse
 from governance.registry import register_version
 from governance.settings import Settings
 from governance.stores import Stores, download_artifacts, fluent_mlflow
-from models import FittedModels
+from models import FittedModels, get_family
 from validation.data_contracts import ContractReport
-from validation.evaluation import feature_contributions
 from validation.intake import Intake
 from vocabulary import Action, Lifecycle, Tag
 
@@ -167,11 +166,12 @@ def record_training(
 ) -> str:
     """Log the training evidence and register the model as a version under validation.
 
-    Logs parameters, holdout metrics, the dataset input, the LightGBM model (native
-    format) and the feature-contribution plot, then registers the version with
-    ``lifecycle=validating`` and its lineage tags. The version cannot be signed off until
-    :func:`record_gates` moves it to ``pending-signoff``. A retry after the version was
-    registered reuses it (one version per run) and completes its audit event.
+    Logs parameters, holdout metrics, the dataset input, the candidate (in its family's
+    own format, as a pyfunc model) and the plot of the parts of its predictions, then
+    registers the version with ``lifecycle=validating`` and its lineage tags. The version
+    cannot be signed off until :func:`record_gates` moves it to ``pending-signoff``. A
+    retry after the version was registered reuses it (one version per run) and completes
+    its audit event.
 
     Returns
     -------
@@ -218,7 +218,7 @@ def _log_training_evidence(
 ) -> tuple[str, str]:
     """Log parameters, metrics, dataset, contribution plot and model; return URI and hash."""
     client = stores.client
-    tracking.log_params(client, run.run_id, {f"lgbm.{k}": v for k, v in fitted.params.items()})
+    tracking.log_params(client, run.run_id, {f"fit.{k}": v for k, v in fitted.params.items()})
     tracking.log_metrics(
         client,
         run.run_id,
@@ -240,15 +240,17 @@ def _log_training_evidence(
     sample = holdout_features.sample(
         min(_CONTRIBUTION_SAMPLE, len(holdout_features)), random_state=0
     )
-    contributions = feature_contributions(fitted.candidate, sample)
+    candidate = fitted.candidate
     tracking.log_figure(
         client,
         run.run_id,
-        plots.feature_contribution_figure(contributions, sample),
+        plots.feature_contribution_figure(
+            candidate.contributions(sample), sample, candidate.contribution_drivers
+        ),
         "plots/feature_contributions.png",
     )
-    model_uri = tracking.log_lightgbm_model(
-        stores, run.run_id, fitted.candidate, holdout_features.head(100)
+    model_uri = tracking.log_candidate_model(
+        stores, run.run_id, get_family(run.model_name), candidate, holdout_features.head(100)
     )
     local = download_artifacts(stores, model_uri)
     return model_uri, sha256_tree(local)

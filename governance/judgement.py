@@ -39,8 +39,11 @@ def record_comparison(
             client,
             run.run_id,
             {
-                f"challenge.{name}.mae_diff": c.mae_difference,
+                f"challenge.{name}.loss_difference": c.loss_difference,
+                f"challenge.{name}.ci_low": c.ci_low,
                 f"challenge.{name}.ci_high": c.ci_high,
+                f"challenge.{name}.margin": c.margin,
+                f"challenge.{name}.reference_skill": c.skill,
             },
         )
     tracking.log_figure(
@@ -164,9 +167,9 @@ def version_description(
     latency: dict[str, float],
 ) -> str:
     """A summary a validator reads on the model version page before opening the run."""
-    verdicts = "; ".join(
-        f"vs {name}: {c.verdict} (MAE diff {c.mae_difference:+.2f} bps, 95% CI "
-        f"[{c.ci_low:+.2f}, {c.ci_high:+.2f}])"
+    verdicts = "\n".join(
+        f"  vs {name}: {c.verdict} (squared-error difference {c.loss_difference:+.1f} bps², "
+        f"95% CI [{c.ci_low:+.1f}, {c.ci_high:+.1f}]). {c.explanation}"
         for name, c in comparison.comparisons.items()
     )
     cand = stress.loc[stress["model"] == "candidate"]
@@ -175,7 +178,7 @@ def version_description(
     lines = [
         f"Gates {'PASSED' if gates.passed else 'FAILED'}: {counts['pass']} pass, "
         f"{counts['warn']} warn, {counts['fail']} fail (policy sha256 {gates.policy_sha256[:12]}).",
-        f"Challenger: {verdicts}.",
+        f"Challenger (only better and non-inferior pass):\n{verdicts}",
         f"Stress: {len(cand)} scenarios; worst CVaR95 {worst['cvar95_shortfall_bps']:.0f} bps "
         f"in {worst['scenario']}.",
         f"Latency of one decision (CPU time, compiled policy): p50 "

@@ -18,6 +18,7 @@ from mlflow.tracking import MlflowClient
 from governance.audit import AuditEvent
 from governance.hashing import sha256_tree
 from governance.stores import Stores, download_artifacts
+from models import get_family
 from vocabulary import Action, IntegrityError
 
 __all__ = ["LoadedModel", "find_alias", "load_verified", "trained_event"]
@@ -82,4 +83,5 @@ def load_verified(stores: Stores, model: str, version: str) -> LoadedModel:
             f"{model} version {version}: model artifacts at {uri} hash to {actual}, but "
             f"{recorded} was recorded at registration (event seq {event.seq}); refusing to load"
         )
-    return LoadedModel(model, str(version), local, mlflow.lightgbm.load_model(str(local)))
+    data = mlflow.models.Model.load(str(local)).flavors["python_function"]["data"]
+    return LoadedModel(model, str(version), local, get_family(model).load_model(local / data))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -18,20 +20,27 @@ from validation.stress.plots import plot_path_trace, plot_shortfall_distribution
 __all__ = ["feature_contribution_figure", "residual_figure", "stress_figures"]
 
 
-def feature_contribution_figure(contributions: pd.DataFrame, features: pd.DataFrame) -> Figure:
-    """Mean |contribution| per feature, and each feature's contribution against its value."""
+def feature_contribution_figure(
+    contributions: pd.DataFrame, features: pd.DataFrame, drivers: Mapping[str, str]
+) -> Figure:
+    """Mean |contribution| per part of the prediction, and the two largest against a feature.
+
+    ``drivers`` names, for each column of ``contributions`` but ``bias``, the column of
+    ``features`` it is drawn against.
+    """
     names = [c for c in contributions.columns if c != "bias"]
     importance = contributions[names].abs().mean().sort_values()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     axes[0].barh(importance.index, importance.to_numpy(), color="#3b6ea5")
     axes[0].set_xlabel("mean |contribution| (bps)")
-    axes[0].set_title("Feature contributions (LightGBM pred_contrib)")
+    axes[0].set_title("Parts of the predicted cost")
     for ax, name in zip(axes[1:], importance.index[::-1][:2], strict=False):
-        ax.scatter(features[name], contributions[name], s=3, alpha=0.3, color="#3b6ea5")
-        ax.set_xscale("log" if np.all(features[name] > 0) else "linear")
-        ax.set_xlabel(name)
+        x = features[drivers[name]]
+        ax.scatter(x, contributions[name], s=3, alpha=0.3, color="#3b6ea5")
+        ax.set_xscale("log" if np.all(x > 0) else "linear")
+        ax.set_xlabel(drivers[name])
         ax.set_ylabel("contribution (bps)")
-        ax.set_title(f"Contribution of {name}")
+        ax.set_title(name)
     fig.tight_layout()
     return fig
 
@@ -39,7 +48,8 @@ def feature_contribution_figure(contributions: pd.DataFrame, features: pd.DataFr
 def residual_figure(comparison: ComparisonReport) -> Figure:
     """Residual distributions and predicted-vs-realised cost, candidate against references.
 
-    The champion is drawn when there is one, else every baseline.
+    The champion is drawn when there is one, else every baseline; the title carries each
+    comparison's verdict, squared-error difference, its 95 % interval and the margin.
     """
     actual = comparison.actual
     names = ["candidate"] + (
@@ -56,7 +66,7 @@ def residual_figure(comparison: ComparisonReport) -> Figure:
             histtype="step",
             lw=1.6,
             color=colours[name],
-            label=f"{name} (MAE {np.abs(residual).mean():.1f})",
+            label=f"{name} (MSE {np.mean(residual**2):.0f}, MAE {np.abs(residual).mean():.1f})",
         )
     axes[0].set_xlabel("realised - predicted cost (bps)")
     axes[0].set_ylabel("orders")
@@ -75,6 +85,14 @@ def residual_figure(comparison: ComparisonReport) -> Figure:
     axes[1].set_ylabel("realised cost (bps), bucket mean")
     axes[1].set_title("Predicted vs realised cost")
     axes[1].legend()
+    fig.suptitle(
+        "\n".join(
+            f"vs {name}: {c.verdict}, MSE difference {c.loss_difference:+.1f} bps² "
+            f"[{c.ci_low:+.1f}, {c.ci_high:+.1f}], margin {c.margin:.1f} bps²"
+            for name, c in comparison.comparisons.items()
+        ),
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
 

@@ -7,31 +7,46 @@ workers can log to the same run without relying on MLflow's active-run state.
 from __future__ import annotations
 
 import json
+import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from mlflow.tracking import MlflowClient
 
 from governance.stores import Stores, fluent_mlflow
 
+if TYPE_CHECKING:
+    from models import ModelFamily
+
 __all__ = [
+    "CANDIDATE_DATA",
     "PIP_REQUIREMENTS",
     "start_candidate_run",
     "log_report",
     "log_dataset",
     "log_metrics",
     "log_figure",
-    "log_lightgbm_model",
+    "log_candidate_model",
     "finish_run",
 ]
 
+#: Name of the candidate's directory inside the logged model (MLflow puts it under ``data/``).
+CANDIDATE_DATA = "candidate"
 #: Passed to ``log_model`` so MLflow does not infer requirements (about 10 s per call).
-PIP_REQUIREMENTS = ["lightgbm>=4.7,<4.8", "numpy>=2.0,<2.5", "pandas>=2.2", "scikit-learn>=1.6"]
+PIP_REQUIREMENTS = [
+    "lightgbm>=4.7,<4.8",
+    "numpy>=2.0,<2.5",
+    "pandas>=2.2",
+    "scikit-learn>=1.6",
+    "scipy>=1.13",
+]
 
 
 def start_candidate_run(
@@ -116,19 +131,30 @@ def log_figure(client: MlflowClient, run_id: str, figure: Figure, path: str) -> 
     plt.close(figure)
 
 
-def log_lightgbm_model(stores: Stores, run_id: str, booster: Any, example: pd.DataFrame) -> str:
-    """Log a LightGBM booster in its native text format with a signature; return its URI."""
+def log_candidate_model(
+    stores: Stores, run_id: str, family: ModelFamily, model: Any, example: pd.DataFrame
+) -> str:
+    """Log a candidate in its family's own format as a pyfunc model; return its URI.
+
+    The directory :meth:`models.ModelFamily.save_model` writes is the model's data, and the
+    family's ``pyfunc_loader_module`` reads it: ``mlflow.pyfunc.load_model`` then predicts
+    what the candidate predicts, and nothing is pickled.
+    """
     from mlflow.models import infer_signature
 
-    signature = infer_signature(example, booster.predict(example))
-    with _resumed(stores, run_id), _mlflow_internal_warnings_silenced():
-        info = mlflow.lightgbm.log_model(
-            booster,
-            name="model",
-            signature=signature,
-            input_example=example.head(3),
-            pip_requirements=PIP_REQUIREMENTS,
-        )
+    signature = infer_signature(example, np.asarray(model.predict(example)))
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / CANDIDATE_DATA
+        family.save_model(model, data)
+        with _resumed(stores, run_id), _mlflow_internal_warnings_silenced():
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                loader_module=family.pyfunc_loader_module,
+                data_path=str(data),
+                signature=signature,
+                input_example=example.head(3),
+                pip_requirements=PIP_REQUIREMENTS,
+            )
     return info.model_uri
 
 

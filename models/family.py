@@ -14,6 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -72,6 +73,9 @@ class ModelFamily(ABC):
 
     #: Name of the registered model in MLflow.
     registered_name: str
+    #: Module with MLflow's ``_load_pyfunc(data_path)`` for a :meth:`save_model` directory:
+    #: the registry logs candidates as ``python_function`` models loaded by it.
+    pyfunc_loader_module: str
     #: Name of the table (``<name>.parquet``) the family trains on.
     table: str
     #: Column with the time an observation became known, used for out-of-time splits.
@@ -88,6 +92,20 @@ class ModelFamily(ABC):
     #: computed from; every one must be in :attr:`pre_trade_columns`. The data contracts
     #: also compute the features from these columns alone, so an undeclared read fails.
     feature_inputs: Mapping[str, tuple[str, ...]]
+
+    def training_frame(self, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+        """The rows the family trains and is judged on, built from a snapshot's tables.
+
+        By default :attr:`table` as it is; a family whose target needs another table (a
+        benchmark read off the market bars) adds the columns here.
+
+        Raises
+        ------
+        ValueError
+            If the tables cannot give every row what it needs; the message names the
+            table, the column and the check.
+        """
+        return tables[self.table]
 
     @abstractmethod
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -113,6 +131,28 @@ class ModelFamily(ABC):
         ------
         TypeError
             If the family cannot compile this kind of model.
+        """
+
+    @abstractmethod
+    def save_model(self, model: Predictor, directory: Path) -> None:
+        """Write a fitted candidate into ``directory`` in the family's own format.
+
+        The registry stores the directory as it is; :meth:`load_model` reads it back.
+
+        Raises
+        ------
+        TypeError
+            If ``model`` is not a candidate of this family.
+        """
+
+    @abstractmethod
+    def load_model(self, directory: Path) -> Predictor:
+        """Read a candidate :meth:`save_model` wrote.
+
+        Raises
+        ------
+        ValueError
+            If ``directory`` does not hold one.
         """
 
     @abstractmethod

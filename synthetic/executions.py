@@ -32,7 +32,7 @@ The **timing component** is ``side_sign * (twap_mid / arrival_mid - 1) * 1e4``, 
 ``market_bars``: the mid a linear schedule meets, on the path every order of that asset
 shares (market-wide, day and asset parts, see :mod:`synthetic.market`). A market-adjusted
 target is thus computable from the bars alone, see
-:func:`synthetic.ground_truth.interval_mid_move_bps`. The **within-bar residual** is the
+:func:`models.impact.market.market_move_bps`. The **within-bar residual** is the
 part of a linear schedule's timing noise inside bars that the bars cannot show (the mean
 of a Brownian bridge over each bar): ``N(0, 1) * sigma * sqrt((1 - w) * dt_bar / (12 H))``
 for ``H`` bars of ``dt_bar`` days, so that timing noise in total has the variance of a

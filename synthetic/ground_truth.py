@@ -17,8 +17,9 @@ trailing estimate a desk has before the order) and ``Theta`` the shares outstand
 (``shares_outstanding``, so ``Theta / V = shares_outstanding / adv``).
 
 :func:`order_expected_cost_bps` evaluates the law on an executions table (at its own
-horizons or at another one, for counterfactual decisions) and
-:func:`interval_mid_move_bps` reads each order's timing component off the market bars.
+horizons or at another one, for counterfactual decisions). Each order's timing component
+can be read off the market bars alone, as a desk reads it
+(:func:`models.impact.market.market_move_bps`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ __all__ = [
     "permanent_impact",
     "expected_cost_bps",
     "order_expected_cost_bps",
-    "interval_mid_move_bps",
 ]
 
 ETA = 0.142
@@ -137,41 +137,3 @@ def order_expected_cost_bps(
         executions["spread_bps"].to_numpy(dtype=float),
         impact_multiplier,
     )
-
-
-def interval_mid_move_bps(executions: pd.DataFrame, market_bars: pd.DataFrame) -> np.ndarray:
-    """Each order's timing component, read from the market bars alone.
-
-    ``side_sign * (twap_mid / arrival_mid - 1) * 1e4`` with ``twap_mid`` the mean of
-    ``(open + close) / 2`` over the bars of the order's asset with ``start_ts <= ts <
-    end_ts``: what the market did to a linear schedule. ``shortfall_bps`` minus this is the
-    market-adjusted cost: the expected cost plus the within-bar residual and any jump.
-
-    Parameters
-    ----------
-    executions : DataFrame
-        Needs ``asset, side, start_ts, end_ts, arrival_mid``.
-    market_bars : DataFrame
-        Needs ``asset, ts, open, close``, covering every order's window.
-
-    Returns
-    -------
-    ndarray
-        One value per order, in the order of ``executions``.
-    """
-    bars = market_bars.sort_values(["asset", "ts"], kind="stable")
-    mid = ((bars["open"] + bars["close"]) / 2.0).to_numpy(dtype=float)
-    cumulative = np.concatenate([[0.0], np.cumsum(mid)])
-    keys = bars["asset"].to_numpy().astype(str)
-    stamps = pd.DatetimeIndex(bars["ts"]).asi8
-    start = pd.DatetimeIndex(executions["start_ts"]).asi8
-    end = pd.DatetimeIndex(executions["end_ts"]).asi8
-    twap = np.empty(len(executions))
-    for name, rows in executions.groupby("asset", sort=False).indices.items():
-        first, last = np.searchsorted(keys, name, "left"), np.searchsorted(keys, name, "right")
-        times = stamps[first:last]
-        lo = first + np.searchsorted(times, start[rows], "left")
-        hi = first + np.searchsorted(times, end[rows], "left")
-        twap[rows] = (cumulative[hi] - cumulative[lo]) / (hi - lo)
-    sign = np.where(executions["side"].to_numpy() == "buy", 1.0, -1.0)
-    return sign * (twap / executions["arrival_mid"].to_numpy(dtype=float) - 1.0) * 1e4

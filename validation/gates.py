@@ -16,7 +16,7 @@ from typing import Literal
 
 import pandas as pd
 
-from validation.comparison import ComparisonReport
+from validation.comparison import PASSING_VERDICTS, ComparisonReport
 from validation.latency import disturbance, latency_status
 from validation.policy import ModelPolicy
 from validation.stress.catalogue import RISK_METRIC_DEFINITIONS, SCENARIO_LIMIT_METRICS
@@ -91,16 +91,23 @@ class GateReport:
 
 
 def _comparison_checks(comparison: ComparisonReport) -> list[GateCheck]:
+    """One check per reference; only ``better`` and ``non-inferior`` pass.
+
+    An ``inconclusive`` verdict fails too: the candidate must show that it is no worse
+    than the margin, an interval that cannot tell is no such evidence.
+    """
     return [
         GateCheck(
             gate="challenger",
             subject=f"vs {name}",
             value=c.verdict,
             limit=(
-                f"upper end of the 95% CI of the MAE diff, {c.ci_high:+.2f} bps, must be < margin "
-                f"{c.margin_bps:.2f} bps"
+                f"upper end of the 95% CI of the squared-error difference, {c.ci_high:+.1f} "
+                f"bps², must be < margin {c.margin:.1f} bps² ({c.margin_fraction:.0%} of the "
+                f"reference's skill); worse and inconclusive fail: the burden of proof is on "
+                f"the candidate"
             ),
-            status="fail" if c.verdict == "worse" else "pass",
+            status="pass" if c.verdict in PASSING_VERDICTS else "fail",
         )
         for name, c in comparison.comparisons.items()
     ]
@@ -211,7 +218,8 @@ def evaluate_gates(
     policy_sha256 : str
         Hash of the policy file, recorded with the report.
     comparison : ComparisonReport
-        Candidate vs champion and baselines; any ``worse`` verdict fails.
+        Candidate vs champion and baselines; a ``worse`` or ``inconclusive`` verdict
+        against any of them fails (the candidate must show it is within the margin).
     stress : DataFrame
         :func:`validation.stress.catalogue.gate_table` of the stress report: one row per
         (scenario, model) with a column per metric of

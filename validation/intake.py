@@ -82,8 +82,12 @@ def check_intake(
         problems.insert(0, report.failure_message())
     if problems:
         return Intake(report, None, "\n".join(problems))
+    try:
+        frame = family.training_frame(tables)
+    except ValueError as exc:
+        return Intake(report, None, str(exc))
     split, problem = admit_split(
-        tables[family.table], family.table, family.time_column, holdout_fraction, min_holdout_days
+        frame, family.table, family.time_column, holdout_fraction, min_holdout_days
     )
     return Intake(report, split, problem)
 

@@ -75,7 +75,21 @@ class LatencyBudget(_Strict):
 
 
 class ModelPolicy(_Strict):
-    """Policy of one registered model."""
+    """Policy of one registered model.
+
+    Attributes
+    ----------
+    non_inferiority_margin : float
+        Share of a reference model's *skill* a candidate may give up and still be
+        ``non-inferior`` (see :mod:`validation.comparison`). Skill is the reference's
+        reduction of mean squared error over the naive predictor (the constant mean of the
+        training target); with ``0.10`` the upper end of the 95 % interval of the
+        candidate's squared-error difference must stay below 10 % of it. A share of the
+        noise-dominated loss itself would be almost the whole skill and could not fail.
+    min_holdout_days : int
+        Fewer days in the out-of-time holdout cannot challenge a model: the day-clustered
+        interval has ``days - 1`` degrees of freedom.
+    """
 
     risk_tier: Literal["low", "medium", "high"]
     validators: tuple[str, ...] = Field(min_length=1)
@@ -83,6 +97,7 @@ class ModelPolicy(_Strict):
     approvals_required: int = Field(ge=1)
     auto_approve_when_gates_pass: bool = False
     promote_on_approval: bool = True
+    # Giving up more than half the reference's skill is no longer "non-inferior".
     non_inferiority_margin: float = Field(ge=0, le=0.5)
     min_holdout_days: int = Field(default=10, ge=2)
     latency: LatencyBudget

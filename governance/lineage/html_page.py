@@ -26,8 +26,9 @@ __all__ = ["FIGURE_PLACES", "to_html"]
 FIGURE_PLACES = {
     "plots/feature_contributions.png": (
         "training",
-        "Which inputs drive the predicted cost: mean absolute contribution of each feature "
-        "(LightGBM contributions on a holdout sample), then the two strongest features.",
+        "What the predicted cost is made of, on a holdout sample: the mean absolute size of "
+        "each term of the cost law and of the residual booster's correction per feature, "
+        "then the two largest against the input they depend on.",
     ),
     "plots/challenger_residuals.png": (
         "comparison",

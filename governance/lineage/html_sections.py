@@ -159,11 +159,14 @@ def _comparison(r: Mapping[str, Any]) -> list[str]:
     rows = [
         (
             e(reference_label(name, champion)),
+            num(v["candidate_loss"], 1),
+            num(v["reference_loss"], 1),
+            num(v["skill"], 1),
+            num(v["loss_difference"], 1),
+            f"[{num(v['ci_low'], 1)}, {num(v['ci_high'], 1)}]",
+            num(v["margin"], 1),
             num(v["candidate_mae"]),
             num(v["reference_mae"]),
-            num(v["mae_difference"]),
-            f"[{num(v['ci_low'])}, {num(v['ci_high'])}]",
-            num(v["margin_bps"]),
             num(v["n_orders"]),
             num(v["n_days"]),
             verdict_badge(v["verdict"]),
@@ -172,11 +175,14 @@ def _comparison(r: Mapping[str, Any]) -> list[str]:
     ]
     header = [
         "compared with",
-        "this version's MAE",
-        "their MAE",
+        "this version's MSE (bps²)",
+        "their MSE",
+        "their skill",
         "difference",
         "95 % interval",
         "allowed margin",
+        "this version's MAE (bps)",
+        "their MAE",
         "orders",
         "days",
         "verdict",
@@ -186,16 +192,29 @@ def _comparison(r: Mapping[str, Any]) -> list[str]:
         if Alias.CHAMPION in c["verdicts"]
         else "simple baseline models only"
     )
+    reasons = "".join(
+        f"<li><strong>{e(reference_label(name, champion))}:</strong> {e(v['explanation'])}</li>"
+        for name, v in c["verdicts"].items()
+        if v.get("explanation")
+    )
     return [
         '<p class="lead">Effective challenge: this version and each reference model predicted '
-        "the cost of the same held-out orders. <em>Difference</em> is this version's mean "
-        "absolute error minus the reference's, in bps (negative means this version is more "
-        "accurate). The 95 % interval comes from resampling whole trading days. Verdict: "
-        "<em>better</em> when the whole interval is below zero, <em>non-inferior</em> when "
-        "its upper end is below the allowed margin, <em>worse</em> otherwise.</p>",
+        "the cost of the same held-out orders, judged by mean squared error (the model "
+        "predicts an expected cost, which is what squared error rewards). <em>Difference</em> "
+        "is this version's MSE minus the reference's, in bps² (negative means this version "
+        "is more accurate); its 95 % interval is a t interval over trading days (orders of "
+        "one day share the market). The reference's <em>skill</em> is its MSE reduction over "
+        "a constant prediction of the mean cost; the <em>allowed margin</em> is the share "
+        "of that skill the policy lets a candidate give up. Verdict: <em>better</em> when the "
+        "whole interval is below zero; <em>non-inferior</em> when its upper end is below the "
+        "margin; <em>worse</em> when it is significantly above zero and reaches past the "
+        "margin; <em>inconclusive</em> when it holds both zero and the margin. Only better "
+        "and non-inferior pass the gates: the burden of proof is on the candidate. MAE is "
+        "shown, not judged.</p>",
         *note(c),
         f"<p>Compared with {against}.</p>" if c["verdicts"] else "",
-        table(header, rows, numeric=(1, 2, 3, 4, 5, 6, 7)),
+        table(header, rows, numeric=tuple(range(1, 11))),
+        f"<ul>{reasons}</ul>" if reasons else "",
         source(event_ref(c["event_seq"], Action.CANDIDATE_COMPARED)),
     ]
 

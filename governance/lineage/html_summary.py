@@ -28,7 +28,8 @@ _STATE_TONES = {
     Lifecycle.PENDING_SIGNOFF: "warn",
     Lifecycle.VALIDATING: "warn",
 }
-_VERDICT_TONES = {"better": "ok", "non-inferior": "ok", "worse": "bad"}
+# Inconclusive fails the gates like worse, but is no evidence against the model: amber.
+_VERDICT_TONES = {"better": "ok", "non-inferior": "ok", "worse": "bad", "inconclusive": "warn"}
 
 
 def state_badge(state: str) -> str:
@@ -37,7 +38,7 @@ def state_badge(state: str) -> str:
 
 
 def verdict_badge(verdict: str) -> str:
-    """A challenger verdict (better, non-inferior, worse) as a badge of its colour."""
+    """A challenger verdict (better, non-inferior, worse, inconclusive) as a coloured badge."""
     return badge(verdict, _VERDICT_TONES.get(verdict, ""))
 
 

@@ -68,12 +68,24 @@ def comparison_section(history: ModelHistory, compared: AuditEvent | None) -> di
 
 
 def _verdict(detail: Mapping[str, Any], verdict: str) -> dict[str, Any]:
+    """One reference's comparison as recorded; fields the event lacks are None.
+
+    Losses are mean squared errors (bps²), ``loss_difference`` is the candidate's minus
+    the reference's, ``skill`` the reference's reduction over the naive predictor and
+    ``margin`` the share of it the candidate may give up.
+    """
     return {
         "verdict": verdict,
-        "mae_difference": detail.get("mae_difference"),
+        "explanation": detail.get("explanation"),
+        "loss": detail.get("loss"),
+        "candidate_loss": detail.get("candidate_loss"),
+        "reference_loss": detail.get("reference_loss"),
+        "skill": detail.get("skill"),
+        "loss_difference": detail.get("loss_difference"),
         "ci_low": detail.get("ci_low"),
         "ci_high": detail.get("ci_high"),
-        "margin_bps": detail.get("margin_bps"),
+        "margin": detail.get("margin"),
+        "margin_fraction": detail.get("margin_fraction"),
         "candidate_mae": detail.get("candidate_metrics", {}).get("mae"),
         "reference_mae": detail.get("reference_metrics", {}).get("mae"),
         "n_orders": detail.get("n_orders"),

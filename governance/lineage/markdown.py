@@ -169,23 +169,34 @@ def _comparison(r: Mapping[str, Any]) -> list[str]:
     rows = [
         (
             reference_label(name, c["champion_version"]),
+            _num(v["candidate_loss"], 1),
+            _num(v["reference_loss"], 1),
+            _num(v["skill"], 1),
+            f"{_num(v['loss_difference'], 1)} [{_num(v['ci_low'], 1)}, {_num(v['ci_high'], 1)}]",
+            _num(v["margin"], 1),
             _num(v["candidate_mae"]),
             _num(v["reference_mae"]),
-            f"{_num(v['mae_difference'])} [{_num(v['ci_low'])}, {_num(v['ci_high'])}]",
-            _num(v["margin_bps"]),
             v["verdict"],
         )
         for name, v in c["verdicts"].items()
     ]
     header = [
         "reference",
-        "candidate MAE",
-        "reference MAE",
-        "MAE diff [95% CI]",
+        "candidate MSE (bps²)",
+        "reference MSE",
+        "reference skill",
+        "MSE difference [95% CI]",
         "margin",
+        "candidate MAE (bps)",
+        "reference MAE",
         "verdict",
     ]
-    return [*_note(c), *table(header, rows)]
+    reasons = [
+        f"- {reference_label(name, c['champion_version'])}: {v['explanation']}"
+        for name, v in c["verdicts"].items()
+        if v.get("explanation")
+    ]
+    return [*_note(c), *table(header, rows), *([""] + reasons if reasons else [])]
 
 
 @_RENDERERS.of("stress")

@@ -23,9 +23,13 @@ import pandas as pd
 
 from models.family import CompiledPolicy
 from models.impact import kernels
+from models.impact.law import ImpactLaw
 from vocabulary import SESSION_MINUTES
 
-__all__ = ["CompiledImpactPolicy", "TreeEnsemble"]
+__all__ = ["DECISION_COLUMNS", "CompiledImpactPolicy", "TreeEnsemble"]
+
+#: Fields of one order, in the order :meth:`CompiledImpactPolicy.decide_one` takes them.
+DECISION_COLUMNS = ("qty", "adv", "daily_vol", "spread_bps", "shares_outstanding")
 
 #: Objectives whose raw score is the prediction (no link function to apply).
 _IDENTITY_OBJECTIVES = frozenset(
@@ -208,8 +212,10 @@ class CompiledImpactPolicy(CompiledPolicy):
 
     Parameters
     ----------
+    law : ImpactLaw
+        The candidate's fitted cost law.
     ensemble : TreeEnsemble
-        The candidate's trees; their features must be
+        The candidate's residual booster; its features must be
         :data:`models.impact.kernels.KERNEL_FEATURES`.
     grid_minutes : sequence of float
         The horizons the policy chooses from.
@@ -225,6 +231,7 @@ class CompiledImpactPolicy(CompiledPolicy):
 
     def __init__(
         self,
+        law: ImpactLaw,
         ensemble: TreeEnsemble,
         grid_minutes: Sequence[float],
         risk_aversion: float,
@@ -236,32 +243,35 @@ class CompiledImpactPolicy(CompiledPolicy):
                 f"the model expects {list(ensemble.feature_names)}"
             )
         grid = np.asarray(grid_minutes, dtype=float)
-        # The kernel relies on it: participation then falls along the grid.
         if grid.size == 0 or not grid[0] > 0 or not np.all(np.diff(grid) > 0):
             raise ValueError(
                 f"grid_minutes must be positive and increase strictly, got {list(grid_minutes)}"
             )
         # The same division as the batch path, so horizon_days has the same bits.
         grid_days = grid / SESSION_MINUTES
-        arrays = ensemble.arrays()
-        grid_keep = kernels.grid_keep_masks(grid_days, *arrays[:4], ensemble.n_trees)
-        self._arguments = (*arrays, grid_days, grid_keep)
+        parameters = np.array([getattr(law, name) for name in kernels.LAW_PARAMETERS], float)
+        self._arguments = (*ensemble.arrays(), parameters, grid_days)
         self._grid_minutes = tuple(float(m) for m in grid)
         self._risk_aversion = float(risk_aversion)
         self._max_participation = float(max_participation)
         # Compiles the kernel, or loads it from numba's cache, before any real order.
-        self.decide_one(1e4, 1e6, 0.02, 5.0)
+        self.decide_one(1e4, 1e6, 0.02, 5.0, 1e8)
 
     def decide_one(
-        self, qty: float, adv: float, daily_vol: float, spread_bps: float
+        self,
+        qty: float,
+        adv: float,
+        daily_vol: float,
+        spread_bps: float,
+        shares_outstanding: float,
     ) -> tuple[float, float]:
         """The horizon (minutes) the policy picks for one order and its predicted cost (bps).
 
         Raises
         ------
         ValueError
-            If ``qty`` or ``adv`` is not a positive finite number, or ``daily_vol`` or
-            ``spread_bps`` not a non-negative finite one.
+            If ``qty``, ``adv`` or ``shares_outstanding`` is not a positive finite number,
+            or ``daily_vol`` or ``spread_bps`` not a non-negative finite one.
         """
         # One chained comparison per field: also false for NaN, and cheap next to the kernel.
         if not (
@@ -269,10 +279,12 @@ class CompiledImpactPolicy(CompiledPolicy):
             and 0.0 < adv < math.inf
             and 0.0 <= daily_vol < math.inf
             and 0.0 <= spread_bps < math.inf
+            and 0.0 < shares_outstanding < math.inf
         ):
             raise ValueError(
-                f"an order needs 0 < qty, adv < inf and 0 <= daily_vol, spread_bps < inf; got "
-                f"qty={qty!r}, adv={adv!r}, daily_vol={daily_vol!r}, spread_bps={spread_bps!r}"
+                f"an order needs 0 < qty, adv, shares_outstanding < inf and 0 <= daily_vol, "
+                f"spread_bps < inf; got qty={qty!r}, adv={adv!r}, daily_vol={daily_vol!r}, "
+                f"spread_bps={spread_bps!r}, shares_outstanding={shares_outstanding!r}"
             )
         # float(): an int would make numba compile, on the spot, a kernel for int arguments.
         best, cost = kernels.decide_order(
@@ -281,12 +293,12 @@ class CompiledImpactPolicy(CompiledPolicy):
             float(adv),
             float(daily_vol),
             float(spread_bps),
+            float(shares_outstanding),
             self._risk_aversion,
             self._max_participation,
         )
         return self._grid_minutes[best], cost
 
     def arguments(self, orders: pd.DataFrame) -> list[tuple[float, ...]]:
-        """``(qty, adv, daily_vol, spread_bps)`` of each order, as :meth:`decide_one` takes."""
-        columns = ["qty", "adv", "daily_vol", "spread_bps"]
-        return [tuple(row) for row in orders[columns].to_numpy(dtype=float).tolist()]
+        """:data:`DECISION_COLUMNS` of each order, as :meth:`decide_one` takes them."""
+        return [tuple(row) for row in orders[list(DECISION_COLUMNS)].to_numpy(dtype=float).tolist()]

@@ -1,15 +1,23 @@
 """Pre-trade market-impact family: predicts the shortfall (bps) of a parent order.
 
-Candidate: a LightGBM regressor (L2 loss, so it estimates the *expected* cost) with
-monotone constraints: cost may not fall as participation, size, volatility or spread
-rise. Baseline: a ridge regression on square-root-law features, the desk's
-traditional pre-trade model. Policy: pick the horizon that minimises predicted cost
-plus a timing-risk penalty. Stress book: holdout orders at high quantiles of size
-relative to ADV, each executed as VWAP over the horizon the policy picks.
+Target: the market-adjusted shortfall (bps), the shortfall minus the market's own move over
+the order's window read from the market bars (:mod:`models.impact.market`), the desk's TCA
+benchmark: the same expected cost, a fraction of the noise.
+
+Candidate: the desk's cost law with its exponents fitted (:mod:`models.impact.law`) plus a
+LightGBM booster (L2 loss, so it estimates the *expected* cost) on the law's residual, over
+features that do not vary with the horizon (:mod:`models.impact.model`); its number of
+rounds is chosen by early stopping on the last days of the training window. Baseline: a
+ridge regression on square-root-law features, the desk's traditional pre-trade model.
+Policy: pick the horizon that minimises predicted cost plus a timing-risk penalty. Stress
+book: holdout orders at high quantiles of size relative to ADV, each executed as VWAP over
+the horizon the policy picks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
@@ -29,6 +37,16 @@ from models.impact.features import (
     impact_features,
     sqrt_law_features,
 )
+from models.impact.law import ImpactLaw, fit_impact_law
+from models.impact.market import market_move_bps
+from models.impact.model import (
+    LAW_INPUTS,
+    MONOTONE_RESIDUAL,
+    RESIDUAL_FEATURES,
+    LawResidualModel,
+    law_cost_bps,
+)
+from models.split import out_of_time_split
 from vocabulary import SESSION_MINUTES
 
 __all__ = ["ImpactFamily", "HORIZON_GRID_MINUTES", "LIGHTGBM_PARAMS", "STRESS_SIZE_QUANTILES"]
@@ -40,20 +58,34 @@ HORIZON_GRID_MINUTES = (5, 10, 15, 30, 60, 90, 120, 195, 260, SESSION_MINUTES)
 STRESS_SIZE_QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)
 #: Columns of the executions table a stress order keeps (what :meth:`ImpactFamily.decide`
 #: and the stress engine need).
-_BOOK_COLUMNS = ("side", "qty", "adv", "daily_vol", "spread_bps", "arrival_mid")
+_BOOK_COLUMNS = (
+    "side",
+    "qty",
+    "adv",
+    "shares_outstanding",
+    "daily_vol",
+    "spread_bps",
+    "arrival_mid",
+)
 
-_MONOTONE = {"participation": 1, "size_over_adv": 1, "daily_vol": 1, "spread_bps": 1}
+#: Column :meth:`ImpactFamily.training_frame` adds: the market's move over the order's window.
+MARKET_MOVE_COLUMN = "market_move_bps"
+#: Largest share of orders whose window holds no market bar that a snapshot may have.
+MAX_UNBENCHMARKED_SHARE = 0.01
 
+#: The residual booster. Most of a realised cost is market noise, so the booster is kept
+#: coarse (at least 1,000 orders per leaf, or 1.25 % of the training rows) and its rounds
+#: are chosen out of time (:data:`EARLY_STOPPING_ROUNDS`): on a small sample it stops after
+#: a round or two and the candidate is the law.
 LIGHTGBM_PARAMS: dict[str, Any] = {
     "objective": "regression",
     "learning_rate": 0.05,
-    "num_leaves": 31,
-    "min_data_in_leaf": 400,
+    "num_leaves": 15,
     "feature_fraction": 1.0,
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
-    "lambda_l2": 1.0,
-    "monotone_constraints": [_MONOTONE.get(f, 0) for f in FEATURES],
+    "lambda_l2": 10.0,
+    "monotone_constraints": [MONOTONE_RESIDUAL.get(f, 0) for f in RESIDUAL_FEATURES],
     "monotone_constraints_method": "advanced",
     # No num_threads: fit() uses the CPUs idle when it starts (models.impact.cpus). The
     # trees do not depend on the thread count (deterministic, row-wise histograms; tested).
@@ -61,7 +93,11 @@ LIGHTGBM_PARAMS: dict[str, Any] = {
     "force_row_wise": True,
     "verbosity": -1,
 }
-NUM_BOOST_ROUND = 300
+MIN_ROWS_PER_LEAF, MIN_LEAF_SHARE = 1_000, 1 / 80
+MAX_BOOST_ROUNDS = 400
+EARLY_STOPPING_ROUNDS = 40
+#: Share of the training days (the last ones) the booster's rounds are chosen on.
+EARLY_STOPPING_DAYS_SHARE = 0.2
 
 
 class ImpactFamily(ModelFamily):
@@ -73,11 +109,12 @@ class ImpactFamily(ModelFamily):
         Weight of the timing risk ``1e4 sigma sqrt(T/3)`` (bps) in the policy's objective.
     max_participation : float
         Horizons that would need a higher participation are not considered.
-    num_boost_round : int
-        LightGBM boosting rounds.
+    max_boost_rounds : int
+        Most LightGBM rounds of the residual booster (early stopping picks fewer).
     """
 
     registered_name = "execution-impact"
+    pyfunc_loader_module = "models.impact.model"
     table = "executions"
     time_column = "start_ts"
     target_column = "shortfall_bps"
@@ -90,41 +127,120 @@ class ImpactFamily(ModelFamily):
         self,
         risk_aversion: float = 0.1,
         max_participation: float = 0.3,
-        num_boost_round: int = NUM_BOOST_ROUND,
+        max_boost_rounds: int = MAX_BOOST_ROUNDS,
     ) -> None:
         self.risk_aversion = risk_aversion
         self.max_participation = max_participation
-        self.num_boost_round = num_boost_round
+        self.max_boost_rounds = max_boost_rounds
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Return :func:`models.impact.features.impact_features` of ``frame``."""
         return impact_features(frame)
 
+    def training_frame(self, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+        """``executions`` with each order's market move (``market_move_bps``) from the bars.
+
+        An order with no bar of its asset inside its window (a gap in the feed) keeps its
+        raw shortfall: its move is unknown and taken as zero, its expectation. More than
+        :data:`MAX_UNBENCHMARKED_SHARE` of such orders is a feed that does not match the
+        executions, and is refused.
+
+        Raises
+        ------
+        ValueError
+            If too many orders have no bar in their window.
+        """
+        executions = tables[self.table]
+        move = market_move_bps(executions, tables["market_bars"])
+        missing = np.flatnonzero(~np.isfinite(move))
+        if missing.size > MAX_UNBENCHMARKED_SHARE * len(executions):
+            first = executions.iloc[int(missing[0])]
+            raise ValueError(
+                f"{self.table}: expected a market_bars bar of the order's asset between "
+                f"start_ts and end_ts for at least {1 - MAX_UNBENCHMARKED_SHARE:.0%} of the "
+                f"orders (check market_move_bps), found {missing.size} of {len(executions)} "
+                f"without one, first {first.get('order_id', missing[0])} ({first['asset']}, "
+                f"{first['start_ts']} to {first['end_ts']})"
+            )
+        return executions.assign(**{MARKET_MOVE_COLUMN: np.nan_to_num(move, nan=0.0)})
+
     def target(self, frame: pd.DataFrame) -> np.ndarray:
-        """Return the realised shortfall in bps."""
-        return frame[self.target_column].to_numpy(dtype=float)
+        """Return the market-adjusted shortfall in bps: the shortfall minus the market's move.
+
+        Raises
+        ------
+        KeyError
+            If ``frame`` was not built by :meth:`training_frame` (it lacks the move).
+        """
+        if MARKET_MOVE_COLUMN not in frame:
+            raise KeyError(
+                f"the impact target is market-adjusted: build the frame with "
+                f"ImpactFamily.training_frame (it adds {MARKET_MOVE_COLUMN})"
+            )
+        shortfall = frame[self.target_column].to_numpy(dtype=float)
+        return shortfall - frame[MARKET_MOVE_COLUMN].to_numpy(dtype=float)
 
     def fit(self, train: pd.DataFrame, seed: int) -> FittedModels:
-        """Fit the LightGBM candidate and the square-root-law ridge baseline."""
+        """Fit the law-plus-residual candidate and the square-root-law ridge baseline."""
         x, y = self.features(train), self.target(train)
-        params = {**LIGHTGBM_PARAMS, "seed": seed, "num_threads": idle_cpus()}
-        booster = lgb.train(
-            params,
-            lgb.Dataset(x, label=y, feature_name=list(FEATURES), free_raw_data=True),
-            num_boost_round=self.num_boost_round,
-        )
+        law = fit_impact_law(y, **{name: x[name].to_numpy() for name in LAW_INPUTS})
+        params = {
+            **LIGHTGBM_PARAMS,
+            "min_data_in_leaf": max(MIN_ROWS_PER_LEAF, int(len(x) * MIN_LEAF_SHARE)),
+            "seed": seed,
+            "num_threads": idle_cpus(),
+        }
+        rounds = self._early_stopping_rounds(train, law, params)
+        residual = y - law_cost_bps(law, x)
+        booster = lgb.train(params, self._residual_dataset(x, residual), num_boost_round=rounds)
         ridge = make_pipeline(FunctionTransformer(sqrt_law_features), Ridge(alpha=1.0))
         ridge.fit(x.to_numpy(), y)
         return FittedModels(
-            candidate=booster,
+            candidate=LawResidualModel(law, booster),
             baselines={"sqrt_law_ridge": _ArrayInput(ridge)},
-            params={**params, "num_boost_round": self.num_boost_round, "train_rows": len(x)},
+            params={
+                **params,
+                "num_boost_round": rounds,
+                "train_rows": len(x),
+                **{f"law_{k}": v for k, v in law.as_dict().items()},
+            },
+        )
+
+    def _early_stopping_rounds(
+        self, train: pd.DataFrame, law: ImpactLaw, params: dict[str, Any]
+    ) -> int:
+        """Rounds of the residual booster: the best on the last days of the window."""
+        inner = out_of_time_split(train, self.time_column, EARLY_STOPPING_DAYS_SHARE)
+        sets = []
+        for part in (inner.train, inner.holdout):
+            x = self.features(part)
+            residual = self.target(part) - law_cost_bps(law, x)
+            sets.append(self._residual_dataset(x, residual, reference=sets[0] if sets else None))
+        probe = lgb.train(
+            params,
+            sets[0],
+            num_boost_round=self.max_boost_rounds,
+            valid_sets=[sets[1]],
+            callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+        )
+        return max(int(probe.best_iteration), 1)
+
+    @staticmethod
+    def _residual_dataset(
+        x: pd.DataFrame, residual: np.ndarray, reference: lgb.Dataset | None = None
+    ) -> lgb.Dataset:
+        return lgb.Dataset(
+            x[list(RESIDUAL_FEATURES)],
+            label=residual,
+            feature_name=list(RESIDUAL_FEATURES),
+            reference=reference,
+            free_raw_data=True,
         )
 
     def decide(self, model: Predictor, orders: pd.DataFrame) -> pd.DataFrame:
         """Choose each order's horizon from :data:`HORIZON_GRID_MINUTES`.
 
-        ``orders`` needs ``qty, adv, daily_vol, spread_bps``. The objective is
+        ``orders`` needs :data:`DECISION_COLUMNS`. The objective is
         ``predicted_cost_bps + risk_aversion * 1e4 * daily_vol * sqrt(T / 3)``; horizons
         needing more than ``max_participation`` of market volume, or whose predicted cost
         is not finite, are skipped unless none is feasible, in which case the longest is
@@ -150,6 +266,8 @@ class ImpactFamily(ModelFamily):
                 "daily_vol": vol,
                 "spread_bps": np.repeat(orders["spread_bps"].to_numpy(dtype=float), k),
                 "log_adv": np.log(adv),
+                "turnover_inverse": np.repeat(orders["shares_outstanding"].to_numpy(dtype=float), k)
+                / adv,
             },
             columns=list(FEATURES),
         )
@@ -172,25 +290,42 @@ class ImpactFamily(ModelFamily):
         )
 
     def compile(self, model: Predictor) -> CompiledImpactPolicy:
-        """Compile a LightGBM candidate's policy: :meth:`decide` for one order in 5-10 us.
+        """Compile the candidate's policy: :meth:`decide` for one order in microseconds.
 
         Raises
         ------
         TypeError
-            If ``model`` is not a LightGBM booster (the baselines are not compiled).
+            If ``model`` is not a :class:`LawResidualModel` (the baselines are not compiled).
         ValueError
-            If the booster cannot be compiled (see :meth:`TreeEnsemble.from_lightgbm`).
+            If its booster cannot be compiled (see :meth:`TreeEnsemble.from_lightgbm`).
         """
-        if not isinstance(model, lgb.Booster):
+        if not isinstance(model, LawResidualModel):
             raise TypeError(
-                f"can compile a lightgbm.Booster (the candidate), got {type(model).__name__}"
+                f"can compile a LawResidualModel (the candidate), got {type(model).__name__}"
             )
         return CompiledImpactPolicy(
-            TreeEnsemble.from_lightgbm(model),
+            model.law,
+            TreeEnsemble.from_lightgbm(model.booster),
             HORIZON_GRID_MINUTES,
             self.risk_aversion,
             self.max_participation,
         )
+
+    def save_model(self, model: Predictor, directory: Path) -> None:
+        """Write the candidate into ``directory`` (:meth:`LawResidualModel.save`).
+
+        Raises
+        ------
+        TypeError
+            If ``model`` is not a :class:`LawResidualModel`.
+        """
+        if not isinstance(model, LawResidualModel):
+            raise TypeError(f"can save a LawResidualModel, got {type(model).__name__}")
+        model.save(directory)
+
+    def load_model(self, directory: Path) -> LawResidualModel:
+        """Read a candidate :meth:`save_model` wrote (:meth:`LawResidualModel.load`)."""
+        return LawResidualModel.load(directory)
 
     def stress_book(self, holdout: pd.DataFrame) -> pd.DataFrame:
         """Pick stress orders at high quantiles of size relative to ADV from the holdout.
@@ -198,7 +333,8 @@ class ImpactFamily(ModelFamily):
         Returns
         -------
         DataFrame
-            ``order_id, side, qty, adv, daily_vol, spread_bps, arrival_mid``, one row per
+            ``order_id, side, qty, adv, shares_outstanding, daily_vol, spread_bps,
+            arrival_mid``, one row per
             quantile in :data:`STRESS_SIZE_QUANTILES` of ``qty / adv``, ``order_id``
             ``stress-q500`` ... ``stress-q990``.
         """
@@ -218,8 +354,8 @@ class ImpactFamily(ModelFamily):
         Returns
         -------
         DataFrame
-            ``order_id, side, quantity, arrival_price, adv, daily_vol, spread_bps,
-            horizon_minutes, predicted_cost_bps, start_minute, style`` (see
+            ``order_id, side, quantity, arrival_price, adv, shares_outstanding, daily_vol,
+            spread_bps, horizon_minutes, predicted_cost_bps, start_minute, style`` (see
             :meth:`models.ModelFamily.schedule_book`).
         """
         decision = self.decide(model, book)
@@ -230,6 +366,7 @@ class ImpactFamily(ModelFamily):
                 "quantity": book["qty"],
                 "arrival_price": book["arrival_mid"],
                 "adv": book["adv"],
+                "shares_outstanding": book["shares_outstanding"],
                 "daily_vol": book["daily_vol"],
                 "spread_bps": book["spread_bps"],
                 "horizon_minutes": decision["horizon_minutes"],

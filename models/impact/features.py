@@ -26,6 +26,7 @@ FEATURE_INPUTS = MappingProxyType(
         "daily_vol": ("daily_vol",),
         "spread_bps": ("spread_bps",),
         "log_adv": ("adv",),
+        "turnover_inverse": ("shares_outstanding", "adv"),
     }
 )
 #: Feature columns, in model order.
@@ -53,9 +54,10 @@ def impact_features(executions: pd.DataFrame) -> pd.DataFrame:
     """Return the pre-trade features of each parent order.
 
     Only what is known before the order starts is used: size, ADV, the trailing
-    volatility estimate, the quoted spread and the planned horizon (the columns of
-    :data:`FEATURE_INPUTS`). Realised prices, the shortfall and the generator's true
-    same-day volatility are never features.
+    volatility estimate, the quoted spread, the planned horizon and the shares
+    outstanding (``turnover_inverse`` is ``Theta / V``, the days it takes to trade the free
+    float at ADV; the columns of :data:`FEATURE_INPUTS`). Realised prices, the shortfall
+    and the generator's true same-day volatility are never features.
     """
     horizon_days = (executions["end_ts"] - executions["start_ts"]).dt.total_seconds().to_numpy() / (
         60.0 * SESSION_MINUTES
@@ -70,6 +72,7 @@ def impact_features(executions: pd.DataFrame) -> pd.DataFrame:
             "daily_vol": executions["daily_vol"].to_numpy(dtype=float),
             "spread_bps": executions["spread_bps"].to_numpy(dtype=float),
             "log_adv": np.log(adv),
+            "turnover_inverse": executions["shares_outstanding"].to_numpy(dtype=float) / adv,
         },
         columns=list(FEATURES),
     )
@@ -82,5 +85,8 @@ def sqrt_law_features(features: pd.DataFrame | np.ndarray) -> np.ndarray:
     scikit-learn pipeline passes on).
     """
     values = np.asarray(features, dtype=float)
-    part, size, _, vol, spread, _ = (values[:, i] for i in range(len(FEATURES)))
+    part, size, vol, spread = (
+        values[:, FEATURES.index(name)]
+        for name in ("participation", "size_over_adv", "daily_vol", "spread_bps")
+    )
     return np.column_stack([1e4 * vol * np.sqrt(part), 1e4 * vol * size, spread / 2.0])

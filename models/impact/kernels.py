@@ -36,14 +36,15 @@ tested one by one. A row's prediction is the sum of its leaves in tree order sta
 
 Decision
 --------
-:func:`decide_order` builds the features of one order at every horizon of the grid exactly as
-:meth:`models.impact.ImpactFamily.decide` does (same IEEE operations in the same order; no
-fastmath, so no contraction into FMAs), predicts them and applies the same policy. Per order
-only ``participation`` varies with the horizon in a way known at run time; ``horizon_days``
-takes the grid's values, whose eliminations are computed once per compiled model
-(``grid_keep``); the other four features are the same at every horizon and eliminated once.
-``log`` is the C library's, like NumPy's on the platforms measured (they could differ in the
-last bit elsewhere, which changes a split only for a value within one ulp of a threshold).
+:func:`decide_order` computes one order's candidate prediction at every horizon of the grid
+as :meth:`models.impact.ImpactFamily.decide` does through
+:class:`models.impact.model.LawResidualModel` (same IEEE operations in the same order; no
+fastmath, so no contraction into FMAs): the booster's correction once (its features do not
+depend on the horizon), the law at each horizon, the floor at zero, then the same policy.
+``log`` is the C library's, like NumPy's on the platforms measured (it could differ in the
+last bit elsewhere, which changes a split only for a value within one ulp of a threshold);
+``pow`` is the C library's too, where NumPy may use a vectorised one that differs in the
+last bit: the law's cost can differ by an ulp, never the split of a tree.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ __all__ = [
     "MISSING_NAN",
     "MISSING_ZERO",
     "ZERO_THRESHOLD",
+    "LAW_PARAMETERS",
     "decide_order",
-    "grid_keep_masks",
     "predict_rows",
 ]
 
@@ -79,15 +80,16 @@ ZERO_THRESHOLD = float(np.float32(1e-35))
 #: Split nodes between two checkpoints of a feature's run.
 CHECKPOINT_NODES = 64
 #: Feature order :func:`decide_order` builds, the booster's order (checked on compiling).
-KERNEL_FEATURES = (
-    "participation",
-    "size_over_adv",
-    "horizon_days",
-    "daily_vol",
-    "spread_bps",
-    "log_adv",
+KERNEL_FEATURES = ("size_over_adv", "daily_vol", "spread_bps", "log_adv", "turnover_inverse")
+#: Order of the law's parameters in the array :func:`decide_order` takes.
+LAW_PARAMETERS = (
+    "beta",
+    "delta",
+    "intercept",
+    "spread_coef",
+    "temporary_coef",
+    "permanent_coef",
 )
-_PARTICIPATION, _SIZE_OVER_ADV, _HORIZON_DAYS, _DAILY_VOL, _SPREAD_BPS, _LOG_ADV = range(6)
 
 
 @intrinsic
@@ -168,87 +170,67 @@ def predict_rows(x, node_threshold, node_data, feature_index, checkpoints, leaf_
 
 
 @njit(cache=True, error_model="numpy", boundscheck=False)
-def grid_keep_masks(grid_days, node_threshold, node_data, feature_index, checkpoints, n_trees):
-    """Leaves each tree can still reach at each grid horizon, from ``horizon_days`` alone."""
-    keep = np.full((grid_days.size, n_trees), -1, np.int64)
-    for h in range(grid_days.size):
-        _eliminate(
-            keep[h],
-            grid_days[h],
-            _HORIZON_DAYS,
-            node_threshold,
-            node_data,
-            feature_index,
-            checkpoints,
-        )
-    return keep
-
-
-@njit(cache=True, error_model="numpy", boundscheck=False)
 def decide_order(
     node_threshold,
     node_data,
     feature_index,
     checkpoints,
     leaf_value,
+    law,
     grid_days,
-    grid_keep,
     qty,
     adv,
     daily_vol,
     spread_bps,
+    shares_outstanding,
     risk_aversion,
     max_participation,
 ):
     """Index of the grid horizon the policy picks for one order, and its predicted cost (bps).
 
-    ``grid_days`` must increase; ``grid_keep`` is its :func:`grid_keep_masks`.
+    ``law`` holds the parameters in the order of :data:`LAW_PARAMETERS`; ``grid_days``
+    the horizons as fractions of the session.
     """
-    k, n_trees = grid_keep.shape
-    # Short names for the calls below.
+    beta, delta, intercept, spread_coef, temporary_coef, permanent_coef = (
+        law[0],
+        law[1],
+        law[2],
+        law[3],
+        law[4],
+        law[5],
+    )
+    n_trees = leaf_value.shape[0]
+    size_over_adv = qty / adv
+    turnover_inverse = shares_outstanding / adv
+    live = np.full(n_trees, -1, np.int64)
     thresholds, data, index, marks = node_threshold, node_data, feature_index, checkpoints
-    fixed = np.full(n_trees, -1, np.int64)
-    _eliminate(fixed, qty / adv, _SIZE_OVER_ADV, thresholds, data, index, marks)
-    _eliminate(fixed, daily_vol, _DAILY_VOL, thresholds, data, index, marks)
-    _eliminate(fixed, spread_bps, _SPREAD_BPS, thresholds, data, index, marks)
-    _eliminate(fixed, np.log(adv), _LOG_ADV, thresholds, data, index, marks)
-    participation = np.empty(k)
-    ordinary = True
-    for h in range(k):
-        participation[h] = qty / (adv * grid_days[h])
-        ordinary = ordinary and _ordinary(participation[h])
-    live = np.empty((k, n_trees), np.int64)
-    if ordinary:
-        # The grid grows, so participation shrinks with h (weakly, also after rounding) and
-        # its false nodes are a prefix that grows as h falls: one scan serves every horizon,
-        # from the longest, extending the prefix of the one before.
-        i = _eliminate(fixed, participation[k - 1], _PARTICIPATION, thresholds, data, index, marks)
-        hi = feature_index[0, _PARTICIPATION + 1]
-        for h in range(k - 1, -1, -1):
-            while i < hi and node_threshold[i] < participation[h]:
-                fixed[node_data[i, 0]] &= node_data[i, 1]
-                i += 1
-            for t in range(n_trees):
-                live[h, t] = fixed[t] & grid_keep[h, t]
-    else:
-        for h in range(k):
-            for t in range(n_trees):
-                live[h, t] = fixed[t] & grid_keep[h, t]
-            _eliminate(live[h], participation[h], _PARTICIPATION, thresholds, data, index, marks)
-    # Trees outside, horizons inside: ten independent sums the CPU overlaps, each still
-    # adding its leaves in tree order.
-    cost = np.zeros(k)
+    _eliminate(live, size_over_adv, 0, thresholds, data, index, marks)
+    _eliminate(live, daily_vol, 1, thresholds, data, index, marks)
+    _eliminate(live, spread_bps, 2, thresholds, data, index, marks)
+    _eliminate(live, np.log(adv), 3, thresholds, data, index, marks)
+    _eliminate(live, turnover_inverse, 4, thresholds, data, index, marks)
+    correction = 0.0
     for t in range(n_trees):
-        for h in range(k):
-            cost[h] += leaf_value[t, _lowest_bit(live[h, t])]
+        correction += leaf_value[t, _lowest_bit(live[t])]
+    # The horizon-free part of the law, grouped as LawResidualModel groups it.
+    spread_term = spread_coef * (spread_bps / 2.0)
+    permanent = 1e4 * daily_vol * size_over_adv * turnover_inverse**delta
     best = -1
     best_objective = np.inf
+    best_cost = np.nan
+    last_cost = np.nan
+    k = grid_days.size
     for h in range(k):
-        if participation[h] <= max_participation and np.isfinite(cost[h]):
-            objective = cost[h] + risk_aversion * (1e4 * daily_vol * np.sqrt(grid_days[h] / 3.0))
+        participation = qty / (adv * grid_days[h])
+        temporary = 1e4 * daily_vol * participation**beta
+        law_cost = intercept + spread_term + temporary_coef * temporary + permanent_coef * permanent
+        cost = max(law_cost + correction, 0.0)
+        last_cost = cost
+        if participation <= max_participation and np.isfinite(cost):
+            objective = cost + risk_aversion * (1e4 * daily_vol * np.sqrt(grid_days[h] / 3.0))
             # Strictly lower: ties keep the shorter horizon, as argmin keeps the first.
             if best < 0 or objective < best_objective:
-                best, best_objective = h, objective
+                best, best_objective, best_cost = h, objective, cost
     if best < 0:
-        best = k - 1
-    return best, cost[best]
+        return k - 1, last_cost
+    return best, best_cost

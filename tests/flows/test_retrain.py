@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from govern_cli import run_govern
 from mlflow.tracking import MlflowClient
@@ -16,6 +18,7 @@ from cli.exit_codes import EXIT_DATA_REJECTED, EXIT_GATES_FAILED
 from governance.audit import open_audit_log, os_identity
 from governance.hashing import sha256_file, sha256_tree
 from governance.settings import get_settings
+from models import get_family
 
 # Every critical data-contract check, the defect that trips it, and words the error must name.
 CRITICAL_DEFECTS = [
@@ -84,7 +87,7 @@ def test_retrain_registers_a_version_with_full_lineage(
         "holdout.candidate.p95_abs_error",
         "holdout.sqrt_law_ridge.mae",
     } <= set(run.data.metrics)
-    assert run.data.params["lgbm.objective"] == "regression"
+    assert run.data.params["fit.objective"] == "regression"
     (dataset_input,) = run.inputs.dataset_inputs
     assert dataset_input.dataset.name == "executions"
     executions_sha = sha256_file(small_data_dir / "executions.parquet")
@@ -114,7 +117,8 @@ def test_retrain_registers_a_version_with_full_lineage(
     assert tags["gates.policy_sha256"] == sha256_file(settings.policy_path)
     assert version.description.startswith("Gates PASSED")
 
-    # LightGBM is stored natively (model.lgb), never pickled, and its hash is recorded.
+    # The candidate is stored in readable formats (the law's JSON, LightGBM's native text),
+    # never pickled, and its hash is recorded; MLflow's pyfunc predicts what it predicts.
     import mlflow
 
     from governance.stores import download_artifacts, fluent_mlflow, open_stores
@@ -122,11 +126,17 @@ def test_retrain_registers_a_version_with_full_lineage(
     stores = open_stores(settings)
     local = download_artifacts(stores, version.source)
     files = {p.name for p in Path(local).rglob("*") if p.is_file()}
-    assert "model.lgb" in files and not any(f.endswith((".pkl", ".pickle")) for f in files)
+    assert {"law.json", "booster.txt"} <= files
+    assert not any(f.endswith((".pkl", ".pickle")) for f in files)
     assert sha256_tree(local) == tags["lineage.model_sha256"]
     with fluent_mlflow(stores):
         model = mlflow.pyfunc.load_model("models:/execution-impact/1")
     assert model.metadata.signature is not None
+    family = get_family("execution-impact")
+    data = {n: pd.read_parquet(small_data_dir / f"{n}.parquet") for n in family.required_tables}
+    features = family.features(family.training_frame(data).head(200))
+    candidate = family.load_model(Path(local) / "data" / "candidate")
+    np.testing.assert_array_equal(model.predict(features), candidate.predict(features))
 
     events = _events(workdir)
     assert [e.action for e in events] == [

@@ -57,6 +57,11 @@ def _missing_bars(data_dir):
     (data_dir / "market_bars.parquet").unlink()
 
 
+def _bars_of_other_assets(frame):
+    """A bar feed for the wrong instruments: the assets renamed, every price kept."""
+    return frame.assign(asset="X" + frame["asset"].astype(str))
+
+
 CASES = {
     "infinite qty": (_rewrite("executions", _set("qty", np.inf)), "executions.qty"),
     "infinite spread in bars": (
@@ -68,6 +73,10 @@ CASES = {
     "unreadable parquet": (_garbage, "executions: expected a readable Parquet file"),
     "a table the family needs is missing": (_missing_bars, "market_bars"),
     "an empty executions table": (_rewrite("executions", lambda f: f.iloc[:0]), "executions"),
+    "bars that do not cover the orders": (
+        _rewrite("market_bars", _bars_of_other_assets),
+        "check market_move_bps",
+    ),
 }
 
 

@@ -104,7 +104,7 @@ def test_promoted_version_has_its_full_lineage(reports, workdir, small_data_dir)
     t = r["training"]
     assert t["author"] == "maker" and t["run_status"] == "FINISHED"
     assert t["code_version"].startswith(("git:", "pkg:"))
-    assert t["parameters"]["lgbm.objective"] == "regression" and t["parameters"]["seed"] == "0"
+    assert t["parameters"]["fit.objective"] == "regression" and t["parameters"]["seed"] == "0"
     assert t["holdout_metrics"]["candidate"]["mae"] > 0
     assert t["model_uri"].startswith("models:/") and len(t["model_sha256"]) == 64
 
@@ -112,7 +112,8 @@ def test_promoted_version_has_its_full_lineage(reports, workdir, small_data_dir)
     assert c["champion_version"] is None and "no champion" in c["note"]
     assert set(c["verdicts"]) == {"sqrt_law_ridge"}
     verdict = c["verdicts"]["sqrt_law_ridge"]
-    assert verdict["ci_low"] <= verdict["mae_difference"] <= verdict["ci_high"]
+    assert verdict["ci_low"] <= verdict["loss_difference"] <= verdict["ci_high"]
+    assert verdict["loss"] == "squared error" and verdict["explanation"]
 
     s = r["stress"]
     assert {"baseline", "vol_spike"} <= set(s["scenarios"]) and "candidate" in s["models"]

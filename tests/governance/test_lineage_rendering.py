@@ -7,11 +7,13 @@ what :mod:`governance.lineage.gather` copies out of MLflow.
 import json
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 
 from governance.audit import open_audit_log
 from governance.lineage import assemble_report, describe_event, to_html, to_markdown
 from governance.lineage.columns import STRESS_HEADERS
+from validation.comparison import compare_paired
 from vocabulary import Action, Lifecycle, Tag
 
 MODEL = "execution-impact"
@@ -136,3 +138,34 @@ def test_the_summary_tells_the_production_story_from_the_replayed_log(audit):
         assert "went live" in text and ": go" in text
         assert "replaced by version 2 (kept as previous)" in text
     assert report["signoff"]["approvals"][0]["by"] == "validator"
+
+
+def test_the_challenger_section_shows_losses_margin_verdict_and_its_reason(audit):
+    rng = np.random.default_rng(0)
+    days = np.repeat(np.arange(12), 100)
+    truth = rng.gamma(2.0, 10.0, days.size)
+    actual = truth + rng.normal(0.0, 20.0, days.size)
+    # Errs by 15 bps on alternate days: no difference on average, too few days to tell.
+    candidate = truth + np.where(days % 2 == 0, 15.0, 0.0)
+    reference = truth + np.where(days % 2 == 1, 15.0, 0.0)
+    judged = compare_paired("champion", actual, candidate, reference, days, 0.1, 20.0)
+    assert judged.verdict == "inconclusive"
+    payload = {"run_id": "run-1", "verdicts": {"champion": judged.verdict}}
+    audit.append("maker", Action.CANDIDATE_TRAINED, {"run_id": "run-1"}, MODEL, "1")
+    audit.append(
+        "maker",
+        Action.CANDIDATE_COMPARED,
+        payload | {"comparisons": {"champion": judged.as_dict()}},
+        MODEL,
+        "1",
+    )
+    events = audit.events(model=MODEL)
+    report = assemble_report(_record("1"), None, events, audit.verify(MODEL), "2026-02-03")
+    verdict = report["comparison"]["verdicts"]["champion"]
+    assert verdict["loss_difference"] == pytest.approx(judged.loss_difference)
+    assert verdict["margin"] == pytest.approx(judged.margin) and verdict["skill"] > 0
+    markdown, page = to_markdown(report), _Text(to_html(report)).text()
+    for text in (markdown, page):
+        assert judged.explanation in text and "inconclusive" in text
+    assert "MSE difference [95% CI]" in markdown and "allowed margin" in page
+    assert 'class="badge warn">inconclusive' in to_html(report)

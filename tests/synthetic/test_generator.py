@@ -3,8 +3,9 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
+from models.impact.market import market_move_bps
 from synthetic import CORRUPTION_KINDS, SynthConfig, generate, write
-from synthetic.ground_truth import interval_mid_move_bps, order_expected_cost_bps
+from synthetic.ground_truth import order_expected_cost_bps
 from synthetic.market import DAY_DRIFT_SHARE, MARKET_SHARE, VOL_EWMA_DECAY
 
 EXECUTION_COLUMNS = {
@@ -80,7 +81,7 @@ def test_shortfall_is_expected_cost_plus_the_bar_path_plus_small_noise(data):
     next to the timing component itself.
     """
     ex = data.executions
-    timing = interval_mid_move_bps(ex, data.market_bars)
+    timing = market_move_bps(ex, data.market_bars)
     left = ex["shortfall_bps"].to_numpy() - timing - order_expected_cost_bps(ex)
     stderr = left.std() / np.sqrt(len(left))
     assert abs(left.mean()) < 4 * stderr

@@ -28,12 +28,14 @@ class Fixed:
         return self.values
 
 
-def _comparison(candidate_scale=1.0):
+def _comparison(candidate_scale=1.0, day_offsets=None):
+    """Candidate vs champion; ``day_offsets`` (candidate, champion) err on alternate days."""
     rng = np.random.default_rng(0)
     n = 4_000
+    day = np.repeat(np.arange(20), n // 20)
     frame = pd.DataFrame(
         {
-            "start_ts": np.repeat(pd.date_range("2026-03-02", periods=20, tz="UTC"), n // 20),
+            "start_ts": pd.date_range("2026-03-02", periods=20, tz="UTC")[day],
             "qty": 1e4,
             "adv": 1e6,
             "daily_vol": rng.uniform(0.01, 0.03, n),
@@ -42,14 +44,19 @@ def _comparison(candidate_scale=1.0):
     )
     truth = rng.gamma(2, 10, n)
     actual = truth + rng.normal(0, 5, n)
+    candidate, champion = truth * candidate_scale, truth
+    if day_offsets is not None:
+        candidate = candidate + np.where(day % 2 == 0, day_offsets, 0.0)
+        champion = champion + np.where(day % 2 == 1, day_offsets, 0.0)
     return compare_candidate(
         frame,
         frame,
         actual,
-        Fixed(truth * candidate_scale),
-        {"champion": Fixed(truth)},
+        Fixed(candidate),
+        {"champion": Fixed(champion)},
         "start_ts",
         POLICY.non_inferiority_margin,
+        naive_prediction=20.0,
     )
 
 
@@ -118,7 +125,27 @@ def test_alert_level_warns_without_failing():
 
 def test_worse_challenger_fails():
     report = evaluate_gates(POLICY, "abc", _comparison(candidate_scale=1.5), _stress(), LATENCY)
-    assert [c.gate for c in report.failures] == ["challenger"]
+    assert [(c.gate, c.value) for c in report.failures] == [("challenger", "worse")]
+
+
+def test_inconclusive_challenger_fails_the_burden_of_proof():
+    # Each model errs by 12 bps on alternate days: no difference on average, but 20 days
+    # cannot show that the candidate gives up less than the margin.
+    comparison = _comparison(day_offsets=12.0)
+    assert comparison.champion.verdict == "inconclusive", comparison.champion.explanation
+    report = evaluate_gates(POLICY, "abc", comparison, _stress(), LATENCY)
+    [failure] = report.failures
+    assert (failure.gate, failure.value) == ("challenger", "inconclusive")
+    assert "burden of proof is on the candidate" in failure.limit
+    assert "inconclusive" in report.failure_message()
+
+
+def test_the_policy_margin_is_a_share_of_the_reference_skill():
+    assert POLICY.non_inferiority_margin == 0.10
+    c = _comparison().champion
+    assert c.margin == pytest.approx(0.10 * (c.naive_loss - c.reference_loss))
+    check = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY).checks[0]
+    assert check.gate == "challenger" and "10% of the reference's skill" in check.limit
 
 
 @pytest.mark.parametrize("key", ["p50_ms", "p99_ms"])
@@ -176,6 +203,10 @@ def test_champion_rows_are_not_judged():
         (
             lambda t: t.replace("      information_leakage:", "      leakage:"),
             "missing ['information_leakage']",
+        ),
+        (
+            lambda t: t.replace("non_inferiority_margin: 0.10", "non_inferiority_margin: 0.9"),
+            "non_inferiority_margin: Input should be less than or equal to 0.5",
         ),
         (lambda t: t + "    surprise: 1\n", "surprise"),
         (lambda t: "[unclosed", "not valid YAML"),

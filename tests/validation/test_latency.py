@@ -87,7 +87,9 @@ def test_measurement_needs_enough_calls():
 @pytest.fixture(scope="module")
 def compiled_decision():
     family = get_family("execution-impact")
-    data = generate(SynthConfig(orders=20_000, days=20, assets=6, seed=9)).executions
+    data = family.training_frame(
+        generate(SynthConfig(orders=20_000, days=20, assets=6, seed=9)).as_dict()
+    )
     split = out_of_time_split(data, family.time_column, 0.2)
     compiled = family.compile(family.fit(split.train, seed=0).candidate)
     (arguments,) = compiled.arguments(split.holdout.head(1))

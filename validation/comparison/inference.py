@@ -1,0 +1,115 @@
+"""A confidence interval for a mean per-order difference, clustered by trading day.
+
+Orders of one day share the market (the day's volatility, liquidity and moves), so their
+loss differences are correlated; the independent units are days, and a holdout has about
+a dozen of them. The interval is therefore built from day totals:
+
+* the estimate is the mean per-order difference ``sum(d_i) / n`` (the difference of the
+  two models' mean losses, exactly as the report shows them);
+* its variance is the cluster-robust (CR1) variance of a mean with days as clusters,
+  ``D / (D - 1) * sum_d (S_d - estimate * n_d) ** 2 / n ** 2`` with ``S_d`` and ``n_d``
+  the day's total and order count;
+* the interval uses Student's t with ``D - 1`` degrees of freedom, not the normal.
+
+With equal day sizes this is the one-sample t interval over the ``D`` day-level mean
+differences. With 12 days the t quantile is 2.20 instead of 1.96, and a percentile bootstrap
+of 12 days is narrower still (its resamples repeat days).
+
+What it covers, measured by ``bench/comparison.py`` over 400 simulated 12-day holdouts of
+the generator's market (nominal 95 %):
+
+* an honest retrain (a well-specified model refitted on fresh days): 93.8 % with
+  independent days, 96.8 % with the generator's persistent calm/volatile regimes; the
+  former percentile bootstrap covered 88.5 % and 93.0 %;
+* a damage whose cost does not depend on the day (added noise): 93-94 %;
+* a damage whose cost depends on the day's regime (a biased scale, volatility or
+  participation ignored): 85-94 % with independent days, 46-55 % with persistent regimes.
+  Twelve days hold about three volatile ones, or a single spell, and no interval over them
+  recovers the long-run mix of calm and volatile days. For the expected difference on the
+  holdout's own days (their regimes as drawn) the coverage is 93-100 %, and such damages
+  are judged ``worse`` in 99-100 % of holdouts: the verdict holds, the size is specific to
+  the holdout's market.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["DayClusteredInterval", "day_clustered_interval"]
+
+
+@dataclass(frozen=True)
+class DayClusteredInterval:
+    """A mean per-order difference with its day-clustered t interval."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    standard_error: float
+    n_days: int
+    level: float
+
+    @property
+    def degrees_of_freedom(self) -> int:
+        """``n_days - 1``: the variance is estimated from day totals."""
+        return self.n_days - 1
+
+
+def day_clustered_interval(
+    values: np.ndarray, days: np.ndarray, level: float = 0.95
+) -> DayClusteredInterval:
+    """Mean of ``values`` and its t interval with trading days as clusters.
+
+    Parameters
+    ----------
+    values : ndarray
+        One value per order, e.g. the candidate's loss minus the reference's.
+    days : ndarray
+        Trading day of each order (any hashable dtype; integer codes are fastest).
+    level : float
+        Confidence level of the two-sided interval.
+
+    Returns
+    -------
+    DayClusteredInterval
+
+    Raises
+    ------
+    ValueError
+        If the inputs differ in length, hold non-finite values, cover fewer than two
+        days, or ``level`` is outside (0, 1).
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or values.shape != np.shape(days):
+        raise ValueError(
+            f"values and days must be 1-d and of the same length, got shapes "
+            f"{values.shape} and {np.shape(days)}"
+        )
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    bad = int(np.count_nonzero(~np.isfinite(values)))
+    if bad:
+        raise ValueError(f"values must be finite, got {bad} non-finite of {values.size}")
+    codes, _ = pd.factorize(np.asarray(days))
+    n_days = int(codes.max()) + 1 if codes.size else 0
+    if n_days < 2:
+        raise ValueError(f"a day-clustered interval needs at least 2 days, got {n_days}")
+    day_total = np.bincount(codes, weights=values, minlength=n_days)
+    day_count = np.bincount(codes, minlength=n_days).astype(float)
+    n = day_count.sum()
+    estimate = day_total.sum() / n
+    residual = day_total - estimate * day_count
+    standard_error = float(np.sqrt(n_days / (n_days - 1) * np.sum(residual**2)) / n)
+    half_width = float(stats.t.ppf(0.5 + level / 2.0, n_days - 1)) * standard_error
+    return DayClusteredInterval(
+        estimate=float(estimate),
+        ci_low=float(estimate - half_width),
+        ci_high=float(estimate + half_width),
+        standard_error=standard_error,
+        n_days=n_days,
+        level=level,
+    )
