@@ -1,5 +1,6 @@
 """Sign-off, promotion, rollback, decommission and audit verification on real MLflow/Prefect."""
 
+import json
 import os
 import shutil
 import sqlite3
@@ -380,14 +381,16 @@ def test_tampered_model_file_is_caught_and_refuses_to_load(
     trained = retrain(small_data_dir, workdir)
     assert trained.exit_code == 0, trained.output
     _promoted(workdir)
-    (path,) = (workdir / "artifacts").rglob("model.lgb")
-    path.write_text(path.read_text().replace("learning_rate", "learning_rate_x", 1))
+    # An insider steepens the cost law's temporary impact: slower trading everywhere.
+    (path,) = (workdir / "artifacts").rglob("law.json")
+    law = json.loads(path.read_text())
+    path.write_text(json.dumps({**law, "beta": law["beta"] + 0.1}))
     result = govern(workdir, "audit", "verify")
     assert result.exit_code == EXIT_INTEGRITY
     assert "model artifacts" in result.stderr and "hashes to" in result.stderr
     with pytest.raises(IntegrityError, match="refusing to load"):
         load_champion(MODEL, workdir=workdir)
-    shutil.rmtree(path.parent)
+    shutil.rmtree(path.parents[2])  # the whole logged model: MLmodel, data/candidate/...
     gone = govern(workdir, "audit", "verify")
     assert gone.exit_code == EXIT_INTEGRITY and "cannot be read" in gone.stderr
 
