@@ -43,7 +43,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/demo.py
 	$(BIN)/python bench/contracts.py
 	$(BIN)/python bench/stress.py
-	$(BIN)/python bench/comparison.py --lightgbm
+	$(BIN)/python bench/comparison.py --candidate
 	$(BIN)/python bench/latency.py
 
 clean:

@@ -15,10 +15,12 @@ are fitted once on two independent 48-day training sets A and B of the same mark
   N(0, 10 bps) noise, and the law refitted on A with the day's volatility or the
   participation held at its training mean (a feature ignored);
 * the family's own models, each retrained on B and judged against itself fitted on A: the
-  square-root-law ridge baseline and, with ``--lightgbm``, the LightGBM candidate.
+  square-root-law ridge baseline and, with ``--candidate``, the candidate (the fitted
+  impact law plus its residual booster).
 
-For each holdout the pipeline's comparison is run (:func:`validation.comparison.compare_paired`,
-margin from the shipped policy, naive predictor = training mean of A) and, for contrast, the
+For each holdout the pipeline's comparison is run on the family's target, the
+market-adjusted shortfall (:func:`validation.comparison.compare_paired`, margin from the
+shipped policy, naive predictor = training mean of A) and, for contrast, the
 former percentile day-block bootstrap interval. Two targets are covered:
 
 * the true difference over the market's days, ``E[(c - mu)^2 - (r - mu)^2]`` with ``mu`` the
@@ -33,7 +35,7 @@ volatile spells last 5 days on average, so holdout days are not independent) and
 
 Usage (from the repository root)::
 
-    python bench/comparison.py [--holdouts 400] [--orders-per-day 3300] [--lightgbm]
+    python bench/comparison.py [--holdouts 400] [--orders-per-day 3300] [--candidate]
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ def _family(train: pd.DataFrame, model: str) -> Predict:
 
 
 def fit_pairs(
-    train_a: Tables, train_b: Tables, lightgbm: bool
+    train_a: Tables, train_b: Tables, candidate: bool
 ) -> dict[str, tuple[Predict, Predict, str]]:
     """``{candidate: (candidate, reference, reference name)}``, every model fitted once."""
     law = _law(train_a)
@@ -141,11 +143,11 @@ def fit_pairs(
             "ridge",
         ),
     }
-    if lightgbm:
-        pairs["LightGBM retrained on B"] = (
-            _family(train_b[0], "lightgbm"),
-            _family(train_a[0], "lightgbm"),
-            "LightGBM",
+    if candidate:
+        pairs["candidate retrained on B"] = (
+            _family(train_b[0], "candidate"),
+            _family(train_a[0], "candidate"),
+            "candidate",
         )
     return pairs
 
@@ -252,7 +254,9 @@ def main() -> None:
     parser.add_argument("--holdouts", type=int, default=400)
     parser.add_argument("--orders-per-day", type=int, default=3_300)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--lightgbm", action="store_true", help="also judge a LightGBM retrain")
+    parser.add_argument(
+        "--candidate", action="store_true", help="also judge the family's candidate, retrained"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(args.seed).spawn(3)]
@@ -261,7 +265,7 @@ def main() -> None:
     train_a, train_b = (
         simulate(universe, TRAIN_DAYS, train_orders, rng, independent=False) for rng in streams[1:]
     )
-    pairs = fit_pairs(train_a, train_b, args.lightgbm)
+    pairs = fit_pairs(train_a, train_b, args.candidate)
     naive = float(FAMILY.target(train_a[0]).mean())
     print(
         f"# Challenger comparison: {LEVEL:.0%} interval coverage and verdicts by simulation\n\n"

@@ -29,6 +29,7 @@ from governance.settings import ensure_workdir, get_settings
 from governance.stores import Stores, open_stores
 from models import FittedModels, Split, get_family
 from validation.comparison import ComparisonReport, compare_candidate
+from validation.decisions import compare_decisions
 from validation.evaluation import holdout_metrics
 from validation.gates import GateReport, evaluate_gates
 from validation.intake import Intake, check_intake
@@ -148,19 +149,28 @@ def measure_latency(stores: Stores, config: RetrainConfig, version: str, split: 
 
 @task(name="judge", cache_policy=NO_CACHE)
 def judge(
+    config: RetrainConfig,
     policy: LoadedPolicy,
     library: ScenarioLibrary,
     comparison: ComparisonReport,
     stress: StressReport,
     latency: dict,
 ) -> GateReport:
-    """Apply the policy's gates to the evidence."""
+    """Apply the policy's gates to the evidence, the candidate's decisions judged first."""
+    decisions = compare_decisions(
+        stress,
+        policy.policy.decision_scenarios,
+        get_family(config.model_name).risk_aversion,
+        policy.policy.decision_margin,
+        seed=config.seed,
+    )
     return evaluate_gates(
         policy.policy,
         policy.sha256,
         comparison,
         gate_table(stress),
         latency,
+        decisions,
         required_scenarios=tuple(library.names),
     )
 
@@ -222,7 +232,7 @@ def _govern_candidate(
         record.stress(stores, run, version, stress, books, library)
     with timer("latency and gates"):
         latency = measure_latency(stores, config, version, split)
-        gates = judge(policy, library, comparison, stress, latency)
+        gates = judge(config, policy, library, comparison, stress, latency)
         record.gates(stores, run, version, gates, comparison, stress, latency)
     if not gates.passed:
         raise CandidateRejected(

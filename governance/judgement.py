@@ -172,6 +172,9 @@ def version_description(
         f"95% CI [{c.ci_low:+.1f}, {c.ci_high:+.1f}]). {c.explanation}"
         for name, c in comparison.comparisons.items()
     )
+    decisions = "\n".join(
+        f"  {c.subject}: {c.value}. {c.limit}" for c in gates.checks if c.gate == "decisions"
+    )
     cand = stress.loc[stress["model"] == "candidate"]
     worst = cand.loc[cand["cvar95_shortfall_bps"].idxmax()]
     counts = gates.summary()["counts"]
@@ -179,6 +182,7 @@ def version_description(
         f"Gates {'PASSED' if gates.passed else 'FAILED'}: {counts['pass']} pass, "
         f"{counts['warn']} warn, {counts['fail']} fail (policy sha256 {gates.policy_sha256[:12]}).",
         f"Challenger (only better and non-inferior pass):\n{verdicts}",
+        f"Decisions (the stress book executed on both models' schedules):\n{decisions}",
         f"Stress: {len(cand)} scenarios; worst CVaR95 {worst['cvar95_shortfall_bps']:.0f} bps "
         f"in {worst['scenario']}.",
         f"Latency of one decision (CPU time, compiled policy): p50 "

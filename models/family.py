@@ -73,6 +73,9 @@ class ModelFamily(ABC):
 
     #: Name of the registered model in MLflow.
     registered_name: str
+    #: Weight of a cost's standard deviation in the policy's objective (0: risk-neutral);
+    #: decisions are judged by the same objective (:mod:`validation.decisions`).
+    risk_aversion: float
     #: Module with MLflow's ``_load_pyfunc(data_path)`` for a :meth:`save_model` directory:
     #: the registry logs candidates as ``python_function`` models loaded by it.
     pyfunc_loader_module: str

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 import pandas as pd
 
 from validation.comparison import PASSING_VERDICTS, ComparisonReport
+from validation.decisions import DecisionComparison
 from validation.latency import disturbance, latency_status
 from validation.policy import ModelPolicy
 from validation.stress.catalogue import RISK_METRIC_DEFINITIONS, SCENARIO_LIMIT_METRICS
 
-__all__ = ["GateCheck", "GateReport", "evaluate_gates"]
+__all__ = ["GateCheck", "GateReport", "decision_checks", "evaluate_gates"]
 
 Status = Literal["pass", "warn", "fail"]
 
@@ -88,6 +90,49 @@ class GateReport:
         return "\n".join(
             f"  {c.gate} [{c.subject}]: {c.value} violates {c.limit}" for c in self.failures
         )
+
+
+def decision_checks(
+    policy: ModelPolicy, decisions: Mapping[str, DecisionComparison]
+) -> list[GateCheck]:
+    """One check per scenario of ``decision_scenarios``: reported, a warning when not passing.
+
+    Not yet a failing gate: the stress engine still completes a halted order's remainder at
+    no cost, so a schedule that runs into a control looks cheap and the comparison of two
+    sets of schedules can favour the wrong one (``tests/validation/test_decisions.py``
+    shows it). A decision verdict that is not better or non-inferior warns the validator;
+    it fails once every simulated path ends flat at a cost.
+    """
+    checks = []
+    for scenario in policy.decision_scenarios:
+        d = decisions.get(scenario)
+        if d is None:
+            checks.append(
+                GateCheck(
+                    gate="decisions",
+                    subject=scenario,
+                    value="not run",
+                    limit="the candidate's decisions are judged in every decision scenario",
+                    status="warn",
+                )
+            )
+            continue
+        checks.append(
+            GateCheck(
+                gate="decisions",
+                subject=f"vs {d.reference} in {scenario}",
+                value=d.verdict,
+                limit=(
+                    f"upper end of the 95% paired interval of the book's cost plus risk, "
+                    f"{d.ci_high:+.2f} bps, should be < margin {d.margin:.2f} bps "
+                    f"({policy.decision_margin:.0%} of {d.reference}'s "
+                    f"{d.reference_objective:.1f} bps); reported, warns until the stress "
+                    f"engine completes halted orders at a cost. {d.explanation}"
+                ),
+                status="pass" if d.verdict in PASSING_VERDICTS else "warn",
+            )
+        )
+    return checks
 
 
 def _comparison_checks(comparison: ComparisonReport) -> list[GateCheck]:
@@ -207,6 +252,7 @@ def evaluate_gates(
     comparison: ComparisonReport,
     stress: pd.DataFrame,
     latency: dict[str, float],
+    decisions: Mapping[str, DecisionComparison],
     required_scenarios: tuple[str, ...] = (),
 ) -> GateReport:
     """Judge a candidate against its policy.
@@ -230,6 +276,12 @@ def evaluate_gates(
         ``p50_ms`` and ``p99_ms`` (CPU time) and ``conclusive``. A figure over budget
         fails; from an unsteady measurement, it warns unless it is over by more than
         :data:`~validation.latency.DISTURBANCE_FACTOR` (the host's load rejects nothing).
+    decisions : mapping
+        :func:`validation.decisions.compare_decisions` by scenario: the candidate's schedules
+        against the reference's on the same simulated markets; a ``worse`` or
+        ``inconclusive`` verdict in a scenario of the policy's ``decision_scenarios``
+        warns, as does a missing one (see :func:`decision_checks` for why it does not
+        fail yet).
     required_scenarios : tuple of str
         Scenarios that must have been run (the library); each missing one fails, as does
         a missing scenario of the policy's ``risk_metric_scenarios``. Non-finite values
@@ -237,6 +289,7 @@ def evaluate_gates(
     """
     checks = [
         *_comparison_checks(comparison),
+        *decision_checks(policy, decisions),
         *_missing_scenario_checks(policy, stress, required_scenarios),
         *_stress_checks(policy, stress),
         *_latency_checks(policy, latency),

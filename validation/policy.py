@@ -86,6 +86,14 @@ class ModelPolicy(_Strict):
         training target); with ``0.10`` the upper end of the 95 % interval of the
         candidate's squared-error difference must stay below 10 % of it. A share of the
         noise-dominated loss itself would be almost the whole skill and could not fail.
+    decision_margin : float
+        Share of the reference's objective (mean plus ``risk_aversion`` times the standard
+        deviation of the stress book's cost, on the same simulated markets) by which the
+        candidate's decisions may be more expensive and still be ``non-inferior``
+        (:mod:`validation.decisions`).
+    decision_scenarios : tuple of str
+        Scenarios in which the candidate's decisions are judged against the reference's;
+        in the others the paired difference is reported, not judged.
     min_holdout_days : int
         Fewer days in the out-of-time holdout cannot challenge a model: the day-clustered
         interval has ``days - 1`` degrees of freedom.
@@ -99,6 +107,8 @@ class ModelPolicy(_Strict):
     promote_on_approval: bool = True
     # Giving up more than half the reference's skill is no longer "non-inferior".
     non_inferiority_margin: float = Field(ge=0, le=0.5)
+    decision_margin: float = Field(default=0.05, ge=0, le=0.5)
+    decision_scenarios: tuple[str, ...] = ("baseline",)
     min_holdout_days: int = Field(default=10, ge=2)
     latency: LatencyBudget
     stress_default: ScenarioLimits

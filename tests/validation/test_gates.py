@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from validation.comparison import compare_candidate
+from validation.decisions import DecisionComparison
 from validation.gates import evaluate_gates
 from validation.policy import DEFAULT_RISK_LEVELS, PolicyError, ScenarioLimits, parse_policy
 from validation.stress.catalogue import (
@@ -83,13 +84,20 @@ def _stress(**overrides):
 
 # CPU time of the compiled decision (validation.latency.measure_latency), steady.
 LATENCY = {"p50_ms": 0.01, "p99_ms": 0.02, "conclusive": 1.0}
+# The candidate's schedules as good as the champion's in the baseline scenario
+# (validation.decisions; tests/validation/test_decisions.py runs the real engine).
+DECISIONS = {
+    "baseline": DecisionComparison(
+        "baseline", "champion", 40.0, 40.1, -0.1, -0.3, 0.1, 2.0, "non-inferior", 10_000
+    )
+}
 
 
 def test_good_candidate_passes_every_gate():
-    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY)
+    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY, DECISIONS)
     assert report.passed, report.to_markdown()
     # Risk metrics are judged in the baseline scenario only; limits in every scenario.
-    assert len(report.checks) == 1 + 2 * 2 + len(RISK_METRICS) + 2
+    assert len(report.checks) == 1 + 1 + 2 * 2 + len(RISK_METRICS) + 2
     assert report.summary()["counts"]["fail"] == 0
     assert "| challenger | vs champion |" in report.to_markdown()
 
@@ -107,7 +115,7 @@ def test_good_candidate_passes_every_gate():
     ],
 )
 def test_each_stress_limit_fails_its_gate(overrides, gate):
-    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(**overrides), LATENCY)
+    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(**overrides), LATENCY, DECISIONS)
     assert not report.passed
     assert [c.gate for c in report.failures] == [gate]
     assert report.failures[0].subject == "baseline"
@@ -115,7 +123,7 @@ def test_each_stress_limit_fails_its_gate(overrides, gate):
 
 def test_alert_level_warns_without_failing():
     report = evaluate_gates(
-        POLICY, "abc", _comparison(), _stress(realised_slippage=0.0015), LATENCY
+        POLICY, "abc", _comparison(), _stress(realised_slippage=0.0015), LATENCY, DECISIONS
     )
     assert report.passed
     assert [c.status for c in report.checks if c.gate == "risk metric realised_slippage"] == [
@@ -124,7 +132,9 @@ def test_alert_level_warns_without_failing():
 
 
 def test_worse_challenger_fails():
-    report = evaluate_gates(POLICY, "abc", _comparison(candidate_scale=1.5), _stress(), LATENCY)
+    report = evaluate_gates(
+        POLICY, "abc", _comparison(candidate_scale=1.5), _stress(), LATENCY, DECISIONS
+    )
     assert [(c.gate, c.value) for c in report.failures] == [("challenger", "worse")]
 
 
@@ -133,7 +143,7 @@ def test_inconclusive_challenger_fails_the_burden_of_proof():
     # cannot show that the candidate gives up less than the margin.
     comparison = _comparison(day_offsets=12.0)
     assert comparison.champion.verdict == "inconclusive", comparison.champion.explanation
-    report = evaluate_gates(POLICY, "abc", comparison, _stress(), LATENCY)
+    report = evaluate_gates(POLICY, "abc", comparison, _stress(), LATENCY, DECISIONS)
     [failure] = report.failures
     assert (failure.gate, failure.value) == ("challenger", "inconclusive")
     assert "burden of proof is on the candidate" in failure.limit
@@ -144,14 +154,14 @@ def test_the_policy_margin_is_a_share_of_the_reference_skill():
     assert POLICY.non_inferiority_margin == 0.10
     c = _comparison().champion
     assert c.margin == pytest.approx(0.10 * (c.naive_loss - c.reference_loss))
-    check = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY).checks[0]
+    check = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY, DECISIONS).checks[0]
     assert check.gate == "challenger" and "10% of the reference's skill" in check.limit
 
 
 @pytest.mark.parametrize("key", ["p50_ms", "p99_ms"])
 def test_latency_budget_fails(key):
     latency = dict(LATENCY, **{key: 1e3})
-    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), latency)
+    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), latency, DECISIONS)
     assert [c.gate for c in report.failures] == [f"latency {key[:3]}"]
 
 
@@ -166,7 +176,7 @@ def test_unsteady_latency_warns_unless_far_over_budget(p99_over_budget, status):
         "quiet_share": 0.2,
         "batch_spread": 0.4,
     }
-    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), latency)
+    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), latency, DECISIONS)
     (check,) = [c for c in report.checks if c.gate == "latency p99"]
     assert check.status == status
     assert report.passed is (status != "fail")
@@ -177,7 +187,7 @@ def test_unsteady_latency_warns_unless_far_over_budget(p99_over_budget, status):
 def test_champion_rows_are_not_judged():
     stress = _stress()
     stress.loc[stress["model"] == "champion", "cvar95_shortfall_bps"] = 1e6
-    assert evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY).passed
+    assert evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY, DECISIONS).passed
 
 
 @pytest.mark.parametrize(
@@ -225,7 +235,7 @@ def test_policy_for_unknown_model():
 def test_risk_metrics_are_judged_in_normal_conditions_only():
     stress = _stress()
     stress.loc[stress["scenario"] == "vol_spike", "realised_slippage"] = 0.05
-    assert evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY).passed
+    assert evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY, DECISIONS).passed
 
 
 def test_default_risk_levels_apply_when_the_policy_sets_none():
@@ -237,7 +247,7 @@ def test_default_risk_levels_apply_when_the_policy_sets_none():
 
 def test_missing_measurements_fail_instead_of_passing():
     stress = _stress(market_impact=float("nan"), cvar95_shortfall_bps=float("nan"))
-    report = evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY)
+    report = evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY, DECISIONS)
     assert sorted(c.gate for c in report.failures) == [
         "risk metric market_impact",
         "stress CVaR95",
@@ -253,6 +263,7 @@ def test_scenarios_that_were_not_run_fail():
         _comparison(),
         stress,
         LATENCY,
+        DECISIONS,
         required_scenarios=("baseline", "vol_spike", "spread_blowout"),
     )
     assert sorted((c.gate, c.subject) for c in report.failures) == [
@@ -269,5 +280,5 @@ def test_the_catalogue_names_what_the_policy_limits_and_the_gates_judge():
         assert (levels.alert, levels.action) == (metric.default_alert, metric.default_action)
     # The stress table of these tests has one column per gate metric.
     assert [m.name for m in GATE_METRICS] == list(_stress().columns[2:])
-    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY)
+    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY, DECISIONS)
     assert {m.gate for m in GATE_METRICS} <= {c.gate for c in report.checks}
