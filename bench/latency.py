@@ -124,6 +124,8 @@ def main() -> None:
     import mlflow
     from mlflow.models import infer_signature
 
+    from governance.tracking import PIP_REQUIREMENTS
+
     cpus = len(os.sched_getaffinity(0))
     load_before = os.getloadavg()
     family = get_family(MODEL)
@@ -152,6 +154,7 @@ def main() -> None:
             data_path=str(model_path),
             signature=infer_signature(features, candidate.predict(features)),
             input_example=features.head(3),
+            pip_requirements=PIP_REQUIREMENTS,
         )
         pyfunc = mlflow.pyfunc.load_model(str(Path(tmp) / "pyfunc"))
         calls = {

@@ -33,23 +33,41 @@ def lineage(
     show_inventory: Annotated[
         bool, typer.Option("--inventory", help="List every version of MODEL instead.")
     ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Which version was champion at this ISO 8601 time (UTC unless it says), "
+            "and who approved it. Formats: md, json.",
+        ),
+    ] = None,
     workdir: WorkdirOption = None,
 ) -> None:
-    """Trace a version from its data to today, or list every version (--inventory).
+    """Trace a version, list every version (--inventory), or name the champion at a time (--at).
 
     Covers data, contracts, training, challenger, stress, gates, sign-off,
     lifecycle events and the audit-chain check. Formats: md, json, html.
 
     Exit codes: 0 written, 2 usage error or unknown model/version,
-    6 audit chain broken (the report is still written; it says where).
+    6 audit chain broken (the report is still written; it says where; --at refuses).
     """
     with exit_codes():
         from vocabulary.errors import IntegrityError, UsageError
 
-        if show_inventory and version is not None:
-            raise UsageError(f"--inventory lists every version of {model}; got VERSION {version}")
-        if not show_inventory and version is None:
-            raise UsageError("missing VERSION: give a version number, or --inventory")
+        chosen_modes = [
+            name
+            for name, given in (
+                ("VERSION", version is not None),
+                ("--inventory", show_inventory),
+                ("--at", at is not None),
+            )
+            if given
+        ]
+        if len(chosen_modes) != 1:
+            raise UsageError(
+                f"give exactly one of VERSION, --inventory or --at; got "
+                f"{', '.join(chosen_modes) or 'none'}"
+            )
         from governance.lineage import (
             INVENTORY_FORMATS,
             REPORT_FORMATS,
@@ -65,7 +83,14 @@ def lineage(
         # --workdir points, and lineage names the missing database instead.
         stores = open_stores(require_registry(get_settings(workdir)), create_audit=False)
         report = None
-        if show_inventory:
+        if at is not None:
+            from governance.lineage.at_moment import champion_at, parse_moment, render_champion_at
+            from governance.signoff_rules import verified_history
+
+            moment = parse_moment(at)
+            answer = champion_at(verified_history(stores, model), model, moment)
+            text = render_champion_at(answer, choose_format(fmt, output, ("md", "json")))
+        elif show_inventory:
             text = render_inventory(stores, model, choose_format(fmt, output, INVENTORY_FORMATS))
         else:
             chosen = choose_format(fmt, output, REPORT_FORMATS)

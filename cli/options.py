@@ -72,10 +72,26 @@ def exit_codes() -> Iterator[None]:
     except Exception as exc:  # the CLI is the last line: report, never hang or dump silently
         if os.environ.get("GOVERN_DEBUG"):
             raise
+        from governance.stores import is_store_outage
+
+        if is_store_outage(exc):
+            _fail(_outage_message(exc), EXIT_UNEXPECTED)
         _fail(
             f"unexpected {type(exc).__name__}: {exc} (set GOVERN_DEBUG=1 for a traceback)",
             EXIT_UNEXPECTED,
         )
+
+
+def _outage_message(exc: Exception) -> str:
+    """Name the store that is out of reach, from what its client reported."""
+    from mlflow.exceptions import MlflowException
+
+    store = "MLflow" if isinstance(exc, MlflowException) else "a store (database or files)"
+    detail = " ".join(str(exc).split())
+    return (
+        f"{store} is unreachable: {detail[:400]}; this command recorded nothing after the "
+        f"failure; retry when the store is back"
+    )
 
 
 def _validation_message(exc: Exception) -> str:

@@ -21,7 +21,7 @@ from governance.datasets import Snapshot
 from governance.lifecycle import hand_over_to_signoff
 from governance.plots import stress_figures
 from governance.policy_store import LoadedPolicy
-from governance.stores import Stores
+from governance.stores import Stores, is_store_outage
 from models import FittedModels, Split, get_family
 from validation.comparison import ComparisonReport
 from validation.data_contracts import ContractReport
@@ -29,11 +29,9 @@ from validation.gates import GateReport
 from validation.intake import Intake
 from validation.stress import ScenarioLibrary, StressReport
 from validation.stress.catalogue import gate_table
-from vocabulary import GovernanceError
 
 __all__ = [
     "RETRY",
-    "is_transient",
     "comparison",
     "data_validation",
     "failure",
@@ -48,31 +46,7 @@ __all__ = [
 
 def _transient(task, task_run, state) -> bool:
     """Retry what an outage causes; never a verdict (refused data stays refused) or a bug."""
-    return is_transient(state.result(raise_on_failure=False))
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether ``error`` is the kind a retry after a pause can cure: a store out of reach.
-
-    Parameters
-    ----------
-    error
-        What a recording task raised.
-    """
-    from mlflow.exceptions import MlflowException
-    from sqlalchemy.exc import OperationalError
-
-    if isinstance(error, GovernanceError):
-        return False
-    if isinstance(error, MlflowException):
-        return error.error_code not in _PERMANENT_MLFLOW_ERRORS
-    return isinstance(error, OSError | OperationalError)
-
-
-# MLflow's answers that repeat on every retry: the request itself is wrong.
-_PERMANENT_MLFLOW_ERRORS = frozenset(
-    {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "RESOURCE_ALREADY_EXISTS"}
-)
+    return is_store_outage(state.result(raise_on_failure=False))
 
 
 #: Bounded retries with backoff for the tasks that talk to MLflow or the database.

@@ -22,7 +22,27 @@ from mlflow.tracking import MlflowClient
 from governance.audit import AuditLog, open_audit_log
 from governance.settings import Settings
 
-__all__ = ["Stores", "download_artifacts", "fluent_mlflow", "open_stores"]
+__all__ = [
+    "OUTAGE_BOUNDS",
+    "Stores",
+    "download_artifacts",
+    "fluent_mlflow",
+    "is_store_outage",
+    "open_stores",
+]
+
+#: MLflow's HTTP client settings unless the environment sets them: two retries with a
+#: backoff of 1 s then 2 s and 8 s per request, so an unreachable tracking server is named
+#: within about 30 s (MLflow's own defaults retry for minutes, holding any lease taken).
+OUTAGE_BOUNDS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "8",
+}
+# MLflow's answers that repeat on every retry: the request itself is wrong.
+_PERMANENT_MLFLOW_ERRORS = frozenset(
+    {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "RESOURCE_ALREADY_EXISTS"}
+)
 
 _URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 _AUDIT_LOGS: dict[str, AuditLog] = {}
@@ -75,8 +95,28 @@ def open_stores(settings: Settings, *, create_audit: bool = True) -> Stores:
     Stores
         The handle; the audit log stays open for the life of the process.
     """
+    for variable, value in OUTAGE_BOUNDS.items():
+        os.environ.setdefault(variable, value)
     client = MlflowClient(settings.tracking_uri, settings.registry_uri)
     return Stores(settings, client, _audit_log(settings.audit_db_url, create_audit))
+
+
+def is_store_outage(error: BaseException) -> bool:
+    """Whether ``error`` is a store out of reach: what a retry after a pause can cure.
+
+    True for operating-system errors (a refused connection, a missing mount), database
+    errors of the connection kind, and MLflow errors other than a bad request; never for
+    the product's own verdicts or for bugs.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from vocabulary.errors import GovernanceError
+
+    if isinstance(error, GovernanceError):
+        return False
+    if isinstance(error, MlflowException):
+        return error.error_code not in _PERMANENT_MLFLOW_ERRORS
+    return isinstance(error, OSError | OperationalError)
 
 
 def _audit_log(db_url: str, create: bool) -> AuditLog:

@@ -355,12 +355,14 @@ def test_only_outages_are_retried():
     from mlflow.exceptions import MlflowException
     from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, TEMPORARILY_UNAVAILABLE
 
-    from flows.recording import is_transient
+    from governance.stores import is_store_outage
     from vocabulary import DataRejected
 
-    assert is_transient(ConnectionRefusedError("mlflow server down"))
-    assert is_transient(sa.exc.OperationalError("SELECT 1", {}, Exception("database locked")))
-    assert is_transient(MlflowException("API request failed", error_code=TEMPORARILY_UNAVAILABLE))
-    assert not is_transient(MlflowException("bad name", error_code=INVALID_PARAMETER_VALUE))
-    assert not is_transient(DataRejected("qty has nulls"))
-    assert not is_transient(AttributeError("a bug is not cured by waiting"))
+    assert is_store_outage(ConnectionRefusedError("mlflow server down"))
+    assert is_store_outage(sa.exc.OperationalError("SELECT 1", {}, Exception("database locked")))
+    assert is_store_outage(
+        MlflowException("API request failed", error_code=TEMPORARILY_UNAVAILABLE)
+    )
+    assert not is_store_outage(MlflowException("bad name", error_code=INVALID_PARAMETER_VALUE))
+    assert not is_store_outage(DataRejected("qty has nulls"))
+    assert not is_store_outage(AttributeError("a bug is not cured by waiting"))

@@ -540,3 +540,95 @@ def test_rules_refuse_to_act_on_an_edited_log(workdir):
     assert state(workdir) == before
     with pytest.raises(IntegrityError):
         load_champion(MODEL, workdir=workdir)
+
+
+def test_lineage_at_a_moment_names_the_champion_then_and_its_approvers(workdir):
+    import json
+    import time
+    from datetime import UTC, datetime
+
+    def now():
+        time.sleep(0.01)  # the log's times have microseconds: step clear of each event
+        moment = datetime.now(UTC).isoformat()
+        time.sleep(0.01)
+        return moment
+
+    moments = [now()]
+    assert approve(workdir, "1").exit_code == 0
+    moments.append(now())
+    assert approve(workdir, "2", actor="risk-officer").exit_code == 0
+    moments.append(now())
+    rolled = govern(workdir, "rollback", MODEL, "--as", "on-call", "--reason", "drill")
+    assert rolled.exit_code == 0, rolled.output
+    moments.append(now())
+
+    answers = []
+    for moment in moments:
+        result = govern(workdir, "lineage", MODEL, "--at", moment, "--format", "json")
+        assert result.exit_code == 0, result.output
+        answers.append(json.loads(result.stdout))
+    assert [a["champion"] for a in answers] == [None, "1", "2", "1"]
+    assert [x["by"] for x in answers[1]["approvals"]] == ["validator"]
+    assert [x["by"] for x in answers[2]["approvals"]] == ["risk-officer"]
+    assert answers[2]["until"] is not None and answers[3]["until"] is None
+    assert answers[1]["author"] == "maker"
+    text = govern(workdir, "lineage", MODEL, "--at", moments[2]).stdout
+    assert "the champion of execution-impact was version 2" in text
+    assert "Approved by: risk-officer" in text
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--at", "yesterday"], "--at expects an ISO 8601 time"),
+        (["1", "--at", "2026-12-01"], "give exactly one of VERSION, --inventory or --at"),
+        (["--inventory", "--at", "2026-12-01"], "give exactly one of VERSION"),
+    ],
+)
+def test_lineage_at_refuses_bad_requests(workdir, args, message):
+    result = govern(workdir, "lineage", MODEL, *args)
+    assert result.exit_code == EXIT_USAGE and message in result.stderr, result.output
+
+
+def test_lineage_at_names_a_model_the_log_never_saw(workdir):
+    result = govern(workdir, "lineage", "execution-impakt", "--at", "2026-12-01")
+    assert result.exit_code == EXIT_USAGE
+    assert "no record of a model named 'execution-impakt'" in result.stderr
+
+
+def test_an_unreachable_mlflow_is_named_within_30_s_and_leaves_no_lease(workdir):
+    import time
+
+    import sqlalchemy as sa
+
+    settings = get_settings(workdir)
+    with open_audit_log(settings.audit_db_url) as audit:
+        before = len(audit.events())
+    env = {
+        **os.environ,
+        # Port 9 (discard) has no listener here: every request is refused.
+        "MLFLOW_TRACKING_URI": "http://127.0.0.1:9",
+        "GOVERN_AUDIT_DB_URL": settings.audit_db_url,
+    }
+    govern_bin = str(Path(sys.executable).with_name("govern"))
+    started = time.perf_counter()
+    done = subprocess.run(
+        [govern_bin, "promote", MODEL, "1", "--as", "on-call", "--reason", "drill"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    assert done.returncode == 1, done.stderr
+    assert seconds < 30, f"took {seconds:.0f} s"
+    assert "MLflow is unreachable" in done.stderr and "127.0.0.1" in done.stderr
+    assert "Traceback" not in done.stderr
+    engine = sa.create_engine(settings.audit_db_url)
+    with engine.connect() as connection:
+        leases = connection.execute(sa.text("SELECT * FROM governance_model_leases")).all()
+    engine.dispose()
+    assert leases == []
+    with open_audit_log(settings.audit_db_url) as audit:
+        assert len(audit.events()) == before
