@@ -42,6 +42,7 @@ format: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/demo.py
 	$(BIN)/python bench/contracts.py
+	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/stress.py
 	$(BIN)/python bench/comparison.py --candidate
 	$(BIN)/python bench/latency.py

@@ -7,8 +7,9 @@ import os
 # needs and training ran 50x slower (102 s instead of 1.9 s, issue 8). Under PASSIVE, waiting
 # threads sleep: on a shared 2-CPU machine (load 2-5), 2 threads trained in 4.5-5.6 s instead
 # of 32-57 s. libgomp reads the variable once, when the first import of lightgbm loads it;
-# every path of the product to lightgbm (training, the MLflow flavour in the loaders) imports
-# this package first. A value the user set is kept.
+# every path of the product to lightgbm (training, reading a candidate, MLflow's pyfunc
+# loader module models.impact.model) goes through this package first. A value the user set
+# is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from models.family import (  # noqa: E402

@@ -76,12 +76,14 @@ def check_intake(
             f"{family.registered_name} needs the table(s) {', '.join(missing)}, "
             f"found only {', '.join(sorted(tables)) or 'none'}",
         )
-    report = run_contracts(tables)
+    # Infinities first: the check is a scan of the numeric columns, and a refusal for them
+    # comes before the data-contract engine has even started.
     problems = non_finite_problems(tables)
-    if not report.passed:
-        problems.insert(0, report.failure_message())
     if problems:
-        return Intake(report, None, "\n".join(problems))
+        return Intake(None, None, "\n".join(problems))
+    report = run_contracts(tables)
+    if not report.passed:
+        return Intake(report, None, report.failure_message())
     try:
         frame = family.training_frame(tables)
     except ValueError as exc:

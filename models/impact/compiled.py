@@ -15,9 +15,8 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -25,6 +24,9 @@ from models.family import CompiledPolicy
 from models.impact import kernels
 from models.impact.law import ImpactLaw
 from vocabulary import SESSION_MINUTES
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 __all__ = ["DECISION_COLUMNS", "CompiledImpactPolicy", "TreeEnsemble"]
 

@@ -18,17 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import Ridge
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer
 
 from models.family import FittedModels, ModelFamily, Predictor
-from models.impact.compiled import CompiledImpactPolicy, TreeEnsemble
 from models.impact.cpus import idle_cpus
 from models.impact.features import (
     FEATURE_INPUTS,
@@ -48,6 +43,12 @@ from models.impact.model import (
 )
 from models.split import out_of_time_split
 from vocabulary import SESSION_MINUTES
+
+if TYPE_CHECKING:  # LightGBM, scikit-learn and numba load when a model is fitted or compiled:
+    # admitting a snapshot needs none of them (a refusal stays within seconds).
+    import lightgbm as lgb
+
+    from models.impact.compiled import CompiledImpactPolicy
 
 __all__ = ["ImpactFamily", "HORIZON_GRID_MINUTES", "LIGHTGBM_PARAMS", "STRESS_SIZE_QUANTILES"]
 
@@ -182,6 +183,11 @@ class ImpactFamily(ModelFamily):
 
     def fit(self, train: pd.DataFrame, seed: int) -> FittedModels:
         """Fit the law-plus-residual candidate and the square-root-law ridge baseline."""
+        import lightgbm as lgb
+        from sklearn.linear_model import Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import FunctionTransformer
+
         x, y = self.features(train), self.target(train)
         law = fit_impact_law(y, **{name: x[name].to_numpy() for name in LAW_INPUTS})
         params = {
@@ -210,6 +216,8 @@ class ImpactFamily(ModelFamily):
         self, train: pd.DataFrame, law: ImpactLaw, params: dict[str, Any]
     ) -> int:
         """Rounds of the residual booster: the best on the last days of the window."""
+        import lightgbm as lgb
+
         inner = out_of_time_split(train, self.time_column, EARLY_STOPPING_DAYS_SHARE)
         sets = []
         for part in (inner.train, inner.holdout):
@@ -229,6 +237,8 @@ class ImpactFamily(ModelFamily):
     def _residual_dataset(
         x: pd.DataFrame, residual: np.ndarray, reference: lgb.Dataset | None = None
     ) -> lgb.Dataset:
+        import lightgbm as lgb
+
         return lgb.Dataset(
             x[list(RESIDUAL_FEATURES)],
             label=residual,
@@ -299,6 +309,8 @@ class ImpactFamily(ModelFamily):
         ValueError
             If its booster cannot be compiled (see :meth:`TreeEnsemble.from_lightgbm`).
         """
+        from models.impact.compiled import CompiledImpactPolicy, TreeEnsemble
+
         if not isinstance(model, LawResidualModel):
             raise TypeError(
                 f"can compile a LawResidualModel (the candidate), got {type(model).__name__}"

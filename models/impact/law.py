@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.optimize import lsq_linear
 
 __all__ = ["BETA_GRID", "DELTA_GRID", "ImpactLaw", "fit_impact_law"]
 
@@ -110,6 +109,8 @@ def fit_impact_law(
             f"the law is fitted on finite 1-D arrays of one length, got shapes "
             f"{[a.shape for a in arrays]}"
         )
+    from scipy.optimize import lsq_linear
+
     y, *x = arrays
     best: tuple[float, float, float, np.ndarray] | None = None
     for beta in BETA_GRID:

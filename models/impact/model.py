@@ -23,13 +23,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from models.impact.law import ImpactLaw
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 __all__ = [
     "LAW_INPUTS",
@@ -138,6 +140,8 @@ class LawResidualModel:
                 f"{law_file}: expected the parameters {sorted(expected)}, found "
                 f"{sorted(parameters)}"
             )
+        import lightgbm as lgb
+
         return cls(ImpactLaw(**parameters), lgb.Booster(model_file=str(booster_file)))
 
 
