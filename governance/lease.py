@@ -4,12 +4,24 @@ Promotion, rollback and decommissioning move aliases in MLflow and append an aud
 event. Two of them interleaving could leave the aliases and the log disagreeing, so
 each holds the model's lease for its duration. Taking the lease is a single INSERT on
 a primary key, which every SQL database arbitrates atomically; no transaction stays
-open while MLflow is written to (on SQLite that would lock MLflow out). A lease left
-by a crashed process expires after ``ttl_seconds``.
+open while MLflow is written to (on SQLite that would lock MLflow out).
+
+The row says who holds it: the actor, the host, the process id, when it was taken and a
+heartbeat the holder refreshes every :data:`HEARTBEAT_SECONDS` while it works. A lease is
+*dead*, and the next process breaks it, when its holder ran on this host and its process
+no longer exists (a ``kill -9``: broken at once), or when its heartbeat is older than
+:data:`HEARTBEAT_TIMEOUT_SECONDS` (a holder on another host that stopped). So an
+emergency rollback after a crash waits seconds, never minutes, and a live holder, however
+long its step, is never overtaken. A step a crash cut short may have moved aliases without
+its event: ``govern audit verify`` reports it and ``govern audit reconcile`` repairs it.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,16 +31,25 @@ import sqlalchemy as sa
 
 from vocabulary.errors import NotAuthorised
 
-__all__ = ["LifecycleConflict", "model_lease"]
+__all__ = ["HEARTBEAT_SECONDS", "HEARTBEAT_TIMEOUT_SECONDS", "LifecycleConflict", "model_lease"]
 
+#: How often a holder refreshes its heartbeat.
+HEARTBEAT_SECONDS = 5.0
+#: A heartbeat older than this means the holder is gone (six missed beats).
+HEARTBEAT_TIMEOUT_SECONDS = 30.0
+
+_log = logging.getLogger(__name__)
 _metadata = sa.MetaData()
 _leases = sa.Table(
-    "governance_model_leases",
+    "governance_lifecycle_leases",
     _metadata,
     sa.Column("model", sa.String(256), primary_key=True),
     sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("token", sa.String(36), nullable=False),
     sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 
@@ -37,57 +58,123 @@ class LifecycleConflict(NotAuthorised):
 
 
 @contextmanager
-def model_lease(
-    engine: sa.Engine, model: str, holder: str, ttl_seconds: float = 600.0
-) -> Iterator[None]:
-    """Hold the lifecycle lease of ``model`` for the enclosed block.
+def model_lease(engine: sa.Engine, model: str, holder: str) -> Iterator[None]:
+    """Hold the lifecycle lease of ``model`` for the enclosed block, heartbeating.
 
     Parameters
     ----------
     engine
         The governance database's engine (the audit log's, ``stores.audit.engine``).
     model, holder
-        What is leased, and who holds it (recorded in the row).
-    ttl_seconds
-        Age after which another process may take over a lease left by a crashed holder.
+        What is leased, and who holds it (recorded in the row with host and pid).
 
     Raises
     ------
     LifecycleConflict
-        If another holder has a live lease on the model.
+        If a live holder has the model's lease; the message names it.
     """
     _metadata.create_all(engine, checkfirst=True)
-    token = _acquire(engine, model, holder, ttl_seconds)
+    token = _acquire(engine, model, holder)
+    stop = threading.Event()
+    beating = threading.Thread(
+        target=_heartbeat, args=(engine, token, stop), name=f"lease-{model}", daemon=True
+    )
+    beating.start()
     try:
         yield
     finally:
+        stop.set()
+        beating.join()
         with engine.begin() as connection:
             connection.execute(sa.delete(_leases).where(_leases.c.token == token))
 
 
-def _acquire(engine: sa.Engine, model: str, holder: str, ttl_seconds: float) -> str:
-    now = datetime.now(UTC)
-    token = str(uuid.uuid4())
+def _heartbeat(engine: sa.Engine, token: str, stop: threading.Event) -> None:
+    while not stop.wait(HEARTBEAT_SECONDS):
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    sa.update(_leases)
+                    .where(_leases.c.token == token)
+                    .values(heartbeat_at=datetime.now(UTC))
+                )
+        except sa.exc.OperationalError as exc:  # the step itself will meet the outage
+            _log.warning("lease heartbeat failed: %s", exc)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+def _is_dead(row: sa.Row, now: datetime, host: str) -> bool:
+    heartbeat = row.heartbeat_at
+    if heartbeat.tzinfo is None:  # SQLite returns naive datetimes; they were stored in UTC
+        heartbeat = heartbeat.replace(tzinfo=UTC)
+    if now - heartbeat > timedelta(seconds=HEARTBEAT_TIMEOUT_SECONDS):
+        return True
+    return row.host == host and row.pid != os.getpid() and not _process_exists(row.pid)
+
+
+def _break_dead_lease(engine: sa.Engine, model: str, now: datetime, host: str) -> None:
     with engine.begin() as connection:
-        connection.execute(
-            sa.delete(_leases).where(
-                _leases.c.model == model,
-                _leases.c.acquired_at < now - timedelta(seconds=ttl_seconds),
+        row = connection.execute(sa.select(_leases).where(_leases.c.model == model)).first()
+        if row is not None and _is_dead(row, now, host):
+            # By token: only the dead row goes, never one a live process took meanwhile.
+            connection.execute(sa.delete(_leases).where(_leases.c.token == row.token))
+            _log.warning(
+                "broke the lifecycle lease of %s left by %s (pid %s on %s, taken %s)",
+                model,
+                row.holder,
+                row.pid,
+                row.host,
+                row.acquired_at,
             )
-        )
+
+
+def _acquire(engine: sa.Engine, model: str, holder: str) -> str:
+    now = datetime.now(UTC)
+    host = socket.gethostname()
+    token = str(uuid.uuid4())
+    _break_dead_lease(engine, model, now, host)
     try:
         with engine.begin() as connection:
             connection.execute(
-                sa.insert(_leases).values(model=model, holder=holder, token=token, acquired_at=now)
+                sa.insert(_leases).values(
+                    model=model,
+                    holder=holder,
+                    host=host,
+                    pid=os.getpid(),
+                    token=token,
+                    acquired_at=now,
+                    heartbeat_at=now,
+                )
             )
     except sa.exc.IntegrityError:
-        with engine.connect() as connection:
-            row = connection.execute(
-                sa.select(_leases.c.holder, _leases.c.acquired_at).where(_leases.c.model == model)
-            ).first()
-        who = f"{row.holder} since {row.acquired_at}" if row else "another process"
-        raise LifecycleConflict(
-            f"refused by rule 'one lifecycle change at a time': {model} is being changed by "
-            f"{who}; retry when it has finished"
-        ) from None
+        raise LifecycleConflict(_conflict_message(engine, model, now)) from None
     return token
+
+
+def _conflict_message(engine: sa.Engine, model: str, now: datetime) -> str:
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(_leases).where(_leases.c.model == model)).first()
+    if row is None:
+        who = "another process (it has just finished)"
+    else:
+        heartbeat = row.heartbeat_at
+        heartbeat = heartbeat if heartbeat.tzinfo else heartbeat.replace(tzinfo=UTC)
+        who = (
+            f"{row.holder} (pid {row.pid} on {row.host}, since {row.acquired_at}, last "
+            f"heartbeat {(now - heartbeat).total_seconds():.0f} s ago)"
+        )
+    return (
+        f"refused by rule 'one lifecycle change at a time': {model} is being changed by "
+        f"{who}; retry when it has finished (a holder silent for "
+        f"{HEARTBEAT_TIMEOUT_SECONDS:.0f} s, or whose process on this host is gone, is taken "
+        f"to be dead and its lease broken)"
+    )

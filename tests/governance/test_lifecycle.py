@@ -627,8 +627,81 @@ def test_an_unreachable_mlflow_is_named_within_30_s_and_leaves_no_lease(workdir)
     assert "Traceback" not in done.stderr
     engine = sa.create_engine(settings.audit_db_url)
     with engine.connect() as connection:
-        leases = connection.execute(sa.text("SELECT * FROM governance_model_leases")).all()
+        leases = connection.execute(sa.text("SELECT * FROM governance_lifecycle_leases")).all()
     engine.dispose()
     assert leases == []
     with open_audit_log(settings.audit_db_url) as audit:
         assert len(audit.events()) == before
+
+
+_HOLD_LEASE = """
+import sys, time
+from governance.audit import open_audit_log
+from governance.lease import model_lease
+with open_audit_log(sys.argv[1]) as audit, model_lease(audit.engine, sys.argv[2], "crasher"):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def _holder(settings):
+    """A process that takes the lifecycle lease and keeps it until it is killed."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LEASE, settings.audit_db_url, MODEL],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_live_holder_is_named_and_a_killed_one_is_broken_at_once(workdir):
+    import time
+
+    settings = get_settings(workdir)
+    holder = _holder(settings)
+    try:
+        refused = approve(workdir, "1")
+        assert refused.exit_code == EXIT_NOT_AUTHORISED
+        assert f"crasher (pid {holder.pid} on " in refused.stderr
+        assert "last heartbeat" in refused.stderr
+    finally:
+        holder.kill()  # SIGKILL: no finally of its own runs, the row stays
+        holder.wait()
+    started = time.perf_counter()
+    done = approve(workdir, "1")
+    assert done.exit_code == 0, done.output
+    assert time.perf_counter() - started < 15
+    assert state(workdir)[1] == {"champion": "1"}
+
+
+def test_a_silent_holder_on_another_host_is_broken_after_its_heartbeat_times_out(workdir):
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from governance.lease import HEARTBEAT_TIMEOUT_SECONDS
+
+    settings = get_settings(workdir)
+    engine = open_stores(settings).audit.engine
+    with model_lease(engine, MODEL, "probe"):
+        pass  # creates the table
+    now = datetime.now(UTC)
+
+    def leave_lease(heartbeat_age):
+        with engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM governance_lifecycle_leases"))
+            connection.execute(
+                sa.text(
+                    "INSERT INTO governance_lifecycle_leases VALUES "
+                    "(:m, 'far-away', 'other-host', 1, 'tok', :t, :h)"
+                ),
+                {"m": MODEL, "t": now, "h": now - timedelta(seconds=heartbeat_age)},
+            )
+
+    leave_lease(heartbeat_age=1)
+    refused = approve(workdir, "1")
+    assert refused.exit_code == EXIT_NOT_AUTHORISED and "on other-host" in refused.stderr
+    leave_lease(heartbeat_age=HEARTBEAT_TIMEOUT_SECONDS + 5)
+    done = approve(workdir, "1")
+    assert done.exit_code == 0, done.output
