@@ -23,6 +23,7 @@ from flows.timing import StageTimer
 from governance.candidate import CandidateRun, data_report_path
 from governance.champion import Champion, champion_by_log
 from governance.datasets import Snapshot, load_snapshot
+from governance.lease import retrain_beacon
 from governance.policy_store import LoadedPolicy, load_model_policy
 from governance.serving import decision_latency
 from governance.settings import ensure_workdir, get_settings
@@ -187,12 +188,17 @@ def retrain(config: RetrainConfig) -> RetrainOutcome:
     with timer("open MLflow run"):
         run = record.open_run(stores, config, snapshot)
     registered: list[str] = []
-    try:
-        return _govern_candidate(stores, config, policy, library, snapshot, run, timer, registered)
-    except BaseException as error:
-        # Whatever failed, the run is closed and a half-validated version retired.
-        record.failure(stores, run, registered[0] if registered else None, error)
-        raise
+    # The beacon tells `govern audit reconcile` this run is alive; if the process dies, the
+    # version it left validating is closed as failed there.
+    with retrain_beacon(stores.audit.engine, run.run_id, config.author):
+        try:
+            return _govern_candidate(
+                stores, config, policy, library, snapshot, run, timer, registered
+            )
+        except BaseException as error:
+            # Whatever failed, the run is closed and a half-validated version retired.
+            record.failure(stores, run, registered[0] if registered else None, error)
+            raise
 
 
 def _govern_candidate(

@@ -14,6 +14,11 @@ no longer exists (a ``kill -9``: broken at once), or when its heartbeat is older
 emergency rollback after a crash waits seconds, never minutes, and a live holder, however
 long its step, is never overtaken. A step a crash cut short may have moved aliases without
 its event: ``govern audit verify`` reports it and ``govern audit reconcile`` repairs it.
+
+A retrain holds a lease of its own, keyed by its MLflow run (:func:`retrain_beacon`), from
+the moment its run is open until it ends: a version still ``validating`` whose retrain
+holds no live lease was left by a killed process, and ``govern audit reconcile`` closes it
+(:func:`retrain_is_alive`).
 """
 
 from __future__ import annotations
@@ -24,14 +29,21 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from vocabulary.errors import NotAuthorised
 
-__all__ = ["HEARTBEAT_SECONDS", "HEARTBEAT_TIMEOUT_SECONDS", "LifecycleConflict", "model_lease"]
+__all__ = [
+    "HEARTBEAT_SECONDS",
+    "HEARTBEAT_TIMEOUT_SECONDS",
+    "LifecycleConflict",
+    "model_lease",
+    "retrain_beacon",
+    "retrain_is_alive",
+]
 
 #: How often a holder refreshes its heartbeat.
 HEARTBEAT_SECONDS = 5.0
@@ -87,6 +99,25 @@ def model_lease(engine: sa.Engine, model: str, holder: str) -> Iterator[None]:
         beating.join()
         with engine.begin() as connection:
             connection.execute(sa.delete(_leases).where(_leases.c.token == token))
+
+
+def retrain_beacon(engine: sa.Engine, run_id: str, holder: str) -> AbstractContextManager[None]:
+    """Hold the lease of retrain run ``run_id`` while it works (its sign of life)."""
+    return model_lease(engine, _retrain_key(run_id), holder)
+
+
+def retrain_is_alive(engine: sa.Engine, run_id: str) -> bool:
+    """Whether the retrain of run ``run_id`` holds a live lease (is still working)."""
+    _metadata.create_all(engine, checkfirst=True)
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.select(_leases).where(_leases.c.model == _retrain_key(run_id))
+        ).first()
+    return row is not None and not _is_dead(row, datetime.now(UTC), socket.gethostname())
+
+
+def _retrain_key(run_id: str) -> str:
+    return f"retrain:{run_id}"
 
 
 def _heartbeat(engine: sa.Engine, token: str, stop: threading.Event) -> None:

@@ -5,6 +5,11 @@ access can edit. Nothing is decided on that view (the rules, promotion, rollback
 governed loader all read the log), but people read it: reconciling makes it say again
 what the log says, and records what it changed as one ``registry.reconciled`` event.
 Versions the log never recorded are not touched; ``audit verify`` keeps reporting them.
+
+A version still ``validating`` whose retrain is no longer alive (its process was killed:
+no live :func:`~governance.lease.retrain_beacon`) can never finish its validation; it is
+closed first, as the retrain itself would have closed it: its MLflow run ``FAILED``, the
+version ``failed`` with a ``candidate.failed`` event that says why.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from typing import Any
 
 from governance.audit import record_event
 from governance.history import ModelHistory
-from governance.lease import model_lease
+from governance.lease import model_lease, retrain_is_alive
 from governance.signoff_rules import check_operator, verified_history
 from governance.stores import Stores
+from governance.tracking import finish_run
 from validation.policy import ModelPolicy
-from vocabulary import Action, Tag
+from vocabulary import Action, Lifecycle, Tag
 
 __all__ = ["reconcile"]
 
@@ -40,6 +46,7 @@ def reconcile(stores: Stores, policy: ModelPolicy, model: str, actor: str) -> li
     """
     check_operator(policy, model, actor, "reconcile")
     with model_lease(stores.audit.engine, model, actor):
+        closed = _close_abandoned_retrains(stores, model, verified_history(stores, model), actor)
         history = verified_history(stores, model)
         changes = _reconcile_aliases(stores, model, history) + _reconcile_tags(
             stores, model, history
@@ -52,7 +59,48 @@ def reconcile(stores: Stores, policy: ModelPolicy, model: str, actor: str) -> li
                 {"changes": changes},
                 model=model,
             )
-    return changes
+    return closed + changes
+
+
+def _close_abandoned_retrains(
+    stores: Stores, model: str, history: ModelHistory, actor: str
+) -> list[dict[str, Any]]:
+    """Close as failed every version left ``validating`` by a retrain that is gone."""
+    client = stores.client
+    closed = []
+    for version, state in history.versions.items():
+        if state.lifecycle != Lifecycle.VALIDATING:
+            continue
+        trained = next(
+            e
+            for e in stores.audit.events(model=model, version=version)
+            if e.action == Action.CANDIDATE_TRAINED
+        )
+        run_id = trained.payload["run_id"]
+        if retrain_is_alive(stores.audit.engine, run_id):
+            continue
+        reason = (
+            f"the retrain of run {run_id} stopped before its gates (no live process holds "
+            f"its lease); closed by reconcile"
+        )
+        if client.get_run(run_id).info.status == "RUNNING":
+            finish_run(client, run_id, "FAILED", "failed")
+            closed.append({"subject": f"run {run_id}", "was": "RUNNING", "now": "FAILED"})
+        client.set_model_version_tag(model, version, Tag.LIFECYCLE, Lifecycle.FAILED)
+        client.set_model_version_tag(model, version, Tag.FAILURE_REASON, reason)
+        record_event(
+            stores.audit,
+            actor,
+            Action.CANDIDATE_FAILED,
+            {"run_id": run_id, "error": reason},
+            model=model,
+            version=version,
+            key=f"{run_id}:{Action.CANDIDATE_FAILED}",
+        )
+        closed.append(
+            {"subject": f"{model} v{version} lifecycle", "was": "validating", "now": "failed"}
+        )
+    return closed
 
 
 def _reconcile_aliases(stores: Stores, model: str, history: ModelHistory) -> list[dict[str, Any]]:

@@ -705,3 +705,51 @@ def test_a_silent_holder_on_another_host_is_broken_after_its_heartbeat_times_out
     leave_lease(heartbeat_age=HEARTBEAT_TIMEOUT_SECONDS + 5)
     done = approve(workdir, "1")
     assert done.exit_code == 0, done.output
+
+
+def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_dir, tmp_path):
+    import signal
+    import time
+
+    from governance.lease import retrain_beacon
+
+    workdir = tmp_path / "killed"
+    govern_bin = str(Path(sys.executable).with_name("govern"))
+    args = ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir), "--as", "maker"]
+    # Many stress paths: the process is still stressing when it is killed.
+    retrain_process = subprocess.Popen([govern_bin, *args, "--stress-paths", "400000"])
+    try:
+        deadline = time.monotonic() + 240
+        registered = None
+        while registered is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            if (workdir / "mlflow.db").exists():
+                try:
+                    registered = next(iter(client_for(workdir).search_model_versions()), None)
+                except Exception:  # the database is still being created
+                    registered = None
+        assert registered is not None, "the retrain never registered its version"
+        retrain_process.send_signal(signal.SIGKILL)
+        retrain_process.wait(timeout=30)
+    finally:
+        retrain_process.kill()
+    client = client_for(workdir)
+    run_id = registered.run_id
+    assert client.get_run(run_id).info.status == "RUNNING"
+    assert client.get_model_version(MODEL, "1").tags["lifecycle"] == "validating"
+
+    # While a live process holds the run's lease, reconcile leaves the version alone.
+    with retrain_beacon(open_stores(get_settings(workdir)).audit.engine, run_id, "maker"):
+        untouched = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert untouched.exit_code == 0, untouched.output
+    assert client.get_model_version(MODEL, "1").tags["lifecycle"] == "validating"
+
+    closed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert closed.exit_code == 0, closed.output
+    assert client.get_run(run_id).info.status == "FAILED"
+    assert client.get_model_version(MODEL, "1").tags["lifecycle"] == "failed"
+    failed = [a for a in actions(workdir) if a[0] == "candidate.failed"]
+    assert len(failed) == 1
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    refused = approve(workdir, "1")
+    assert refused.exit_code == EXIT_NOT_AUTHORISED
