@@ -63,10 +63,13 @@ def lineage(
             )
             if given
         ]
+        if not chosen_modes:
+            raise UsageError("missing VERSION: give a version number, --inventory or --at")
+        if chosen_modes == ["VERSION", "--inventory"]:
+            raise UsageError(f"--inventory lists every version of {model}; got VERSION {version}")
         if len(chosen_modes) != 1:
             raise UsageError(
-                f"give exactly one of VERSION, --inventory or --at; got "
-                f"{', '.join(chosen_modes) or 'none'}"
+                f"give exactly one of VERSION, --inventory or --at; got {', '.join(chosen_modes)}"
             )
         from governance.lineage import (
             INVENTORY_FORMATS,
