@@ -16,7 +16,7 @@ from governance.candidate import CandidateRun, audit_candidate
 from governance.stores import Stores
 from validation.comparison import ComparisonReport
 from validation.gates import GateReport
-from vocabulary import Action, Alias, Lifecycle, Tag
+from vocabulary import Action, Alias, IntegrityError, Lifecycle, Tag
 
 __all__ = [
     "record_comparison",
@@ -108,7 +108,14 @@ def record_gates(
     -------
     str
         The lifecycle state the version ends in.
+
+    Raises
+    ------
+    IntegrityError
+        If the log already closed the version as failed (``govern audit reconcile`` took
+        this retrain for dead): a closed version is never reopened.
     """
+    _refuse_if_closed(stores, run.model_name, version)
     client = stores.client
     tracking.log_report(client, run.run_id, "gates", gates.summary(), None)
     client.log_text(run.run_id, gates.to_markdown(), "reports/gates.md")
@@ -134,6 +141,19 @@ def record_gates(
     )
     tracking.finish_run(client, run.run_id, "FINISHED", lifecycle)
     return lifecycle
+
+
+def _refuse_if_closed(stores: Stores, model: str, version: str) -> None:
+    failed = [
+        e
+        for e in stores.audit.events(model=model, version=version)
+        if e.action == Action.CANDIDATE_FAILED
+    ]
+    if failed:
+        raise IntegrityError(
+            f"{model} version {version} was closed as failed by {failed[0].actor} (event seq "
+            f"{failed[0].seq}: {failed[0].payload.get('error')}); its gates are not recorded"
+        )
 
 
 def record_failure(

@@ -9,8 +9,9 @@ open while MLflow is written to (on SQLite that would lock MLflow out).
 The row says who holds it: the actor, the host, the process id, when it was taken and a
 heartbeat the holder refreshes every :data:`HEARTBEAT_SECONDS` while it works. A lease is
 *dead*, and the next process breaks it, when its holder ran on this host and its process
-no longer exists (a ``kill -9``: broken at once), or when its heartbeat is older than
-:data:`HEARTBEAT_TIMEOUT_SECONDS` (a holder on another host that stopped). So an
+no longer exists (a ``kill -9``: broken at once; a paused or busy holder on this host is
+alive whatever its heartbeat), or, for a holder on another host, when its heartbeat is
+older than :data:`HEARTBEAT_TIMEOUT_SECONDS`. So an
 emergency rollback after a crash waits seconds, never minutes, and a live holder, however
 long its step, is never overtaken. A step a crash cut short may have moved aliases without
 its event: ``govern audit verify`` reports it and ``govern audit reconcile`` repairs it.
@@ -34,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from governance.audit.schema import SQLITE_LOCK_OPTION
 from vocabulary.errors import NotAuthorised
 
 __all__ = [
@@ -124,13 +126,19 @@ def _heartbeat(engine: sa.Engine, token: str, stop: threading.Event) -> None:
     while not stop.wait(HEARTBEAT_SECONDS):
         try:
             with engine.begin() as connection:
-                connection.execute(
+                beat = connection.execute(
                     sa.update(_leases)
                     .where(_leases.c.token == token)
                     .values(heartbeat_at=datetime.now(UTC))
                 )
-        except sa.exc.OperationalError as exc:  # the step itself will meet the outage
+        except sa.exc.SQLAlchemyError as exc:  # the step itself will meet the outage
             _log.warning("lease heartbeat failed: %s", exc)
+            continue
+        if beat.rowcount == 0:
+            # Broken by another process that took this holder for dead (only across hosts,
+            # after 30 s of silence): say so loudly; the rules re-read the log before acting.
+            _log.error("the lifecycle lease %s was broken by another process", token)
+            return
 
 
 def _process_exists(pid: int) -> bool:
@@ -144,28 +152,40 @@ def _process_exists(pid: int) -> bool:
 
 
 def _is_dead(row: sa.Row, now: datetime, host: str) -> bool:
+    """Whether the lease's holder is gone: by its process on this host, by heartbeat elsewhere.
+
+    A paused or busy holder on this host is alive whatever its heartbeat says.
+    """
+    if row.host == host:
+        return row.pid != os.getpid() and not _process_exists(row.pid)
     heartbeat = row.heartbeat_at
     if heartbeat.tzinfo is None:  # SQLite returns naive datetimes; they were stored in UTC
         heartbeat = heartbeat.replace(tzinfo=UTC)
-    if now - heartbeat > timedelta(seconds=HEARTBEAT_TIMEOUT_SECONDS):
-        return True
-    return row.host == host and row.pid != os.getpid() and not _process_exists(row.pid)
+    return now - heartbeat > timedelta(seconds=HEARTBEAT_TIMEOUT_SECONDS)
 
 
 def _break_dead_lease(engine: sa.Engine, model: str, now: datetime, host: str) -> None:
-    with engine.begin() as connection:
-        row = connection.execute(sa.select(_leases).where(_leases.c.model == model)).first()
-        if row is not None and _is_dead(row, now, host):
-            # By token: only the dead row goes, never one a live process took meanwhile.
-            connection.execute(sa.delete(_leases).where(_leases.c.token == row.token))
-            _log.warning(
-                "broke the lifecycle lease of %s left by %s (pid %s on %s, taken %s)",
-                model,
-                row.holder,
-                row.pid,
-                row.host,
-                row.acquired_at,
-            )
+    with engine.connect() as connection:
+        # BEGIN IMMEDIATE on SQLite: two processes breaking the same lease wait for each
+        # other instead of failing to upgrade a read lock.
+        connection.execution_options(**{SQLITE_LOCK_OPTION: True})
+        with connection.begin():
+            _break_if_dead(connection, model, now, host)
+
+
+def _break_if_dead(connection: sa.Connection, model: str, now: datetime, host: str) -> None:
+    row = connection.execute(sa.select(_leases).where(_leases.c.model == model)).first()
+    if row is not None and _is_dead(row, now, host):
+        # By token: only the dead row goes, never one a live process took meanwhile.
+        connection.execute(sa.delete(_leases).where(_leases.c.token == row.token))
+        _log.warning(
+            "broke the lifecycle lease of %s left by %s (pid %s on %s, taken %s)",
+            model,
+            row.holder,
+            row.pid,
+            row.host,
+            row.acquired_at,
+        )
 
 
 def _acquire(engine: sa.Engine, model: str, holder: str) -> str:

@@ -19,7 +19,7 @@ from governance.audit import AuditEvent
 from governance.hashing import sha256_tree
 from governance.stores import Stores, download_artifacts
 from models import get_family
-from vocabulary import Action, IntegrityError
+from vocabulary import Action, IntegrityError, UsageError
 
 __all__ = ["LoadedModel", "find_alias", "load_verified", "trained_event"]
 
@@ -83,5 +83,13 @@ def load_verified(stores: Stores, model: str, version: str) -> LoadedModel:
             f"{model} version {version}: model artifacts at {uri} hash to {actual}, but "
             f"{recorded} was recorded at registration (event seq {event.seq}); refusing to load"
         )
-    data = mlflow.models.Model.load(str(local)).flavors["python_function"]["data"]
-    return LoadedModel(model, str(version), local, get_family(model).load_model(local / data))
+    family = get_family(model)
+    pyfunc = mlflow.models.Model.load(str(local)).flavors.get("python_function", {})
+    if pyfunc.get("loader_module") != family.pyfunc_loader_module:
+        raise UsageError(
+            f"{model} version {version} was registered in a format this release does not read "
+            f"(pyfunc loader {pyfunc.get('loader_module')!r}, expected "
+            f"{family.pyfunc_loader_module!r}: the former LightGBM-only candidate); retrain, "
+            f"then decommission it"
+        )
+    return LoadedModel(model, str(version), local, family.load_model(local / pyfunc["data"]))

@@ -10,6 +10,7 @@ dozen events opens one connection pool, not a dozen.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,8 +42,20 @@ OUTAGE_BOUNDS = {
 }
 # MLflow's answers that repeat on every retry: the request itself is wrong.
 _PERMANENT_MLFLOW_ERRORS = frozenset(
-    {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "RESOURCE_ALREADY_EXISTS"}
+    {
+        "INVALID_PARAMETER_VALUE",
+        "RESOURCE_DOES_NOT_EXIST",
+        "RESOURCE_ALREADY_EXISTS",
+        "BAD_REQUEST",
+        "PERMISSION_DENIED",
+        "UNAUTHENTICATED",
+        "INVALID_STATE",
+        "FEATURE_DISABLED",
+        "NOT_IMPLEMENTED",
+    }
 )
+# A database error that names missing schema is a wrong database or a bug, not an outage.
+_SCHEMA_PROBLEM = re.compile(r"no such (table|column)|does not exist|syntax error", re.I)
 
 _URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 _AUDIT_LOGS: dict[str, AuditLog] = {}
@@ -104,10 +117,14 @@ def open_stores(settings: Settings, *, create_audit: bool = True) -> Stores:
 def is_store_outage(error: BaseException) -> bool:
     """Whether ``error`` is a store out of reach: what a retry after a pause can cure.
 
-    True for operating-system errors (a refused connection, a missing mount), database
-    errors of the connection kind, and MLflow errors other than a bad request; never for
-    the product's own verdicts or for bugs.
+    True for network errors (a refused or reset connection, a timeout, an unknown host),
+    database errors of the operational kind other than a missing table or column (a lost
+    connection, a locked database), and MLflow errors other than an answer that repeats
+    (a bad request, a missing resource, a refused permission); never for the product's
+    own verdicts, for a missing file or for bugs.
     """
+    import socket
+
     from sqlalchemy.exc import OperationalError
 
     from vocabulary.errors import GovernanceError
@@ -116,7 +133,9 @@ def is_store_outage(error: BaseException) -> bool:
         return False
     if isinstance(error, MlflowException):
         return error.error_code not in _PERMANENT_MLFLOW_ERRORS
-    return isinstance(error, OSError | OperationalError)
+    if isinstance(error, OperationalError):
+        return not _SCHEMA_PROBLEM.search(str(error.orig))
+    return isinstance(error, ConnectionError | TimeoutError | socket.gaierror)
 
 
 def _audit_log(db_url: str, create: bool) -> AuditLog:

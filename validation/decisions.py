@@ -128,10 +128,13 @@ def compare_decisions(
         ours = report.results[scenario][CANDIDATE].book_cost_bps
         theirs = report.results[scenario][reference].book_cost_bps
         n = ours.size
-        resample = rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))
-        spread = _objective(ours[resample], risk_aversion) - _objective(
-            theirs[resample], risk_aversion
-        )
+        # One resample at a time: memory stays at a few copies of the paths.
+        spread = np.empty(BOOTSTRAP_RESAMPLES)
+        for b in range(BOOTSTRAP_RESAMPLES):
+            pick = rng.integers(0, n, size=n)
+            spread[b] = _objective(ours[pick], risk_aversion) - _objective(
+                theirs[pick], risk_aversion
+            )
         low, high = np.percentile(spread, [2.5, 97.5])
         candidate_objective = float(_objective(ours, risk_aversion))
         reference_objective = float(_objective(theirs, risk_aversion))

@@ -28,8 +28,9 @@ class Intake:
     Attributes
     ----------
     report
-        The data contracts' results (``None`` when a required table was missing, so no
-        contract could run on it).
+        The data contracts' results (``None`` when a required table was missing or a
+        numeric column held an infinity: the snapshot was refused before the contracts
+        ran).
     split
         The out-of-time split, when the snapshot was admitted.
     refusal
@@ -66,7 +67,9 @@ def check_intake(
     Returns
     -------
     Intake
-        Admitted with its split, or refused with every problem found.
+        Admitted with its split, or refused with the problems of the first stage that
+        found any: missing tables, then infinities (every column listed), then the
+        contracts (every failed check), then the family's frame and the split.
     """
     missing = [name for name in family.required_tables if name not in tables]
     if missing:

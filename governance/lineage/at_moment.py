@@ -26,7 +26,11 @@ def parse_moment(text: str) -> datetime:
             f"--at expects an ISO 8601 time such as 2026-12-01T14:30:00Z or 2026-12-01, "
             f"got {text!r}"
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise UsageError(f"--at {text!r} is outside the representable range of times") from None
 
 
 def champion_at(history: ModelHistory, model: str, moment: datetime) -> dict[str, Any]:
@@ -47,7 +51,7 @@ def champion_at(history: ModelHistory, model: str, moment: datetime) -> dict[str
     """
     if not history.versions:
         raise UsageError(f"the audit log has no record of a model named {model!r}")
-    at = moment.astimezone(UTC)
+    at = moment.astimezone(UTC)  # parse_moment's are UTC already; others are converted
     answer: dict[str, Any] = {"model": model, "at": at.isoformat(), "champion": None}
     for reign in history.champions:
         began = datetime.fromisoformat(reign.from_ts)

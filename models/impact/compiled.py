@@ -1,12 +1,15 @@
 """The impact policy compiled for one order at a time: what an execution engine calls.
 
 :meth:`ImpactFamily.decide` scores a table of orders through the model's ``predict``; through
-the MLflow pyfunc that costs 1-2.5 ms for one order, mostly pandas and schema checks. Here the
-LightGBM booster is flattened once into arrays (:class:`TreeEnsemble`) and one order's whole
-decision, the ten horizons of the grid included, is one call into a numba kernel
-(:func:`models.impact.kernels.decide_order`): 5-10 us. The decision is the batch path's,
-to the bit: same features, same tree semantics (missing values and default directions as
-LightGBM), same sum order, same policy (tests compare them on many orders).
+the MLflow pyfunc that costs milliseconds for one order, mostly pandas and schema checks.
+Here the candidate's residual booster is flattened once into arrays (:class:`TreeEnsemble`)
+and one order's whole decision, the law at the ten horizons of the grid included, is one
+call into a numba kernel (:func:`models.impact.kernels.decide_order`): a few microseconds.
+Same features, same tree semantics (missing values and default directions as LightGBM), same
+sum order, same law, same policy: the booster's correction is LightGBM's to the bit, the
+law's powers are the C library's ``pow`` where NumPy's vectorised one can differ in the last
+bit, so predicted costs agree to 1e-12 (tests compare them, and the horizons, on many
+orders; a horizon could differ only where two horizons' objectives tie to the last bit).
 """
 
 from __future__ import annotations

@@ -353,7 +353,11 @@ def test_a_failure_after_registration_retires_the_half_validated_version(
 def test_only_outages_are_retried():
     import sqlalchemy as sa
     from mlflow.exceptions import MlflowException
-    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, TEMPORARILY_UNAVAILABLE
+    from mlflow.protos.databricks_pb2 import (
+        INVALID_PARAMETER_VALUE,
+        PERMISSION_DENIED,
+        TEMPORARILY_UNAVAILABLE,
+    )
 
     from governance.stores import is_store_outage
     from vocabulary import DataRejected
@@ -366,3 +370,7 @@ def test_only_outages_are_retried():
     assert not is_store_outage(MlflowException("bad name", error_code=INVALID_PARAMETER_VALUE))
     assert not is_store_outage(DataRejected("qty has nulls"))
     assert not is_store_outage(AttributeError("a bug is not cured by waiting"))
+    assert not is_store_outage(FileNotFoundError("no such file: policy.yaml"))
+    schema = sa.exc.OperationalError("SELECT x", {}, Exception("no such column: x"))
+    assert not is_store_outage(schema)
+    assert not is_store_outage(MlflowException("denied", error_code=PERMISSION_DENIED))

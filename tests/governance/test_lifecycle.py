@@ -581,6 +581,7 @@ def test_lineage_at_a_moment_names_the_champion_then_and_its_approvers(workdir):
     "args, message",
     [
         (["--at", "yesterday"], "--at expects an ISO 8601 time"),
+        (["--at", "0001-01-01T00:00:00+01:00"], "outside the representable range"),
         (["1", "--at", "2026-12-01"], "give exactly one of VERSION, --inventory or --at"),
         (["--inventory", "--at", "2026-12-01"], "give exactly one of VERSION"),
     ],
@@ -707,6 +708,19 @@ def test_a_silent_holder_on_another_host_is_broken_after_its_heartbeat_times_out
     assert done.exit_code == 0, done.output
 
 
+def _training_recorded(database: Path) -> bool:
+    if not database.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+            row = connection.execute(
+                "SELECT 1 FROM governance_audit_events WHERE action = 'candidate.trained'"
+            ).fetchone()
+    except sqlite3.Error:  # not created yet, or locked for a moment
+        return False
+    return row is not None
+
+
 def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_dir, tmp_path):
     import signal
     import time
@@ -720,21 +734,18 @@ def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_d
     retrain_process = subprocess.Popen([govern_bin, *args, "--stress-paths", "400000"])
     try:
         deadline = time.monotonic() + 240
-        registered = None
-        while registered is None and time.monotonic() < deadline:
+        # Killed once the log recorded the training: the version is registered and the
+        # event reconcile reads is written. Polled read-only: opening MLflow or the audit
+        # log here would race the retrain's own creation of the database.
+        while not _training_recorded(workdir / "mlflow.db") and time.monotonic() < deadline:
             time.sleep(0.5)
-            if (workdir / "mlflow.db").exists():
-                try:
-                    registered = next(iter(client_for(workdir).search_model_versions()), None)
-                except Exception:  # the database is still being created
-                    registered = None
-        assert registered is not None, "the retrain never registered its version"
+        assert _training_recorded(workdir / "mlflow.db"), "the retrain never recorded training"
         retrain_process.send_signal(signal.SIGKILL)
         retrain_process.wait(timeout=30)
     finally:
         retrain_process.kill()
     client = client_for(workdir)
-    run_id = registered.run_id
+    run_id = client.get_model_version(MODEL, "1").run_id
     assert client.get_run(run_id).info.status == "RUNNING"
     assert client.get_model_version(MODEL, "1").tags["lifecycle"] == "validating"
 
