@@ -764,3 +764,13 @@ def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_d
     assert govern(workdir, "audit", "verify").exit_code == 0
     refused = approve(workdir, "1")
     assert refused.exit_code == EXIT_NOT_AUTHORISED
+    # Had the retrain only been paused, its gates could not reopen the closed version.
+    from governance.candidate import CandidateRun
+    from governance.judgement import record_gates
+    from validation.gates import GateReport
+
+    stores = open_stores(get_settings(workdir))
+    resumed = CandidateRun(run_id, MODEL, "maker", "test")
+    with pytest.raises(IntegrityError, match="was closed as failed by on-call"):
+        record_gates(stores, resumed, "1", GateReport((), "policy"), {}, "")
+    assert client.get_model_version(MODEL, "1").tags["lifecycle"] == "failed"
