@@ -116,6 +116,11 @@ def non_finite_problems(tables: Mapping[str, pd.DataFrame]) -> list[str]:
     return problems
 
 
+#: Fewest days a training window may cover: training holds its own last days out (the
+#: impact candidate's early stopping), and an out-of-time split needs two days.
+MIN_TRAINING_DAYS = 2
+
+
 def admit_split(
     frame: pd.DataFrame, table: str, time_column: str, holdout_fraction: float, min_days: int
 ) -> tuple[Split | None, str | None]:
@@ -136,6 +141,14 @@ def admit_split(
             f"split (check holdout_days), found {days}"
         )
     split = out_of_time_split(frame, time_column, holdout_fraction)
+    trained_on = int(split.train[time_column].dt.floor("D").nunique())
+    if trained_on < MIN_TRAINING_DAYS:
+        return None, (
+            f"{table}.{time_column}: the training window before {split.boundary.date()} covers "
+            f"{trained_on} day(s), at least {MIN_TRAINING_DAYS} are needed (training holds "
+            f"its last days out to choose the model's size; check holdout_fraction); supply "
+            f"more history"
+        )
     held_out = int(split.holdout[time_column].dt.floor("D").nunique())
     if held_out < min_days:
         return None, (

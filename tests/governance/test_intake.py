@@ -103,3 +103,17 @@ def test_bad_input_exits_3_with_a_named_check_and_one_event(case, small_data_dir
     assert sa.inspect(engine).get_table_names() == ["governance_audit_events"]
     engine.dispose()
     assert not (workdir / "artifacts").exists()
+
+
+def test_a_training_window_of_one_day_is_refused_not_crashed():
+    from models import get_family
+    from synthetic import SynthConfig, generate
+    from validation.intake import check_intake
+
+    tables = generate(SynthConfig(orders=3_000, days=12, assets=3, seed=2)).as_dict()
+    family = get_family("execution-impact")
+    # Nine tenths held out: the first day alone would be left to train on.
+    intake = check_intake(tables, family, holdout_fraction=0.9, min_holdout_days=2)
+    assert not intake.passed
+    assert "training window" in intake.refusal and "covers 1 day(s)" in intake.refusal
+    assert check_intake(tables, family, holdout_fraction=0.2, min_holdout_days=2).passed
