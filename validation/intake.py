@@ -141,19 +141,28 @@ def admit_split(
             f"split (check holdout_days), found {days}"
         )
     split = out_of_time_split(frame, time_column, holdout_fraction)
-    trained_on = int(split.train[time_column].dt.floor("D").nunique())
-    if trained_on < MIN_TRAINING_DAYS:
-        return None, (
-            f"{table}.{time_column}: the training window before {split.boundary.date()} covers "
-            f"{trained_on} day(s), at least {MIN_TRAINING_DAYS} are needed (training holds "
-            f"its last days out to choose the model's size; check holdout_fraction); supply "
-            f"more history"
-        )
-    held_out = int(split.holdout[time_column].dt.floor("D").nunique())
-    if held_out < min_days:
-        return None, (
-            f"{table}.{time_column}: the out-of-time holdout covers {held_out} day(s) from "
-            f"{split.boundary.date()}, the policy requires at least {min_days} to compare a "
-            f"challenger (check holdout_days); supply more history"
-        )
+    boundary = split.boundary.date()
+    windows = (
+        (
+            split.train,
+            "the training window",
+            f"before {boundary}",
+            MIN_TRAINING_DAYS,
+            "training holds its last days out to choose the model's size; check holdout_fraction",
+        ),
+        (
+            split.holdout,
+            "the out-of-time holdout",
+            f"from {boundary}",
+            min_days,
+            "the policy requires them to compare a challenger; check holdout_days",
+        ),
+    )
+    for part, window, where, needed, why in windows:
+        covered = int(part[time_column].dt.floor("D").nunique())
+        if covered < needed:
+            return None, (
+                f"{table}.{time_column}: {window} covers {covered} day(s) {where}, at least "
+                f"{needed} are needed ({why}); supply more history"
+            )
     return split, None
