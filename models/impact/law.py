@@ -44,6 +44,25 @@ class ImpactLaw:
     temporary_coef: float
     permanent_coef: float
 
+    def terms(
+        self,
+        participation: np.ndarray,
+        size_over_adv: np.ndarray,
+        daily_vol: np.ndarray,
+        spread_bps: np.ndarray,
+        turnover_inverse: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Half the spread, the temporary and the permanent impact term, before coefficients."""
+        return _terms(
+            self.beta,
+            self.delta,
+            participation,
+            size_over_adv,
+            daily_vol,
+            spread_bps,
+            turnover_inverse,
+        )
+
     def cost_bps(
         self,
         participation: np.ndarray,
@@ -53,11 +72,12 @@ class ImpactLaw:
         turnover_inverse: np.ndarray,
     ) -> np.ndarray:
         """Expected cost (bps) of each order; the operations are those of the compiled kernel."""
-        temporary = 1e4 * daily_vol * participation**self.beta
-        permanent = 1e4 * daily_vol * size_over_adv * turnover_inverse**self.delta
+        spread, temporary, permanent = self.terms(
+            participation, size_over_adv, daily_vol, spread_bps, turnover_inverse
+        )
         return (
             self.intercept
-            + self.spread_coef * (spread_bps / 2.0)
+            + self.spread_coef * spread
             + self.temporary_coef * temporary
             + self.permanent_coef * permanent
         )
@@ -67,7 +87,7 @@ class ImpactLaw:
         return {k: float(v) for k, v in asdict(self).items()}
 
 
-def _design(
+def _terms(
     beta: float,
     delta: float,
     participation: np.ndarray,
@@ -75,15 +95,17 @@ def _design(
     daily_vol: np.ndarray,
     spread_bps: np.ndarray,
     turnover_inverse: np.ndarray,
-) -> np.ndarray:
-    return np.column_stack(
-        [
-            np.ones_like(participation),
-            spread_bps / 2.0,
-            1e4 * daily_vol * participation**beta,
-            1e4 * daily_vol * size_over_adv * turnover_inverse**delta,
-        ]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        spread_bps / 2.0,
+        1e4 * daily_vol * participation**beta,
+        1e4 * daily_vol * size_over_adv * turnover_inverse**delta,
     )
+
+
+def _design(beta: float, delta: float, *inputs: np.ndarray) -> np.ndarray:
+    """The regressors at ``beta, delta``: a constant and the three terms."""
+    return np.column_stack([np.ones_like(inputs[0]), *_terms(beta, delta, *inputs)])
 
 
 def fit_impact_law(

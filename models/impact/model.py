@@ -53,7 +53,11 @@ _LAW_FILE, _BOOSTER_FILE = "law.json", "booster.txt"
 
 def law_cost_bps(law: ImpactLaw, features: pd.DataFrame) -> np.ndarray:
     """``law``'s expected cost (bps) of each row of :func:`models.impact.impact_features`."""
-    return law.cost_bps(*(features[name].to_numpy(dtype=float) for name in LAW_INPUTS))
+    return law.cost_bps(*_law_inputs(features))
+
+
+def _law_inputs(features: pd.DataFrame) -> list[np.ndarray]:
+    return [features[name].to_numpy(dtype=float) for name in LAW_INPUTS]
 
 
 @dataclass(frozen=True)
@@ -93,26 +97,18 @@ class LawResidualModel:
             each row sums to the unfloored prediction.
         """
         law = self.law
-        vol = features["daily_vol"].to_numpy(dtype=float)
+        spread, temporary, permanent = law.terms(*_law_inputs(features))
         booster = self.booster.predict(features[list(RESIDUAL_FEATURES)], pred_contrib=True)
-        frame = pd.DataFrame(
+        return pd.DataFrame(
             {
-                "law: spread": law.spread_coef * features["spread_bps"].to_numpy(float) / 2.0,
-                "law: temporary impact": law.temporary_coef
-                * 1e4
-                * vol
-                * features["participation"].to_numpy(float) ** law.beta,
-                "law: permanent impact": law.permanent_coef
-                * 1e4
-                * vol
-                * features["size_over_adv"].to_numpy(float)
-                * features["turnover_inverse"].to_numpy(float) ** law.delta,
+                "law: spread": law.spread_coef * spread,
+                "law: temporary impact": law.temporary_coef * temporary,
+                "law: permanent impact": law.permanent_coef * permanent,
                 **{f"correction: {f}": booster[:, i] for i, f in enumerate(RESIDUAL_FEATURES)},
                 "bias": law.intercept + booster[:, -1],
             },
             index=features.index,
         )
-        return frame
 
     def save(self, directory: Path) -> None:
         """Write ``law.json`` and ``booster.txt`` into ``directory`` (created if needed)."""
