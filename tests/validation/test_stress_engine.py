@@ -29,7 +29,7 @@ def test_almgren_chriss_closed_form(name: str) -> None:
     # The cost is Gaussian, so the sample variance has relative s.e. sqrt(2 / (n - 1)).
     rel_se = math.sqrt(2.0 / (n_paths - 1))
     assert abs(result.cost.var(ddof=1) / var - 1.0) < 4 * rel_se
-    assert np.all(result.unfilled == 0)
+    assert np.all(result.completed == 0)
 
 
 def test_almgren_chriss_sinh_beats_linear_on_mean_variance() -> None:
@@ -76,10 +76,34 @@ def test_risk_metrics_match_their_definitions() -> None:
     tau = (30 / DAY) / 30
     r = simulate(market, x, 30 / DAY, 3, 0, side="buy")
     per_share = 0.02 + 1e-6 * 200 / tau
-    np.testing.assert_allclose(r.slippage, per_share / 100.0)
+    market_per_step = 3.9e6 * tau  # 10,000 shares a minute at the mid, 100
+    vwap = (market_per_step * 100.0 + 200 * (100.0 + per_share)) / (market_per_step + 200)
+    np.testing.assert_allclose(r.interval_vwap, vwap)
+    np.testing.assert_allclose(r.slippage, (100.0 + per_share - vwap) / vwap)
     np.testing.assert_allclose(r.impact_cost, per_share / 100.0)
     np.testing.assert_allclose(r.cost, 6000 * per_share)
-    np.testing.assert_allclose(r.max_participation, 200 / 10_000)
+    np.testing.assert_allclose(r.max_participation, 200 / 10_200)
+    np.testing.assert_allclose(r.max_requested_participation, 200 / 10_200)
+    assert np.all(r.completed == 0)
+
+
+def test_every_path_ends_flat_and_the_remainder_is_completed_at_a_cost() -> None:
+    # A schedule that stops at 40 % of the order: the backstop completes the rest, working it
+    # over completion_minutes at the market's volume, at the spread plus temporary impact.
+    market = MarketModel(s0=100.0, sigma=0.0, impact="power", eta=0.142, epsilon=0.02, adv=3.9e6)
+    x = np.linspace(6000, 3600, 31)
+    r = simulate(market, x, 30 / DAY, 3, 0, side="buy", completion_minutes=30.0)
+    np.testing.assert_allclose(r.filled, 2400)
+    np.testing.assert_allclose(r.completed, 3600)
+    np.testing.assert_allclose(r.completion_share, 0.6)
+    # sigma = 0 makes the power law's impact vanish, so completion pays the half spread alone.
+    np.testing.assert_allclose(r.completion_cost, 3600 * 0.02)
+    np.testing.assert_allclose(r.cost, r.execution_cost + r.completion_cost)
+    noisy = market.model_copy(update={"sigma": 0.02 * 100.0})
+    slow = simulate(noisy, x, 30 / DAY, 2000, 0, side="buy", completion_minutes=120.0)
+    fast = simulate(noisy, x, 30 / DAY, 2000, 0, side="buy", completion_minutes=5.0)
+    # The same shocks; a completion rushed into 5 minutes pays more impact than one over 2 h.
+    assert np.all(fast.completion_cost > slow.completion_cost)
 
 
 def test_fill_price_variance_ratio_is_one_without_impact() -> None:

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from validation.stress._base import StrictModel
 
 __all__ = [
+    "Leakage",
     "Schedule",
     "VolatilitySchedule",
     "LiquiditySchedule",
@@ -128,6 +129,19 @@ class Jumps(StrictModel):
     intensity_per_day: float = Field(ge=0, allow_inf_nan=False)
     mean: float = Field(0.0, gt=-1, lt=1, allow_inf_nan=False)
     std: float = Field(0.0, ge=0, allow_inf_nan=False)
+
+
+class Leakage(StrictModel):
+    """Other participants who trade ahead of an order they can see.
+
+    Once our participation in a step, ``x = ours / (market + ours)``, exceeds ``threshold``
+    (our prints stand out of the flow), they trade in our direction: the mid moves against us
+    by ``strength * (x - threshold) / threshold`` times the step's diffusion scale, on top of
+    the permanent impact. ``strength = 0`` is a market that does not react.
+    """
+
+    strength: float = Field(ge=0, le=20, allow_inf_nan=False)
+    threshold: float = Field(0.10, gt=0, lt=1, allow_inf_nan=False)
 
 
 class FeedCorruption(StrictModel):

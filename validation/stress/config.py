@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from validation.stress._base import StrictModel
 from validation.stress.controls import Controls
+from validation.stress.metrics import ESSAY_RISK_LEVELS
 from vocabulary import SESSION_MINUTES
 
 __all__ = ["StressConfig"]
@@ -32,8 +33,16 @@ class StressConfig(StrictModel):
         Intraday market volume curve and its log-normal noise per step.
     participation_window_minutes
         Window of the maximum-participation metric (5 minutes).
+    completion_minutes
+        Whatever the schedule or a control leaves is completed by a backstop that works it
+        over this many minutes at the market's expected volume (same impact law); its cost is
+        part of the shortfall.
     controls
         Risk controls in force.
+    risk_levels
+        Alert and action level of each risk metric (the policy's; the background essay's by
+        default, :data:`~validation.stress.metrics.ESSAY_RISK_LEVELS`): the report gives the
+        share of order-paths above each.
     simulate_to_close
         Simulate every order from its start to the close (True, the default: schedules of
         different horizons share market shocks) or only over its own horizon (faster; common
@@ -53,5 +62,23 @@ class StressConfig(StrictModel):
     volume_profile: Literal["flat", "u_shape"] = "u_shape"
     volume_noise: float = Field(0.25, ge=0, le=2, allow_inf_nan=False)
     participation_window_minutes: float = Field(5.0, gt=0, allow_inf_nan=False)
+    completion_minutes: float = Field(30.0, gt=0, allow_inf_nan=False)
     controls: Controls = Controls()
+    risk_levels: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: dict(ESSAY_RISK_LEVELS)
+    )
     simulate_to_close: bool = True
+
+    @field_validator("risk_levels")
+    @classmethod
+    def _check_levels(
+        cls, levels: dict[str, tuple[float, float]]
+    ) -> dict[str, tuple[float, float]]:
+        if set(levels) != set(ESSAY_RISK_LEVELS):
+            raise ValueError(
+                f"risk_levels must name exactly {sorted(ESSAY_RISK_LEVELS)}, got {sorted(levels)}"
+            )
+        bad = {k: v for k, v in levels.items() if not 0 <= v[0] <= v[1]}
+        if bad:
+            raise ValueError(f"risk_levels must be 0 <= alert <= action, got {bad}")
+        return levels

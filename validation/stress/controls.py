@@ -15,27 +15,33 @@ __all__ = ["Controls"]
 
 
 class Controls(StrictModel):
-    """Risk controls applied inside the kernel; each can be switched off.
+    """Risk controls applied inside the kernel, as a desk's would act; each can be switched off.
+
+    Whatever a control leaves unfilled is completed at a cost (the engine's completion), so
+    no control makes an order look cheaper by not finishing it.
 
     Parameters
     ----------
     kill_switch, max_loss_bps
-        Halt when the realised loss on fills vs arrival, ``side * sum n (P - S0)``, exceeds
-        ``max_loss_bps`` of the order's notional ``X S0``.
+        Flatten the order (complete the remainder at once) when its mark-to-market loss,
+        ``side * (fills + remaining * last good quote - X S0)``, exceeds ``max_loss_bps`` of the
+        order's notional ``X S0``.
     price_collar, collar_bps
         Do not trade in a step where the observed quote is more than ``collar_bps`` away from
         the arrival price (resume when back inside).
     participation_cap, max_participation
-        Clip a step's trade to ``max_participation`` of the step's market volume.
-    slippage_guard, slippage_tolerance_bps, vol_halflife_minutes, max_pause_steps
-        Pause when the indicative slippage vs arrival of trading now exceeds a tolerance that
-        tightens with realised volatility: ``tol * min(1, sigma_ref / sigma_hat)``, ``sigma_hat``
-        an EWMA (half-life ``vol_halflife_minutes``) of squared quote returns, ``sigma_ref`` the
-        pre-trade volatility. Resume when back within tolerance; halt after more than
-        ``max_pause_steps`` consecutive paused steps.
+        Clip a step's trade so that ours / (market + ours) is at most ``max_participation``;
+        20 % by default, below the 25 % action level of the 5-minute participation metric.
+    slippage_guard, slippage_tolerance_bps, vol_halflife_minutes
+        Send child orders as limits: the cost against the current quote (half spread plus
+        temporary impact) may not exceed a tolerance that contracts as realised volatility
+        rises, ``tol * min(1, sigma_ref / sigma_hat)``, ``sigma_hat`` an EWMA (half-life
+        ``vol_halflife_minutes``) of squared quote returns and ``sigma_ref`` the pre-trade
+        volatility. A larger trade is cut to the size within it, or waits.
     feed_guard, max_stale_steps, spike_bps
-        Halt when the quote has not changed for ``max_stale_steps`` steps or its last change
-        exceeds ``spike_bps``.
+        Pause while the quote has not changed for ``max_stale_steps`` steps or its last
+        change exceeds ``spike_bps``; resume when it is sound. Without it, child orders are
+        priced off a bad quote (and picked off) and the kill switch marks at it.
     """
 
     kill_switch: bool = True
@@ -43,11 +49,10 @@ class Controls(StrictModel):
     price_collar: bool = True
     collar_bps: float = Field(500.0, gt=0, allow_inf_nan=False)
     participation_cap: bool = True
-    max_participation: float = Field(0.25, gt=0, le=1)
+    max_participation: float = Field(0.20, gt=0, le=1)
     slippage_guard: bool = True
-    slippage_tolerance_bps: float = Field(250.0, gt=0, allow_inf_nan=False)
+    slippage_tolerance_bps: float = Field(25.0, gt=0, allow_inf_nan=False)
     vol_halflife_minutes: float = Field(15.0, gt=0, allow_inf_nan=False)
-    max_pause_steps: int = Field(60, ge=0)
     feed_guard: bool = True
     max_stale_steps: int = Field(5, ge=1)
     spike_bps: float = Field(500.0, gt=0, allow_inf_nan=False)

@@ -108,30 +108,32 @@ def collect_result(
     par = inputs.par
     side, qty, s0 = float(par[K.P_SIDE]), float(par[K.P_QTY]), float(par[K.P_S0])
     filled = out[:, K.O_FILLED]
-    value = out[:, K.O_VALUE]
-    premid = out[:, K.O_PREMID]
+    completed = out[:, K.O_COMPLETED]
+    value = out[:, K.O_VALUE] + out[:, K.O_CVALUE]
+    premid = out[:, K.O_PREMID] + out[:, K.O_CMID]
     with np.errstate(divide="ignore", invalid="ignore"):
-        avg = np.where(filled > 0, value / filled, np.nan)
-        impact = np.where(premid > 0, side * (value - premid) / premid, np.nan)
-    unfilled = np.maximum(qty - filled, 0.0)
-    execution = side * (value - filled * s0)
+        avg = value / qty
+        vwap = out[:, K.O_VWAP_VALUE] / out[:, K.O_VWAP_VOLUME]
+        impact = side * (value - premid) / premid
     result = SimulationResult(
         cost=out[:, K.O_COST].copy(),
-        execution_cost=execution,
-        opportunity_cost=side * unfilled * (out[:, K.O_MARK] - s0),
+        execution_cost=side * (out[:, K.O_VALUE] - filled * s0),
+        completion_cost=side * (out[:, K.O_CVALUE] - completed * s0),
         filled=filled.copy(),
-        unfilled=unfilled,
+        completed=completed.copy(),
         avg_price=avg,
         mark=out[:, K.O_MARK].copy(),
-        slippage=side * (avg - s0) / s0,
+        interval_vwap=vwap,
+        slippage=side * (avg - vwap) / vwap,
         impact_cost=impact,
         max_participation=out[:, K.O_MAXPART].copy(),
+        max_requested_participation=out[:, K.O_MAXREQ].copy(),
         fill_var=out[:, K.O_FVAR].copy(),
         fill_var_ref=out[:, K.O_FVAR_REF].copy(),
         leak_moments=out[:, K.O_LN : K.O_LXY + 1].copy(),
         control_counts=fires,
         first_fire=first,
-        halt_step=out[:, K.O_HALT].astype(np.int64),
+        kill_step=out[:, K.O_KILL].astype(np.int64),
         side=side,
         quantity=qty,
         s0=s0,
@@ -160,7 +162,7 @@ def _path_trace(
         quantity=float(inputs.par[K.P_QTY]),
         s0=float(inputs.par[K.P_S0]),
         events=events,
-        halt_step=int(out[trace_path, K.O_HALT]),
+        kill_step=int(out[trace_path, K.O_KILL]),
         cost=float(out[trace_path, K.O_COST]),
     )
 
@@ -183,13 +185,15 @@ def simulate(
     trace_path: int | None = None,
     session_minutes: float = float(SESSION_MINUTES),
     participation_window_minutes: float = 5.0,
+    completion_minutes: float = 30.0,
 ) -> SimulationResult:
     """Execute one schedule on ``n_paths`` simulated market paths.
 
     The market's equations are those of :mod:`validation.stress.market`, the step mechanics
     those of :mod:`validation.stress.kernels`. With the defaults (a sale, no controls, no
-    scenario) and ``impact="linear"``, ``dynamics="arithmetic"``, ``drift=0`` this is exactly
-    the discrete model of Almgren & Chriss (2000), section 2.
+    scenario) and ``impact="linear"``, ``dynamics="arithmetic"``, ``drift=0`` and a schedule that
+    ends flat (``x_N = 0``) this is exactly the discrete model of Almgren & Chriss (2000),
+    section 2.
 
     Parameters
     ----------
@@ -229,7 +233,10 @@ def simulate(
     session_minutes
         Minutes per trading day, the unit of time of scenarios and the volume curve.
     participation_window_minutes
-        Window of the maximum-participation metric.
+        Window of the rolling participation metrics.
+    completion_minutes
+        Whatever is left when the schedule ends or the kill switch fires is completed as if
+        worked over this many minutes at the market's expected volume (kernel step 7).
 
     Returns
     -------
@@ -265,6 +272,7 @@ def simulate(
         stream=stream,
         session_minutes=session_minutes,
         participation_window_minutes=participation_window_minutes,
+        completion_minutes=completion_minutes,
     )
     tp = -1
     if trace_path is not None:

@@ -260,7 +260,6 @@ def _control_params(par: np.ndarray, controls: Controls, qty: float, s0: float) 
     par[K.P_COLLAR] = controls.collar_bps * 1e-4
     par[K.P_SLIP_ON] = float(controls.slippage_guard)
     par[K.P_SLIP_TOL] = controls.slippage_tolerance_bps * 1e-4
-    par[K.P_MAXPAUSE] = controls.max_pause_steps
     par[K.P_PCAP_ON] = float(controls.participation_cap)
     par[K.P_PCAP] = controls.max_participation
 
@@ -282,6 +281,7 @@ def prepare_inputs(
     stream: str | int | None = None,
     session_minutes: float = float(SESSION_MINUTES),
     participation_window_minutes: float = 5.0,
+    completion_minutes: float = 30.0,
 ) -> KernelInputs:
     """Validate the arguments of :func:`~validation.stress.engine.simulate`; build the inputs.
 
@@ -320,6 +320,9 @@ def prepare_inputs(
     pw_minutes = finite_number(
         "participation_window_minutes", participation_window_minutes, low=0.0, strict=True
     )
+    completion_minutes = finite_number(
+        "completion_minutes", completion_minutes, low=0.0, strict=True
+    )
     if stream is not None and not isinstance(stream, str | int):
         raise StressInputError(f"stream must be a str, an int or None, got {stream!r}")
 
@@ -353,6 +356,10 @@ def prepare_inputs(
     par[K.P_WSTEPS] = max(1, int(round(pw_minutes / grid.step_minutes)))
     par[K.P_SIGREF] = sigma_ref
     par[K.P_LAMBDA] = 0.5 ** (grid.step_minutes / controls.vol_halflife_minutes)
+    par[K.P_COMPLETION] = completion_minutes / grid.step_minutes
+    leakage = scenario.leakage if scenario is not None else None
+    if leakage is not None:
+        par[K.P_LEAK], par[K.P_LEAK_THR] = leakage.strength, leakage.threshold
     _control_params(par, controls, qty, market.s0)
     return KernelInputs(
         par=par,

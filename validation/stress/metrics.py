@@ -1,46 +1,51 @@
-"""Metrics of a stress run: shortfall distribution, controls, cost-prediction error, risk metrics.
+"""Metrics of a stress run: shortfall, completion, controls, cost error and the risk metrics.
 
 Definitions (per scenario and model; an *order-path* is one order on one simulated path, the
 *book* is all orders on the same path index)
 ---------------------------------------------------------------------------------------------
 shortfall
     Implementation shortfall of the book per path, in currency (sum over orders) and in bps of
-    the book's arrival notional. Reported as mean, std, p50, p95 and CVaR95 (the mean of the
-    worst 5% of paths, i.e. the highest costs). It is split (bps) into the execution cost of
-    the fills vs arrival and the opportunity cost of unfilled shares marked at the mid at the
-    end of the schedule.
-unfilled
-    Arrival value of the unfilled shares over the book notional, per path.
+    the book's arrival notional, every order completed: mean, std, p50, p95 and CVaR95 (the
+    mean of the worst 5% of paths). Split (bps) into the execution cost of the algorithm's
+    fills and the completion cost of what the backstop finished, both against arrival.
+completion share
+    Arrival value of what the backstop completed over the book notional, per path.
 control rates
-    Fraction of order-paths on which a control's condition was met at least once, and the mean
-    number of steps per order-path at which it was.
+    Fraction of order-paths on which a control bound at least once, and the mean number of
+    steps per order-path at which it did.
 cost error
-    Per order, the mean realised shortfall (bps) minus the model's ``predicted_cost_bps``; the
-    mean error and the mean absolute error over orders.
-realised slippage
-    ``side * (average fill price - arrival) / arrival`` per order-path (fraction).
-market impact cost
-    ``side * sum n (P - M_before) / sum n M_before`` per order-path (fraction): the premium the
-    fills paid over the mid just before each trade (half spread + temporary impact).
-max participation (5 min)
-    Maximum, over consecutive 5-minute windows from the order's start, of our volume over
-    market volume, per order-path (fraction).
-fill-price variance ratio
-    Fill-weighted variance of fill prices over its expected value under the pre-trade
-    ("historical") volatility with no impact and no spread, for the same fill times and sizes,
-    per order-path with at least two fills. About 1 in a calm market at the pre-trade
-    volatility; above 1 when volatility rises or impact moves prices.
-information leakage
-    Pooled Pearson correlation, over every live step of every order-path, between our
-    participation in the step (trade / market volume) and the adverse mid move that follows
-    it (``side * (M_after - M_before) / M_before``), clipped to [0, 1]. 0 means prices do not
-    move with our trading rate more than noise explains; near 1 the order is plain to see.
+    Per order, the mean realised shortfall (bps) minus the model's ``predicted_cost_bps``.
+
+The five risk metrics of the background essay, per order-path, each with its alert and
+action level (:data:`ESSAY_RISK_LEVELS` unless the configuration sets others):
+
+realised_slippage
+    ``side * (average price - interval VWAP) / interval VWAP``, completion included; the
+    VWAP is the market's volume at the mid plus our fills over the order's interval.
+market_impact
+    ``side * sum n (P - M_before) / sum n M_before`` over every fill, completion included:
+    what the fills paid over the mid just before them.
+participation_5min
+    Largest rolling 5-minute participation the *schedule requested*, ours over market plus
+    ours, before any control clipped it (the cap is a safety net, not a licence).
+fill_price_dispersion
+    Standard deviation of the algorithm's fill prices over its historical level: the
+    fill-weighted standard deviation under the pre-trade volatility with no impact and no
+    spread, for the same fill times and sizes (about 1 in a calm market).
+information_leakage
+    Per order, the correlation, over the live steps of all its paths, of our participation
+    in a step with the adverse mid move during it, clipped to [0, 1]. It moves when other
+    participants react to what they see (a scenario's ``leakage``).
+
+For each, :class:`RiskMetricValue` gives the 95th percentile over order-paths (the worst
+order for leakage) and the share of order-paths (orders, for leakage) above the alert and
+above the action level: the gates judge these exceedance rates, not means.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -51,27 +56,40 @@ from validation.stress.results import SimulationResult
 
 __all__ = [
     "DISTRIBUTION_UNITS",
+    "ESSAY_RISK_LEVELS",
     "Distribution",
+    "RiskMetricValue",
     "ScenarioMetrics",
-    "cvar",
     "book_shortfall",
     "compute_metrics",
-    "leakage_score",
+    "cvar",
     "json_ready",
+    "leakage_score",
 ]
 
+#: The background essay's alert and action levels of the five risk metrics: slippage 0.10 % /
+#: 0.25 %, market impact 0.05 % / 0.15 %, participation 15 % / 25 % in 5 minutes, fill-price
+#: standard deviation 2x / 3x its historical level, leakage score 0.75 / 0.90.
+ESSAY_RISK_LEVELS: dict[str, tuple[float, float]] = {
+    "realised_slippage": (0.0010, 0.0025),
+    "market_impact": (0.0005, 0.0015),
+    "participation_5min": (0.15, 0.25),
+    "fill_price_dispersion": (2.0, 3.0),
+    "information_leakage": (0.75, 0.90),
+}
 
 #: Unit of each :class:`Distribution` field of :class:`ScenarioMetrics`, in field order.
 DISTRIBUTION_UNITS = {
     "shortfall_bps": "bps",
     "shortfall_ccy": "currency",
     "execution_cost_bps": "bps",
-    "opportunity_cost_bps": "bps",
-    "unfilled_fraction": "fraction",
+    "completion_cost_bps": "bps",
+    "completion_share": "fraction",
     "realised_slippage": "fraction",
-    "market_impact_cost": "fraction",
-    "max_participation_5min": "fraction",
-    "fill_price_variance_ratio": "ratio",
+    "market_impact": "fraction",
+    "participation_5min": "fraction",
+    "realised_participation_5min": "fraction",
+    "fill_price_dispersion": "ratio",
 }
 
 
@@ -126,8 +144,48 @@ class Distribution:
         )
 
 
+@dataclass(frozen=True)
+class RiskMetricValue:
+    """A risk metric against its levels: its p95 and how often the levels were exceeded.
+
+    ``alert_rate`` and ``action_rate`` are shares of order-paths (of orders for leakage) above
+    ``alert`` and ``action``; an order-path with no value (nothing filled) counts as above.
+    """
+
+    value: float
+    alert: float
+    action: float
+    alert_rate: float
+    action_rate: float
+    n: int
+
+    @classmethod
+    def of(
+        cls, x: np.ndarray, alert: float, action: float, *, worst: bool = False
+    ) -> RiskMetricValue:
+        """Judge per-order-path values ``x`` against ``alert`` and ``action``."""
+        v = np.asarray(x, dtype=float)
+        if v.size == 0:
+            return cls(math.nan, alert, action, math.nan, math.nan, 0)
+        finite = v[np.isfinite(v)]
+        value = math.nan
+        if finite.size:
+            value = float(finite.max() if worst else np.percentile(finite, 95))
+        with np.errstate(invalid="ignore"):
+            above_alert = ~(v <= alert)
+            above_action = ~(v <= action)
+        return cls(
+            value=value,
+            alert=alert,
+            action=action,
+            alert_rate=float(above_alert.mean()),
+            action_rate=float(above_action.mean()),
+            n=int(v.size),
+        )
+
+
 def leakage_score(moments: np.ndarray) -> float:
-    """Pooled correlation of participation and subsequent adverse moves, clipped to [0, 1].
+    """Pooled correlation of participation and the adverse move during it, clipped to [0, 1].
 
     Parameters
     ----------
@@ -169,19 +227,22 @@ class ScenarioMetrics:
     shortfall_bps: Distribution
     shortfall_ccy: Distribution
     execution_cost_bps: Distribution
-    opportunity_cost_bps: Distribution
-    unfilled_fraction: Distribution
-    paths_with_unfilled: float
+    completion_cost_bps: Distribution
+    completion_share: Distribution
+    paths_with_completion: float
     control_rates: dict[str, float]
     control_steps: dict[str, float]
     cost_error_mean_bps: float
     cost_error_mae_bps: float
     cost_error_by_order: dict[str, dict[str, float]]
     realised_slippage: Distribution
-    market_impact_cost: Distribution
-    max_participation_5min: Distribution
-    fill_price_variance_ratio: Distribution
+    market_impact: Distribution
+    participation_5min: Distribution
+    realised_participation_5min: Distribution
+    fill_price_dispersion: Distribution
     information_leakage: float
+    leakage_by_order: dict[str, float]
+    risk_metrics: dict[str, RiskMetricValue]
 
     def to_dict(self) -> dict[str, Any]:
         """Return the metrics as plain Python types (NaN becomes ``None``)."""
@@ -202,7 +263,7 @@ def json_ready(value: Any) -> Any:
 
 
 def book_shortfall(sims: Sequence[SimulationResult]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Book-level shortfall per path (currency and bps) and unfilled fraction of notional.
+    """Book-level shortfall per path (currency and bps) and completed share of notional.
 
     Parameters
     ----------
@@ -212,12 +273,34 @@ def book_shortfall(sims: Sequence[SimulationResult]) -> tuple[np.ndarray, np.nda
     Returns
     -------
     tuple of numpy.ndarray
-        ``(cost_ccy, cost_bps, unfilled_fraction)``, one value per path.
+        ``(cost_ccy, cost_bps, completion_share)``, one value per path.
     """
     notional = sum(s.notional for s in sims)
     book_ccy = np.sum([s.cost for s in sims], axis=0)
-    unfilled = np.sum([s.unfilled * s.s0 for s in sims], axis=0) / notional
-    return book_ccy, book_ccy / notional * 1e4, unfilled
+    completed = np.sum([s.completed * s.s0 for s in sims], axis=0) / notional
+    return book_ccy, book_ccy / notional * 1e4, completed
+
+
+def _per_order_path(sims: Sequence[SimulationResult], attribute: str) -> np.ndarray:
+    return np.concatenate([getattr(s, attribute) for s in sims])
+
+
+def _risk_values(
+    sims: Sequence[SimulationResult],
+    leakage: np.ndarray,
+    levels: Mapping[str, tuple[float, float]],
+) -> dict[str, RiskMetricValue]:
+    per_order_path = {
+        "realised_slippage": _per_order_path(sims, "slippage"),
+        "market_impact": _per_order_path(sims, "impact_cost"),
+        "participation_5min": _per_order_path(sims, "max_requested_participation"),
+        "fill_price_dispersion": _per_order_path(sims, "fill_std_ratio"),
+    }
+    values = {name: RiskMetricValue.of(x, *levels[name]) for name, x in per_order_path.items()}
+    values["information_leakage"] = RiskMetricValue.of(
+        leakage, *levels["information_leakage"], worst=True
+    )
+    return values
 
 
 def compute_metrics(
@@ -226,6 +309,7 @@ def compute_metrics(
     order_ids: Sequence[str],
     sims: Sequence[SimulationResult],
     predicted_bps: Sequence[float],
+    levels: Mapping[str, tuple[float, float]] = ESSAY_RISK_LEVELS,
 ) -> ScenarioMetrics:
     """Compute the metrics of a book of orders simulated on the same path indices.
 
@@ -239,6 +323,8 @@ def compute_metrics(
         One :class:`~validation.stress.results.SimulationResult` per order, same ``n_paths``.
     predicted_bps
         The model's predicted cost per order (bps).
+    levels
+        Alert and action level of each risk metric.
 
     Returns
     -------
@@ -247,7 +333,7 @@ def compute_metrics(
     """
     n_paths = sims[0].n_paths
     notional = sum(s.notional for s in sims)
-    book_ccy, book_bps, unfilled = book_shortfall(sims)
+    book_ccy, book_bps, completed = book_shortfall(sims)
     counts = np.concatenate([s.control_counts for s in sims], axis=0)
     by_order = {}
     errors = []
@@ -261,6 +347,7 @@ def compute_metrics(
             "realised_p95_bps": float(np.percentile(sim.cost_bps, 95)),
             "error_bps": err,
         }
+    leakage = np.array([leakage_score(s.leak_moments) for s in sims])
     return ScenarioMetrics(
         scenario=scenario,
         model=model,
@@ -271,11 +358,11 @@ def compute_metrics(
         execution_cost_bps=Distribution.of(
             np.sum([s.execution_cost for s in sims], axis=0) / notional * 1e4
         ),
-        opportunity_cost_bps=Distribution.of(
-            np.sum([s.opportunity_cost for s in sims], axis=0) / notional * 1e4
+        completion_cost_bps=Distribution.of(
+            np.sum([s.completion_cost for s in sims], axis=0) / notional * 1e4
         ),
-        unfilled_fraction=Distribution.of(unfilled),
-        paths_with_unfilled=float(np.mean(unfilled > 1e-12)),
+        completion_share=Distribution.of(completed),
+        paths_with_completion=float(np.mean(completed > 1e-12)),
         control_rates={
             n: float(v) for n, v in zip(CONTROL_NAMES, (counts > 0).mean(axis=0), strict=True)
         },
@@ -285,9 +372,12 @@ def compute_metrics(
         cost_error_mean_bps=float(np.mean(errors)),
         cost_error_mae_bps=float(np.mean(np.abs(errors))),
         cost_error_by_order=by_order,
-        realised_slippage=Distribution.of(np.concatenate([s.slippage for s in sims])),
-        market_impact_cost=Distribution.of(np.concatenate([s.impact_cost for s in sims])),
-        max_participation_5min=Distribution.of(np.concatenate([s.max_participation for s in sims])),
-        fill_price_variance_ratio=Distribution.of(np.concatenate([s.fill_var_ratio for s in sims])),
-        information_leakage=leakage_score(np.concatenate([s.leak_moments for s in sims])),
+        realised_slippage=Distribution.of(_per_order_path(sims, "slippage")),
+        market_impact=Distribution.of(_per_order_path(sims, "impact_cost")),
+        participation_5min=Distribution.of(_per_order_path(sims, "max_requested_participation")),
+        realised_participation_5min=Distribution.of(_per_order_path(sims, "max_participation")),
+        fill_price_dispersion=Distribution.of(_per_order_path(sims, "fill_std_ratio")),
+        information_leakage=float(leakage.max()),
+        leakage_by_order={str(o): float(v) for o, v in zip(order_ids, leakage, strict=True)},
+        risk_metrics=_risk_values(sims, leakage, levels),
     )

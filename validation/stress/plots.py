@@ -24,8 +24,7 @@ _MARKERS = {
     "kill_switch": ("X", "tab:red"),
     "feed_guard": ("s", "tab:purple"),
     "price_collar": ("^", "tab:orange"),
-    "slippage_pause": ("o", "tab:olive"),
-    "slippage_halt": ("D", "tab:brown"),
+    "slippage_guard": ("o", "tab:olive"),
     "participation_cap": ("|", "tab:gray"),
 }
 
@@ -168,9 +167,9 @@ def plot_path_trace(
                 label=name,
                 zorder=4,
             )
-    if trace.halt_step >= 0:
+    if trace.kill_step >= 0:
         for ax in (ax_p, ax_x, ax_c):
-            ax.axvline(t[trace.halt_step], color="tab:red", lw=1.2, alpha=0.7)
+            ax.axvline(t[trace.kill_step], color="tab:red", lw=1.2, alpha=0.7)
     ax_p.set_ylabel("price")
     ax_p.legend(fontsize=7, ncol=3, loc="best")
 
@@ -190,7 +189,7 @@ def plot_path_trace(
     ax_c.set_ylim(-0.7, len(CONTROL_NAMES) - 0.3)
     ax_c.set_xlabel("minutes since start")
     ax_c.set_title("control conditions met", fontsize=8)
-    halt = f", halted at minute {t[trace.halt_step]:g}" if trace.halt_step >= 0 else ""
+    halt = f", flattened by the kill switch at minute {t[trace.kill_step]:g}" if trace.kill_step >= 0 else ""
     fig.suptitle(title or f"path {trace.path}: shortfall {trace.cost:,.0f}{halt}", fontsize=11)
     if path is not None:
         save_figure(fig, path)

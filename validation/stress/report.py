@@ -49,8 +49,9 @@ class ScenarioResult:
         Per-order simulations.
     metrics
         :class:`~validation.stress.metrics.ScenarioMetrics` (JSON-ready via ``to_dict``).
-    book_cost, book_cost_bps, book_unfilled
-        Book-level shortfall per path (currency, bps of notional) and unfilled fraction.
+    book_cost, book_cost_bps, book_completion
+        Book-level shortfall per path (currency, bps of notional) and the share of the book's
+        notional the backstop completed.
     """
 
     scenario: str
@@ -59,10 +60,10 @@ class ScenarioResult:
     metrics: ScenarioMetrics
     book_cost: np.ndarray
     book_cost_bps: np.ndarray
-    book_unfilled: np.ndarray
+    book_completion: np.ndarray
 
     def orders_frame(self) -> pd.DataFrame:
-        """Per-order table: predicted vs realised cost, unfilled remainder, halts."""
+        """Per-order table: predicted vs realised cost, completion, kill-switch flattening."""
         rows = []
         for o in self.orders:
             s = o.sim
@@ -75,8 +76,8 @@ class ScenarioResult:
                     "realised_mean_bps": float(s.cost_bps.mean()),
                     "realised_p95_bps": float(np.percentile(s.cost_bps, 95)),
                     "cost_error_bps": float(s.cost_bps.mean()) - o.predicted_cost_bps,
-                    "unfilled_mean_fraction": float(s.unfilled.mean() / s.quantity),
-                    "halted_fraction": float(np.mean(s.halt_step >= 0)),
+                    "completion_mean_share": float(s.completion_share.mean()),
+                    "killed_fraction": float(np.mean(s.kill_step >= 0)),
                 }
             )
         return pd.DataFrame(rows)
@@ -163,7 +164,15 @@ class StressReport:
                     dist: Distribution = getattr(m, metric)
                     for stat in ("mean", "p50", "p95", "cvar95"):
                         items.append((metric, stat, unit, getattr(dist, stat)))
-                items.append(("paths_with_unfilled", "fraction", "fraction", m.paths_with_unfilled))
+                items.append(
+                    ("paths_with_completion", "fraction", "fraction", m.paths_with_completion)
+                )
+                for name, risk in m.risk_metrics.items():
+                    items += [
+                        (f"risk/{name}", "value", "value", risk.value),
+                        (f"risk/{name}", "alert_rate", "fraction", risk.alert_rate),
+                        (f"risk/{name}", "action_rate", "fraction", risk.action_rate),
+                    ]
                 items += [("control_rate", n, "fraction", v) for n, v in m.control_rates.items()]
                 items += [("control_steps", n, "steps", v) for n, v in m.control_steps.items()]
                 items.append(("cost_error", "mean", "bps", m.cost_error_mean_bps))

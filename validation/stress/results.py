@@ -36,10 +36,10 @@ class PathTrace:
         The order.
     events
         Control name -> steps at which its condition was met.
-    halt_step
-        Step at which trading was halted, or -1.
+    kill_step
+        Step at which the kill switch flattened the order, or -1.
     cost
-        Implementation shortfall of the path (currency).
+        Implementation shortfall of the path, completion included (currency).
     """
 
     path: int
@@ -49,7 +49,7 @@ class PathTrace:
     quantity: float
     s0: float
     events: dict[str, np.ndarray]
-    halt_step: int
+    kill_step: int
     cost: float
 
     def __getitem__(self, name: str) -> np.ndarray:
@@ -60,54 +60,61 @@ class PathTrace:
 class SimulationResult:
     """Per-path results of :func:`~validation.stress.engine.simulate`.
 
+    Every path ends flat: what the algorithm did not fill, the backstop completed.
+
     Attributes
     ----------
     cost
         Implementation shortfall per path (currency; positive = cost), the sum of
-        ``execution_cost`` (fills vs arrival, ``side * sum n (P - S0)``) and
-        ``opportunity_cost`` (unfilled shares marked at the end, ``side * u (S_T - S0)``).
-    filled, unfilled
-        Shares filled and left unfilled per path.
+        ``execution_cost`` (the algorithm's fills vs arrival, ``side * sum n (P - S0)``) and
+        ``completion_cost`` (the backstop's fill of the remainder vs arrival).
+    filled, completed
+        Shares filled by the algorithm and completed by the backstop per path.
     avg_price, mark
-        Average fill price (NaN when nothing filled) and mid at the end of the schedule.
+        Average price of the whole order, completion included, and the mid when it ended.
+    interval_vwap
+        VWAP of the order's interval: market volume at the mid, our fills and the completion.
     slippage
-        Realised slippage vs arrival, ``side (avg_price - S0) / S0`` (fraction).
+        Realised slippage against the interval VWAP, ``side (avg_price - vwap) / vwap``.
     impact_cost
-        Market impact cost, ``side sum n (P - M_before) / sum n M_before`` (fraction): what
-        the fills paid over the mid just before each trade (half spread + temporary impact).
-    max_participation
-        Maximum over 5-minute windows (``participation_window_minutes``) of our volume over
-        market volume (NaN when market volume is unknown).
+        Market impact cost, ``side sum n (P - M_before) / sum n M_before`` over every fill,
+        completion included (fraction): what the fills paid over the mid just before them.
+    max_participation, max_requested_participation
+        Largest rolling 5-minute (``participation_window_minutes``) participation, ours over
+        market plus ours: realised, and as the schedule requested it before any control (NaN
+        when market volume is unknown).
     fill_var, fill_var_ref
-        Fill-weighted variance of fill prices and its expected value under the pre-trade
-        ("historical") volatility with no impact and no spread, for the same fill times and
-        sizes: ``(sigma_ref S0)^2 (sum w_k t_k - sum_jk w_j w_k min(t_j, t_k))``.
+        Fill-weighted variance of the algorithm's fill prices and its expected value under the
+        pre-trade ("historical") volatility with no impact and no spread, for the same fill
+        times and sizes: ``(sigma_ref S0)^2 (sum w_k t_k - sum_jk w_j w_k min(t_j, t_k))``.
     leak_moments
         Per-path sums (count, x, y, x^2, y^2, xy) of participation ``x`` and adverse mid move
-        ``y`` over live steps, pooled into the information-leakage score.
+        ``y`` over live steps, for the information-leakage correlation.
     control_counts, first_fire
-        Steps at which each control's condition was met, and the first such step (-1 never),
-        columns in :data:`validation.stress.kernels.CONTROL_NAMES` order.
-    halt_step
-        Step at which trading halted (-1 never).
+        Steps at which each control bound, and the first such step (-1 never), columns in
+        :data:`validation.stress.kernels.CONTROL_NAMES` order.
+    kill_step
+        Step at which the kill switch flattened the order (-1 never).
     """
 
     cost: np.ndarray
     execution_cost: np.ndarray
-    opportunity_cost: np.ndarray
+    completion_cost: np.ndarray
     filled: np.ndarray
-    unfilled: np.ndarray
+    completed: np.ndarray
     avg_price: np.ndarray
     mark: np.ndarray
+    interval_vwap: np.ndarray
     slippage: np.ndarray
     impact_cost: np.ndarray
     max_participation: np.ndarray
+    max_requested_participation: np.ndarray
     fill_var: np.ndarray
     fill_var_ref: np.ndarray
     leak_moments: np.ndarray
     control_counts: np.ndarray
     first_fire: np.ndarray
-    halt_step: np.ndarray
+    kill_step: np.ndarray
     side: float
     quantity: float
     s0: float
@@ -132,10 +139,17 @@ class SimulationResult:
         return self.cost / self.notional * 1e4
 
     @property
-    def fill_var_ratio(self) -> np.ndarray:
-        """Intra-trade fill-price variance over its no-impact historical level."""
+    def completion_share(self) -> np.ndarray:
+        """Share of the order the backstop completed, per path."""
+        return self.completed / self.quantity
+
+    @property
+    def fill_std_ratio(self) -> np.ndarray:
+        """Standard deviation of fill prices over its historical (no-impact) level."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(self.fill_var_ref > 0, self.fill_var / self.fill_var_ref, np.nan)
+            return np.where(
+                self.fill_var_ref > 0, np.sqrt(self.fill_var / self.fill_var_ref), np.nan
+            )
 
     def control_rates(self) -> dict[str, float]:
         """Fraction of paths on which each control fired at least once."""

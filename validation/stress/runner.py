@@ -149,6 +149,7 @@ def _simulate_order(
         trace_path=trace_path,
         session_minutes=session,
         participation_window_minutes=config.participation_window_minutes,
+        completion_minutes=config.completion_minutes,
     )
 
 
@@ -205,8 +206,9 @@ def run_scenario(
         [r.order_id for r in results],
         sims,
         [r.predicted_cost_bps for r in results],
+        config.risk_levels,
     )
-    cost, cost_bps, unfilled = book_shortfall(sims)
+    cost, cost_bps, completed = book_shortfall(sims)
     return ScenarioResult(
         scenario=scen.name,
         model=model,
@@ -214,7 +216,7 @@ def run_scenario(
         metrics=metrics,
         book_cost=cost,
         book_cost_bps=cost_bps,
-        book_unfilled=unfilled,
+        book_completion=completed,
     )
 
 

@@ -34,6 +34,9 @@ YAML or JSON (chosen by the file suffix; ``.json`` is parsed as JSON, anything e
           stale_probability: 0.0    #   per-step probability of a stale quote
           spike_probability: 0.0    #   per-step probability of a spiked quote ...
           spike_size: 0.05          #   ... of this relative size
+        leakage:                    # optional; others trade ahead of a visible order
+          strength: 3.0             #   adverse move per unit of excess participation, in
+          threshold: 0.10           #   step sigmas, once ours / (market + ours) > threshold
 
 Every time in a schedule is in **minutes since the order starts executing**. A schedule is
 piecewise linear between its knots ``[minute, value]`` (minutes strictly increasing, >= 0)
@@ -72,6 +75,7 @@ from validation.stress._base import StrictModel
 from validation.stress.conditions import (
     FeedCorruption,
     Jumps,
+    Leakage,
     LiquiditySchedule,
     MoveSchedule,
     SpreadSchedule,
@@ -120,6 +124,8 @@ class Scenario(StrictModel):
         Jump process replacing the market model's.
     feed
         Corruption of the quote feed seen by the controls.
+    leakage
+        How other participants react to an order they can see (none when not set).
     """
 
     name: str
@@ -130,6 +136,7 @@ class Scenario(StrictModel):
     adverse_move: MoveSchedule | None = None
     jumps: Jumps | None = None
     feed: FeedCorruption | None = None
+    leakage: Leakage | None = None
 
     @field_validator("name")
     @classmethod

@@ -1,0 +1,40 @@
+"""The stress kernel's source run by the Python interpreter: the oracle of the compiled kernel.
+
+:func:`validation.stress.kernels.simulate_path` is written one path and one step at a time;
+its ``py_func`` is the same source without numba. Running it path after path on the chunk's
+streams, as :func:`~validation.stress.kernels.simulate_chunks` does, checks that compilation
+changed nothing (and is the pure-Python baseline of ``bench/stress.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import validation.stress.kernels as K
+from validation.stress.engine import KernelOutputs, allocate_outputs
+from validation.stress.inputs import KernelInputs
+from validation.stress.streams import make_generators
+
+
+def run_interpreted(inputs: KernelInputs) -> KernelOutputs:
+    """Run every path of ``inputs`` through the interpreted kernel; the outputs of run_kernel."""
+    out, fires, first, trace = allocate_outputs(inputs)
+    gens = make_generators(inputs.seed, inputs.n_paths, inputs.stream)
+    ring = np.empty((3, int(inputs.par[K.P_WSTEPS])))
+    for p in range(inputs.n_paths):
+        c = p // K.CHUNK_SIZE
+        K.simulate_path.py_func(
+            gens[2 * c],
+            gens[2 * c + 1],
+            p,
+            inputs.par,
+            inputs.stp,
+            inputs.tgt,
+            out,
+            fires,
+            first,
+            trace,
+            False,
+            ring,
+        )
+    return out, fires, first, trace
