@@ -110,13 +110,15 @@ def test_common_random_numbers_across_schedules_and_scenarios() -> None:
     champ, chall = example_orders("champion"), example_orders("challenger")
     a = trace_order(champ, "baseline", cfg, order_id="blk-eq-1", path=3)
     b = trace_order(chall, "vol_spike", cfg, order_id="blk-eq-1", path=3)
-    n = min(a["shock"].size, b["shock"].size)
-    assert n == 120 and np.array_equal(a["shock"][:n], b["shock"][:n])
+    # Steps after an order is flat are not traced (NaN); compare where both traded.
+    both = np.isfinite(a["shock"]) & np.isfinite(b["shock"])
+    assert both[:10].all() and np.array_equal(a["shock"][both], b["shock"][both])
     # A scenario with jumps draws from the event stream; price shocks are unchanged.
     d = trace_order(chall, "adverse_trend", cfg, order_id="blk-eq-1", path=3)
-    assert np.array_equal(a["shock"][:n], d["shock"][:n])
+    both = np.isfinite(a["shock"]) & np.isfinite(d["shock"])
+    assert both[:10].all() and np.array_equal(a["shock"][both], d["shock"][both])
     c = trace_order(champ, "baseline", cfg, order_id="blk-eq-2", path=3)
-    assert not np.array_equal(a["shock"][:n], c["shock"][:n])  # other order, other stream
+    assert not np.array_equal(a["shock"][:10], c["shock"][:10])  # other order, other stream
 
 
 def test_champion_and_challenger_are_paired() -> None:

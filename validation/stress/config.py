@@ -33,10 +33,12 @@ class StressConfig(StrictModel):
         Intraday market volume curve and its log-normal noise per step.
     participation_window_minutes
         Window of the maximum-participation metric (5 minutes).
-    completion_minutes
-        Whatever the schedule or a control leaves is completed by a backstop that works it
-        over this many minutes at the market's expected volume (same impact law); its cost is
-        part of the shortfall.
+    overrun_participation, completion_minutes
+        Every order ends flat: what its schedule leaves at its horizon is worked on at
+        ``overrun_participation`` (10 %, below the participation alert level) until the close,
+        and what is still left then, or what the kill switch flattens, is completed by a
+        backstop that works it over ``completion_minutes`` at the market's expected volume
+        (same impact law). Both costs are part of the shortfall.
     controls
         Risk controls in force.
     risk_levels
@@ -63,6 +65,7 @@ class StressConfig(StrictModel):
     volume_noise: float = Field(0.25, ge=0, le=2, allow_inf_nan=False)
     participation_window_minutes: float = Field(5.0, gt=0, allow_inf_nan=False)
     completion_minutes: float = Field(30.0, gt=0, allow_inf_nan=False)
+    overrun_participation: float = Field(0.10, ge=0, lt=1, allow_inf_nan=False)
     controls: Controls = Controls()
     risk_levels: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: dict(ESSAY_RISK_LEVELS)

@@ -55,7 +55,7 @@ class Controls(StrictModel):
     vol_halflife_minutes: float = Field(15.0, gt=0, allow_inf_nan=False)
     feed_guard: bool = True
     max_stale_steps: int = Field(5, ge=1)
-    spike_bps: float = Field(500.0, gt=0, allow_inf_nan=False)
+    spike_bps: float = Field(300.0, gt=0, allow_inf_nan=False)
 
     @classmethod
     def none(cls) -> Controls:

@@ -121,6 +121,7 @@ def collect_result(
         completion_cost=side * (out[:, K.O_CVALUE] - completed * s0),
         filled=filled.copy(),
         completed=completed.copy(),
+        overrun=out[:, K.O_OVERRUN].copy(),
         avg_price=avg,
         mark=out[:, K.O_MARK].copy(),
         interval_vwap=vwap,
@@ -149,14 +150,14 @@ def collect_result(
 def _path_trace(
     inputs: KernelInputs, out: np.ndarray, trace: np.ndarray, trace_path: int
 ) -> PathTrace:
-    rows = trace[: inputs.n_sched]
+    rows = trace[: inputs.n_window]
     columns = {name: rows[:, i].copy() for i, name in enumerate(K.TRACE_NAMES)}
     flags = np.nan_to_num(columns["flags"], nan=0.0).astype(np.int64)
     columns["flags"] = flags
     events = {name: np.flatnonzero(flags & (1 << c)) for c, name in enumerate(K.CONTROL_NAMES)}
     return PathTrace(
         path=trace_path,
-        minutes=inputs.minutes[: inputs.n_sched].copy(),
+        minutes=inputs.minutes[: inputs.n_window].copy(),
         columns=columns,
         side=float(inputs.par[K.P_SIDE]),
         quantity=float(inputs.par[K.P_QTY]),
@@ -186,6 +187,7 @@ def simulate(
     session_minutes: float = float(SESSION_MINUTES),
     participation_window_minutes: float = 5.0,
     completion_minutes: float = 30.0,
+    overrun_participation: float = 0.10,
 ) -> SimulationResult:
     """Execute one schedule on ``n_paths`` simulated market paths.
 
@@ -235,8 +237,11 @@ def simulate(
     participation_window_minutes
         Window of the rolling participation metrics.
     completion_minutes
-        Whatever is left when the schedule ends or the kill switch fires is completed as if
-        worked over this many minutes at the market's expected volume (kernel step 7).
+        Whatever is left at the end of the window or when the kill switch fires is completed
+        as if worked over this many minutes at the market's expected volume (kernel step 7).
+    overrun_participation
+        Participation at which the algorithm keeps working a remainder after the schedule's
+        horizon, until the end of the window (kernel step 4; needs ``market.adv``).
 
     Returns
     -------
@@ -273,6 +278,7 @@ def simulate(
         session_minutes=session_minutes,
         participation_window_minutes=participation_window_minutes,
         completion_minutes=completion_minutes,
+        overrun_participation=overrun_participation,
     )
     tp = -1
     if trace_path is not None:

@@ -282,6 +282,7 @@ def prepare_inputs(
     session_minutes: float = float(SESSION_MINUTES),
     participation_window_minutes: float = 5.0,
     completion_minutes: float = 30.0,
+    overrun_participation: float = 0.10,
 ) -> KernelInputs:
     """Validate the arguments of :func:`~validation.stress.engine.simulate`; build the inputs.
 
@@ -323,6 +324,9 @@ def prepare_inputs(
     completion_minutes = finite_number(
         "completion_minutes", completion_minutes, low=0.0, strict=True
     )
+    overrun_participation = finite_number("overrun_participation", overrun_participation, low=0.0)
+    if overrun_participation >= 1.0:
+        raise StressInputError(f"overrun_participation must be < 1, got {overrun_participation:g}")
     if stream is not None and not isinstance(stream, str | int):
         raise StressInputError(f"stream must be a str, an int or None, got {stream!r}")
 
@@ -357,6 +361,7 @@ def prepare_inputs(
     par[K.P_SIGREF] = sigma_ref
     par[K.P_LAMBDA] = 0.5 ** (grid.step_minutes / controls.vol_halflife_minutes)
     par[K.P_COMPLETION] = completion_minutes / grid.step_minutes
+    par[K.P_OVERRUN] = overrun_participation if market.adv is not None else 0.0
     leakage = scenario.leakage if scenario is not None else None
     if leakage is not None:
         par[K.P_LEAK], par[K.P_LEAK_THR] = leakage.strength, leakage.threshold

@@ -30,8 +30,12 @@ Step mechanics (step ``k`` covers ``[k tau, (k+1) tau)``; ``side`` is +1 buy, -1
 3. Kill switch: when the mark-to-market loss ``side (value + remaining G - X S0)`` (fills plus
    the unfilled position marked at the last good quote) exceeds ``max_loss``, the order is
    flattened at once: the remainder is completed (7.) at the step's mid and the order is done.
-4. The request is ``max(target_k X - filled, pov m_k)`` clipped to ``[0, remaining]`` (the engine
-   catches up with its schedule after a pause). It is not traded while the feed is bad (feed
+4. Within the schedule's horizon the request is ``max(target_k X - filled, pov m_k)`` clipped
+   to ``[0, remaining]`` (the engine catches up with its schedule after a pause); after it, the
+   algorithm keeps working what is left at the overrun participation ``r``, ``r m_k / (1 -
+   r)``, until the window (the close) ends. The *requested* participation the metrics see is
+   the schedule's own plan for the step (its increment, or the overrun rate), not the backlog.
+   The trade is not sent while the feed is bad (feed
    guard: pause, resume when the quote is sound) or while ``|Q / S0 - 1| > collar`` (price
    collar); it is clipped to ``cap m_k / (1 - cap)`` (participation cap: ours over market plus
    ours at most ``cap``); and the slippage guard turns it into a limit order: the indicative
@@ -50,11 +54,12 @@ Step mechanics (step ``k`` covers ``[k tau, (k+1) tau)``; ``side`` is +1 buy, -1
    (m_k + n)`` stands out of the flow (above ``x0``); ``leak`` is the scenario's strength.
    The quote of the next step is the new mid, or the old quote (stale), or a spiked mid; the
    realised-volatility estimate is an EWMA of the squared quote returns.
-7. Completion: every path ends flat. Whatever the schedule leaves at its end, and whatever the
-   kill switch flattens, is handed to a backstop that works it over ``completion_steps`` steps
-   at the market's expected volume: it fills at ``M + side Mref (eps + h(u / completion_steps))``
-   with that step's spread and impact coefficients, the price risk having been carried until
-   then. The cost of the order (implementation shortfall) includes it.
+7. Completion: every path ends flat. Whatever is left at the end of the window (the close),
+   and whatever the kill switch flattens, is handed to a backstop that works it over
+   ``completion_steps`` steps at the market's expected volume: it fills at
+   ``M + side Mref (eps + h(u / completion_steps))`` with that step's spread and impact
+   coefficients, the price risk having been carried until then. The cost of the order
+   (implementation shortfall) includes it, and the overrun's fills.
 
 Every control's condition is counted in ``fires[p, c]`` at each live step where it bound, and
 its first step in ``first_fire[p, c]`` (-1 when it never did). Per path, the kernel also keeps
@@ -146,6 +151,7 @@ PAR_NAMES = (
     "completion_steps",
     "leak_strength",
     "leak_threshold",
+    "overrun_participation",
 )
 (
     P_S0,
@@ -182,6 +188,7 @@ PAR_NAMES = (
     P_COMPLETION,
     P_LEAK,
     P_LEAK_THR,
+    P_OVERRUN,
 ) = range(len(PAR_NAMES))
 N_PAR = len(PAR_NAMES)
 
@@ -223,6 +230,7 @@ OUT_NAMES = (
     "kill_step",  # step at which the kill switch flattened the order, -1 never
     "vwap_value",  # interval VWAP numerator: market volume at the mid, our fills, completion
     "vwap_volume",  # its denominator
+    "overrun",  # shares the algorithm filled after the schedule's horizon
 )
 (
     O_COST,
@@ -246,6 +254,7 @@ OUT_NAMES = (
     O_KILL,
     O_VWAP_VALUE,
     O_VWAP_VOLUME,
+    O_OVERRUN,
 ) = range(len(OUT_NAMES))
 N_OUT = len(OUT_NAMES)
 
@@ -377,6 +386,7 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
     pcap_scale = par[P_PCAP] / (1.0 - par[P_PCAP]) if par[P_PCAP] < 1.0 else math.inf
     events = par[P_EVENTS] > 0.5
     completion_steps = par[P_COMPLETION]
+    overrun_scale = par[P_OVERRUN] / (1.0 - par[P_OVERRUN])
     leak = par[P_LEAK]
     leak_thr = par[P_LEAK_THR]
     n_window = stp.shape[0]
@@ -394,6 +404,7 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
     done = False
     kill_step = -1.0
     completed = 0.0
+    overrun = 0.0
     cvalue = 0.0
     cmid = 0.0
     s_n = 0.0
@@ -430,8 +441,9 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
             z_jump = gen_evt.standard_normal()
             z_size = gen_evt.standard_normal()
             z_feed = gen_evt.standard_normal()
-        if k >= n_sched:
-            continue  # the window's remaining draws keep paths aligned across horizons
+        if done or qty - filled <= tiny:
+            continue  # the order is flat; the draws keep paths aligned across schedules
+        in_schedule = k < n_sched
 
         eps = stp[k, S_EPS]
         tco = stp[k, S_TEMP]
@@ -465,11 +477,17 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
                 done = True
                 kill_step = float(k)
             else:
-                requested = tgt[k] * qty - filled
-                if pov > 0.0:
-                    requested = max(requested, pov * m_k)
-                requested = min(max(requested, 0.0), remaining)
-                n = requested
+                if in_schedule:
+                    planned = (tgt[k] - (tgt[k - 1] if k > 0 else 0.0)) * qty
+                    n = tgt[k] * qty - filled
+                    if pov > 0.0:
+                        planned = max(planned, pov * m_k)
+                        n = max(n, pov * m_k)
+                else:
+                    planned = overrun_scale * m_k
+                    n = planned
+                requested = min(max(planned, 0.0), remaining)
+                n = min(max(n, 0.0), remaining)
                 if n > 0.0 and feed_bad:
                     n = 0.0
                 if n > 0.0 and collar_on and abs(quote / s0 - 1.0) > collar:
@@ -492,6 +510,8 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
                     _record(fires, first_fire, p, c, k)
 
         h = temporary_impact(n, m_k, tco, power, beta)
+        if n > 0.0 and not in_schedule:
+            overrun += n
         if n > 0.0:
             price = mid + side * max(0.0, side * (quote - mid)) + side * mref * (eps + h)
             d = price - s0
@@ -518,7 +538,7 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
                 ring[1, slot] = m_k
                 ring[2, slot] = requested
                 n_live += 1
-                if n_live >= wsteps or k == n_sched - 1 or qty - filled <= tiny:
+                if n_live >= wsteps or k == n_window - 1 or qty - filled <= tiny:
                     max_part = max(max_part, w_n / (w_m + w_n))
                     max_req = max(max_req, w_r / (w_m + w_r))
 
@@ -565,7 +585,7 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
             trace[k, T_MID_END] = new_mid
 
         # Quote the controls see at the start of the next step.
-        if k + 1 < n_sched:
+        if k + 1 < n_window:
             if stp[k + 1, S_STALE] > 0.5 or z_feed < stale_z:
                 new_quote = quote
             elif stp[k + 1, S_SPIKE] != 0.0:
@@ -581,10 +601,10 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
             quote = new_quote
         mid = new_mid
 
-    # Completion of what the schedule left, at the mid after its last step.
+    # Completion at the close of what is still left, at the mid after the last step.
     remaining = qty - filled - completed
     if remaining > tiny:
-        last = n_sched - 1
+        last = n_window - 1
         mref = mid if geom else s0
         rate = remaining / completion_steps
         h_c = temporary_impact(rate, stp[last, S_MVOL], stp[last, S_TEMP], power, beta)
@@ -601,6 +621,7 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
     out[p, O_PREMID] = premid
     out[p, O_MARK] = mid if kill_step < 0 else cmid / completed
     out[p, O_COMPLETED] = completed
+    out[p, O_OVERRUN] = overrun
     out[p, O_CVALUE] = cvalue
     out[p, O_CMID] = cmid
     out[p, O_MAXPART] = max_part if has_vol else math.nan

@@ -9,7 +9,8 @@ shortfall
     mean of the worst 5% of paths). Split (bps) into the execution cost of the algorithm's
     fills and the completion cost of what the backstop finished, both against arrival.
 completion share
-    Arrival value of what the backstop completed over the book notional, per path.
+    Arrival value of what the schedules left for completion (worked on after their horizon,
+    or completed by the backstop) over the book notional, per path.
 control rates
     Fraction of order-paths on which a control bound at least once, and the mean number of
     steps per order-path at which it did.
@@ -277,7 +278,7 @@ def book_shortfall(sims: Sequence[SimulationResult]) -> tuple[np.ndarray, np.nda
     """
     notional = sum(s.notional for s in sims)
     book_ccy = np.sum([s.cost for s in sims], axis=0)
-    completed = np.sum([s.completed * s.s0 for s in sims], axis=0) / notional
+    completed = np.sum([s.completion_share * s.notional for s in sims], axis=0) / notional
     return book_ccy, book_ccy / notional * 1e4, completed
 
 

@@ -189,7 +189,11 @@ def plot_path_trace(
     ax_c.set_ylim(-0.7, len(CONTROL_NAMES) - 0.3)
     ax_c.set_xlabel("minutes since start")
     ax_c.set_title("control conditions met", fontsize=8)
-    halt = f", flattened by the kill switch at minute {t[trace.kill_step]:g}" if trace.kill_step >= 0 else ""
+    halt = (
+        f", flattened by the kill switch at minute {t[trace.kill_step]:g}"
+        if trace.kill_step >= 0
+        else ""
+    )
     fig.suptitle(title or f"path {trace.path}: shortfall {trace.cost:,.0f}{halt}", fontsize=11)
     if path is not None:
         save_figure(fig, path)

@@ -68,8 +68,9 @@ class SimulationResult:
         Implementation shortfall per path (currency; positive = cost), the sum of
         ``execution_cost`` (the algorithm's fills vs arrival, ``side * sum n (P - S0)``) and
         ``completion_cost`` (the backstop's fill of the remainder vs arrival).
-    filled, completed
-        Shares filled by the algorithm and completed by the backstop per path.
+    filled, overrun, completed
+        Shares filled by the algorithm (``overrun`` of them after the schedule's horizon) and
+        completed by the backstop at the close or when the kill switch flattened, per path.
     avg_price, mark
         Average price of the whole order, completion included, and the mid when it ended.
     interval_vwap
@@ -102,6 +103,7 @@ class SimulationResult:
     completion_cost: np.ndarray
     filled: np.ndarray
     completed: np.ndarray
+    overrun: np.ndarray
     avg_price: np.ndarray
     mark: np.ndarray
     interval_vwap: np.ndarray
@@ -140,8 +142,8 @@ class SimulationResult:
 
     @property
     def completion_share(self) -> np.ndarray:
-        """Share of the order the backstop completed, per path."""
-        return self.completed / self.quantity
+        """Share of the order its schedule left for completion (overrun plus backstop)."""
+        return (self.overrun + self.completed) / self.quantity
 
     @property
     def fill_std_ratio(self) -> np.ndarray:

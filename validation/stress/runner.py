@@ -150,6 +150,7 @@ def _simulate_order(
         session_minutes=session,
         participation_window_minutes=config.participation_window_minutes,
         completion_minutes=config.completion_minutes,
+        overrun_participation=config.overrun_participation,
     )
 
 
