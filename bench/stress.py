@@ -39,8 +39,9 @@ import pandas as pd
 # The tests are not installed: make the checkout's tests/ importable however this is started.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import validation.stress.kernels as K  # noqa: E402
 from tests.validation.stress_reference import run_numpy, run_python  # noqa: E402
+
+import validation.stress.kernels as K  # noqa: E402
 from validation.stress import StressConfig, example_orders, load_scenarios, run_stress  # noqa: E402
 from validation.stress.engine import run_kernel  # noqa: E402
 from validation.stress.inputs import KernelInputs, prepare_inputs  # noqa: E402

@@ -232,7 +232,14 @@ def _govern_candidate(
             {name: book.to_dict(orient="list") for name, book in books.items()},
             list(config.scenarios or library.names),
             library,
-            StressConfig(n_paths=config.stress_paths, seed=config.seed),
+            StressConfig(
+                n_paths=config.stress_paths,
+                seed=config.seed,
+                risk_levels={
+                    name: (levels.alert, levels.action)
+                    for name, levels in policy.policy.risk_metrics.items()
+                },
+            ),
         )
         stress = StressReport.merge(per_scenario)
         record.stress(stores, run, version, stress, books, library)

@@ -2,9 +2,10 @@
 
 A gate check compares one measured value with one limit from the policy. The
 report lists every check (value, limit, pass/fail), so a validator sees what was
-checked, not only what failed. Risk metrics above their *alert* level are listed
-as warnings; above their *action* level they fail the gate. A latency figure that a busy host
-may have inflated past its budget is a warning too, to be re-measured (:mod:`validation.latency`).
+checked, not only what failed. Risk metrics are judged per order-path: more order-paths
+above the *action* level than the policy allows fail the gate, above the *alert* level
+warn. A latency figure that a busy host may have inflated past its budget is a warning too,
+to be re-measured (:mod:`validation.latency`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ from validation.comparison import PASSING_VERDICTS, ComparisonReport
 from validation.decisions import DecisionComparison
 from validation.latency import disturbance, latency_status
 from validation.policy import ModelPolicy
-from validation.stress.catalogue import RISK_METRIC_DEFINITIONS, SCENARIO_LIMIT_METRICS
+from validation.stress.catalogue import (
+    RISK_METRIC_DEFINITIONS,
+    SCENARIO_LIMIT_METRICS,
+    RiskMetric,
+)
 
 __all__ = ["GateCheck", "GateReport", "decision_checks", "evaluate_gates"]
 
@@ -95,13 +100,11 @@ class GateReport:
 def decision_checks(
     policy: ModelPolicy, decisions: Mapping[str, DecisionComparison]
 ) -> list[GateCheck]:
-    """One check per scenario of ``decision_scenarios``: reported, a warning when not passing.
+    """One check per scenario of ``decision_scenarios``; only better and non-inferior pass.
 
-    Not yet a failing gate: the stress engine still completes a halted order's remainder at
-    no cost, so a schedule that runs into a control looks cheap and the comparison of two
-    sets of schedules can favour the wrong one (``tests/validation/test_decisions.py``
-    shows it). A decision verdict that is not better or non-inferior warns the validator;
-    it fails once every simulated path ends flat at a cost.
+    The decisions are the candidate's schedules executed on the same simulated markets as
+    the reference's, every path completed at a cost, so a schedule that runs into a control
+    pays for what the control held back; a missing scenario fails (no evidence, no pass).
     """
     checks = []
     for scenario in policy.decision_scenarios:
@@ -113,7 +116,7 @@ def decision_checks(
                     subject=scenario,
                     value="not run",
                     limit="the candidate's decisions are judged in every decision scenario",
-                    status="warn",
+                    status="fail",
                 )
             )
             continue
@@ -124,12 +127,11 @@ def decision_checks(
                 value=d.verdict,
                 limit=(
                     f"upper end of the 95% paired interval of the book's cost plus risk, "
-                    f"{d.ci_high:+.2f} bps, should be < margin {d.margin:.2f} bps "
+                    f"{d.ci_high:+.2f} bps, must be < margin {d.margin:.2f} bps "
                     f"({policy.decision_margin:.0%} of {d.reference}'s "
-                    f"{d.reference_objective:.1f} bps); reported, warns until the stress "
-                    f"engine completes halted orders at a cost. {d.explanation}"
+                    f"{d.reference_objective:.1f} bps). {d.explanation}"
                 ),
-                status="pass" if d.verdict in PASSING_VERDICTS else "warn",
+                status="pass" if d.verdict in PASSING_VERDICTS else "fail",
             )
         )
     return checks
@@ -177,22 +179,29 @@ def _missing_scenario_checks(
     ]
 
 
-def _risk_check(
-    policy: ModelPolicy, scenario: str, name: str, gate: str, value: float
-) -> GateCheck:
-    levels = policy.risk_metrics[name]
+def _risk_check(policy: ModelPolicy, scenario: str, metric: RiskMetric, row: object) -> GateCheck:
+    """A risk metric judged by its exceedance rates over order-paths, not by its mean."""
+    levels = policy.risk_metrics[metric.name]
+    allowed = policy.risk_exceedance
+    action_rate = float(getattr(row, metric.name))
+    alert_rate = float(getattr(row, f"{metric.name}_alert_rate"))
+    value = float(getattr(row, f"{metric.name}_value"))
     status: Status = (
         "fail"
-        if not math.isfinite(value) or value > levels.action
+        if not math.isfinite(action_rate) or action_rate > allowed.action_rate
         else "warn"
-        if value > levels.alert
+        if alert_rate > allowed.alert_rate
         else "pass"
     )
     return GateCheck(
-        gate=gate,
+        gate=metric.gate,
         subject=scenario,
-        value=value,
-        limit=f"alert {levels.alert:g} / action {levels.action:g}",
+        value=action_rate,
+        limit=(
+            f"share of order-paths above action {levels.action:g} <= {allowed.action_rate:g} "
+            f"(above alert {levels.alert:g}: {alert_rate:.1%}, warns over "
+            f"{allowed.alert_rate:g}; p95 {value:.4g})"
+        ),
         status=status,
     )
 
@@ -207,8 +216,7 @@ def _stress_checks(policy: ModelPolicy, stress: pd.DataFrame) -> list[GateCheck]
         if row.scenario not in policy.risk_metric_scenarios:
             continue
         for m in RISK_METRIC_DEFINITIONS:
-            value = float(getattr(row, m.name))
-            checks.append(_risk_check(policy, row.scenario, m.name, m.gate, value))
+            checks.append(_risk_check(policy, row.scenario, m, row))
     return checks
 
 
@@ -280,8 +288,7 @@ def evaluate_gates(
         :func:`validation.decisions.compare_decisions` by scenario: the candidate's schedules
         against the reference's on the same simulated markets; a ``worse`` or
         ``inconclusive`` verdict in a scenario of the policy's ``decision_scenarios``
-        warns, as does a missing one (see :func:`decision_checks` for why it does not
-        fail yet).
+        fails, as does a missing one.
     required_scenarios : tuple of str
         Scenarios that must have been run (the library); each missing one fails, as does
         a missing scenario of the policy's ``risk_metric_scenarios``. Non-finite values

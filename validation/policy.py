@@ -20,6 +20,7 @@ __all__ = [
     "ModelPolicy",
     "PolicyFile",
     "PolicyError",
+    "RiskExceedance",
     "ScenarioLimits",
     "parse_policy",
 ]
@@ -57,7 +58,7 @@ DEFAULT_RISK_LEVELS = {
 
 
 class ScenarioLimits(_Strict):
-    """Per-scenario limits on the stressed execution's cost and kill-switch firing.
+    """Per-scenario limits on the stressed execution: tail cost, kill switch, completion, cap.
 
     One field per metric of :data:`validation.stress.catalogue.SCENARIO_LIMIT_METRICS`,
     named alike (the gates read each limit by the metric's name).
@@ -65,6 +66,19 @@ class ScenarioLimits(_Strict):
 
     cvar95_shortfall_bps: float = Field(gt=0)
     kill_switch_rate: float = Field(ge=0, le=1)
+    completion_share: float = Field(ge=0, le=1)
+    participation_cap_rate: float = Field(ge=0, le=1)
+
+
+class RiskExceedance(_Strict):
+    """How often order-paths may exceed the risk metrics' levels in the judged scenarios.
+
+    More than ``action_rate`` of order-paths above an action level fails the gate; more than
+    ``alert_rate`` above an alert level warns.
+    """
+
+    alert_rate: float = Field(ge=0, le=1)
+    action_rate: float = Field(ge=0, le=1)
 
 
 class LatencyBudget(_Strict):
@@ -92,8 +106,12 @@ class ModelPolicy(_Strict):
         candidate's decisions may be more expensive and still be ``non-inferior``
         (:mod:`validation.decisions`).
     decision_scenarios : tuple of str
-        Scenarios in which the candidate's decisions are judged against the reference's;
-        in the others the paired difference is reported, not judged.
+        Scenarios in which the candidate's decisions are judged against the reference's
+        (a verdict other than better or non-inferior fails); in the others the paired
+        difference is reported, not judged.
+    risk_exceedance : RiskExceedance
+        Share of order-paths allowed above the risk metrics' alert and action levels in the
+        ``risk_metric_scenarios``.
     min_holdout_days : int
         Fewer days in the out-of-time holdout cannot challenge a model: the day-clustered
         interval has ``days - 1`` degrees of freedom.
@@ -115,6 +133,7 @@ class ModelPolicy(_Strict):
     stress_scenarios: dict[str, ScenarioLimits] = Field(default_factory=dict)
     risk_metrics: dict[str, AlertAction] = Field(default_factory=lambda: dict(DEFAULT_RISK_LEVELS))
     risk_metric_scenarios: tuple[str, ...] = ("baseline",)
+    risk_exceedance: RiskExceedance = RiskExceedance(alert_rate=0.25, action_rate=0.05)
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelPolicy:

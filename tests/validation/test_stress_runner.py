@@ -59,21 +59,28 @@ def test_metrics_are_sane_and_json_ready() -> None:
     for dist in (m.shortfall_bps, m.shortfall_ccy):
         assert dist.p50 <= dist.p95 <= dist.cvar95
     assert m.shortfall_bps.mean == pytest.approx(
-        m.execution_cost_bps.mean + m.opportunity_cost_bps.mean
+        m.execution_cost_bps.mean + m.completion_cost_bps.mean
     )
     orders = example_orders("champion")
     notional = float((orders["quantity"] * orders["arrival_price"]).sum())
     assert np.allclose(result.book_cost_bps, result.book_cost / notional * 1e4)
     assert 0 <= m.information_leakage <= 1
     assert all(0 <= v <= 1 for v in m.control_rates.values())
-    assert m.max_participation_5min.p95 <= cfg.controls.max_participation + 1e-12
+    assert m.realised_participation_5min.p95 <= cfg.controls.max_participation + 1e-12
+    assert set(m.risk_metrics) == set(cfg.risk_levels)
+    for risk in m.risk_metrics.values():
+        assert 0 <= risk.action_rate <= risk.alert_rate <= 1
     for oid, row in m.cost_error_by_order.items():
         assert row["error_bps"] == pytest.approx(row["realised_mean_bps"] - row["predicted_bps"])
         assert oid.startswith("blk-eq-")
     payload = json.dumps(result.to_dict())
     assert "shortfall_bps" in payload and "NaN" not in payload
     frame = result.orders_frame()
-    assert len(frame) == 3 and {"cost_error_bps", "unfilled_mean_fraction"} <= set(frame.columns)
+    assert len(frame) == 3 and {
+        "cost_error_bps",
+        "completion_mean_share",
+        "killed_fraction",
+    } <= set(frame.columns)
 
 
 def test_summary_is_tidy() -> None:

@@ -22,10 +22,16 @@ class Controls(StrictModel):
 
     Parameters
     ----------
-    kill_switch, max_loss_bps
+    kill_switch, max_loss_bps, max_loss_risk_multiple
         Flatten the order (complete the remainder at once) when its mark-to-market loss,
-        ``side * (fills + remaining * last good quote - X S0)``, exceeds ``max_loss_bps`` of the
-        order's notional ``X S0``.
+        ``side * (fills + remaining * last good quote - X S0)``, exceeds its maximum loss, in
+        bps of the order's notional ``X S0``. In a stress run
+        (:func:`~validation.stress.runner.run_scenario`) each order's maximum loss is its
+        pre-trade budget: its predicted cost plus ``max_loss_risk_multiple`` times its
+        pre-trade timing risk ``1e4 sigma sqrt(T / 3)``, and never below ``max_loss_bps``; a
+        loss that far outside the pre-trade estimate means the market is not the one the
+        order was planned for. :func:`~validation.stress.engine.simulate` uses
+        ``max_loss_bps`` as given.
     price_collar, collar_bps
         Do not trade in a step where the observed quote is more than ``collar_bps`` away from
         the arrival price (resume when back inside).
@@ -46,6 +52,7 @@ class Controls(StrictModel):
 
     kill_switch: bool = True
     max_loss_bps: float = Field(150.0, gt=0, allow_inf_nan=False)
+    max_loss_risk_multiple: float = Field(3.0, ge=0, allow_inf_nan=False)
     price_collar: bool = True
     collar_bps: float = Field(500.0, gt=0, allow_inf_nan=False)
     participation_cap: bool = True

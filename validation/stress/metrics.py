@@ -12,8 +12,9 @@ completion share
     Arrival value of what the schedules left for completion (worked on after their horizon,
     or completed by the backstop) over the book notional, per path.
 control rates
-    Fraction of order-paths on which a control bound at least once, and the mean number of
-    steps per order-path at which it did.
+    Fraction of order-paths on which a control bound at least once, the mean number of steps
+    per order-path at which it did, and the share of all live steps at which it did (how
+    often the control binds).
 cost error
     Per order, the mean realised shortfall (bps) minus the model's ``predicted_cost_bps``.
 
@@ -233,6 +234,7 @@ class ScenarioMetrics:
     paths_with_completion: float
     control_rates: dict[str, float]
     control_steps: dict[str, float]
+    control_step_share: dict[str, float]
     cost_error_mean_bps: float
     cost_error_mae_bps: float
     cost_error_by_order: dict[str, dict[str, float]]
@@ -349,6 +351,7 @@ def compute_metrics(
             "error_bps": err,
         }
     leakage = np.array([leakage_score(s.leak_moments) for s in sims])
+    live_steps = float(sum(s.leak_moments[:, 0].sum() for s in sims))
     return ScenarioMetrics(
         scenario=scenario,
         model=model,
@@ -369,6 +372,10 @@ def compute_metrics(
         },
         control_steps={
             n: float(v) for n, v in zip(CONTROL_NAMES, counts.mean(axis=0), strict=True)
+        },
+        control_step_share={
+            n: float(v)
+            for n, v in zip(CONTROL_NAMES, counts.sum(axis=0) / max(live_steps, 1.0), strict=True)
         },
         cost_error_mean_bps=float(np.mean(errors)),
         cost_error_mae_bps=float(np.mean(np.abs(errors))),

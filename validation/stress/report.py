@@ -175,6 +175,10 @@ class StressReport:
                     ]
                 items += [("control_rate", n, "fraction", v) for n, v in m.control_rates.items()]
                 items += [("control_steps", n, "steps", v) for n, v in m.control_steps.items()]
+                items += [
+                    ("control_step_share", n, "fraction", v)
+                    for n, v in m.control_step_share.items()
+                ]
                 items.append(("cost_error", "mean", "bps", m.cost_error_mean_bps))
                 items.append(("cost_error", "mae", "bps", m.cost_error_mae_bps))
                 items.append(("information_leakage", "score", "score", m.information_leakage))

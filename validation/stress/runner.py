@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from validation.stress.config import StressConfig
+from validation.stress.controls import Controls
 from validation.stress.engine import simulate
 from validation.stress.errors import StressInputError
 from validation.stress.market import MarketModel
@@ -38,7 +39,7 @@ from validation.stress.report import OrderResult, ScenarioResult, StressReport
 from validation.stress.results import PathTrace, SimulationResult
 from validation.stress.scenarios import Scenario, ScenarioLibrary, load_scenarios
 
-__all__ = ["order_market", "run_scenario", "run_stress", "trace_order"]
+__all__ = ["order_controls", "order_market", "run_scenario", "run_stress", "trace_order"]
 
 
 def order_market(order: Mapping[str, Any] | pd.Series, config: StressConfig) -> MarketModel:
@@ -115,6 +116,19 @@ def _library_sha256(scenarios: list[Scenario], library: ScenarioLibrary | None) 
     return library.sha256
 
 
+def order_controls(order: pd.Series, config: StressConfig) -> Controls:
+    """The controls of one order: the kill switch at the order's pre-trade loss budget.
+
+    The budget is the order's predicted cost plus ``max_loss_risk_multiple`` times its
+    pre-trade timing risk ``1e4 sigma sqrt(T / 3)`` (bps), never below ``max_loss_bps``.
+    """
+    controls = config.controls
+    horizon_days = int(order["n_steps"]) * config.step_minutes / config.session_minutes
+    risk_bps = 1e4 * float(order["daily_vol"]) * math.sqrt(horizon_days / 3.0)
+    budget = float(order["predicted_cost_bps"]) + controls.max_loss_risk_multiple * risk_bps
+    return controls.model_copy(update={"max_loss_bps": max(controls.max_loss_bps, budget)})
+
+
 def _simulate_order(
     order: pd.Series,
     scenario: Scenario,
@@ -141,7 +155,7 @@ def _simulate_order(
         seed=config.seed,
         side="buy" if order["side"] > 0 else "sell",
         pov_rate=pov,
-        controls=config.controls,
+        controls=order_controls(order, config),
         scenario=scenario,
         start_minute=start,
         window=n_window * tau,
