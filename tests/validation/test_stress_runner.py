@@ -112,7 +112,7 @@ def test_plots_return_figures_and_write_png(tmp_path) -> None:
     fig = plot_shortfall_distributions(report, path=tmp_path / "dist.png")
     assert isinstance(fig, Figure) and (tmp_path / "dist.png").stat().st_size > 10_000
     trace = trace_order(models["champion"], "vol_spike", cfg, path=1)
-    assert trace.events["slippage_pause"].size > 0  # controls fire in the vol spike
+    assert trace.events["slippage_guard"].size > 0  # controls fire in the vol spike
     fig = plot_path_trace(trace, path=tmp_path / "trace.png")
     assert isinstance(fig, Figure) and (tmp_path / "trace.png").stat().st_size > 10_000
 
