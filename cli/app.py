@@ -13,6 +13,7 @@ from cli.audit import audit_app
 from cli.data import data_app
 from cli.lineage import lineage
 from cli.signoff import signoff_app
+from cli.stress import stress
 
 __all__ = ["app"]
 
@@ -32,6 +33,7 @@ app.command()(lifecycle.promote)
 app.command()(lifecycle.rollback)
 app.command()(lifecycle.decommission)
 app.command()(lineage)
+app.command()(stress)
 
 if __name__ == "__main__":
     app()

@@ -130,6 +130,7 @@ def stress(
         report.to_dict(),
         gate_table(report),
         stress_figures(report, books["candidate"], library),
+        books["candidate"],
     )
 
 

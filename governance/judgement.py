@@ -6,6 +6,7 @@ candidate's MLflow run, its registered version and the audit log (once per run).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pandas as pd
@@ -19,12 +20,16 @@ from validation.gates import GateReport
 from vocabulary import Action, Alias, IntegrityError, Lifecycle, Tag
 
 __all__ = [
+    "STRESS_BOOK_ARTIFACT",
     "record_comparison",
     "record_failure",
     "record_gates",
     "record_stress",
     "version_description",
 ]
+
+#: Where a candidate's stress book (its orders with the schedules it chose) is kept in its run.
+STRESS_BOOK_ARTIFACT = "reports/stress_book.csv"
 
 
 def record_comparison(
@@ -69,11 +74,19 @@ def record_stress(
     report: dict[str, Any],
     table: pd.DataFrame,
     figures: dict[str, Figure],
+    book: pd.DataFrame,
 ) -> None:
-    """Log the stress report, its gate table and figures; audit the per-scenario table."""
+    """Log the stress report, its gate table, figures and the candidate's stress book.
+
+    The audit event holds the per-scenario table and the book's SHA-256, so that ``govern
+    stress`` re-runs the very orders and schedules this version was judged on, or notices
+    that they were altered.
+    """
     client = stores.client
     tracking.log_report(client, run.run_id, "stress", report, None)
     client.log_text(run.run_id, table.to_csv(index=False), "reports/stress_table.csv")
+    book_csv = book.to_csv(index=False)
+    client.log_text(run.run_id, book_csv, STRESS_BOOK_ARTIFACT)
     for path, figure in figures.items():
         tracking.log_figure(client, run.run_id, figure, path)
     candidate = table.loc[table["model"] == "candidate"]
@@ -86,7 +99,13 @@ def record_stress(
         stores,
         run,
         Action.CANDIDATE_STRESSED,
-        {"run_id": run.run_id, "table": table.to_dict(orient="records")},
+        {
+            "run_id": run.run_id,
+            "table": table.to_dict(orient="records"),
+            "stress_book": STRESS_BOOK_ARTIFACT,
+            "stress_book_sha256": hashlib.sha256(book_csv.encode("utf-8")).hexdigest(),
+            "scenario_library_sha256": report.get("scenario_library_sha256"),
+        },
         version,
     )
 

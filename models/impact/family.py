@@ -42,7 +42,7 @@ from models.impact.model import (
     law_cost_bps,
 )
 from models.split import out_of_time_split
-from vocabulary import SESSION_MINUTES
+from vocabulary import SESSION_MINUTES, DataRejected
 
 if TYPE_CHECKING:  # LightGBM, scikit-learn and numba load when a model is fitted or compiled:
     # admitting a snapshot needs none of them (a refusal stays within seconds).
@@ -345,6 +345,11 @@ class ImpactFamily(ModelFamily):
     def stress_book(self, holdout: pd.DataFrame) -> pd.DataFrame:
         """Pick stress orders at high quantiles of size relative to ADV from the holdout.
 
+        Among the orders a session can hold at ``max_participation`` (``qty / adv`` at most
+        that): a larger block is a multi-day programme, which the policy's intraday horizon
+        grid cannot schedule within the desk's participation limit, and the intraday stress
+        engine would judge the desk's cap and completion, not the model.
+
         Returns
         -------
         DataFrame
@@ -353,6 +358,14 @@ class ImpactFamily(ModelFamily):
             quantile in :data:`STRESS_SIZE_QUANTILES` of ``qty / adv``, ``order_id``
             ``stress-q500`` ... ``stress-q990``.
         """
+        intraday = holdout.loc[holdout["qty"] <= self.max_participation * holdout["adv"]]
+        if intraday.empty:
+            raise DataRejected(
+                f"executions: no holdout order fits a session at {self.max_participation:.0%} "
+                f"participation (qty / adv <= {self.max_participation}); the stress book needs "
+                f"some, got {len(holdout)} orders all larger"
+            )
+        holdout = intraday
         size = (holdout["qty"] / holdout["adv"]).to_numpy()
         order = np.argsort(size)
         ranks = (np.array(STRESS_SIZE_QUANTILES) * len(order)).astype(int)

@@ -251,6 +251,29 @@ class ScenarioMetrics:
         """Return the metrics as plain Python types (NaN becomes ``None``)."""
         return json_ready(asdict(self))
 
+    def headline(self) -> dict[str, Any]:
+        """What a validator's what-if question needs, JSON-ready.
+
+        Costs (completion included), the share left for completion, how often each control
+        acted, and the risk metrics with their exceedance rates.
+        """
+        return json_ready(
+            {
+                "mean_cost_bps": self.shortfall_bps.mean,
+                "cvar95_cost_bps": self.shortfall_bps.cvar95,
+                "completion_share": self.completion_share.mean,
+                "control_rates": self.control_rates,
+                "risk_metrics": {
+                    name: {
+                        "value": r.value,
+                        "alert_rate": r.alert_rate,
+                        "action_rate": r.action_rate,
+                    }
+                    for name, r in self.risk_metrics.items()
+                },
+            }
+        )
+
 
 def json_ready(value: Any) -> Any:
     """Convert NumPy scalars to Python and NaN/inf to ``None``, recursively."""
