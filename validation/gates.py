@@ -212,7 +212,8 @@ def _stress_checks(policy: ModelPolicy, stress: pd.DataFrame) -> list[GateCheck]
         limits = policy.scenario_limits(row.scenario)
         for m in SCENARIO_LIMIT_METRICS:
             value, limit = getattr(row, m.name), getattr(limits, m.name)
-            checks.append(_upper(m.gate, row.scenario, value, limit, m.unit))
+            if limit is not None:
+                checks.append(_upper(m.gate, row.scenario, value, limit, m.unit))
         if row.scenario not in policy.risk_metric_scenarios:
             continue
         for m in RISK_METRIC_DEFINITIONS:

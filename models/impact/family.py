@@ -130,7 +130,7 @@ class ImpactFamily(ModelFamily):
     def __init__(
         self,
         risk_aversion: float = 0.1,
-        max_participation: float = 0.15,
+        max_participation: float = 0.10,
         max_boost_rounds: int = MAX_BOOST_ROUNDS,
     ) -> None:
         self.risk_aversion = risk_aversion

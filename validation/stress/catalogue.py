@@ -108,12 +108,12 @@ def _risk(name: str, label: str) -> RiskMetric:
 #: Metrics with a limit per scenario, in the order the gates check them.
 SCENARIO_LIMIT_METRICS: tuple[GateMetric, ...] = (
     GateMetric(
-        name="cvar95_shortfall_bps",
+        name="cvar95_over_loss_budget",
         metric="shortfall_bps",
-        statistic="cvar95",
+        statistic="cvar95_over_budget",
         gate="stress CVaR95",
-        label="CVaR95 shortfall (bps)",
-        unit="bps",
+        label="CVaR95 shortfall / loss budget",
+        unit="x the book's pre-trade loss budget",
     ),
     GateMetric(
         name="kill_switch_rate",
@@ -157,11 +157,16 @@ GATE_METRICS: tuple[GateMetric, ...] = SCENARIO_LIMIT_METRICS + RISK_METRIC_DEFI
 #: Names of the risk metrics, the keys of a policy's ``risk_metrics``.
 RISK_METRICS = tuple(m.name for m in RISK_METRIC_DEFINITIONS)
 
-#: Which statistic of each gate metric the gates read: column of ``StressReport.wide()``.
+#: Which statistic of each gate metric the gates read: column of ``StressReport.wide()``; and
+#: the CVaR95 in bps and the loss budget, which reports show beside the ratio the gate judges.
 GATE_STATISTICS = (
     {m.name: m.column for m in GATE_METRICS}
     | {f"{m.name}_alert_rate": m.alert_column for m in RISK_METRIC_DEFINITIONS}
     | {f"{m.name}_value": m.value_column for m in RISK_METRIC_DEFINITIONS}
+    | {
+        "cvar95_shortfall_bps": "shortfall_bps/cvar95",
+        "loss_budget_bps": "shortfall_bps/loss_budget",
+    }
 )
 
 #: Report header of each gate metric.

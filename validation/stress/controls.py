@@ -32,9 +32,13 @@ class Controls(StrictModel):
         loss that far outside the pre-trade estimate means the market is not the one the
         order was planned for. :func:`~validation.stress.engine.simulate` uses
         ``max_loss_bps`` as given.
-    price_collar, collar_bps
-        Do not trade in a step where the observed quote is more than ``collar_bps`` away from
-        the arrival price (resume when back inside).
+    price_collar, collar_bps, collar_risk_multiple
+        Do not trade in a step where the observed quote is more than the collar away from the
+        arrival price (resume when back inside). In a stress run each order's collar is
+        ``collar_risk_multiple`` standard deviations of its price over its horizon,
+        ``1e4 sigma sqrt(T)``, never narrower than ``collar_bps``: a price the pre-trade picture
+        gives odds of about 1 in 15,000 at 4 standard deviations is an extreme or erroneous
+        one, while a fixed band would stop long orders in volatile names on ordinary days.
     participation_cap, max_participation
         Clip a step's trade so that ours / (market + ours) is at most ``max_participation``;
         20 % by default, below the 25 % action level of the 5-minute participation metric.
@@ -43,7 +47,9 @@ class Controls(StrictModel):
         temporary impact) may not exceed a tolerance that contracts as realised volatility
         rises, ``tol * min(1, sigma_ref / sigma_hat)``, ``sigma_hat`` an EWMA (half-life
         ``vol_halflife_minutes``) of squared quote returns and ``sigma_ref`` the pre-trade
-        volatility. A larger trade is cut to the size within it, or waits.
+        volatility. A larger trade is cut to the size within it, or waits. 15 bps by default:
+        the background essay's action level of market impact (0.15 % over the mid before the
+        trade, "reduce size"), enforced on every child order rather than found afterwards.
     feed_guard, max_stale_steps, spike_bps
         Pause while the quote has not changed for ``max_stale_steps`` steps or its last
         change exceeds ``spike_bps``; resume when it is sound. Without it, child orders are
@@ -55,10 +61,11 @@ class Controls(StrictModel):
     max_loss_risk_multiple: float = Field(3.0, ge=0, allow_inf_nan=False)
     price_collar: bool = True
     collar_bps: float = Field(500.0, gt=0, allow_inf_nan=False)
+    collar_risk_multiple: float = Field(4.0, ge=0, allow_inf_nan=False)
     participation_cap: bool = True
     max_participation: float = Field(0.20, gt=0, le=1)
     slippage_guard: bool = True
-    slippage_tolerance_bps: float = Field(25.0, gt=0, allow_inf_nan=False)
+    slippage_tolerance_bps: float = Field(15.0, gt=0, allow_inf_nan=False)
     vol_halflife_minutes: float = Field(15.0, gt=0, allow_inf_nan=False)
     feed_guard: bool = True
     max_stale_steps: int = Field(5, ge=1)

@@ -135,6 +135,7 @@ def collect_result(
         control_counts=fires,
         first_fire=first,
         kill_step=out[:, K.O_KILL].astype(np.int64),
+        max_loss_bps=float(par[K.P_MAXLOSS]) / (qty * s0) * 1e4,
         side=side,
         quantity=qty,
         s0=s0,

@@ -8,6 +8,10 @@ shortfall
     the book's arrival notional, every order completed: mean, std, p50, p95 and CVaR95 (the
     mean of the worst 5% of paths). Split (bps) into the execution cost of the algorithm's
     fills and the completion cost of what the backstop finished, both against arrival.
+loss budget
+    The book's pre-trade loss budget (bps): the notional-weighted mean of its orders' kill
+    switch levels (each its predicted cost plus three standard deviations of its timing
+    risk); ``cvar95_over_budget`` is the CVaR95 of the shortfall over it.
 completion share
     Arrival value of what the schedules left for completion (worked on after their horizon,
     or completed by the backstop) over the book notional, per path.
@@ -232,6 +236,8 @@ class ScenarioMetrics:
     completion_cost_bps: Distribution
     completion_share: Distribution
     paths_with_completion: float
+    loss_budget_bps: float
+    cvar95_over_budget: float
     control_rates: dict[str, float]
     control_steps: dict[str, float]
     control_step_share: dict[str, float]
@@ -375,6 +381,7 @@ def compute_metrics(
         }
     leakage = np.array([leakage_score(s.leak_moments) for s in sims])
     live_steps = float(sum(s.leak_moments[:, 0].sum() for s in sims))
+    budget = sum(s.notional * s.max_loss_bps for s in sims) / notional
     return ScenarioMetrics(
         scenario=scenario,
         model=model,
@@ -390,6 +397,8 @@ def compute_metrics(
         ),
         completion_share=Distribution.of(completed),
         paths_with_completion=float(np.mean(completed > 1e-12)),
+        loss_budget_bps=budget,
+        cvar95_over_budget=cvar(book_bps) / budget,
         control_rates={
             n: float(v) for n, v in zip(CONTROL_NAMES, (counts > 0).mean(axis=0), strict=True)
         },

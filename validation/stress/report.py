@@ -167,6 +167,8 @@ class StressReport:
                 items.append(
                     ("paths_with_completion", "fraction", "fraction", m.paths_with_completion)
                 )
+                items.append(("shortfall_bps", "loss_budget", "bps", m.loss_budget_bps))
+                items.append(("shortfall_bps", "cvar95_over_budget", "ratio", m.cvar95_over_budget))
                 for name, risk in m.risk_metrics.items():
                     items += [
                         (f"risk/{name}", "value", "value", risk.value),

@@ -96,6 +96,8 @@ class SimulationResult:
         :data:`validation.stress.kernels.CONTROL_NAMES` order.
     kill_step
         Step at which the kill switch flattened the order (-1 never).
+    max_loss_bps
+        The order's loss budget, the kill switch's level, in bps of its notional.
     """
 
     cost: np.ndarray
@@ -117,6 +119,7 @@ class SimulationResult:
     control_counts: np.ndarray
     first_fire: np.ndarray
     kill_step: np.ndarray
+    max_loss_bps: float
     side: float
     quantity: float
     s0: float

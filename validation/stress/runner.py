@@ -117,16 +117,27 @@ def _library_sha256(scenarios: list[Scenario], library: ScenarioLibrary | None) 
 
 
 def order_controls(order: pd.Series, config: StressConfig) -> Controls:
-    """The controls of one order: the kill switch at the order's pre-trade loss budget.
+    """The controls of one order, sized to its pre-trade picture.
 
-    The budget is the order's predicted cost plus ``max_loss_risk_multiple`` times its
-    pre-trade timing risk ``1e4 sigma sqrt(T / 3)`` (bps), never below ``max_loss_bps``.
+    The kill switch fires at the order's loss budget: its predicted cost plus
+    ``max_loss_risk_multiple`` times its pre-trade timing risk ``1e4 sigma sqrt(T / 3)``
+    (bps), never below ``max_loss_bps``. The price collar is ``collar_risk_multiple``
+    standard deviations of the price over the horizon, ``1e4 sigma sqrt(T)``, never
+    narrower than ``collar_bps``.
     """
     controls = config.controls
     horizon_days = int(order["n_steps"]) * config.step_minutes / config.session_minutes
-    risk_bps = 1e4 * float(order["daily_vol"]) * math.sqrt(horizon_days / 3.0)
-    budget = float(order["predicted_cost_bps"]) + controls.max_loss_risk_multiple * risk_bps
-    return controls.model_copy(update={"max_loss_bps": max(controls.max_loss_bps, budget)})
+    price_risk_bps = 1e4 * float(order["daily_vol"]) * math.sqrt(horizon_days)
+    budget = float(order["predicted_cost_bps"]) + controls.max_loss_risk_multiple * (
+        price_risk_bps / math.sqrt(3.0)
+    )
+    collar = controls.collar_risk_multiple * price_risk_bps
+    return controls.model_copy(
+        update={
+            "max_loss_bps": max(controls.max_loss_bps, budget),
+            "collar_bps": max(controls.collar_bps, collar),
+        }
+    )
 
 
 def _simulate_order(
