@@ -44,7 +44,8 @@ from numba import njit, prange, typed  # noqa: E402
 import validation.stress.kernels as K  # noqa: E402
 from tests.validation.almgren_chriss import AC  # noqa: E402
 from tests.validation.stress_interpreted import run_interpreted  # noqa: E402
-from validation.stress import (  # noqa: E402  # noqa: E402
+from validation.stress import (  # noqa: E402
+    Controls,
     MarketModel,
     StressConfig,
     example_orders,
@@ -175,6 +176,27 @@ def cold_compile_seconds() -> dict[str, float]:
     return results
 
 
+def controls_table(n_paths: int) -> pd.DataFrame:
+    """Per scenario, the example champion book with every control on and with none."""
+    book = example_orders("champion")
+    rows = []
+    for label, controls in (("on", Controls()), ("off", Controls.none())):
+        cfg = StressConfig(n_paths=n_paths, seed=7, controls=controls)
+        report = run_stress({"champion": book}, config=cfg)
+        for scenario in report.scenarios:
+            m = report[scenario, "champion"].metrics
+            row = {
+                "scenario": scenario,
+                "controls": label,
+                "mean (bps)": m.shortfall_bps.mean,
+                "CVaR95 (bps)": m.shortfall_bps.cvar95,
+                "left for completion": m.completion_share.mean,
+            }
+            row |= {name: rate for name, rate in m.control_rates.items()}
+            rows.append(row)
+    return pd.DataFrame(rows).sort_values(["scenario", "controls"], ascending=[True, False])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paths", type=int, default=20_000)
@@ -182,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python-paths", type=int, default=200)
     parser.add_argument("--library-paths", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--controls-paths", type=int, default=10_000)
     args = parser.parse_args(argv)
 
     max_threads = numba.config.NUMBA_NUM_THREADS
@@ -299,6 +322,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in ratios.items():
         target = targets[name]
         print(f"| {name} | {value:.1f}x | >= {target}x | {'yes' if value >= target else 'NO'} |")
+    print("\n### Controls on and off, per scenario (example champion book, costs completed)\n")
+    controls = controls_table(args.controls_paths)
+    percent = {c: "{:.1%}" for c in controls.columns[4:]}
+    print(
+        _markdown(
+            controls,
+            {"mean (bps)": "{:.1f}", "CVaR95 (bps)": "{:.1f}", **percent},
+        )
+    )
     print("\n### Full scenario library (compiled and cached)\n")
     print(_markdown(lib, fmt))
     single = lib.iloc[0]["seconds"]

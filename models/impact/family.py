@@ -257,7 +257,8 @@ class ImpactFamily(ModelFamily):
         ``predicted_cost_bps + risk_aversion * 1e4 * daily_vol * sqrt(T / 3)``; horizons
         needing more than ``max_participation`` of market volume, or whose predicted cost
         is not finite, are skipped unless none is feasible, in which case the longest is
-        taken.
+        taken. With a ``start_minute`` column (minutes since the open), a horizon must also
+        end by the close.
 
         Returns
         -------
@@ -288,9 +289,15 @@ class ImpactFamily(ModelFamily):
         risk = (1e4 * vol * np.sqrt(horizon_days / 3.0)).reshape(n, k)
         objective = cost + self.risk_aversion * risk
         # A horizon whose prediction is not a number is never chosen: argmin would pick NaN.
-        feasible = (participation.reshape(n, k) <= self.max_participation) & np.isfinite(cost)
+        fits = np.ones((n, k), dtype=bool)
+        if "start_minute" in orders.columns:
+            left = SESSION_MINUTES - orders["start_minute"].to_numpy(dtype=float)
+            fits = grid[None, :] <= left[:, None] + 1e-9
+        feasible = fits & (participation.reshape(n, k) <= self.max_participation)
+        feasible &= np.isfinite(cost)
         objective = np.where(feasible, objective, np.inf)
-        best = np.where(feasible.any(axis=1), np.argmin(objective, axis=1), k - 1)
+        longest_fitting = k - 1 - np.argmax(fits[:, ::-1], axis=1)
+        best = np.where(feasible.any(axis=1), np.argmin(objective, axis=1), longest_fitting)
         rows = np.arange(n)
         return pd.DataFrame(
             {
@@ -345,10 +352,13 @@ class ImpactFamily(ModelFamily):
     def stress_book(self, holdout: pd.DataFrame) -> pd.DataFrame:
         """Pick stress orders at high quantiles of size relative to ADV from the holdout.
 
-        Among the orders a session can hold at ``max_participation`` (``qty / adv`` at most
-        that): a larger block is a multi-day programme, which the policy's intraday horizon
-        grid cannot schedule within the desk's participation limit, and the intraday stress
-        engine would judge the desk's cap and completion, not the model.
+        Among the orders the rest of their session can hold at ``max_participation``, from
+        their own start (``qty / adv`` at most that times the longest horizon of the grid
+        that ends by the close, in days): a larger or later block is a multi-day programme,
+        which the policy's intraday horizon grid cannot schedule within the desk's
+        participation limit, and the intraday stress
+        engine would judge the desk's cap and completion, not the model. Each stress order
+        keeps its own time of day (``start_minute``).
 
         Returns
         -------
@@ -358,26 +368,33 @@ class ImpactFamily(ModelFamily):
             quantile in :data:`STRESS_SIZE_QUANTILES` of ``qty / adv``, ``order_id``
             ``stress-q500`` ... ``stress-q990``.
         """
-        intraday = holdout.loc[holdout["qty"] <= self.max_participation * holdout["adv"]]
-        if intraday.empty:
+        start = _minute_of_session(holdout)
+        grid = np.asarray(HORIZON_GRID_MINUTES, dtype=float)
+        longest = np.array([grid[grid <= SESSION_MINUTES - m + 1e-9].max() for m in start])
+        fits = holdout["qty"].to_numpy() <= (
+            self.max_participation * holdout["adv"].to_numpy() * longest / SESSION_MINUTES
+        )
+        if not fits.any():
             raise DataRejected(
-                f"executions: no holdout order fits a session at {self.max_participation:.0%} "
-                f"participation (qty / adv <= {self.max_participation}); the stress book needs "
-                f"some, got {len(holdout)} orders all larger"
+                f"executions: no holdout order can be completed by the close at "
+                f"{self.max_participation:.0%} participation from its start; the stress book "
+                f"needs some, got {len(holdout)} orders all larger"
             )
-        holdout = intraday
+        holdout = holdout.loc[fits]
         size = (holdout["qty"] / holdout["adv"]).to_numpy()
         order = np.argsort(size)
         ranks = (np.array(STRESS_SIZE_QUANTILES) * len(order)).astype(int)
         picks = order[np.minimum(ranks, len(order) - 1)]
         book = holdout.iloc[picks][list(_BOOK_COLUMNS)].reset_index(drop=True)
         book.insert(0, "order_id", [f"stress-q{int(q * 1000):03d}" for q in STRESS_SIZE_QUANTILES])
+        book["start_minute"] = _minute_of_session(holdout)[picks]
         return book
 
     def schedule_book(self, model: Predictor, book: pd.DataFrame) -> pd.DataFrame:
         """Let ``model``'s policy choose each order's horizon; return the engine's orders.
 
-        Every order starts at the open and is executed as VWAP over the chosen horizon.
+        Every order starts at its own time of day (``start_minute``, the open when the book
+        has none) and is executed as VWAP over the chosen horizon, which ends by the close.
 
         Returns
         -------
@@ -399,10 +416,22 @@ class ImpactFamily(ModelFamily):
                 "spread_bps": book["spread_bps"],
                 "horizon_minutes": decision["horizon_minutes"],
                 "predicted_cost_bps": decision["predicted_cost_bps"],
-                "start_minute": 0.0,
+                "start_minute": book["start_minute"] if "start_minute" in book else 0.0,
                 "style": "vwap",
             }
         )
+
+
+def _minute_of_session(orders: pd.DataFrame) -> np.ndarray:
+    """Minutes since the open of each order's start, the open being its day's first start.
+
+    Orders start on the bar grid from the open on, so on a day with thousands of orders the
+    earliest start is the open; the executions table carries no session calendar.
+    """
+    start = pd.to_datetime(orders["start_ts"])
+    day_open = start.groupby(start.dt.date).transform("min")
+    minutes = (start - day_open).dt.total_seconds().to_numpy() / 60.0
+    return np.clip(minutes, 0.0, SESSION_MINUTES - min(HORIZON_GRID_MINUTES))
 
 
 class _ArrayInput:

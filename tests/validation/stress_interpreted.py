@@ -29,6 +29,7 @@ def run_interpreted(inputs: KernelInputs) -> KernelOutputs:
             p,
             inputs.par,
             inputs.stp,
+            inputs.base,
             inputs.tgt,
             out,
             fires,

@@ -157,9 +157,9 @@ ORDER = pd.DataFrame(
 )
 
 
-def _cost(scenario: str, controls: Controls, order: pd.DataFrame = ORDER):
-    """The order's simulation on 2,000 paths (common random numbers across controls)."""
-    cfg = StressConfig(n_paths=2000, seed=3, controls=controls)
+def _cost(scenario: str, controls: Controls, order: pd.DataFrame = ORDER, n_paths: int = 2000):
+    """The order's simulation (common random numbers across controls)."""
+    cfg = StressConfig(n_paths=n_paths, seed=3, controls=controls)
     return run_scenario(order, scenario, cfg).orders[0].sim
 
 
@@ -178,17 +178,19 @@ def test_kill_switch_cuts_the_loss_in_a_trend_and_a_volatility_spike() -> None:
 
 
 def test_slippage_guard_waits_out_a_spread_blowout() -> None:
+    # Half the block: the guard's limit leaves room to catch up once spreads narrow.
+    half = ORDER.assign(quantity=[200_000.0])
     _paired_lower(
-        _cost("spread_blowout", Controls.only("slippage_guard")),
-        _cost("spread_blowout", Controls.none()),
+        _cost("spread_blowout", Controls.only("slippage_guard"), half, n_paths=8000),
+        _cost("spread_blowout", Controls.none(), half, n_paths=8000),
     )
 
 
 def test_feed_guard_protects_a_purchase_from_a_corrupted_feed() -> None:
     buy = ORDER.assign(side=["buy"])
     _paired_lower(
-        _cost("feed_corruption", Controls(), buy),
-        _cost("feed_corruption", Controls(feed_guard=False), buy),
+        _cost("feed_corruption", Controls(), buy, n_paths=8000),
+        _cost("feed_corruption", Controls(feed_guard=False), buy, n_paths=8000),
     )
 
 

@@ -17,6 +17,7 @@ from validation.stress import (
     ScenarioFileError,
     ScenarioLibrary,
     StressConfig,
+    StressInputError,
     example_orders,
     load_scenarios,
     run_scenario,
@@ -35,13 +36,44 @@ def test_shipped_library_loads_with_required_scenarios() -> None:
     lib = load_scenarios()
     assert set(REQUIRED_SCENARIOS) <= set(lib.names)
     spike = lib["vol_spike"]
-    minutes = np.array([0.0, 10.0, 25.0, 40.0, 100.0])
+    minutes = np.array([0.0, 15.0, 30.0, 100.0])  # since the onset
     np.testing.assert_allclose(
-        spike.daily_volatility(minutes, 0.02), np.array([0.9, 0.9, 1.35, 1.8, 1.8]) / math.sqrt(252)
+        spike.daily_volatility(minutes, 0.02), np.array([0.9, 1.35, 1.8, 1.8]) / math.sqrt(252)
     )
-    np.testing.assert_allclose(spike.adverse_at(minutes), [0, 0, 0.075, 0.15, 0.15])
+    np.testing.assert_allclose(spike.adverse_at(minutes), [0, 0.075, 0.15, 0.15])
+    assert (spike.onset.earliest, spike.onset.latest) == (15, 330)
     with pytest.raises(KeyError, match="unknown scenario 'nope'"):
         lib["nope"]
+
+
+def _drop_step(scenario, path: int, start_minute: float = 0.0) -> int:
+    """The step at which a zero-volatility market first falls, on one path."""
+    market = MarketModel(s0=100.0, sigma=0.0, dynamics="geometric")
+    r = simulate(
+        market,
+        np.linspace(600.0, 0.0, 61),
+        60 / DAY,
+        path + 1,
+        3,
+        scenario=scenario,
+        start_minute=start_minute,
+        trace_path=path,
+    )
+    return int(np.argmax(r.trace["mid_end"] < 99.0))
+
+
+def test_events_begin_on_the_session_clock_at_an_onset_drawn_per_path() -> None:
+    drop = {"adverse_move": {"knots": [[0, 0.0], [1, 0.05]]}}
+    fixed = _scenario(**drop, onset={"earliest": 20, "latest": 20})
+    # The onset is a session minute: an order starting at minute 5 meets it at its step 15.
+    assert _drop_step(fixed, 0) == 20 and _drop_step(fixed, 0, start_minute=5.0) == 15
+    spread = _scenario(**drop, onset={"earliest": 10, "latest": 50})
+    steps = [_drop_step(spread, p) for p in range(40)]
+    assert min(steps) >= 10 and max(steps) <= 50
+    assert len(set(steps)) > 15  # each path meets the event at its own time
+    assert steps == [_drop_step(spread, p) for p in range(40)]  # the same seed, the same onsets
+    with pytest.raises(StressInputError, match="latest must be >= earliest"):
+        _scenario(**drop, onset={"earliest": 50, "latest": 10})
 
 
 def test_vol_spike_moves_the_price_15_percent_against_the_order() -> None:

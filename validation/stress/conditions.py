@@ -18,6 +18,7 @@ from validation.stress._base import StrictModel
 
 __all__ = [
     "Leakage",
+    "Onset",
     "Schedule",
     "VolatilitySchedule",
     "LiquiditySchedule",
@@ -129,6 +130,24 @@ class Jumps(StrictModel):
     intensity_per_day: float = Field(ge=0, allow_inf_nan=False)
     mean: float = Field(0.0, gt=-1, lt=1, allow_inf_nan=False)
     std: float = Field(0.0, ge=0, allow_inf_nan=False)
+
+
+class Onset(StrictModel):
+    """When, in session minutes, a scenario's events begin: uniformly between the two, per path.
+
+    With an onset, the scenario's knots count minutes from it, so the same event meets
+    orders that started at different times of day at different points of their execution,
+    and each simulated path meets it at a different time.
+    """
+
+    earliest: float = Field(ge=0, allow_inf_nan=False)
+    latest: float = Field(ge=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Onset:
+        if self.latest < self.earliest:
+            raise ValueError(f"latest must be >= earliest, got {self.latest:g} < {self.earliest:g}")
+        return self
 
 
 class Leakage(StrictModel):

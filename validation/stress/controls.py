@@ -43,13 +43,15 @@ class Controls(StrictModel):
         Clip a step's trade so that ours / (market + ours) is at most ``max_participation``;
         20 % by default, below the 25 % action level of the 5-minute participation metric.
     slippage_guard, slippage_tolerance_bps, vol_halflife_minutes
-        Send child orders as limits: the cost against the current quote (half spread plus
-        temporary impact) may not exceed a tolerance that contracts as realised volatility
-        rises, ``tol * min(1, sigma_ref / sigma_hat)``, ``sigma_hat`` an EWMA (half-life
-        ``vol_halflife_minutes``) of squared quote returns and ``sigma_ref`` the pre-trade
-        volatility. A larger trade is cut to the size within it, or waits. 15 bps by default:
-        the background essay's action level of market impact (0.15 % over the mid before the
-        trade, "reduce size"), enforced on every child order rather than found afterwards.
+        Send child orders as limits: the cost against the current quote beyond the order's
+        arrival half spread (the spread's widening plus temporary impact) may not exceed a
+        tolerance that contracts as realised volatility rises, ``tol * min(1, sigma_ref /
+        sigma_hat)``, ``sigma_hat`` an EWMA (half-life ``vol_halflife_minutes``) of squared
+        quote returns and ``sigma_ref`` the pre-trade volatility. A larger trade is cut to the
+        size within it, or waits. 15 bps by default:
+        the background essay's action level of market impact ("reduce size"), applied, as the
+        metric is, beyond the half spread, and enforced on every child order rather than found
+        afterwards.
     feed_guard, max_stale_steps, spike_bps
         Pause while the quote has not changed for ``max_stale_steps`` steps or its last
         change exceeds ``spike_bps``; resume when it is sound. Without it, child orders are

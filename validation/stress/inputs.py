@@ -33,9 +33,9 @@ class KernelInputs:
 
     Attributes
     ----------
-    par, stp, tgt
-        Scalar parameters, per-step inputs and target cumulative fill fractions
-        (see :mod:`validation.stress.kernels`).
+    par, stp, base, tgt
+        Scalar parameters, the scenario's timeline, the session's expected volume per step
+        and target cumulative fill fractions (see :mod:`validation.stress.kernels`).
     n_paths, seed, stream
         Number of paths and what the random streams derive from.
     n_sched, n_window, tau
@@ -46,6 +46,7 @@ class KernelInputs:
 
     par: np.ndarray
     stp: np.ndarray
+    base: np.ndarray
     tgt: np.ndarray
     n_paths: int
     seed: int
@@ -66,14 +67,34 @@ class _Grid:
     mid: np.ndarray
 
     @classmethod
-    def of(cls, tau: float, session_minutes: float, n_window: int) -> _Grid:
+    def of(cls, tau: float, session_minutes: float, n_steps: int, first: float = 0.0) -> _Grid:
         # Snap the grid to 1e-9 minute so that e.g. 100/390/100*390 is exactly 1 minute and
         # scenario events fall on the intended steps.
         step_minutes = round(tau * session_minutes, 9)
-        k = np.arange(n_window, dtype=float)
-        start = np.round(k * step_minutes, 9)
+        k = np.arange(n_steps, dtype=float)
+        start = np.round(first + k * step_minutes, 9)
         end = np.round(start + step_minutes, 9)
         return cls(step_minutes, start, end, start + 0.5 * step_minutes)
+
+
+def _scenario_grid(
+    scenario: Scenario | None, grid: _Grid, start_minute: float
+) -> tuple[_Grid, int]:
+    """The scenario's timeline, in its own minutes, and the number of possible onsets.
+
+    Without a randomised onset the scenario's minutes are the order's (row ``k`` is step
+    ``k``). With one, they count from the onset, drawn per path among ``n_onsets`` session
+    minutes ``earliest, earliest + step, ..., latest``; row ``m`` is what a path with the
+    earliest onset sees at step ``m - (n_onsets - 1)``.
+    """
+    onset = scenario.onset if scenario is not None else None
+    if onset is None:
+        return grid, 1
+    step = grid.step_minutes
+    n_onsets = int(math.floor((onset.latest - onset.earliest) / step + 1e-9)) + 1
+    first = start_minute - onset.earliest - (n_onsets - 1) * step
+    n_rows = grid.start.size + n_onsets - 1
+    return _Grid.of(step, 1.0, n_rows, first), n_onsets
 
 
 @dataclass(frozen=True)
@@ -163,26 +184,22 @@ def _price_steps(
     stp[:, K.S_DET] = det
 
 
-def _liquidity_steps(
-    stp: np.ndarray,
-    market: MarketModel,
-    path: _Path,
-    grid: _Grid,
-    *,
-    tau: float,
-    start_minute: float,
-    session_minutes: float,
-) -> None:
-    """Spread, expected market volume and impact coefficients of each step."""
+def _session_volume(
+    market: MarketModel, grid: _Grid, *, tau: float, start_minute: float, session_minutes: float
+) -> np.ndarray:
+    """Expected market volume of each step on the session's intraday curve (inf if unknown)."""
+    if market.adv is None:
+        return np.full(grid.start.size, np.inf)
+    session_start = start_minute + grid.start
+    edges = np.append(session_start, session_start[-1] + grid.step_minutes)
+    curve = volume_curve_integral(edges, market.volume_profile, session_minutes)
+    return market.adv * tau * np.diff(curve) / grid.step_minutes
+
+
+def _liquidity_steps(stp: np.ndarray, market: MarketModel, path: _Path, tau: float) -> None:
+    """Spread, liquidity multiplier and impact coefficients along the scenario's timeline."""
     stp[:, K.S_EPS] = market.epsilon / market.s0 * path.spread
-    if market.adv is not None:
-        session_start = start_minute + grid.start
-        edges = np.append(session_start, session_start[-1] + grid.step_minutes)
-        curve = volume_curve_integral(edges, market.volume_profile, session_minutes)
-        u_bar = np.diff(curve) / grid.step_minutes
-        stp[:, K.S_MVOL] = market.adv * tau * u_bar * path.liquidity
-    else:
-        stp[:, K.S_MVOL] = np.inf
+    stp[:, K.S_LIQ] = path.liquidity
     if market.impact == "linear":
         stp[:, K.S_TEMP] = market.eta / (tau * market.s0) / path.liquidity
         stp[:, K.S_PERM] = market.gamma / market.s0 / path.liquidity
@@ -218,8 +235,6 @@ def _feed_steps(
         stale_z = _inv_cdf(feed.stale_probability)
         spike_z = _inv_cdf(1.0 - feed.spike_probability) if feed.spike_probability > 0 else math.inf
         spike_size = feed.spike_size
-    stp[0, K.S_STALE] = 0.0  # the arrival quote is the arrival price
-    stp[0, K.S_SPIKE] = 0.0
     return stale_z, spike_z, spike_size
 
 
@@ -338,16 +353,18 @@ def prepare_inputs(
     _require_volume(market, pov_rate, controls)
 
     grid = _Grid.of(tau, session_minutes, n_window)
-    path = _scenario_path(scenario, market, grid, sgn)
-    stp = np.zeros((n_window, K.N_STEP))
+    timeline, n_onsets = _scenario_grid(scenario, grid, start_minute)
+    path = _scenario_path(scenario, market, timeline, sgn)
+    stp = np.zeros((timeline.start.size, K.N_STEP))
     _price_steps(stp, market, path, sgn, tau)
-    _liquidity_steps(
-        stp, market, path, grid, tau=tau, start_minute=start_minute, session_minutes=session_minutes
+    _liquidity_steps(stp, market, path, tau)
+    base = _session_volume(
+        market, grid, tau=tau, start_minute=start_minute, session_minutes=session_minutes
     )
     jumps = _jumps(market, scenario, sgn)
     stp[:, K.S_JTHR] = _inv_cdf(1.0 - math.exp(-jumps[0] * tau))
     feed = scenario.feed if scenario is not None else None
-    feed_params = _feed_steps(stp, feed, grid)
+    feed_params = _feed_steps(stp, feed, timeline)
 
     tgt = np.zeros(n_window)
     tgt[:n_sched] = (qty - x[1:]) / qty
@@ -365,10 +382,13 @@ def prepare_inputs(
     leakage = scenario.leakage if scenario is not None else None
     if leakage is not None:
         par[K.P_LEAK], par[K.P_LEAK_THR] = leakage.strength, leakage.threshold
+    par[K.P_ONSETS] = n_onsets
+    par[K.P_EPS0] = market.epsilon / market.s0
     _control_params(par, controls, qty, market.s0)
     return KernelInputs(
         par=par,
         stp=np.ascontiguousarray(stp),
+        base=base,
         tgt=tgt,
         n_paths=n_paths,
         seed=seed,

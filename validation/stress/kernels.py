@@ -23,7 +23,11 @@ so:
 
 Step mechanics (step ``k`` covers ``[k tau, (k+1) tau)``; ``side`` is +1 buy, -1 sell)
 --------------------------------------------------------------------------------------
-1. Market volume of the step ``m_k = mvol_k exp(s z_volume - s^2/2)`` (``mvol_k`` without noise).
+0. A scenario with a randomised onset draws, first, the path's onset ``d`` (one uniform from the
+   event stream): the scenario's events happen ``d`` steps later on this path than on a path
+   with the earliest onset. The market's own intraday curve stays on the session clock.
+1. Market volume of the step ``m_k = mvol_k exp(s z_volume - s^2/2)``, ``mvol_k`` the session's
+   curve times the scenario's liquidity multiplier.
 2. The order is *live* while it is not done and shares remain. The quote ``Q`` the controls see
    is *bad* when the feed guard is on and it has been stale for ``max_stale`` steps or its last
    change exceeds ``spike_threshold``; otherwise it becomes the last good quote ``G``.
@@ -39,9 +43,10 @@ Step mechanics (step ``k`` covers ``[k tau, (k+1) tau)``; ``side`` is +1 buy, -1
    guard: pause, resume when the quote is sound) or while ``|Q / S0 - 1| > collar`` (price
    collar); it is clipped to ``cap m_k / (1 - cap)`` (participation cap: ours over market plus
    ours at most ``cap``); and the slippage guard turns it into a limit order: the indicative
-   cost against the current quote ``eps_k + h(n)`` may not exceed the tolerance ``tol min(1,
-   sigma_ref / sigma_hat)``, which contracts as the realised volatility ``sigma_hat`` rises, so
-   the trade is cut to the largest size within it (none when the half spread alone exceeds it).
+   cost against the current quote beyond the order's arrival half spread, ``eps_k - eps_0 +
+   h(n)``, may not exceed the tolerance ``tol min(1, sigma_ref / sigma_hat)``, which contracts
+   as the realised volatility ``sigma_hat`` rises, so the trade is cut to the largest size
+   within it (none when the widening of the spread alone exceeds it).
 5. A trade ``n`` fills at ``P = M + side max(0, side (Q - M)) + side Mref (eps_k + h(n))``
    against the true mid ``M``: the spread and temporary impact ``h(n) = c_k n`` (linear) or
    ``c_k (n / m_k)^beta`` (power law), plus what a quote worse than the market gives away (a
@@ -152,6 +157,8 @@ PAR_NAMES = (
     "leak_strength",
     "leak_threshold",
     "overrun_participation",
+    "n_onsets",
+    "arrival_half_spread",
 )
 (
     P_S0,
@@ -189,22 +196,24 @@ PAR_NAMES = (
     P_LEAK,
     P_LEAK_THR,
     P_OVERRUN,
+    P_ONSETS,
+    P_EPS0,
 ) = range(len(PAR_NAMES))
 N_PAR = len(PAR_NAMES)
 
-# --- per-step inputs (stp[k, :]) --------------------------------------------------------------
+# --- per-step inputs of the scenario's timeline (stp[k - d + n_onsets - 1, :]) ---------------
 STEP_NAMES = (
     "vol",  # diffusion scale of the step, natural units (sigma_k sqrt(tau))
     "det",  # deterministic increment (log for geometric, price for arithmetic)
     "eps",  # half spread / fixed cost, as a fraction of Mref
     "temp_coef",  # temporary impact coefficient c_k
     "perm_coef",  # permanent impact coefficient g_k (fraction of Mref per share)
-    "market_volume",  # expected market volume of the step (shares), inf when unknown
+    "liquidity",  # the scenario's market-volume multiplier
     "jump_threshold",  # jump threshold on z_jump, -inf for no jumps
     "stale",  # 1 when the quote at the start of this step is forced stale
     "spike",  # relative spike of the quote at the start of this step (0 = none)
 )
-S_VOL, S_DET, S_EPS, S_TEMP, S_PERM, S_MVOL, S_JTHR, S_STALE, S_SPIKE = range(len(STEP_NAMES))
+S_VOL, S_DET, S_EPS, S_TEMP, S_PERM, S_LIQ, S_JTHR, S_STALE, S_SPIKE = range(len(STEP_NAMES))
 N_STEP = len(STEP_NAMES)
 
 # --- per-path outputs (out[p, :]) -------------------------------------------------------------
@@ -316,9 +325,9 @@ def temporary_impact(n, m_k, temp_coef, power, beta):
 
 
 @njit(cache=True)
-def largest_trade_within(tolerance, eps, m_k, temp_coef, power, beta):
-    """Largest trade whose spread plus temporary impact stays within ``tolerance``."""
-    room = tolerance - eps
+def largest_trade_within(tolerance, spread_cost, m_k, temp_coef, power, beta):
+    """Largest trade whose ``spread_cost`` plus temporary impact stays within ``tolerance``."""
+    room = tolerance - spread_cost
     if room <= 0.0:
         return 0.0
     if temp_coef <= 0.0:
@@ -336,7 +345,9 @@ def _record(fires, first_fire, p, c, k):
 
 
 @njit(cache=True, error_model="numpy")
-def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace, tracing, ring):
+def simulate_path(
+    gen, gen_evt, p, par, stp, base, tgt, out, fires, first_fire, trace, tracing, ring
+):
     """Simulate path ``p`` of one order (the step mechanics of the module docstring).
 
     Parameters
@@ -345,7 +356,7 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
         The chunk's market and event streams, positioned at this path's first draw.
     p : int
         Global path index (row of ``out``, ``fires``, ``first_fire``).
-    par, stp, tgt, out, fires, first_fire, trace
+    par, stp, base, tgt, out, fires, first_fire, trace
         As in :func:`simulate_chunks`.
     tracing : bool
         Write this path's per-step state to ``trace``.
@@ -382,6 +393,7 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
     collar = par[P_COLLAR]
     slip_on = par[P_SLIP_ON] > 0.5
     slip_tol = par[P_SLIP_TOL]
+    eps0 = par[P_EPS0]
     pcap_on = par[P_PCAP_ON] > 0.5
     pcap_scale = par[P_PCAP] / (1.0 - par[P_PCAP]) if par[P_PCAP] < 1.0 else math.inf
     events = par[P_EVENTS] > 0.5
@@ -389,8 +401,13 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
     overrun_scale = par[P_OVERRUN] / (1.0 - par[P_OVERRUN])
     leak = par[P_LEAK]
     leak_thr = par[P_LEAK_THR]
-    n_window = stp.shape[0]
+    n_window = base.shape[0]
+    n_onsets = int(par[P_ONSETS])
     tiny = qty * 1e-12
+    # The path's scenario onset: row k + lag of stp is the scenario at step k.
+    lag = n_onsets - 1
+    if n_onsets > 1:
+        lag -= min(int(gen_evt.random() * n_onsets), n_onsets - 1)
 
     mid = s0
     quote = s0
@@ -445,9 +462,11 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
             continue  # the order is flat; the draws keep paths aligned across schedules
         in_schedule = k < n_sched
 
-        eps = stp[k, S_EPS]
-        tco = stp[k, S_TEMP]
-        m_k = stp[k, S_MVOL]
+        e = k + lag
+        eps = stp[e, S_EPS]
+        tco = stp[e, S_TEMP]
+        expected_volume = base[k] * stp[e, S_LIQ]
+        m_k = expected_volume
         if vnoise > 0.0:
             m_k = m_k * math.exp(vnoise * z_volume - vshift)
         mref = mid if geom else s0
@@ -470,7 +489,7 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
             if kill_on and loss > max_loss:
                 flags |= 1 << C_KILL
                 rate = remaining / completion_steps
-                h_c = temporary_impact(rate, stp[k, S_MVOL], tco, power, beta)
+                h_c = temporary_impact(rate, expected_volume, tco, power, beta)
                 completed = remaining
                 cvalue = remaining * (mid + side * mref * (eps + h_c))
                 cmid = remaining * mid
@@ -501,10 +520,11 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
                     tol = slip_tol
                     if sig_hat > sig_ref:
                         tol = slip_tol * sig_ref / sig_hat
-                    slip = eps + temporary_impact(n, m_k, tco, power, beta)
+                    slip = eps - eps0 + temporary_impact(n, m_k, tco, power, beta)
                     if slip > tol:
                         flags |= 1 << C_SLIP
-                        n = min(n, largest_trade_within(tol, eps, m_k, tco, power, beta))
+                        room = largest_trade_within(tol, eps - eps0, m_k, tco, power, beta)
+                        n = min(n, room)
             for c in range(N_CONTROLS):
                 if (flags >> c) & 1:
                     _record(fires, first_fire, p, c, k)
@@ -543,18 +563,18 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
                     max_req = max(max_req, w_r / (w_m + w_r))
 
         # Mid move.
-        vol = stp[k, S_VOL]
+        vol = stp[e, S_VOL]
         jump = 0.0
-        if z_jump < stp[k, S_JTHR]:
+        if z_jump < stp[e, S_JTHR]:
             jump = jmean + jstd * z_size
         react = 0.0
         if leak > 0.0 and x > leak_thr:
             react = leak * vol * (x - leak_thr) / leak_thr
-        perm = stp[k, S_PERM] * n
+        perm = stp[e, S_PERM] * n
         if geom:
-            new_mid = mid * math.exp(stp[k, S_DET] + vol * z_price + jump + side * (perm + react))
+            new_mid = mid * math.exp(stp[e, S_DET] + vol * z_price + jump + side * (perm + react))
         else:
-            new_mid = mid + stp[k, S_DET] + vol * z_price + s0 * (jump + side * perm) + side * react
+            new_mid = mid + stp[e, S_DET] + vol * z_price + s0 * (jump + side * perm) + side * react
         if live:
             move = side * (new_mid - mid) / mid
             l_c += 1.0
@@ -586,10 +606,10 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
 
         # Quote the controls see at the start of the next step.
         if k + 1 < n_window:
-            if stp[k + 1, S_STALE] > 0.5 or z_feed < stale_z:
+            if stp[e + 1, S_STALE] > 0.5 or z_feed < stale_z:
                 new_quote = quote
-            elif stp[k + 1, S_SPIKE] != 0.0:
-                new_quote = new_mid * (1.0 + stp[k + 1, S_SPIKE])
+            elif stp[e + 1, S_SPIKE] != 0.0:
+                new_quote = new_mid * (1.0 + stp[e + 1, S_SPIKE])
             elif z_feed > spike_z:
                 new_quote = new_mid * spike_mult
             else:
@@ -607,9 +627,10 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
         last = n_window - 1
         mref = mid if geom else s0
         rate = remaining / completion_steps
-        h_c = temporary_impact(rate, stp[last, S_MVOL], stp[last, S_TEMP], power, beta)
+        volume = base[last] * stp[last + lag, S_LIQ]
+        h_c = temporary_impact(rate, volume, stp[last + lag, S_TEMP], power, beta)
         completed = remaining
-        cvalue = remaining * (mid + side * mref * (stp[last, S_EPS] + h_c))
+        cvalue = remaining * (mid + side * mref * (stp[last + lag, S_EPS] + h_c))
         cmid = remaining * mid
     if completed > 0.0:
         vw_value += cvalue
@@ -647,7 +668,7 @@ def simulate_path(gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace,
 
 @njit(cache=True, parallel=True)
 def simulate_chunks(
-    gens, n_paths, chunk_size, par, stp, tgt, out, fires, first_fire, trace_path, trace
+    gens, n_paths, chunk_size, par, stp, base, tgt, out, fires, first_fire, trace_path, trace
 ):
     """Simulate ``n_paths`` paths in parallel over chunks, one pair of generators per chunk.
 
@@ -659,8 +680,13 @@ def simulate_chunks(
         Number of paths and the fixed chunk size (:data:`CHUNK_SIZE`).
     par : ndarray, shape (N_PAR,)
         Scalar parameters, indexed by the ``P_*`` constants.
-    stp : ndarray, shape (n_window, N_STEP)
-        Per-step inputs, indexed by the ``S_*`` constants.
+    stp : ndarray, shape (n_window + n_onsets - 1, N_STEP)
+        The scenario's timeline, indexed by the ``S_*`` constants: a path whose scenario
+        starts ``d`` steps after the earliest onset reads row ``k + n_onsets - 1 - d`` at
+        step ``k`` (row ``k`` when the onset is fixed).
+    base : ndarray, shape (n_window,)
+        Expected market volume of each step before the scenario's liquidity multiplier
+        (shares; inf when unknown): the session's intraday curve, on the session clock.
     tgt : ndarray, shape (n_window,)
         Target cumulative filled fraction at the end of each step of the schedule.
     out : ndarray, shape (n_paths, N_OUT)
@@ -681,5 +707,17 @@ def simulate_chunks(
         gen_evt = gens[np.int64(2 * c + 1)]
         for p in range(c * chunk_size, min((c + 1) * chunk_size, n_paths)):
             simulate_path(
-                gen, gen_evt, p, par, stp, tgt, out, fires, first_fire, trace, p == trace_path, ring
+                gen,
+                gen_evt,
+                p,
+                par,
+                stp,
+                base,
+                tgt,
+                out,
+                fires,
+                first_fire,
+                trace,
+                p == trace_path,
+                ring,
             )

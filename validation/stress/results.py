@@ -98,6 +98,8 @@ class SimulationResult:
         Step at which the kill switch flattened the order (-1 never).
     max_loss_bps
         The order's loss budget, the kill switch's level, in bps of its notional.
+    half_spread
+        Half the quoted spread at arrival, as a fraction of the price.
     """
 
     cost: np.ndarray
@@ -120,6 +122,7 @@ class SimulationResult:
     first_fire: np.ndarray
     kill_step: np.ndarray
     max_loss_bps: float
+    half_spread: float
     side: float
     quantity: float
     s0: float
@@ -142,6 +145,11 @@ class SimulationResult:
     def cost_bps(self) -> np.ndarray:
         """Implementation shortfall per path in basis points of the notional."""
         return self.cost / self.notional * 1e4
+
+    @property
+    def impact_beyond_half_spread(self) -> np.ndarray:
+        """Market impact cost beyond half the arrival spread, per path (fraction)."""
+        return self.impact_cost - self.half_spread
 
     @property
     def completion_share(self) -> np.ndarray:

@@ -34,11 +34,17 @@ YAML or JSON (chosen by the file suffix; ``.json`` is parsed as JSON, anything e
           stale_probability: 0.0    #   per-step probability of a stale quote
           spike_probability: 0.0    #   per-step probability of a spiked quote ...
           spike_size: 0.05          #   ... of this relative size
+        onset:                      # optional; the events begin, per path, at a session
+          earliest: 30              #   minute drawn uniformly in [earliest, latest], and
+          latest: 300               #   the knots above count minutes from it
         leakage:                    # optional; others trade ahead of a visible order
           strength: 3.0             #   adverse move per unit of excess participation, in
           threshold: 0.10           #   step sigmas, once ours / (market + ours) > threshold
 
-Every time in a schedule is in **minutes since the order starts executing**. A schedule is
+Every time in a schedule is in **minutes since the order starts executing**, or, for a
+scenario with an ``onset``, minutes since the onset: a session minute drawn per path between
+``earliest`` and ``latest``, so that the event meets each order at a different point of its
+execution and each path at a different time of day. A schedule is
 piecewise linear between its knots ``[minute, value]`` (minutes strictly increasing, >= 0)
 and flat before the first and after the last knot. Multipliers are evaluated at the middle of
 each simulation step; the adverse move is evaluated at step boundaries and its increments are
@@ -78,6 +84,7 @@ from validation.stress.conditions import (
     Leakage,
     LiquiditySchedule,
     MoveSchedule,
+    Onset,
     SpreadSchedule,
     VolatilitySchedule,
 )
@@ -103,6 +110,8 @@ REQUIRED_SCENARIOS = (
     "flash_crash_recovery",
     "adverse_trend",
     "feed_corruption",
+    "rts6_peak_load",
+    "predatory_traders",
 )
 #: Annualisation of volatilities given with ``unit: annualised``.
 TRADING_DAYS_PER_YEAR = 252
@@ -126,6 +135,9 @@ class Scenario(StrictModel):
         Corruption of the quote feed seen by the controls.
     leakage
         How other participants react to an order they can see (none when not set).
+    onset
+        Session minutes between which the scenario begins, drawn per path; its knots then
+        count minutes from the onset. Without one they count from the order's start.
     """
 
     name: str
@@ -137,6 +149,7 @@ class Scenario(StrictModel):
     jumps: Jumps | None = None
     feed: FeedCorruption | None = None
     leakage: Leakage | None = None
+    onset: Onset | None = None
 
     @field_validator("name")
     @classmethod
