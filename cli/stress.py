@@ -39,10 +39,11 @@ def stress(
     stress book, 6 audit chain broken or stress book altered.
     """
     with exit_codes():
-        from cli.options import existing_stores, model_policy
+        from cli.options import existing_stores, model_policy, quiet_network_and_local_state
         from governance.what_if import rerun_stress
 
         stores = existing_stores(workdir)
+        quiet_network_and_local_state(stores.settings.workdir)
 
         def progress(name: str, _model: str) -> None:
             if not as_json:
