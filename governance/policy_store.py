@@ -47,7 +47,8 @@ def load_model_policy(
     except PolicyError as exc:
         raise UsageError(str(exc)) from exc
     known = set((library or load_scenarios()).names)
-    unknown = sorted({*policy.stress_scenarios, *policy.risk_metric_scenarios} - known)
+    named = {*policy.stress_scenarios, *policy.risk_metric_scenarios, *policy.decision_scenarios}
+    unknown = sorted(named - known)
     if unknown:
         raise UsageError(
             f"{path}: scenarios {unknown} of {model_name} are not in the scenario library "

@@ -118,6 +118,9 @@ def test_policy_with_an_unknown_scenario_is_refused(tmp_path):
     from governance.settings import DEFAULT_POLICY
 
     policy = tmp_path / "policy.yaml"
-    policy.write_text(DEFAULT_POLICY.read_text().replace("      vol_spike:", "      volspike:"))
+    text = DEFAULT_POLICY.read_text()
+    policy.write_text(
+        text.replace("vol_spike, liquidity_withdrawal", "volspike, liquidity_withdrawal")
+    )
     with pytest.raises(UsageError, match=r"scenarios \['volspike'\]"):
         load_model_policy(policy, "execution-impact")

@@ -169,8 +169,14 @@ GATE_STATISTICS = (
     }
 )
 
-#: Report header of each gate metric.
-GATE_LABELS = {m.name: m.label for m in GATE_METRICS}
+#: Report header of each column of the gate table.
+GATE_LABELS = (
+    {m.name: m.label for m in SCENARIO_LIMIT_METRICS}
+    | {m.name: f"{m.label}: share over action" for m in RISK_METRIC_DEFINITIONS}
+    | {f"{m.name}_alert_rate": f"{m.label}: share over alert" for m in RISK_METRIC_DEFINITIONS}
+    | {f"{m.name}_value": f"{m.label} (p95)" for m in RISK_METRIC_DEFINITIONS}
+    | {"cvar95_shortfall_bps": "CVaR95 shortfall (bps)", "loss_budget_bps": "loss budget (bps)"}
+)
 
 
 def gate_table(report: StressReport) -> pd.DataFrame:
