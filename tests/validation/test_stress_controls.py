@@ -190,8 +190,8 @@ def test_slippage_guard_waits_out_a_spread_blowout() -> None:
 def test_feed_guard_protects_a_purchase_from_a_corrupted_feed() -> None:
     buy = ORDER.assign(side=["buy"])
     _paired_lower(
-        _cost("feed_corruption", Controls(), buy, n_paths=8000),
-        _cost("feed_corruption", Controls(feed_guard=False), buy, n_paths=8000),
+        _cost("feed_corruption", Controls.only("feed_guard"), buy, n_paths=8000),
+        _cost("feed_corruption", Controls.none(), buy, n_paths=8000),
     )
 
 
@@ -215,3 +215,72 @@ def test_what_controls_hold_back_is_completed_at_a_cost_in_every_scenario() -> N
         sim = _cost(scenario, Controls())
         np.testing.assert_allclose(sim.filled + sim.completed, 400_000.0)
         np.testing.assert_allclose(sim.cost, sim.execution_cost + sim.completion_cost)
+
+
+# --- the risk monitor: the essay's metrics watched while trading, with their actions -------
+
+
+def test_participation_above_its_action_level_halts_trading_and_hands_off_the_rest() -> None:
+    # 1000 shares of market volume a minute; the schedule asks 700 (41 % of the flow).
+    market = MarketModel(s0=10.0, sigma=0.0, adv=390_000.0)
+    x = np.linspace(21_000, 0, 31)
+    r = simulate(market, x, 30 / DAY, 2, 0, controls=Controls.only("risk_monitor"))
+    # The first full 5-minute window ends at step 4: 41 % > 25 %, trading halts there.
+    assert np.all(r.first_fire[:, C["participation_halt"]] == 4)
+    np.testing.assert_allclose(r.filled, 5 * 700)
+    np.testing.assert_allclose(r.completed, 21_000 - 5 * 700)
+    off = simulate(market, x, 30 / DAY, 2, 0, controls=Controls.none())
+    assert np.all(off.control_counts == 0) and np.all(off.completed == 0)
+
+
+def test_slippage_above_its_action_level_pauses_the_strategy_for_one_window() -> None:
+    # A half spread of 30 bps: every fill sits about 29 bps above the interval VWAP.
+    market = MarketModel(s0=100.0, sigma=0.0, epsilon=0.30, adv=3.9e6)
+    x = np.linspace(3000, 0, 31)
+    r = simulate(
+        market, x, 30 / DAY, 2, 0, side="buy", controls=Controls.only("risk_monitor"), trace_path=0
+    )
+    trades = r.trace["trade"]
+    # Paused after the first fill, re-checked after each window: the slippage persists (the
+    # spread is paid on every fill), so it stays paused and the backstop takes the rest.
+    assert r.first_fire[0, C["slippage_pause"]] == 0
+    assert r.control_counts[0, C["slippage_pause"]] == 6  # steps 0, 5, 10, 15, 20, 25
+    assert trades[0] > 0 and np.all(trades[1:] == 0)
+    np.testing.assert_allclose(r.completed, 3000 - trades[0])
+
+
+def test_a_dispersed_fill_price_is_reviewed_while_trading_goes_on() -> None:
+    # The market turns six times as volatile as the pre-trade estimate.
+    market = MarketModel(s0=100.0, sigma=0.02, dynamics="geometric", epsilon=0.001)
+    wild = _scenario(volatility={"knots": [[0, 6.0]]})
+    r = simulate(
+        market,
+        np.linspace(3000, 0, 61),
+        60 / DAY,
+        200,
+        5,
+        controls=Controls.only("risk_monitor"),
+        scenario=wild,
+        reference_vol=0.02,
+        trace_path=0,
+    )
+    assert np.mean(r.control_counts[:, C["dispersion_review"]] > 0) > 0.5
+    np.testing.assert_allclose(r.filled, 3000)  # a review stops nothing
+
+
+def test_leakage_above_its_action_level_reroutes_the_rest_and_stops_the_bleeding() -> None:
+    # About a fifth of the flow (below the participation action level) in a market that
+    # trades hard ahead of a visible order: the leakage score passes 0.90 and the rest of
+    # the order is re-routed to the backstop.
+    hunted = _scenario(leakage={"strength": 10.0, "threshold": 0.10})
+    visible = ORDER.assign(horizon_minutes=[120.0])
+    cfg = {"n_paths": 2000, "seed": 3}
+    on = (
+        run_scenario(visible, hunted, StressConfig(**cfg, controls=Controls.only("risk_monitor")))
+        .orders[0]
+        .sim
+    )
+    off = run_scenario(visible, hunted, StressConfig(**cfg, controls=Controls.none())).orders[0].sim
+    assert np.mean(on.control_counts[:, C["leakage_reroute"]] > 0) > 0.5
+    assert np.mean(on.control_counts[:, C["participation_halt"]] > 0) < 0.2
+    _paired_lower(on, off)

@@ -52,6 +52,11 @@ class Controls(StrictModel):
         the background essay's action level of market impact ("reduce size"), applied, as the
         metric is, beyond the half spread, and enforced on every child order rather than found
         afterwards.
+    risk_monitor
+        Watch the background essay's risk metrics while the order trades and take their
+        actions at their action levels (the stress run's ``risk_levels``): pause the
+        strategy (slippage), halt trading (participation), review (fill-price dispersion),
+        re-route to the backstop (leakage); see the kernel's step 8.
     feed_guard, max_stale_steps, spike_bps
         Pause while the quote has not changed for ``max_stale_steps`` steps or its last
         change exceeds ``spike_bps``; resume when it is sound. Without it, child orders are
@@ -69,6 +74,7 @@ class Controls(StrictModel):
     slippage_guard: bool = True
     slippage_tolerance_bps: float = Field(15.0, gt=0, allow_inf_nan=False)
     vol_halflife_minutes: float = Field(15.0, gt=0, allow_inf_nan=False)
+    risk_monitor: bool = True
     feed_guard: bool = True
     max_stale_steps: int = Field(5, ge=1)
     spike_bps: float = Field(300.0, gt=0, allow_inf_nan=False)
@@ -81,6 +87,7 @@ class Controls(StrictModel):
             price_collar=False,
             participation_cap=False,
             slippage_guard=False,
+            risk_monitor=False,
             feed_guard=False,
         )
 
@@ -92,6 +99,7 @@ class Controls(StrictModel):
             "price_collar",
             "participation_cap",
             "slippage_guard",
+            "risk_monitor",
             "feed_guard",
         }
         unknown = set(names) - switches

@@ -8,6 +8,8 @@ on the order's random streams, and :func:`collect_result` turns the kernel's arr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from numba import typed
 from numpy.typing import ArrayLike
@@ -191,6 +193,7 @@ def simulate(
     participation_window_minutes: float = 5.0,
     completion_minutes: float = 30.0,
     overrun_participation: float = 0.10,
+    risk_levels: Mapping[str, tuple[float, float]] | None = None,
 ) -> SimulationResult:
     """Execute one schedule on ``n_paths`` simulated market paths.
 
@@ -245,6 +248,9 @@ def simulate(
     overrun_participation
         Participation at which the algorithm keeps working a remainder after the schedule's
         horizon, until the end of the window (kernel step 4; needs ``market.adv``).
+    risk_levels
+        Alert and action level of each risk metric, for the risk monitor (kernel step 8);
+        the background essay's when ``None``.
 
     Returns
     -------
@@ -282,6 +288,7 @@ def simulate(
         participation_window_minutes=participation_window_minutes,
         completion_minutes=completion_minutes,
         overrun_participation=overrun_participation,
+        risk_levels=risk_levels,
     )
     tp = -1
     if trace_path is not None:

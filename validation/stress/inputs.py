@@ -9,6 +9,7 @@ and lays the order out on the simulation grid: scalar parameters ``par``, per-st
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -21,6 +22,7 @@ from validation.stress.conditions import FeedCorruption
 from validation.stress.controls import Controls
 from validation.stress.errors import StressInputError
 from validation.stress.market import MarketModel, volume_curve_integral
+from validation.stress.metrics import ESSAY_RISK_LEVELS
 from validation.stress.scenarios import Scenario
 from vocabulary import SESSION_MINUTES
 
@@ -263,6 +265,7 @@ def _event_params(
     par[K.P_STALE_Z], par[K.P_SPIKE_Z], par[K.P_SPIKE_SIZE] = feed_params
     random_feed = feed is not None and (feed.stale_probability > 0 or feed.spike_probability > 0)
     par[K.P_EVENTS] = 1.0 if (intensity > 0 or random_feed) else 0.0
+    par[K.P_FEED_CORRUPT] = 1.0 if feed is not None else 0.0
 
 
 def _control_params(par: np.ndarray, controls: Controls, qty: float, s0: float) -> None:
@@ -277,6 +280,17 @@ def _control_params(par: np.ndarray, controls: Controls, qty: float, s0: float) 
     par[K.P_SLIP_TOL] = controls.slippage_tolerance_bps * 1e-4
     par[K.P_PCAP_ON] = float(controls.participation_cap)
     par[K.P_PCAP] = controls.max_participation
+
+
+def _monitor_params(
+    par: np.ndarray, controls: Controls, levels: Mapping[str, tuple[float, float]]
+) -> None:
+    """The risk monitor's switch and the action level of each metric it acts on."""
+    par[K.P_MONITOR] = float(controls.risk_monitor)
+    par[K.P_MON_SLIP] = levels["realised_slippage"][1]
+    par[K.P_MON_PART] = levels["participation_5min"][1]
+    par[K.P_MON_VAR] = levels["fill_price_dispersion"][1]
+    par[K.P_MON_LEAK] = levels["information_leakage"][1]
 
 
 def prepare_inputs(
@@ -298,6 +312,7 @@ def prepare_inputs(
     participation_window_minutes: float = 5.0,
     completion_minutes: float = 30.0,
     overrun_participation: float = 0.10,
+    risk_levels: Mapping[str, tuple[float, float]] | None = None,
 ) -> KernelInputs:
     """Validate the arguments of :func:`~validation.stress.engine.simulate`; build the inputs.
 
@@ -384,6 +399,7 @@ def prepare_inputs(
         par[K.P_LEAK], par[K.P_LEAK_THR] = leakage.strength, leakage.threshold
     par[K.P_ONSETS] = n_onsets
     par[K.P_EPS0] = market.epsilon / market.s0
+    _monitor_params(par, controls, ESSAY_RISK_LEVELS if risk_levels is None else risk_levels)
     _control_params(par, controls, qty, market.s0)
     return KernelInputs(
         par=par,

@@ -65,6 +65,14 @@ Step mechanics (step ``k`` covers ``[k tau, (k+1) tau)``; ``side`` is +1 buy, -1
    ``M + side Mref (eps + h(u / completion_steps))`` with that step's spread and impact
    coefficients, the price risk having been carried until then. The cost of the order
    (implementation shortfall) includes it, and the overrun's fills.
+8. The risk monitor (``monitor_on``), at the end of each live step, watches the background
+   essay's metrics and takes its actions: realised slippage against the interval VWAP so far
+   above its action level pauses the strategy for one participation window; a rolling
+   participation above its action level halts trading and hands the rest to the backstop;
+   the fill-price standard deviation above its action level times its historical level
+   records a review (trading goes on); a leakage correlation above its action level, over
+   at least two windows of steps, re-routes the rest to the backstop. Market impact's
+   action, reducing size, is the slippage guard's limit (4.).
 
 Every control's condition is counted in ``fires[p, c]`` at each live step where it bound, and
 its first step in ``first_fire[p, c]`` (-1 when it never did). Per path, the kernel also keeps
@@ -111,13 +119,23 @@ C_FEED = 1
 C_COLLAR = 2
 C_SLIP = 3
 C_PCAP = 4
-N_CONTROLS = 5
+C_PAUSE = 5
+C_HALT = 6
+C_REVIEW = 7
+C_REROUTE = 8
+N_CONTROLS = 9
 CONTROL_NAMES = (
     "kill_switch",
     "feed_guard",
     "price_collar",
     "slippage_guard",
     "participation_cap",
+    # The risk monitor's actions on the background essay's metrics (market impact's, "reduce
+    # size", is the slippage guard's limit).
+    "slippage_pause",
+    "participation_halt",
+    "dispersion_review",
+    "leakage_reroute",
 )
 
 # --- scalar parameters (par) ------------------------------------------------------------------
@@ -159,6 +177,12 @@ PAR_NAMES = (
     "overrun_participation",
     "n_onsets",
     "arrival_half_spread",
+    "monitor_on",
+    "slippage_action",
+    "participation_action",
+    "dispersion_action",
+    "leakage_action",
+    "feed_corrupt",
 )
 (
     P_S0,
@@ -198,6 +222,12 @@ PAR_NAMES = (
     P_OVERRUN,
     P_ONSETS,
     P_EPS0,
+    P_MONITOR,
+    P_MON_SLIP,
+    P_MON_PART,
+    P_MON_VAR,
+    P_MON_LEAK,
+    P_FEED_CORRUPT,
 ) = range(len(PAR_NAMES))
 N_PAR = len(PAR_NAMES)
 
@@ -311,7 +341,7 @@ TRACE_NAMES = (
 N_TRACE = len(TRACE_NAMES)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def temporary_impact(n, m_k, temp_coef, power, beta):
     """Temporary impact per share of trading ``n`` in a step of market volume ``m_k``.
 
@@ -324,7 +354,7 @@ def temporary_impact(n, m_k, temp_coef, power, beta):
     return temp_coef * n
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def largest_trade_within(tolerance, spread_cost, m_k, temp_coef, power, beta):
     """Largest trade whose ``spread_cost`` plus temporary impact stays within ``tolerance``."""
     room = tolerance - spread_cost
@@ -337,7 +367,26 @@ def largest_trade_within(tolerance, spread_cost, m_k, temp_coef, power, beta):
     return room / temp_coef
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def completion_price(mid, side, mref, eps, volume, remaining, steps, temp_coef, power, beta):
+    """Price per share at which the backstop completes ``remaining`` over ``steps`` steps."""
+    h = temporary_impact(remaining / steps, volume, temp_coef, power, beta)
+    return mid + side * mref * (eps + h)
+
+
+@njit(cache=True, inline="always")
+def _correlation(c, sx, sy, sxx, syy, sxy):
+    """Pearson correlation from sums; 0 when either variable has no variance."""
+    mx = sx / c
+    my = sy / c
+    vx = sxx / c - mx * mx
+    vy = syy / c - my * my
+    if vx <= 1e-300 or vy <= 1e-300:
+        return 0.0
+    return (sxy / c - mx * my) / math.sqrt(vx * vy)
+
+
+@njit(cache=True, inline="always")
 def _record(fires, first_fire, p, c, k):
     fires[p, c] += 1
     if first_fire[p, c] < 0:
@@ -394,9 +443,18 @@ def simulate_path(
     slip_on = par[P_SLIP_ON] > 0.5
     slip_tol = par[P_SLIP_TOL]
     eps0 = par[P_EPS0]
+    monitor = par[P_MONITOR] > 0.5
+    mon_slip = par[P_MON_SLIP]
+    mon_part = par[P_MON_PART]
+    mon_var = par[P_MON_VAR]
+    mon_leak = par[P_MON_LEAK]
+    sig_abs = sig_ref * s0
     pcap_on = par[P_PCAP_ON] > 0.5
     pcap_scale = par[P_PCAP] / (1.0 - par[P_PCAP]) if par[P_PCAP] < 1.0 else math.inf
     events = par[P_EVENTS] > 0.5
+    feed_corrupt = par[P_FEED_CORRUPT] > 0.5
+    watch_quote = feed_on or slip_on or tracing
+    inv_s0 = 1.0 / s0
     completion_steps = par[P_COMPLETION]
     overrun_scale = par[P_OVERRUN] / (1.0 - par[P_OVERRUN])
     leak = par[P_LEAK]
@@ -447,6 +505,8 @@ def simulate_path(
     w_m = 0.0
     w_r = 0.0
     n_live = 0
+    n_fills = 0
+    pause_left = 0
 
     for k in range(n_window):
         z_price = gen.standard_normal()
@@ -488,10 +548,20 @@ def simulate_path(
             loss = side * (value + remaining * good_quote - qty * s0)
             if kill_on and loss > max_loss:
                 flags |= 1 << C_KILL
-                rate = remaining / completion_steps
-                h_c = temporary_impact(rate, expected_volume, tco, power, beta)
+                price_c = completion_price(
+                    mid,
+                    side,
+                    mref,
+                    eps,
+                    expected_volume,
+                    remaining,
+                    completion_steps,
+                    tco,
+                    power,
+                    beta,
+                )
                 completed = remaining
-                cvalue = remaining * (mid + side * mref * (eps + h_c))
+                cvalue = remaining * price_c
                 cmid = remaining * mid
                 done = True
                 kill_step = float(k)
@@ -507,6 +577,9 @@ def simulate_path(
                     n = planned
                 requested = min(max(planned, 0.0), remaining)
                 n = min(max(n, 0.0), remaining)
+                if pause_left > 0:  # the risk monitor paused the strategy
+                    pause_left -= 1
+                    n = 0.0
                 if n > 0.0 and feed_bad:
                     n = 0.0
                 if n > 0.0 and collar_on and abs(quote / s0 - 1.0) > collar:
@@ -525,9 +598,6 @@ def simulate_path(
                         flags |= 1 << C_SLIP
                         room = largest_trade_within(tol, eps - eps0, m_k, tco, power, beta)
                         n = min(n, room)
-            for c in range(N_CONTROLS):
-                if (flags >> c) & 1:
-                    _record(fires, first_fire, p, c, k)
 
         h = temporary_impact(n, m_k, tco, power, beta)
         if n > 0.0 and not in_schedule:
@@ -544,7 +614,9 @@ def simulate_path(
             filled += n
             value += n * price
             premid += n * mid
+            n_fills += 1
         x = 0.0
+        part_now = -1.0
         if live:
             vw_value += m_k * mid + (n * price if n > 0.0 else 0.0)
             vw_volume += m_k + n
@@ -559,7 +631,8 @@ def simulate_path(
                 ring[2, slot] = requested
                 n_live += 1
                 if n_live >= wsteps or k == n_window - 1 or qty - filled <= tiny:
-                    max_part = max(max_part, w_n / (w_m + w_n))
+                    part_now = w_n / (w_m + w_n)
+                    max_part = max(max_part, part_now)
                     max_req = max(max_req, w_r / (w_m + w_r))
 
         # Mid move.
@@ -572,17 +645,62 @@ def simulate_path(
             react = leak * vol * (x - leak_thr) / leak_thr
         perm = stp[e, S_PERM] * n
         if geom:
-            new_mid = mid * math.exp(stp[e, S_DET] + vol * z_price + jump + side * (perm + react))
+            growth = math.exp(stp[e, S_DET] + vol * z_price + jump + side * (perm + react))
+            new_mid = mid * growth
+            move = side * (growth - 1.0)
         else:
             new_mid = mid + stp[e, S_DET] + vol * z_price + s0 * (jump + side * perm) + side * react
+            move = side * (new_mid - mid) * inv_s0  # a price-unit move, in units of S0
         if live:
-            move = side * (new_mid - mid) / mid
             l_c += 1.0
             l_x += x
             l_y += move
             l_xx += x * x
             l_yy += move * move
             l_xy += x * move
+
+        # The risk monitor, at the end of the step, with the essay's actions.
+        if live and monitor and not done:
+            if filled > 0.0 and pause_left == 0:
+                vwap = vw_value / vw_volume
+                if side * (value / filled - vwap) / vwap > mon_slip:
+                    flags |= 1 << C_PAUSE  # pause the strategy for one window
+                    pause_left = wsteps
+            if n_fills >= 2:
+                mean_d = s_1 / s_n
+                ref = sig_abs * sig_abs * (-t_1 / s_n - t_2 / (s_n * s_n))
+                spread_now = max(s_2 / s_n - mean_d * mean_d, 0.0)
+                if ref > 0.0 and math.sqrt(spread_now / ref) > mon_var:
+                    flags |= 1 << C_REVIEW  # a review: recorded, trading goes on
+            handoff = False
+            if part_now > mon_part:
+                flags |= 1 << C_HALT  # halt trading
+                handoff = True
+            if l_c >= 2 * wsteps and _correlation(l_c, l_x, l_y, l_xx, l_yy, l_xy) > mon_leak:
+                flags |= 1 << C_REROUTE  # re-route the rest away from the lit market
+                handoff = True
+            left = qty - filled
+            if handoff and left > tiny:
+                price_c = completion_price(
+                    new_mid,
+                    side,
+                    new_mid if geom else s0,
+                    eps,
+                    expected_volume,
+                    left,
+                    completion_steps,
+                    tco,
+                    power,
+                    beta,
+                )
+                completed = left
+                cvalue = left * price_c
+                cmid = left * new_mid
+                done = True
+        if flags != 0:
+            for c in range(N_CONTROLS):
+                if (flags >> c) & 1:
+                    _record(fires, first_fire, p, c, k)
 
         if tracing:
             trace[k, T_MID] = mid
@@ -606,31 +724,40 @@ def simulate_path(
 
         # Quote the controls see at the start of the next step.
         if k + 1 < n_window:
-            if stp[e + 1, S_STALE] > 0.5 or z_feed < stale_z:
-                new_quote = quote
-            elif stp[e + 1, S_SPIKE] != 0.0:
-                new_quote = new_mid * (1.0 + stp[e + 1, S_SPIKE])
-            elif z_feed > spike_z:
-                new_quote = new_mid * spike_mult
-            else:
-                new_quote = new_mid
-            stale_run = stale_run + 1.0 if new_quote == quote else 0.0
-            ret = (new_quote - quote) / quote
-            abs_ret = abs(ret)
-            var_e = lam * var_e + (1.0 - lam) * ret * ret
+            new_quote = new_mid
+            if feed_corrupt:
+                if stp[e + 1, S_STALE] > 0.5 or z_feed < stale_z:
+                    new_quote = quote
+                elif stp[e + 1, S_SPIKE] != 0.0:
+                    new_quote = new_mid * (1.0 + stp[e + 1, S_SPIKE])
+                elif z_feed > spike_z:
+                    new_quote = new_mid * spike_mult
+            if watch_quote:  # only the feed and slippage guards read its changes
+                stale_run = stale_run + 1.0 if new_quote == quote else 0.0
+                ret = (new_quote - quote) / quote
+                abs_ret = abs(ret)
+                var_e = lam * var_e + (1.0 - lam) * ret * ret
             quote = new_quote
         mid = new_mid
 
     # Completion at the close of what is still left, at the mid after the last step.
     remaining = qty - filled - completed
     if remaining > tiny:
-        last = n_window - 1
-        mref = mid if geom else s0
-        rate = remaining / completion_steps
-        volume = base[last] * stp[last + lag, S_LIQ]
-        h_c = temporary_impact(rate, volume, stp[last + lag, S_TEMP], power, beta)
+        e = n_window - 1 + lag
+        price_c = completion_price(
+            mid,
+            side,
+            mid if geom else s0,
+            stp[e, S_EPS],
+            base[n_window - 1] * stp[e, S_LIQ],
+            remaining,
+            completion_steps,
+            stp[e, S_TEMP],
+            power,
+            beta,
+        )
         completed = remaining
-        cvalue = remaining * (mid + side * mref * (stp[last + lag, S_EPS] + h_c))
+        cvalue = remaining * price_c
         cmid = remaining * mid
     if completed > 0.0:
         vw_value += cvalue
@@ -640,7 +767,7 @@ def simulate_path(
     out[p, O_FILLED] = filled
     out[p, O_VALUE] = value
     out[p, O_PREMID] = premid
-    out[p, O_MARK] = mid if kill_step < 0 else cmid / completed
+    out[p, O_MARK] = cmid / completed if completed > 0.0 else mid
     out[p, O_COMPLETED] = completed
     out[p, O_OVERRUN] = overrun
     out[p, O_CVALUE] = cvalue
@@ -650,7 +777,6 @@ def simulate_path(
     if s_n > 0.0:
         mean_d = s_1 / s_n
         out[p, O_FVAR] = max(s_2 / s_n - mean_d * mean_d, 0.0)
-        sig_abs = sig_ref * s0
         out[p, O_FVAR_REF] = sig_abs * sig_abs * (-t_1 / s_n - t_2 / (s_n * s_n))
     else:
         out[p, O_FVAR] = math.nan

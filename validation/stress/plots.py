@@ -26,6 +26,10 @@ _MARKERS = {
     "price_collar": ("^", "tab:orange"),
     "slippage_guard": ("o", "tab:olive"),
     "participation_cap": ("|", "tab:gray"),
+    "slippage_pause": ("o", "tab:brown"),
+    "participation_halt": ("D", "tab:red"),
+    "dispersion_review": ("*", "tab:cyan"),
+    "leakage_reroute": ("P", "tab:pink"),
 }
 
 

@@ -176,6 +176,7 @@ def _simulate_order(
         participation_window_minutes=config.participation_window_minutes,
         completion_minutes=config.completion_minutes,
         overrun_participation=config.overrun_participation,
+        risk_levels=config.risk_levels,
     )
 
 
