@@ -47,7 +47,12 @@ def load_model_policy(
     except PolicyError as exc:
         raise UsageError(str(exc)) from exc
     known = set((library or load_scenarios()).names)
-    named = {*policy.stress_scenarios, *policy.risk_metric_scenarios, *policy.decision_scenarios}
+    named = {
+        *policy.stress_scenarios,
+        *policy.risk_metric_scenarios,
+        *policy.decision_scenarios,
+        *(s for levels in policy.risk_metrics.values() for s in levels.scenarios or ()),
+    }
     unknown = sorted(named - known)
     if unknown:
         raise UsageError(

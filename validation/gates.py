@@ -165,7 +165,8 @@ def _missing_scenario_checks(
 ) -> list[GateCheck]:
     """A scenario the policy needs but the stress run lacks fails: no evidence, no pass."""
     ran = set(stress.loc[stress["model"] == "candidate", "scenario"])
-    needed = dict.fromkeys([*required, *policy.risk_metric_scenarios])
+    judged = [s for m in RISK_METRIC_DEFINITIONS for s in policy.risk_scenarios(m.name)]
+    needed = dict.fromkeys([*required, *policy.risk_metric_scenarios, *judged])
     return [
         GateCheck(
             gate="stress coverage",
@@ -186,6 +187,8 @@ def _risk_check(policy: ModelPolicy, scenario: str, metric: RiskMetric, row: obj
     action_rate = float(getattr(row, metric.name))
     alert_rate = float(getattr(row, f"{metric.name}_alert_rate"))
     value = float(getattr(row, f"{metric.name}_value"))
+    # Leakage is a correlation over all of an order's paths: one score per order.
+    unit = "orders" if metric.name == "information_leakage" else "order-paths"
     status: Status = (
         "fail"
         if not math.isfinite(action_rate) or action_rate > allowed.action_rate
@@ -198,7 +201,7 @@ def _risk_check(policy: ModelPolicy, scenario: str, metric: RiskMetric, row: obj
         subject=scenario,
         value=action_rate,
         limit=(
-            f"share of order-paths above action {levels.action:g} <= {allowed.action_rate:g} "
+            f"share of {unit} above action {levels.action:g} <= {allowed.action_rate:g} "
             f"(above alert {levels.alert:g}: {alert_rate:.1%}, warns over "
             f"{allowed.alert_rate:g}; p95 {value:.4g})"
         ),
@@ -214,10 +217,9 @@ def _stress_checks(policy: ModelPolicy, stress: pd.DataFrame) -> list[GateCheck]
             value, limit = getattr(row, m.name), getattr(limits, m.name)
             if limit is not None:
                 checks.append(_upper(m.gate, row.scenario, value, limit, m.unit))
-        if row.scenario not in policy.risk_metric_scenarios:
-            continue
         for m in RISK_METRIC_DEFINITIONS:
-            checks.append(_risk_check(policy, row.scenario, m, row))
+            if row.scenario in policy.risk_scenarios(m.name):
+                checks.append(_risk_check(policy, row.scenario, m, row))
     return checks
 
 

@@ -35,10 +35,15 @@ class _Strict(BaseModel):
 
 
 class AlertAction(_Strict):
-    """An alert level (warn) and a higher action level (fail the gate)."""
+    """An alert level (warn) and a higher action level (fail the gate).
+
+    ``scenarios``, when given, are where this metric is judged instead of the policy's
+    ``risk_metric_scenarios`` (leakage, for one, can only show where others react).
+    """
 
     alert: float = Field(ge=0)
     action: float = Field(ge=0)
+    scenarios: tuple[str, ...] | None = None
 
     @model_validator(mode="after")
     def _action_above_alert(self) -> AlertAction:
@@ -167,6 +172,10 @@ class ModelPolicy(_Strict):
     def may_operate(self, actor: str) -> bool:
         """Whether ``actor`` may promote, roll back or decommission (validators and operators)."""
         return actor in self.validators or actor in self.operators
+
+    def risk_scenarios(self, metric: str) -> tuple[str, ...]:
+        """The scenarios in which risk metric ``metric`` is judged."""
+        return self.risk_metrics[metric].scenarios or self.risk_metric_scenarios
 
     def scenario_limits(self, scenario: str) -> ScenarioLimits:
         """Limits of ``scenario``, falling back to ``stress_default``."""

@@ -110,9 +110,10 @@ class ImpactFamily(ModelFamily):
         Weight of the timing risk ``1e4 sigma sqrt(T/3)`` (bps) in the policy's objective.
     max_participation : float
         Horizons that would need a higher participation (ours over market volume) are not
-        considered. 15 %, the desk's alert level of 5-minute participation: it leaves the
-        execution's 20 % cap room for the volume's noise, so that the cap is a safety net the
-        schedule does not lean on.
+        considered. 10 %, below the desk's 15 % alert level of 5-minute participation (ours
+        over market plus ours): it leaves the execution's 20 % cap room for the volume's
+        noise and the catch-up after a pause, so that the cap is a safety net the schedule
+        does not lean on.
     max_boost_rounds : int
         Most LightGBM rounds of the residual booster (early stopping picks fewer).
     """
@@ -387,7 +388,7 @@ class ImpactFamily(ModelFamily):
         picks = order[np.minimum(ranks, len(order) - 1)]
         book = holdout.iloc[picks][list(_BOOK_COLUMNS)].reset_index(drop=True)
         book.insert(0, "order_id", [f"stress-q{int(q * 1000):03d}" for q in STRESS_SIZE_QUANTILES])
-        book["start_minute"] = _minute_of_session(holdout)[picks]
+        book["start_minute"] = start[fits][picks]
         return book
 
     def schedule_book(self, model: Predictor, book: pd.DataFrame) -> pd.DataFrame:

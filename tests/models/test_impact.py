@@ -1,16 +1,14 @@
 """The impact family: ground-truth recovery over several seeds, the policy, the stress book."""
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from models import get_family, out_of_time_split, regression_metrics
-from models.impact import FEATURES, HORIZON_GRID_MINUTES, ImpactFamily, impact_features
+from models.impact import FEATURES, HORIZON_GRID_MINUTES, impact_features
 from models.impact.family import STRESS_SIZE_QUANTILES
 from synthetic import SynthConfig, generate
-from synthetic.ground_truth import order_expected_cost_bps
+from tests.models.ground_truth_scores import Constant, Score, recovery_scores
 from validation.stress import validate_orders
 from vocabulary import SESSION_MINUTES
 
@@ -30,24 +28,9 @@ def trained(executions):
 
 # --- ground truth, recovered over several seeds -------------------------------------------
 #
-# Each seed generates the demo's data set (200,000 orders, 60 days), splits it out of time
-# (the last 20 % of days held out), fits the candidate and the baseline, and scores both on
-# the whole holdout (about 40,000 orders) against the generator's ground truth:
-#
-# * RMSE to the true expected cost: predictions at each order's own horizon against
-#   ``synthetic.ground_truth.order_expected_cost_bps`` (the law at the true parameters,
-#   the order's pre-trade inputs and the true same-day volatility): the noise the
-#   realised shortfall carries (timing, jumps) does not enter.
-# * Regret of the family's policy on its horizon grid: the family's own objective,
-#   ``cost + risk_aversion * 1e4 * daily_vol * sqrt(T / 3)`` over the horizons its
-#   participation cap allows (see ImpactFamily.decide), with the *true* expected cost in
-#   place of the prediction, at the horizon the policy chose minus its minimum over the
-#   grid, averaged over orders (bps per order). A perfect cost model has zero regret.
-#
-# A constant predictor (the training mean) is scored alongside, as the cost-blind floor.
-#
-# Figures when this test was written (bps; RMSE to the truth / mean regret per order), both
-# models trained on the market-adjusted shortfall (the family's target):
+# How the scores are computed: tests/models/ground_truth_scores.py. Figures when this test
+# was written (bps; RMSE to the truth / mean regret per order), both models trained on the
+# market-adjusted shortfall (the family's target); bench/regret.py prints today's:
 #
 #   seed   candidate (law + residual)   sqrt-law ridge baseline   constant (cost-blind)
 #   1      6.13 / 0.355                 7.06 / 0.451              14.12 / 3.61
@@ -71,76 +54,9 @@ BASELINE_REGRET_BPS = 0.75
 BASELINE_REGRET_SHARE = 0.25
 
 
-@dataclass(frozen=True)
-class _Score:
-    rmse: float
-    regret: float
-
-
-class _Constant:
-    def __init__(self, value: float) -> None:
-        self.value = value
-
-    def predict(self, features):
-        return np.full(len(features), self.value)
-
-
-def _true_objective(family, orders: pd.DataFrame) -> np.ndarray:
-    """The family's objective with the true expected cost, per order and grid horizon.
-
-    Horizons the policy may not take (participation above its cap) are ``inf``, unless an
-    order has none it may take, when the policy takes the longest: then only that one is
-    finite.
-    """
-    grid = np.asarray(HORIZON_GRID_MINUTES, dtype=float)
-    days = grid / SESSION_MINUTES
-    cost = np.column_stack([order_expected_cost_bps(orders, h) for h in grid])
-    vol = orders["daily_vol"].to_numpy(dtype=float)[:, None]
-    objective = cost + family.risk_aversion * 1e4 * vol * np.sqrt(days / 3.0)
-    participation = orders["qty"].to_numpy(dtype=float)[:, None] / (
-        orders["adv"].to_numpy(dtype=float)[:, None] * days
-    )
-    allowed = participation <= family.max_participation
-    allowed[~allowed.any(axis=1), -1] = True
-    return np.where(allowed, objective, np.inf)
-
-
-def _regret(family, model, orders: pd.DataFrame, objective: np.ndarray) -> float:
-    chosen = family.decide(model, orders)["horizon_minutes"].to_numpy()
-    column = np.searchsorted(np.asarray(HORIZON_GRID_MINUTES, dtype=float), chosen)
-    picked = objective[np.arange(len(orders)), column]
-    assert np.isfinite(picked).all(), "the policy chose a horizon it may not take"
-    return float(np.mean(picked - objective.min(axis=1)))
-
-
 @pytest.fixture(scope="module")
-def recovery() -> dict[int, dict[str, _Score]]:
-    # Decisions are scored on a wide grid (participation up to 30 %), where the horizons
-    # differ most in cost: the desk's 10 % leaves the policies little room to differ.
-    family = ImpactFamily(max_participation=0.3)
-    scores = {}
-    for seed in RECOVERY_SEEDS:
-        data = family.training_frame(
-            generate(SynthConfig(orders=200_000, days=60, seed=seed)).as_dict()
-        )
-        split = out_of_time_split(data, family.time_column, 0.2)
-        fitted = family.fit(split.train, seed=0)
-        holdout = split.holdout
-        x, truth = family.features(holdout), order_expected_cost_bps(holdout)
-        objective = _true_objective(family, holdout)
-        models = {
-            "candidate": fitted.candidate,
-            "baseline": fitted.baselines["sqrt_law_ridge"],
-            "constant": _Constant(float(family.target(split.train).mean())),
-        }
-        scores[seed] = {
-            name: _Score(
-                rmse=float(np.sqrt(np.mean((model.predict(x) - truth) ** 2))),
-                regret=_regret(family, model, holdout, objective),
-            )
-            for name, model in models.items()
-        }
-    return scores
+def recovery() -> dict[int, dict[str, Score]]:
+    return recovery_scores(RECOVERY_SEEDS)
 
 
 def _table(recovery) -> str:
@@ -344,7 +260,7 @@ def test_stress_book_picks_size_quantiles_of_the_orders_a_session_can_hold(train
     book = family.stress_book(split.holdout)
     assert list(book["order_id"]) == [f"stress-q{int(q * 1000):03d}" for q in STRESS_SIZE_QUANTILES]
     # Every pick can be done by the close at the policy's participation, from its own start.
-    decision = family.decide(_Constant(10.0), book)
+    decision = family.decide(Constant(10.0), book)
     assert (decision["participation"] <= family.max_participation).all()
     assert (book["start_minute"] + decision["horizon_minutes"] <= SESSION_MINUTES).all()
     assert book["start_minute"].nunique() > 1  # orders start at different times of day

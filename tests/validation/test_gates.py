@@ -69,7 +69,7 @@ def _stress(**overrides):
     the action level, ``name_alert_rate`` above the alert level, ``name_value`` the p95.
     """
     rows = []
-    for scenario in ("baseline", "vol_spike"):
+    for scenario in ("baseline", "vol_spike", "predatory_traders"):
         for model in ("candidate", "champion"):
             row = {
                 "scenario": scenario,
@@ -105,9 +105,16 @@ def test_good_candidate_passes_every_gate():
     report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY, DECISIONS)
     assert report.passed, report.to_markdown()
     # Risk metrics are judged in the baseline scenario only; limits in every scenario.
-    # Baseline: every scenario limit; vol_spike: the CVaR95 only (the policy sets no other).
+    # Baseline: every scenario limit and risk metric; vol_spike: the CVaR95 only (the policy
+    # sets no other); predatory_traders: the CVaR95 and the leakage score.
     assert len(report.checks) == (
-        1 + len(POLICY.decision_scenarios) + len(SCENARIO_LIMIT_METRICS) + 1 + len(RISK_METRICS) + 2
+        1
+        + len(POLICY.decision_scenarios)
+        + len(SCENARIO_LIMIT_METRICS)
+        + 1
+        + 2
+        + len(RISK_METRICS)
+        + 2
     )
     assert report.summary()["counts"]["fail"] == 0
     assert "| challenger | vs champion |" in report.to_markdown()
@@ -271,6 +278,17 @@ def test_missing_measurements_fail_instead_of_passing():
         "risk metric market_impact",
         "stress CVaR95",
     ]
+
+
+def test_leakage_is_judged_where_others_react_to_what_they_see():
+    stress = _stress()
+    hunted = (stress["scenario"] == "predatory_traders") & (stress["model"] == "candidate")
+    stress.loc[hunted, "information_leakage"] = 0.2  # one order in five above 0.90
+    report = evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY, DECISIONS)
+    assert [(c.gate, c.subject) for c in report.failures] == [
+        ("risk metric information_leakage", "predatory_traders")
+    ]
+    assert "share of orders above action 0.9" in report.failures[0].limit
 
 
 def test_decisions_that_are_not_passing_fail_in_every_scenario():

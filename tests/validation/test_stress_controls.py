@@ -234,15 +234,17 @@ def test_participation_above_its_action_level_halts_trading_and_hands_off_the_re
 
 
 def test_slippage_above_its_action_level_pauses_the_strategy_for_one_window() -> None:
-    # A half spread of 30 bps: every fill sits about 29 bps above the interval VWAP.
-    market = MarketModel(s0=100.0, sigma=0.0, epsilon=0.30, adv=3.9e6)
+    # Linear impact of 30 bps on each 100-share fill and no spread: every fill sits about
+    # 29.7 bps above the interval VWAP.
+    market = MarketModel(s0=100.0, sigma=0.0, eta=0.003 / 390 * 100 / 100, adv=3.9e6)
     x = np.linspace(3000, 0, 31)
     r = simulate(
         market, x, 30 / DAY, 2, 0, side="buy", controls=Controls.only("risk_monitor"), trace_path=0
     )
     trades = r.trace["trade"]
     # Paused after the first fill, re-checked after each window: the slippage persists (the
-    # spread is paid on every fill), so it stays paused and the backstop takes the rest.
+    # market's VWAP never catches up with the fill), so it stays paused and the backstop
+    # takes the rest.
     assert r.first_fire[0, C["slippage_pause"]] == 0
     assert r.control_counts[0, C["slippage_pause"]] == 6  # steps 0, 5, 10, 15, 20, 25
     assert trades[0] > 0 and np.all(trades[1:] == 0)

@@ -210,7 +210,8 @@ def simulate(
     holdings
         ``[x_0, ..., x_N]``: shares left after each step; ``x_0`` is the order size. Must be
         non-increasing. The engine trades to catch up with this trajectory (so a blocked step
-        is made up later); ``x_N > 0`` leaves a planned remainder.
+        is made up later); a remainder (``x_N > 0``, or what controls held back) is worked
+        after the horizon and completed at the end of the window, at a cost.
     horizon
         Length of the schedule in trading days; ``tau = horizon / N``.
     n_paths
@@ -243,8 +244,9 @@ def simulate(
     participation_window_minutes
         Window of the rolling participation metrics.
     completion_minutes
-        Whatever is left at the end of the window or when the kill switch fires is completed
-        as if worked over this many minutes at the market's expected volume (kernel step 7).
+        Whatever is left at the end of the window, or when the kill switch or the risk
+        monitor hands an order off, is completed as if worked over this many minutes at the
+        market's expected volume (kernel steps 7 and 8).
     overrun_participation
         Participation at which the algorithm keeps working a remainder after the schedule's
         horizon, until the end of the window (kernel step 4; needs ``market.adv``).

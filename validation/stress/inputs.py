@@ -383,6 +383,7 @@ def prepare_inputs(
 
     tgt = np.zeros(n_window)
     tgt[:n_sched] = (qty - x[1:]) / qty
+    tgt[n_sched:] = tgt[n_sched - 1]  # the schedule's last target holds through the overrun
 
     par = np.zeros(K.N_PAR)
     _market_params(par, market, side=sgn, qty=qty, tau=tau)

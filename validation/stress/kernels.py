@@ -66,8 +66,9 @@ Step mechanics (step ``k`` covers ``[k tau, (k+1) tau)``; ``side`` is +1 buy, -1
    coefficients, the price risk having been carried until then. The cost of the order
    (implementation shortfall) includes it, and the overrun's fills.
 8. The risk monitor (``monitor_on``), at the end of each live step, watches the background
-   essay's metrics and takes its actions: realised slippage against the interval VWAP so far
-   above its action level pauses the strategy for one participation window; a rolling
+   essay's metrics and takes its actions: realised slippage against the interval VWAP so far,
+   beyond the arrival half spread, above its action level pauses the strategy for one
+   participation window (re-checked after it); a rolling
    participation above its action level halts trading and hands the rest to the backstop;
    the fill-price standard deviation above its action level times its historical level
    records a review (trading goes on); a leakage correlation above its action level, over
@@ -381,7 +382,8 @@ def _correlation(c, sx, sy, sxx, syy, sxy):
     my = sy / c
     vx = sxx / c - mx * mx
     vy = syy / c - my * my
-    if vx <= 1e-300 or vy <= 1e-300:
+    # No variance, or participation constant up to rounding: no correlation to speak of.
+    if vx <= 1e-300 or vy <= 1e-300 or vx <= 1e-12 * (sxx / c):
         return 0.0
     return (sxy / c - mx * my) / math.sqrt(vx * vy)
 
@@ -573,7 +575,7 @@ def simulate_path(
                         planned = max(planned, pov * m_k)
                         n = max(n, pov * m_k)
                 else:
-                    planned = overrun_scale * m_k
+                    planned = overrun_scale * m_k if overrun_scale > 0.0 else 0.0
                     n = planned
                 requested = min(max(planned, 0.0), remaining)
                 n = min(max(n, 0.0), remaining)
@@ -618,9 +620,9 @@ def simulate_path(
         x = 0.0
         part_now = -1.0
         if live:
-            vw_value += m_k * mid + (n * price if n > 0.0 else 0.0)
-            vw_volume += m_k + n
             if has_vol:
+                vw_value += m_k * mid + (n * price if n > 0.0 else 0.0)
+                vw_volume += m_k + n
                 x = n / (m_k + n)
                 slot = n_live % wsteps
                 w_n += n - ring[0, slot]
@@ -630,7 +632,7 @@ def simulate_path(
                 ring[1, slot] = m_k
                 ring[2, slot] = requested
                 n_live += 1
-                if n_live >= wsteps or k == n_window - 1 or qty - filled <= tiny:
+                if n_live >= wsteps or k == n_window - 1 or qty - filled <= tiny or done:
                     part_now = w_n / (w_m + w_n)
                     max_part = max(max_part, part_now)
                     max_req = max(max_req, w_r / (w_m + w_r))
@@ -661,16 +663,16 @@ def simulate_path(
 
         # The risk monitor, at the end of the step, with the essay's actions.
         if live and monitor and not done:
-            if filled > 0.0 and pause_left == 0:
+            if has_vol and filled > 0.0 and pause_left == 0:
                 vwap = vw_value / vw_volume
-                if side * (value / filled - vwap) / vwap > mon_slip:
+                if side * (value / filled - vwap) / vwap - eps0 > mon_slip:
                     flags |= 1 << C_PAUSE  # pause the strategy for one window
                     pause_left = wsteps
             if n_fills >= 2:
                 mean_d = s_1 / s_n
                 ref = sig_abs * sig_abs * (-t_1 / s_n - t_2 / (s_n * s_n))
-                spread_now = max(s_2 / s_n - mean_d * mean_d, 0.0)
-                if ref > 0.0 and math.sqrt(spread_now / ref) > mon_var:
+                fill_var = max(s_2 / s_n - mean_d * mean_d, 0.0)
+                if ref > 0.0 and math.sqrt(fill_var / ref) > mon_var:
                     flags |= 1 << C_REVIEW  # a review: recorded, trading goes on
             handoff = False
             if part_now > mon_part:
@@ -759,7 +761,7 @@ def simulate_path(
         completed = remaining
         cvalue = remaining * price_c
         cmid = remaining * mid
-    if completed > 0.0:
+    if completed > 0.0 and has_vol:
         vw_value += cvalue
         vw_volume += completed
 

@@ -11,7 +11,8 @@ shortfall
 loss budget
     The book's pre-trade loss budget (bps): the notional-weighted mean of its orders' kill
     switch levels (each its predicted cost plus three standard deviations of its timing
-    risk); ``cvar95_over_budget`` is the CVaR95 of the shortfall over it.
+    risk, never below the controls' ``max_loss_bps`` floor, 150 bps by default);
+    ``cvar95_over_budget`` is the CVaR95 of the shortfall over it.
 completion share
     Arrival value of what the schedules left for completion (worked on after their horizon,
     or completed by the backstop) over the book notional, per path.
@@ -26,8 +27,9 @@ The five risk metrics of the background essay, per order-path, each with its ale
 action level (:data:`ESSAY_RISK_LEVELS` unless the configuration sets others):
 
 realised_slippage
-    ``side * (average price - interval VWAP) / interval VWAP``, completion included; the
-    VWAP is the market's volume at the mid plus our fills over the order's interval.
+    ``side * (average price - interval VWAP) / interval VWAP``, completion included, less half
+    the order's arrival spread (as market impact, below); the VWAP is the market's volume at
+    the mid plus our fills over the order's interval.
 market_impact
     ``side * sum n (P - M_before) / sum n M_before`` over every fill, completion included:
     what the fills paid over the mid just before them, less half the order's arrival
@@ -47,8 +49,10 @@ information_leakage
     participants react to what they see (a scenario's ``leakage``).
 
 For each, :class:`RiskMetricValue` gives the 95th percentile over order-paths (the worst
-order for leakage) and the share of order-paths (orders, for leakage) above the alert and
-above the action level: the gates judge these exceedance rates, not means.
+order for leakage) and the share of order-paths (of orders, for leakage) above the alert
+and above the action level: the gates judge these exceedance rates, not means. An
+order-path without a value counts as above: nothing filled, or a dispersion with fills in
+one step only (no reference to compare with).
 """
 
 from __future__ import annotations
@@ -326,7 +330,7 @@ def _risk_values(
     levels: Mapping[str, tuple[float, float]],
 ) -> dict[str, RiskMetricValue]:
     per_order_path = {
-        "realised_slippage": _per_order_path(sims, "slippage"),
+        "realised_slippage": _per_order_path(sims, "slippage_beyond_half_spread"),
         "market_impact": _per_order_path(sims, "impact_beyond_half_spread"),
         "participation_5min": _per_order_path(sims, "max_requested_participation"),
         "fill_price_dispersion": _per_order_path(sims, "fill_std_ratio"),
@@ -415,7 +419,7 @@ def compute_metrics(
         cost_error_mean_bps=float(np.mean(errors)),
         cost_error_mae_bps=float(np.mean(np.abs(errors))),
         cost_error_by_order=by_order,
-        realised_slippage=Distribution.of(_per_order_path(sims, "slippage")),
+        realised_slippage=Distribution.of(_per_order_path(sims, "slippage_beyond_half_spread")),
         market_impact=Distribution.of(_per_order_path(sims, "impact_beyond_half_spread")),
         participation_5min=Distribution.of(_per_order_path(sims, "max_requested_participation")),
         realised_participation_5min=Distribution.of(_per_order_path(sims, "max_participation")),

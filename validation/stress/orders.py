@@ -34,7 +34,7 @@ shares_outstanding    no       > 0; sets ``Theta / V`` of the permanent impact l
 Schedules: ``twap`` targets ``x_j / X = sinh(u (1 - j/N)) / sinh(u)`` (``1 - j/N`` when ``u = 0``)
 in clock time; ``vwap`` uses the same shape in expected-volume time along the intraday U-curve;
 ``pov`` trades ``participation`` of each step's realised market volume until done or the horizon
-ends (any remainder is unfilled).
+ends (the engine works any remainder after the horizon and completes it at the close).
 """
 
 from __future__ import annotations

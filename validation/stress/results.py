@@ -25,11 +25,12 @@ class PathTrace:
         Per-step arrays, named as :data:`validation.stress.kernels.TRACE_NAMES`: ``mid`` (true
         mid at the start of the step), ``quote`` (what the controls saw), ``remaining`` (shares
         left at the start), ``target_filled`` (schedule's cumulative target at the end),
-        ``desired`` (trade requested before the participation cap), ``trade``, ``price`` (fill
+        ``desired`` (the schedule's planned trade for the step, before any control or
+        catch-up), ``trade``, ``price`` (fill
         price, NaN without a trade), ``market_volume``, ``flags`` (bit ``c`` set when control
         ``c`` of :data:`~validation.stress.kernels.CONTROL_NAMES` had its condition met),
         ``tolerance`` and ``slippage`` (slippage guard; NaN when not evaluated), ``sigma_hat``
-        (realised-volatility estimate), ``loss`` (realised loss at the start), ``shock`` (the
+        (realised-volatility estimate), ``loss`` (mark-to-market loss at the start), ``shock`` (the
         price shock ``z_price``), ``live``, ``stale_run``, ``abs_return`` (last quote change)
         and ``mid_end`` (mid after the step).
     side, quantity, s0
@@ -74,7 +75,8 @@ class SimulationResult:
     avg_price, mark
         Average price of the whole order, completion included, and the mid when it ended.
     interval_vwap
-        VWAP of the order's interval: market volume at the mid, our fills and the completion.
+        VWAP of the order's interval: market volume at the mid, our fills and the completion
+        (NaN when market volume is unknown).
     slippage
         Realised slippage against the interval VWAP, ``side (avg_price - vwap) / vwap``.
     impact_cost
@@ -145,6 +147,11 @@ class SimulationResult:
     def cost_bps(self) -> np.ndarray:
         """Implementation shortfall per path in basis points of the notional."""
         return self.cost / self.notional * 1e4
+
+    @property
+    def slippage_beyond_half_spread(self) -> np.ndarray:
+        """Realised slippage against the interval VWAP beyond half the arrival spread."""
+        return self.slippage - self.half_spread
 
     @property
     def impact_beyond_half_spread(self) -> np.ndarray:
