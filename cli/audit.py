@@ -10,6 +10,7 @@ from cli.options import (
     ActorOption,
     ModelArg,
     WorkdirOption,
+    acting,
     existing_stores,
     exit_codes,
     model_policy,
@@ -58,7 +59,7 @@ def audit_reconcile(
 
         stores = existing_stores(workdir)
         policy = model_policy(stores, model)
-        changes = reconcile(stores, policy, model, actor)
+        changes = reconcile(stores, policy, model, acting(stores, policy, actor))
         for change in changes:
             typer.echo(f"{change['subject']}: {change['was']!r} -> {change['now']!r}")
         typer.echo(

@@ -11,6 +11,7 @@ from cli.options import (
     ModelArg,
     VersionArg,
     WorkdirOption,
+    acting,
     existing_stores,
     exit_codes,
     model_policy,
@@ -59,7 +60,7 @@ def signoff_approve(
 
         stores = existing_stores(workdir)
         policy = model_policy(stores, model)
-        outcome = approve(stores, policy, model, version, actor, comment)
+        outcome = approve(stores, policy, model, version, acting(stores, policy, actor), comment)
         typer.echo(
             f"approved {model} v{version} as {actor} "
             f"({outcome['approvals']} of {outcome['required']} approvals)"
@@ -83,5 +84,5 @@ def signoff_reject(
 
         stores = existing_stores(workdir)
         policy = model_policy(stores, model)
-        reject(stores, policy, model, version, actor, comment)
+        reject(stores, policy, model, version, acting(stores, policy, actor), comment)
         typer.echo(f"rejected {model} v{version} as {actor}")

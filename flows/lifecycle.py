@@ -15,9 +15,10 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 
 from governance import lifecycle
-from governance.policy_store import load_model_policy
+from governance.identity import Signer
+from governance.policy_store import LoadedPolicy, load_model_policy, signer_for
 from governance.settings import get_settings, require_existing
-from governance.stores import open_stores
+from governance.stores import Stores, open_stores
 
 __all__ = [
     "SignoffDecision",
@@ -37,9 +38,11 @@ class SignoffDecision(RunInput):
     comment: str = ""
 
 
-def _context(workdir: str | None, model: str) -> tuple:
+def _context(workdir: str | None, model: str, actor: str) -> tuple[Stores, LoadedPolicy, Signer]:
+    """The stores, the policy this worker holds and the key of ``actor`` it holds."""
     stores = open_stores(require_existing(get_settings(workdir)))
-    return stores, load_model_policy(stores.settings.policy_path, model).policy
+    policy = load_model_policy(stores.settings.policy_path, model)
+    return stores, policy, signer_for(stores.settings.keys_dir, policy.file, actor)
 
 
 @flow(name="signoff")
@@ -52,10 +55,10 @@ def signoff_version(
     workdir: str | None = None,
 ) -> dict | None:
     """Approve or reject a pending version (the last approval promotes it)."""
-    stores, policy = _context(workdir, model)
+    stores, policy, signer = _context(workdir, model, validator)
     if decision == "approve":
-        return lifecycle.approve(stores, policy, model, version, validator, comment)
-    lifecycle.reject(stores, policy, model, version, validator, comment)
+        return lifecycle.approve(stores, policy, model, version, signer, comment)
+    lifecycle.reject(stores, policy, model, version, signer, comment)
     return None
 
 
@@ -92,15 +95,15 @@ def promote_version(
     model: str, version: str, actor: str, reason: str, workdir: str | None = None
 ) -> dict:
     """Make an approved version the champion."""
-    stores, policy = _context(workdir, model)
-    return lifecycle.promote(stores, policy, model, version, actor, reason)
+    stores, policy, signer = _context(workdir, model, actor)
+    return lifecycle.promote(stores, policy, model, version, signer, reason)
 
 
 @flow(name="rollback")
 def rollback_model(model: str, actor: str, reason: str, workdir: str | None = None) -> dict:
     """Make the previous champion the champion again (e.g. from a monitoring automation)."""
-    stores, policy = _context(workdir, model)
-    return lifecycle.rollback(stores, policy, model, actor, reason)
+    stores, policy, signer = _context(workdir, model, actor)
+    return lifecycle.rollback(stores, policy, model, signer, reason)
 
 
 @flow(name="decommission")
@@ -114,7 +117,7 @@ def decommission_version(
     workdir: str | None = None,
 ) -> dict:
     """Retire a version for good."""
-    stores, policy = _context(workdir, model)
+    stores, policy, signer = _context(workdir, model, actor)
     return lifecycle.decommission(
-        stores, policy, model, version, actor, reason, replacement, no_replacement
+        stores, policy, model, version, signer, reason, replacement, no_replacement
     )

@@ -19,9 +19,13 @@ from governance.audit import record_event
 from governance.code_version import code_version
 from governance.datasets import Snapshot
 from governance.hashing import sha256_tree
+from governance.identity import load_signer
 from governance.intake import refusal_payload, refuse
+from governance.policy_store import LoadedPolicy, require_in_force, signer_for
 from governance.registry import register_version
 from governance.settings import Settings
+from governance.signatures import SIGNED_ACTIONS, record_signed
+from governance.signoff_rules import now
 from governance.stores import Stores, download_artifacts, fluent_mlflow
 from models import FittedModels, get_family
 from validation.data_contracts import ContractReport
@@ -43,12 +47,17 @@ _OPENED_BY_TAG = "governance.opened_by"
 
 @dataclass(frozen=True)
 class CandidateRun:
-    """Identifies the MLflow run that collects a candidate's evidence."""
+    """Identifies the MLflow run that collects a candidate's evidence.
+
+    ``policy_sha256`` is the policy in force the run was opened under; the author signs
+    the version's registration and its gate verdict under it.
+    """
 
     run_id: str
     model_name: str
     author: str
     code_version: str
+    policy_sha256: str
 
 
 def open_candidate_run(
@@ -57,6 +66,7 @@ def open_candidate_run(
     author: str,
     params: dict[str, Any],
     snapshot: Snapshot,
+    policy: LoadedPolicy,
     *,
     opened_by: str = "",
 ) -> CandidateRun:
@@ -69,14 +79,26 @@ def open_candidate_run(
     model_name, author, params, snapshot
         What the run is about: the registered model, who trains it, the flow's
         configuration (logged as parameters) and the data.
+    policy
+        The policy the run is judged under; it must be the one in force, and list the
+        key this process holds for ``author``.
     opened_by
         Id of the orchestration run opening it. A retry of the same orchestration run
         finds and reuses the run it opened before instead of opening a second one.
+
+    Raises
+    ------
+    NotAuthorised
+        If this process does not hold the author's key the policy lists.
+    IntegrityError
+        If the policy is not the one in force.
     """
+    signer_for(stores.settings.keys_dir, policy.file, author)
+    require_in_force(stores.audit, policy)
     version = code_version()
     earlier = _run_opened_by(stores, opened_by) if opened_by else None
     if earlier is not None:
-        return CandidateRun(earlier, model_name, author, version)
+        return CandidateRun(earlier, model_name, author, version, policy.sha256)
     run_id = tracking.start_candidate_run(
         stores.client,
         stores.experiment_id(),
@@ -90,7 +112,7 @@ def open_candidate_run(
             _OPENED_BY_TAG: opened_by,
         },
     )
-    return CandidateRun(run_id, model_name, author, version)
+    return CandidateRun(run_id, model_name, author, version, policy.sha256)
 
 
 def _run_opened_by(stores: Stores, opened_by: str) -> str | None:
@@ -300,7 +322,25 @@ def _version_of_run(stores: Stores, run: CandidateRun) -> str | None:
 def audit_candidate(
     stores: Stores, run: CandidateRun, action: Action, payload: dict[str, Any], version: str
 ) -> None:
-    """Append ``action`` for ``run``'s version, once per run (retries write nothing new)."""
+    """Append ``action`` for ``run``'s version, once per run (retries write nothing new).
+
+    The registration and the gate verdict are the author's decisions and are signed with
+    the author's key; the evidence between them is recorded as it is.
+    """
+    if action in SIGNED_ACTIONS:
+        record_signed(
+            stores.audit,
+            load_signer(stores.settings.keys_dir, run.author),
+            run.author,
+            action,
+            payload,
+            run.model_name,
+            version,
+            policy_sha256=run.policy_sha256,
+            time=now(),
+            key=_key(run, action),
+        )
+        return
     record_event(
         stores.audit,
         run.author,

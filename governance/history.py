@@ -66,6 +66,7 @@ class Approval:
     comment: str
     automatic: bool
     required: int
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,13 @@ class ChampionInterval:
 class VersionHistory:
     """What the audit log says about one version, built by :func:`replay`.
 
-    The rules read :attr:`lifecycle`, :attr:`author`, :attr:`gates_passed`,
-    :attr:`approvers` and :attr:`last_seq`; reports read the rest.
+    The rules read :attr:`lifecycle`, :attr:`author`, :attr:`author_key`,
+    :attr:`gates_passed`, :attr:`approvers` and :attr:`last_seq`; reports read the rest.
     """
 
     author: str
     states: list[StateChange]
+    author_key: str | None = None
     gated: bool = False
     gates_passed: bool = False
     approvals: list[Approval] = field(default_factory=list)
@@ -237,7 +239,9 @@ class ModelHistory:
         start = StateChange(
             Lifecycle.VALIDATING, Action.CANDIDATE_TRAINED, event.seq, event.ts, event.actor
         )
-        self.versions[version] = VersionHistory(author=event.actor, states=[start])
+        self.versions[version] = VersionHistory(
+            author=event.actor, states=[start], author_key=_signing_key(payload)
+        )
 
     def _on_gated(self, event: AuditEvent, version: str, payload: dict[str, Any]) -> None:
         history = self.versions[version]
@@ -258,6 +262,7 @@ class ModelHistory:
             payload.get("comment", ""),
             bool(payload.get("automatic")),
             payload["required"],
+            _signing_key(payload),
         )
         self.versions[version].approvals.append(approval)
         if payload["approvals"] >= payload["required"]:
@@ -292,6 +297,11 @@ class ModelHistory:
         if self.aliases.get(Alias.CHAMPION) == version:
             self._end_reign(event)
         self.aliases = {a: v for a, v in self.aliases.items() if v != version}
+
+
+def _signing_key(payload: dict[str, Any]) -> str | None:
+    """The public key that signed an event (checked by :mod:`governance.signatures`)."""
+    return payload.get("signed", {}).get("statement", {}).get("public_key")
 
 
 _HANDLERS: dict[str, Callable[[ModelHistory, AuditEvent, str, dict[str, Any]], None]] = {

@@ -1,8 +1,10 @@
 """``govern audit verify``: prove that nothing was altered behind the pipeline's back.
 
-Three layers are checked against each other:
+Four layers are checked against each other:
 
 * the audit log's hash chain (every payload and event hash, every link);
+* every signed decision against the policy in force when it was made
+  (:func:`governance.signatures.check_signatures`);
 * each registered version against the ``candidate.trained`` event that registered it:
   the lineage tags (run, dataset and model hashes) must equal what the event recorded,
   and the model artifacts and dataset files must still hash to those values;
@@ -25,6 +27,7 @@ from mlflow.tracking import MlflowClient
 from governance.audit import AuditEvent, ChainReport
 from governance.hashing import sha256_file, sha256_tree
 from governance.history import ModelHistory, replay
+from governance.signatures import check_signatures
 from governance.stores import Stores, download_artifacts
 from vocabulary import Action, IntegrityError, Tag
 
@@ -100,8 +103,12 @@ def verify_integrity(stores: Stores, model: str | None = None) -> IntegrityRepor
         Use :func:`raise_on_problems` to turn findings into exit code 6.
     """
     chain = stores.audit.verify(model)
-    events = [e for e in stores.audit.events() if model is None or e.model == model]
-    findings: list[Finding] = []
+    everything = stores.audit.events()
+    events = [e for e in everything if model is None or e.model == model]
+    findings = [
+        Finding("signature", f"seq {problem.seq}", problem.message)
+        for problem in check_signatures(everything)
+    ]
     versions = files = 0
     for event in events:
         if event.action != Action.CANDIDATE_TRAINED:

@@ -7,9 +7,12 @@ States (the ``lifecycle`` tag)::
     champion --rollback--> rolled-back          any --decommission--> decommissioned
 
 Aliases: ``candidate`` (awaiting sign-off), ``champion`` (in production), ``previous``
-(the champion before it, the rollback target). Every change appends one audit event.
-Changes that move aliases hold the model's lease (:mod:`governance.lease`), so two of
-them cannot interleave; each re-reads the registry after taking the lease.
+(the champion before it, the rollback target). Every change appends one audit event,
+signed by whoever decided it (:mod:`governance.signatures`): each function takes the
+decider's :class:`~governance.identity.Signer`, and the policy this process holds, which
+must be the one in force. Changes that move aliases hold the model's lease
+(:mod:`governance.lease`), so two of them cannot interleave; each re-reads the registry
+after taking the lease.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from governance.audit import record_event
 from governance.history import ModelHistory, VersionHistory
+from governance.identity import Signer
 from governance.lease import model_lease
 from governance.loading import find_alias
+from governance.policy_store import LoadedPolicy, require_in_force
+from governance.signatures import AUTO_APPROVER, record_signed
 from governance.signoff_rules import (
-    AUTO_APPROVER,
     check_operator,
     check_signoff,
     now,
@@ -31,12 +35,10 @@ from governance.signoff_rules import (
     verified_history,
 )
 from governance.stores import Stores
-from validation.policy import ModelPolicy
 from vocabulary import Action, Alias, Lifecycle, NotAuthorised, Tag, UsageError
 
 __all__ = [
     "approve",
-    "auto_approve",
     "decommission",
     "hand_over_to_signoff",
     "pending_signoffs",
@@ -46,10 +48,29 @@ __all__ = [
 ]
 
 
-def _audit(
-    stores: Stores, actor: str, action: str, model: str, version: str, payload: dict[str, Any]
+def _decide(
+    stores: Stores,
+    policy: LoadedPolicy,
+    signer: Signer,
+    action: Action,
+    model: str,
+    version: str,
+    payload: dict[str, Any],
+    *,
+    actor: str | None = None,
 ) -> None:
-    record_event(stores.audit, actor, action, payload, model=model, version=version)
+    """Append ``action`` signed by ``signer`` under ``policy`` (``actor`` defaults to them)."""
+    record_signed(
+        stores.audit,
+        signer,
+        actor or signer.name,
+        action,
+        payload,
+        model,
+        version,
+        policy_sha256=policy.sha256,
+        time=now(),
+    )
 
 
 def pending_signoffs(stores: Stores, model: str | None = None) -> list[dict[str, Any]]:
@@ -78,99 +99,119 @@ def pending_signoffs(stores: Stores, model: str | None = None) -> list[dict[str,
 
 
 def approve(
-    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    version: str,
+    signer: Signer,
+    comment: str,
+    *,
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """Record an approval; once enough distinct validators approved, promote the version.
+
+    Parameters
+    ----------
+    stores, policy, model, version
+        Where, under which policy (it must be in force), which version.
+    signer
+        The validator, holding their key.
+    comment
+        Why.
+    actor
+        :data:`~governance.signatures.AUTO_APPROVER` for an automatic approval, which the
+        retrain's author signs; otherwise the signer.
 
     Returns
     -------
     dict
         ``approvals``, ``required``, and ``promoted`` (the promotion event payload or None).
     """
+    require_in_force(stores.audit, policy)
+    actor = actor or signer.name
     with model_lease(stores.audit.engine, model, actor):
-        return _approve_locked(stores, policy, model, version, actor, comment)
+        return _approve_locked(stores, policy, model, version, signer, actor, comment)
 
 
 def _approve_locked(
-    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    version: str,
+    signer: Signer,
+    actor: str,
+    comment: str,
 ) -> dict[str, Any]:
     client = stores.client
     state = read_state(stores, model, version)
-    check_signoff(policy, state, actor, "approve")
+    check_signoff(policy.policy, state, actor, "approve", signer.public_key)
     approvals = [*state.approvals, {"by": actor, "at": now(), "comment": comment}]
     client.set_model_version_tag(model, version, Tag.APPROVALS, json.dumps(approvals))
-    complete = len(approvals) >= policy.approvals_required
-    _audit(
-        stores,
-        actor,
-        Action.SIGNOFF_APPROVED,
-        model,
-        version,
-        {
-            "comment": comment,
-            "approvals": len(approvals),
-            "required": policy.approvals_required,
-            "automatic": actor == AUTO_APPROVER,
-        },
-    )
+    required = policy.policy.approvals_required
+    complete = len(approvals) >= required
+    payload = {
+        "comment": comment,
+        "approvals": len(approvals),
+        "required": required,
+        "automatic": actor == AUTO_APPROVER,
+    }
+    _decide(stores, policy, signer, Action.SIGNOFF_APPROVED, model, version, payload, actor=actor)
     promoted = None
     if complete:
         client.set_model_version_tag(model, version, Tag.LIFECYCLE, Lifecycle.APPROVED)
-        if policy.promote_on_approval:
+        if policy.policy.promote_on_approval:
             # The approval itself authorises this promotion, so the approver is recorded
             # as promoter even when the policy does not list them as an operator.
-            promoted = _promote_locked(stores, model, version, actor, "sign-off complete")
-    return {
-        "approvals": len(approvals),
-        "required": policy.approvals_required,
-        "promoted": promoted,
-    }
+            promoted = _promote_locked(
+                stores, policy, model, version, signer, "sign-off complete", actor=actor
+            )
+    return {"approvals": len(approvals), "required": required, "promoted": promoted}
 
 
-def auto_approve(
-    stores: Stores, policy: ModelPolicy, model: str, version: str
-) -> dict[str, Any] | None:
-    """Approve automatically when the policy allows it; return the outcome or ``None``."""
-    if not policy.auto_approve_when_gates_pass:
-        return None
-    return approve(stores, policy, model, version, AUTO_APPROVER, "all gates passed")
+def hand_over_to_signoff(
+    stores: Stores, policy: LoadedPolicy, model: str, version: str, author: Signer
+) -> str:
+    """After the gates passed: approve automatically if the policy allows; return the state.
 
-
-def hand_over_to_signoff(stores: Stores, policy: ModelPolicy, model: str, version: str) -> str:
-    """After the gates passed: approve automatically if the policy allows; return the state."""
-    auto_approve(stores, policy, model, version)
+    The automatic approval is recorded as :data:`~governance.signatures.AUTO_APPROVER`
+    and signed by the retrain's ``author``: the policy allowed it, the author vouches
+    that the gates it records are the ones that ran.
+    """
+    if policy.policy.auto_approve_when_gates_pass:
+        approve(stores, policy, model, version, author, "all gates passed", actor=AUTO_APPROVER)
     return stores.client.get_model_version(model, version).tags[Tag.LIFECYCLE]
 
 
 def reject(
-    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+    stores: Stores, policy: LoadedPolicy, model: str, version: str, signer: Signer, comment: str
 ) -> None:
     """Reject a pending version for good; the comment is mandatory."""
     if not comment.strip():
         raise UsageError("a rejection needs --comment explaining why, got an empty comment")
-    with model_lease(stores.audit.engine, model, actor):
-        _reject_locked(stores, policy, model, version, actor, comment)
+    require_in_force(stores.audit, policy)
+    with model_lease(stores.audit.engine, model, signer.name):
+        _reject_locked(stores, policy, model, version, signer, comment)
 
 
 def _reject_locked(
-    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+    stores: Stores, policy: LoadedPolicy, model: str, version: str, signer: Signer, comment: str
 ) -> None:
     client = stores.client
     state = read_state(stores, model, version)
-    check_signoff(policy, state, actor, "reject")
+    check_signoff(policy.policy, state, signer.name, "reject", signer.public_key)
     for key, value in {
         Tag.LIFECYCLE: Lifecycle.REJECTED,
-        Tag.REJECTED_BY: actor,
+        Tag.REJECTED_BY: signer.name,
         Tag.REJECTION_COMMENT: comment,
     }.items():
         client.set_model_version_tag(model, version, key, value)
     if Alias.CANDIDATE in state.aliases:
         client.delete_registered_model_alias(model, Alias.CANDIDATE)
-    _audit(stores, actor, Action.SIGNOFF_REJECTED, model, version, {"comment": comment})
+    _decide(stores, policy, signer, Action.SIGNOFF_REJECTED, model, version, {"comment": comment})
 
 
 def promote(
-    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, reason: str
+    stores: Stores, policy: LoadedPolicy, model: str, version: str, signer: Signer, reason: str
 ) -> dict[str, Any]:
     """Make an approved version the champion; the old champion becomes ``previous``.
 
@@ -180,12 +221,22 @@ def promote(
         If the actor may not operate the model, the version is not approved, or another
         lifecycle change of the model is in progress.
     """
-    check_operator(policy, model, actor, "promote")
-    with model_lease(stores.audit.engine, model, actor):
-        return _promote_locked(stores, model, version, actor, reason)
+    check_operator(policy.policy, model, signer.name, "promote")
+    require_in_force(stores.audit, policy)
+    with model_lease(stores.audit.engine, model, signer.name):
+        return _promote_locked(stores, policy, model, version, signer, reason)
 
 
-def _promote_locked(stores: Stores, model: str, version: str, actor: str, reason: str) -> dict:
+def _promote_locked(
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    version: str,
+    signer: Signer,
+    reason: str,
+    *,
+    actor: str | None = None,
+) -> dict:
     """Promote; the caller holds the model's lease.
 
     The champion it replaces and the ``previous`` it retires are the log's, not whatever
@@ -212,7 +263,7 @@ def _promote_locked(stores: Stores, model: str, version: str, actor: str, reason
     if retired is not None:
         client.set_model_version_tag(model, retired, Tag.LIFECYCLE, Lifecycle.RETIRED)
     payload = {"reason": reason, "champion": version, "previous": champion, "retired": retired}
-    _audit(stores, actor, Action.VERSION_PROMOTED, model, version, payload)
+    _decide(stores, policy, signer, Action.VERSION_PROMOTED, model, version, payload, actor=actor)
     return payload
 
 
@@ -223,7 +274,7 @@ def _drop_alias(stores: Stores, model: str, alias: Alias, version: str) -> None:
         stores.client.delete_registered_model_alias(model, alias)
 
 
-def rollback(stores: Stores, policy: ModelPolicy, model: str, actor: str, reason: str) -> dict:
+def rollback(stores: Stores, policy: LoadedPolicy, model: str, signer: Signer, reason: str) -> dict:
     """Make the log's ``previous`` the champion again; the demoted one becomes ``rolled-back``.
 
     Raises
@@ -236,8 +287,9 @@ def rollback(stores: Stores, policy: ModelPolicy, model: str, actor: str, reason
     """
     if not reason.strip():
         raise UsageError("a rollback needs --reason, got an empty reason")
-    check_operator(policy, model, actor, "roll back")
-    with model_lease(stores.audit.engine, model, actor):
+    check_operator(policy.policy, model, signer.name, "roll back")
+    require_in_force(stores.audit, policy)
+    with model_lease(stores.audit.engine, model, signer.name):
         history = verified_history(stores, model)
         champion = history.aliases.get(Alias.CHAMPION)
         target = history.aliases.get(Alias.PREVIOUS)
@@ -251,7 +303,7 @@ def rollback(stores: Stores, policy: ModelPolicy, model: str, actor: str, reason
         if champion is not None:
             client.set_model_version_tag(model, champion, Tag.LIFECYCLE, Lifecycle.ROLLED_BACK)
         payload = {"reason": reason, "champion": target, "demoted": champion}
-        _audit(stores, actor, Action.VERSION_ROLLED_BACK, model, target, payload)
+        _decide(stores, policy, signer, Action.VERSION_ROLLED_BACK, model, target, payload)
     return payload
 
 
@@ -272,10 +324,10 @@ def _check_rollback_target(model: str, version: str, state: VersionHistory | Non
 
 def decommission(
     stores: Stores,
-    policy: ModelPolicy,
+    policy: LoadedPolicy,
     model: str,
     version: str,
-    actor: str,
+    signer: Signer,
     reason: str,
     replacement: str | None,
     no_replacement: bool,
@@ -289,7 +341,9 @@ def decommission(
         raise UsageError("decommissioning needs --reason, got an empty reason")
     if replacement is not None and no_replacement:
         raise UsageError("give either --replacement or --no-replacement, not both")
-    check_operator(policy, model, actor, "decommission")
+    check_operator(policy.policy, model, signer.name, "decommission")
+    require_in_force(stores.audit, policy)
+    actor = signer.name
     with model_lease(stores.audit.engine, model, actor):
         client = stores.client
         history = verified_history(stores, model)
@@ -325,11 +379,12 @@ def decommission(
             "aliases_removed": list(state.aliases),
             "replacement": replacement,
         }
-        _audit(stores, actor, Action.VERSION_DECOMMISSIONED, model, version, payload)
+        _decide(stores, policy, signer, Action.VERSION_DECOMMISSIONED, model, version, payload)
         if replacement is not None:
-            _audit(
+            _decide(
                 stores,
-                actor,
+                policy,
+                signer,
                 Action.VERSION_PROMOTED,
                 model,
                 replacement,

@@ -19,18 +19,24 @@ from typing import Any
 
 from governance.audit import record_event
 from governance.history import ModelHistory
+from governance.identity import Signer
 from governance.lease import model_lease, retrain_is_alive
+from governance.policy_store import LoadedPolicy, require_in_force
 from governance.signoff_rules import check_operator, verified_history
 from governance.stores import Stores
 from governance.tracking import finish_run
-from validation.policy import ModelPolicy
 from vocabulary import Action, Lifecycle, Tag
 
 __all__ = ["reconcile"]
 
 
-def reconcile(stores: Stores, policy: ModelPolicy, model: str, actor: str) -> list[dict[str, Any]]:
+def reconcile(
+    stores: Stores, policy: LoadedPolicy, model: str, signer: Signer
+) -> list[dict[str, Any]]:
     """Set every alias, lifecycle tag and approvals tag of ``model`` to what the log says.
+
+    ``signer`` is the operator, holding their key (the events reconcile writes change no
+    decision, so they are recorded under the operator's name without a signature).
 
     Returns
     -------
@@ -40,11 +46,14 @@ def reconcile(stores: Stores, policy: ModelPolicy, model: str, actor: str) -> li
     Raises
     ------
     NotAuthorised
-        If ``actor`` is neither a validator nor an operator of the model.
+        If the signer is neither a validator nor an operator of the model.
     IntegrityError
-        If the audit chain is broken (a broken log cannot be the reference).
+        If the audit chain is broken (a broken log cannot be the reference), or the
+        policy is not the one in force.
     """
-    check_operator(policy, model, actor, "reconcile")
+    actor = signer.name
+    check_operator(policy.policy, model, actor, "reconcile")
+    require_in_force(stores.audit, policy)
     with model_lease(stores.audit.engine, model, actor):
         closed = _close_abandoned_retrains(stores, model, verified_history(stores, model), actor)
         history = verified_history(stores, model)

@@ -6,7 +6,9 @@ Resolution order for the work directory: the ``--workdir`` option, then
 work directory with artifacts under ``<workdir>/artifacts``. The audit log uses
 ``GOVERN_AUDIT_DB_URL`` if set, else the tracking database when that is SQL, else the
 embedded SQLite database. ``GOVERN_POLICY`` points at the policy file (default
-``governance/default_policy.yaml``, shipped in the package).
+``<workdir>/policy.yaml`` when there is one, else ``governance/default_policy.yaml``,
+shipped in the package). ``GOVERN_KEYS_DIR`` holds the private keys of whoever acts from
+this process (default ``<workdir>/keys``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Settings(BaseModel):
     audit_db_url: str
     reports_dir: Path
     policy_path: Path
+    keys_dir: Path
     experiment_name: str = "governed-retraining"
 
 
@@ -75,8 +78,15 @@ def get_settings(workdir: Path | str | None = None) -> Settings:
         artifact_location=(root / "artifacts").as_uri(),
         audit_db_url=audit,
         reports_dir=root / "reports",
-        policy_path=Path(os.environ.get("GOVERN_POLICY") or DEFAULT_POLICY).resolve(),
+        policy_path=Path(os.environ.get("GOVERN_POLICY") or _workdir_policy(root)).resolve(),
+        keys_dir=Path(os.environ.get("GOVERN_KEYS_DIR") or root / "keys").resolve(),
     )
+
+
+def _workdir_policy(root: Path) -> Path:
+    """A work directory's own policy (the demo writes one with its personas' keys)."""
+    own = root / "policy.yaml"
+    return own if own.is_file() else DEFAULT_POLICY
 
 
 def ensure_workdir(settings: Settings) -> Settings:

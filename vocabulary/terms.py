@@ -70,6 +70,7 @@ class Action(StrEnum):
     VERSION_ROLLED_BACK = "version.rolled_back"
     VERSION_DECOMMISSIONED = "version.decommissioned"
     REGISTRY_RECONCILED = "registry.reconciled"
+    POLICY_ADOPTED = "policy.adopted"
 
 
 class Alias(StrEnum):

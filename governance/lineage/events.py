@@ -215,6 +215,10 @@ def _describe_reconciled(payload: Mapping[str, Any]) -> str:
     return f"registry put back to the log ({len(changes)} change(s)): {shown}{more}"
 
 
+def _describe_adopted(payload: Mapping[str, Any]) -> str:
+    return f"policy adopted: SHA-256 {payload.get('policy_sha256')} (from {payload.get('path')})"
+
+
 _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     Action.DATA_VALIDATED: _describe_data,
     Action.DATA_REJECTED: _describe_data,
@@ -229,4 +233,5 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     Action.VERSION_ROLLED_BACK: _describe_rolled_back,
     Action.VERSION_DECOMMISSIONED: _describe_decommissioned,
     Action.REGISTRY_RECONCILED: _describe_reconciled,
+    Action.POLICY_ADOPTED: _describe_adopted,
 }

@@ -6,7 +6,7 @@ import sys
 import time
 
 import pytest
-from govern_cli import retrain
+from govern_cli import adopt, retrain, run_govern, trust
 from mlflow.tracking import MlflowClient
 from prefect.client.orchestration import get_client
 from prefect.flow_runs import resume_flow_run
@@ -122,19 +122,20 @@ def test_the_prefect_path_enforces_maker_checker(served_signoff, small_data_dir,
     assert not [e for e in _events(workdir) if e.action == "signoff.approved"]
 
 
-def test_low_risk_policy_approves_automatically(
-    prefect_server, small_data_dir, tmp_path, monkeypatch
-):
-    policy = tmp_path / "policy.yaml"
-    text = get_settings(tmp_path / "w").policy_path.read_text()
-    policy.write_text(
+def test_low_risk_policy_approves_automatically(prefect_server, small_data_dir, tmp_path):
+    text = trust(tmp_path / "w").read_text()
+    adopt(
+        tmp_path / "w",
         text.replace("risk_tier: high", "risk_tier: low").replace(
             "auto_approve_when_gates_pass: false", "auto_approve_when_gates_pass: true"
-        )
+        ),
     )
-    monkeypatch.setenv("GOVERN_POLICY", str(policy))
     result = retrain(small_data_dir, tmp_path / "w")
     assert result.exit_code == 0, result.output
     assert "lifecycle=champion" in result.stdout, result.stdout
     approved = [e for e in _events(tmp_path / "w") if e.action == "signoff.approved"]
     assert [(e.actor, e.payload["automatic"]) for e in approved] == [("policy:auto-approval", True)]
+    # Signed by the retrain's author, under the policy that allowed it.
+    assert approved[0].payload["signed"]["statement"]["signer"] == "maker"
+    verify = run_govern(["audit", "verify", "--workdir", str(tmp_path / "w")])
+    assert verify.exit_code == 0, verify.output

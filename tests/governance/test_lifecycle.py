@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -9,12 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from govern_cli import retrain, run_govern
+from govern_cli import adopt, retrain, run_govern, trust
 from mlflow.tracking import MlflowClient
 
 from cli.exit_codes import EXIT_INTEGRITY, EXIT_NOT_AUTHORISED, EXIT_USAGE
 from governance import load_champion
 from governance.audit import open_audit_log
+from governance.hashing import sha256_file
 from governance.lease import model_lease
 from governance.settings import DEFAULT_POLICY, get_settings
 from governance.signoff_rules import AUTO_APPROVER, VersionState, check_signoff
@@ -66,6 +68,11 @@ def state(workdir):
 def actions(workdir):
     with open_audit_log(get_settings(workdir).audit_db_url) as audit:
         return [(e.action, e.version, e.actor) for e in audit.events()]
+
+
+def policy_text(workdir):
+    """The work directory's policy in force (the shipped one with the test people's keys)."""
+    return (Path(workdir) / "policy.yaml").read_text()
 
 
 def approve(workdir, version, actor="validator"):
@@ -143,21 +150,18 @@ def test_refused_signoff_exits_5_and_changes_nothing(workdir, actor, rule):
     assert (state(workdir), actions(workdir)) == before
 
 
-def test_author_listed_as_validator_still_cannot_approve(workdir, tmp_path, monkeypatch):
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        POLICY_TEXT.replace("validators: [validator,", "validators: [maker, validator,")
+def test_author_listed_as_validator_still_cannot_approve(workdir):
+    adopt(
+        workdir,
+        policy_text(workdir).replace("validators: [validator,", "validators: [maker, validator,"),
     )
-    monkeypatch.setenv("GOVERN_POLICY", str(policy))
     result = approve(workdir, "1", "maker")
     assert result.exit_code == EXIT_NOT_AUTHORISED
     assert "maker-checker" in result.stderr
 
 
-def test_two_approvals_required_by_distinct_validators(workdir, tmp_path, monkeypatch):
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY_TEXT.replace("approvals_required: 1 ", "approvals_required: 2 "))
-    monkeypatch.setenv("GOVERN_POLICY", str(policy))
+def test_two_approvals_required_by_distinct_validators(workdir):
+    adopt(workdir, policy_text(workdir).replace("approvals_required: 1 ", "approvals_required: 2 "))
     first = approve(workdir, "1", "validator")
     assert first.exit_code == 0 and "1 of 2 approvals" in first.stdout
     assert state(workdir)[0]["1"] == "pending-signoff"
@@ -266,12 +270,12 @@ def test_a_held_lease_refuses_a_concurrent_promotion(workdir):
     assert (state(workdir), actions(workdir)) == before
 
 
-def test_concurrent_promotions_in_two_processes_stay_consistent(workdir, tmp_path):
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        POLICY_TEXT.replace("promote_on_approval: true", "promote_on_approval: false")
+def test_concurrent_promotions_in_two_processes_stay_consistent(workdir):
+    adopt(
+        workdir,
+        policy_text(workdir).replace("promote_on_approval: true", "promote_on_approval: false"),
     )
-    env = {**os.environ, "GOVERN_POLICY": str(policy)}
+    env = dict(os.environ)
     env.pop("MLFLOW_TRACKING_URI", None)
     govern_bin = str(Path(sys.executable).with_name("govern"))
     for version in ("2", "3"):
@@ -333,12 +337,11 @@ def test_edited_lifecycle_tag_is_refused_and_caught(workdir):
     assert result.exit_code == EXIT_INTEGRITY and "tag lifecycle is 'approved'" in result.stderr
 
 
-def test_edited_author_tag_cannot_bypass_maker_checker(workdir, tmp_path, monkeypatch):
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        POLICY_TEXT.replace("validators: [validator,", "validators: [maker, validator,")
+def test_edited_author_tag_cannot_bypass_maker_checker(workdir):
+    adopt(
+        workdir,
+        policy_text(workdir).replace("validators: [validator,", "validators: [maker, validator,"),
     )
-    monkeypatch.setenv("GOVERN_POLICY", str(policy))
     client_for(workdir).set_model_version_tag(MODEL, "1", "lineage.author", "someone-else")
     result = approve(workdir, "1", "maker")
     assert result.exit_code == EXIT_NOT_AUTHORISED and "maker-checker" in result.stderr
@@ -614,7 +617,8 @@ def test_an_unreachable_mlflow_is_named_within_30_s_and_leaves_no_lease(workdir)
     govern_bin = str(Path(sys.executable).with_name("govern"))
     started = time.perf_counter()
     done = subprocess.run(
-        [govern_bin, "promote", MODEL, "1", "--as", "on-call", "--reason", "drill"],
+        [govern_bin, "promote", MODEL, "1", "--as", "on-call", "--reason", "drill"]
+        + ["--workdir", str(workdir)],  # its policy and keys; MLflow and the log from env
         env=env,
         capture_output=True,
         text=True,
@@ -728,6 +732,7 @@ def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_d
     from governance.lease import retrain_beacon
 
     workdir = tmp_path / "killed"
+    trust(workdir)
     govern_bin = str(Path(sys.executable).with_name("govern"))
     args = ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir), "--as", "maker"]
     # Many stress paths: the process is still stressing when it is killed.
@@ -770,7 +775,219 @@ def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_d
     from validation.gates import GateReport
 
     stores = open_stores(get_settings(workdir))
-    resumed = CandidateRun(run_id, MODEL, "maker", "test")
+    resumed = CandidateRun(run_id, MODEL, "maker", "test", "0" * 64)
     with pytest.raises(IntegrityError, match="was closed as failed by on-call"):
         record_gates(stores, resumed, "1", GateReport((), "policy"), {}, "")
     assert client.get_model_version(MODEL, "1").tags["lifecycle"] == "failed"
+
+
+# -- signed decisions: keys, not names -----------------------------------------------------
+
+
+def _audit_db(workdir):
+    return get_settings(workdir).audit_db_url.removeprefix("sqlite:///")
+
+
+def _rewrite_log(workdir, *statements):
+    """What an insider with DDL rights does: drop the triggers, edit rows, re-chain them all.
+
+    Every payload hash, link and event hash is recomputed after the edit, so the hash chain
+    alone verifies again.
+    """
+    from governance.audit import GENESIS_HASH, compute_event_hash
+    from governance.hashing import sha256_text
+
+    with sqlite3.connect(_audit_db(workdir)) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'"):
+            conn.execute(f"DROP TRIGGER {name}")
+        for statement in statements:
+            conn.execute(statement)
+        rows = conn.execute(
+            "SELECT seq, event_id, ts, actor, action, model, version, payload_json "
+            "FROM governance_audit_events ORDER BY seq"
+        ).fetchall()
+        prev = GENESIS_HASH
+        for seq, event_id, ts, actor, action, model, version, payload_json in rows:
+            payload_sha = sha256_text(payload_json)
+            event_hash = compute_event_hash(
+                seq=seq,
+                event_id=event_id,
+                ts=ts,
+                actor=actor,
+                action=action,
+                model=model,
+                version=version,
+                payload_sha256=payload_sha,
+                prev_hash=prev,
+            )
+            conn.execute(
+                "UPDATE governance_audit_events SET payload_sha256 = ?, prev_hash = ?, "
+                "event_hash = ? WHERE seq = ?",
+                (payload_sha, prev, event_hash, seq),
+            )
+            prev = event_hash
+
+
+def test_keys_create_writes_a_private_key_only_its_owner_reads(tmp_path):
+    made = run_govern(["keys", "create", "alice", "--workdir", str(tmp_path / "w")])
+    assert made.exit_code == 0, made.output
+    key = tmp_path / "w" / "keys" / "alice.pem"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert re.search(r"alice: ed25519:[A-Za-z0-9+/]{43}=", made.stdout)
+    again = run_govern(["keys", "create", "alice", "--workdir", str(tmp_path / "w")])
+    assert again.exit_code == EXIT_USAGE and "never overwritten" in again.stderr
+    traversal = run_govern(["keys", "create", "../x", "--workdir", str(tmp_path / "w")])
+    assert traversal.exit_code == EXIT_USAGE and "'../x'" in traversal.stderr
+
+
+def test_every_decision_is_signed_by_the_key_the_policy_lists(workdir):
+    assert approve(workdir, "1").exit_code == 0
+    policy = parse_policy(policy_text(workdir))
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        events = audit.events()
+    signed = {e.action: e.payload["signed"]["statement"] for e in events if "signed" in e.payload}
+    assert set(signed) == {
+        "policy.adopted",
+        "candidate.trained",
+        "candidate.gated",
+        "signoff.approved",
+        "version.promoted",
+    }
+    approval = signed["signoff.approved"]
+    trained = next(e for e in events if e.action == "candidate.trained" and e.version == "1")
+    assert approval["public_key"] == policy.members["validator"]
+    assert approval["model_sha256"] == trained.payload["model_sha256"]
+    assert approval["dataset_sha256"] == trained.payload["dataset_sha256"]
+    assert approval["policy_sha256"] == signed["policy.adopted"]["policy_sha256"]
+    assert approval["gate_report_sha256"] and approval["decision"] == "signoff.approved"
+
+
+def test_a_forged_event_appended_through_the_public_api_fails_verify(workdir):
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        audit.append(
+            "validator",
+            "signoff.approved",
+            {"comment": "lgtm", "approvals": 1, "required": 1, "automatic": False},
+            model=MODEL,
+            version="1",
+        )
+    verify = govern(workdir, "audit", "verify")
+    assert verify.exit_code == EXIT_INTEGRITY
+    assert "no signed statement" in verify.stderr and "signoff.approved" in verify.stderr
+    before = state(workdir)
+    promote = govern(workdir, "promote", MODEL, "1", "--as", "on-call")
+    assert (
+        promote.exit_code == EXIT_INTEGRITY and "signed decisions do not verify" in promote.stderr
+    )
+    assert state(workdir) == before
+
+
+def test_a_statement_signed_with_a_key_of_ones_own_fails_verify(workdir, tmp_path):
+    from governance.hashing import canonical_json
+    from governance.identity import create_key, load_signer
+
+    create_key(tmp_path / "mallory", "validator")  # a key of the right name, not the listed one
+    forger = load_signer(tmp_path / "mallory", "validator")
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        version_events = audit.events(model=MODEL, version="1")
+        payload = {"comment": "lgtm", "approvals": 1, "required": 1, "automatic": False}
+        statement = {"decision": "signoff.approved", "signer": "validator", "public_key": "x"}
+        statement["prev_event_hash"] = version_events[-1].event_hash
+        audit.append(
+            "validator",
+            "signoff.approved",
+            {
+                **payload,
+                "signed": {
+                    "statement": statement,
+                    "signature": forger.sign(canonical_json(statement).encode()),
+                },
+            },
+            model=MODEL,
+            version="1",
+        )
+    verify = govern(workdir, "audit", "verify")
+    assert verify.exit_code == EXIT_INTEGRITY and "its signed statement says" in verify.stderr
+
+
+def test_the_author_editing_actor_cannot_self_approve(workdir):
+    adopt(
+        workdir,
+        policy_text(workdir).replace("validators: [validator,", "validators: [maker, validator,"),
+    )
+    # The author rewrites who trained v1, and re-chains the log so its hashes verify.
+    _rewrite_log(
+        workdir,
+        "UPDATE governance_audit_events SET actor = 'someone-else' "
+        "WHERE action IN ('candidate.trained', 'candidate.gated') AND version = '1'",
+    )
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        assert audit.verify().ok  # the chain alone no longer shows the edit
+    before = state(workdir)
+    refused = approve(workdir, "1", "maker")
+    assert refused.exit_code == EXIT_INTEGRITY, refused.output
+    assert "signer" in refused.stderr and "someone-else" in refused.stderr
+    assert state(workdir) == before
+    assert govern(workdir, "audit", "verify").exit_code == EXIT_INTEGRITY
+
+
+def test_maker_checker_compares_keys_not_names(workdir):
+    # The author's key listed under a second name, which the policy makes a validator.
+    text = policy_text(workdir)
+    maker_key = parse_policy(text).members["maker"]
+    text = text.replace("members:\n", f"members:\n  maker-2: {maker_key}\n", 1)
+    adopt(workdir, text.replace("validators: [validator,", "validators: [maker-2, validator,"))
+    keys = workdir / "keys"
+    shutil.copy(keys / "maker.pem", keys / "maker-2.pem")
+    before = (state(workdir), actions(workdir))
+    refused = approve(workdir, "1", "maker-2")
+    assert refused.exit_code == EXIT_NOT_AUTHORISED, refused.output
+    assert (
+        "maker-checker" in refused.stderr and "the key that signed the training" in refused.stderr
+    )
+    assert (state(workdir), actions(workdir)) == before
+
+
+def test_an_approval_signed_by_a_key_not_in_the_policy_is_refused(workdir, tmp_path):
+    from governance.identity import create_key
+
+    before = (state(workdir), actions(workdir))
+    # Someone replaces the validator's key file with a key of their own.
+    create_key(tmp_path / "other", "validator")
+    shutil.copy(tmp_path / "other" / "validator.pem", workdir / "keys" / "validator.pem")
+    swapped = approve(workdir, "1", "validator")
+    assert swapped.exit_code == EXIT_NOT_AUTHORISED, swapped.output
+    assert (
+        "the key held for 'validator' is" in swapped.stderr and "the policy lists" in swapped.stderr
+    )
+    # A name the policy does not list, holding a key of its own.
+    create_key(workdir / "keys", "mallory")
+    stranger = approve(workdir, "1", "mallory")
+    assert stranger.exit_code == EXIT_NOT_AUTHORISED
+    assert "'mallory' has no public key in the policy" in stranger.stderr
+    # Nobody's key at all: acting as someone whose key this process does not hold.
+    (workdir / "keys" / "risk-officer.pem").unlink()
+    keyless = approve(workdir, "1", "risk-officer")
+    assert keyless.exit_code == EXIT_NOT_AUTHORISED and "private key" in keyless.stderr
+    assert (state(workdir), actions(workdir)) == before
+
+
+def test_a_policy_file_nobody_adopted_is_refused(workdir, tmp_path, monkeypatch):
+    private = tmp_path / "private-policy.yaml"
+    private.write_text(
+        policy_text(workdir).replace("validators: [validator,", "validators: [intern, validator,")
+    )
+    monkeypatch.setenv("GOVERN_POLICY", str(private))
+    before = (state(workdir), actions(workdir))
+    refused = approve(workdir, "1", "intern")
+    assert refused.exit_code == EXIT_INTEGRITY, refused.output
+    assert sha256_file(workdir / "policy.yaml") in refused.stderr
+    assert sha256_file(private) in refused.stderr
+    assert (state(workdir), actions(workdir)) == before
+    # Only an owner adopts it; then it is the policy in force.
+    not_owner = govern(workdir, "policy", "adopt", str(private), "--as", "validator")
+    assert not_owner.exit_code == EXIT_NOT_AUTHORISED and "owners adopt" in not_owner.stderr
+    owner = govern(workdir, "policy", "adopt", str(private), "--as", "head-of-model-risk")
+    assert owner.exit_code == 0, owner.output
+    assert approve(workdir, "1", "intern").exit_code == 0
+    assert govern(workdir, "audit", "verify").exit_code == 0

@@ -1,0 +1,34 @@
+"""``govern keys``: the key pairs people and services sign their decisions with."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.options import WorkdirOption, exit_codes
+
+__all__ = ["keys_app"]
+
+keys_app = typer.Typer(help="Key pairs for signed decisions.", no_args_is_help=True)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who will sign with it, as the policy names them.")],
+    workdir: WorkdirOption = None,
+) -> None:
+    """Make an Ed25519 key pair for NAME; print the public key for the policy's members.
+
+    The private key is written to GOVERN_KEYS_DIR (default <workdir>/keys) as NAME.pem,
+    readable by its owner only, and never overwritten.
+    """
+    with exit_codes():
+        from governance.identity import create_key, key_path
+        from governance.settings import get_settings
+
+        keys_dir = get_settings(workdir).keys_dir
+        public = create_key(keys_dir, name)
+        typer.echo(f"wrote the private key of {name} to {key_path(keys_dir, name)} (mode 0600)")
+        typer.echo("add this line under 'members:' in the policy, then have an owner adopt it:")
+        typer.echo(f"  {name}: {public}")
