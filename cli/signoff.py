@@ -65,6 +65,14 @@ def signoff_approve(
             f"approved {model} v{version} as {actor} "
             f"({outcome['approvals']} of {outcome['required']} approvals)"
         )
+        if outcome["gated_under_policy_sha256"]:
+            typer.secho(
+                f"warning: v{version} was gated under policy {outcome['gated_under_policy_sha256']}"
+                f", not under the policy in force ({outcome['policy_sha256']}); the approval "
+                f"records both",
+                err=True,
+                fg=typer.colors.YELLOW,
+            )
         if outcome["promoted"]:
             p = outcome["promoted"]
             typer.echo(f"promoted {model} v{version} to champion (previous: {p['previous']})")

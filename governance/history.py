@@ -108,6 +108,7 @@ class VersionHistory:
     author: str
     states: list[StateChange]
     author_key: str | None = None
+    gated_policy_sha256: str | None = None
     gated: bool = False
     gates_passed: bool = False
     approvals: list[Approval] = field(default_factory=list)
@@ -246,6 +247,7 @@ class ModelHistory:
     def _on_gated(self, event: AuditEvent, version: str, payload: dict[str, Any]) -> None:
         history = self.versions[version]
         history.gated, history.gates_passed = True, bool(payload["gates"]["passed"])
+        history.gated_policy_sha256 = payload["gates"].get("policy_sha256")
         lifecycle = Lifecycle(payload["lifecycle"])
         self._set(version, lifecycle, event)
         if lifecycle == Lifecycle.PENDING_SIGNOFF:

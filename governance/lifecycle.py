@@ -125,7 +125,9 @@ def approve(
     Returns
     -------
     dict
-        ``approvals``, ``required``, and ``promoted`` (the promotion event payload or None).
+        ``approvals``, ``required``, ``promoted`` (the promotion event payload or None),
+        ``policy_sha256`` (the policy in force) and ``gated_under_policy_sha256`` (the
+        policy the gates ran under, when it was another; the approval records it too).
     """
     require_in_force(stores.audit, policy)
     actor = actor or signer.name
@@ -155,6 +157,11 @@ def _approve_locked(
         "required": required,
         "automatic": actor == AUTO_APPROVER,
     }
+    # A policy adopted after the gates ran: the approval goes ahead under the policy in
+    # force (which the statement signs), and says on the record that the gates were not.
+    gated_under = state.gated_policy_sha256
+    if gated_under != policy.sha256:
+        payload["gated_under_policy_sha256"] = gated_under
     _decide(stores, policy, signer, Action.SIGNOFF_APPROVED, model, version, payload, actor=actor)
     promoted = None
     if complete:
@@ -165,7 +172,13 @@ def _approve_locked(
             promoted = _promote_locked(
                 stores, policy, model, version, signer, "sign-off complete", actor=actor
             )
-    return {"approvals": len(approvals), "required": required, "promoted": promoted}
+    return {
+        "approvals": len(approvals),
+        "required": required,
+        "promoted": promoted,
+        "gated_under_policy_sha256": payload.get("gated_under_policy_sha256"),
+        "policy_sha256": policy.sha256,
+    }
 
 
 def hand_over_to_signoff(

@@ -52,6 +52,7 @@ class VersionState:
     run_id: str
     author_key: str | None = None  # the key that signed the training, by the audit log
     approver_keys: tuple[str, ...] = ()
+    gated_policy_sha256: str | None = None  # the policy its gates were judged under
 
     @property
     def approvers(self) -> set[str]:
@@ -116,6 +117,7 @@ def read_state(
         run_id=tagged.run_id,
         author_key=expected.author_key,
         approver_keys=tuple(a.key for a in expected.approvals if a.key),
+        gated_policy_sha256=expected.gated_policy_sha256,
     )
 
 

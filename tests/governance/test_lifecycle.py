@@ -991,3 +991,22 @@ def test_a_policy_file_nobody_adopted_is_refused(workdir, tmp_path, monkeypatch)
     assert owner.exit_code == 0, owner.output
     assert approve(workdir, "1", "intern").exit_code == 0
     assert govern(workdir, "audit", "verify").exit_code == 0
+
+
+def test_an_approval_under_a_policy_adopted_after_the_gates_records_both(workdir):
+    gated_under = sha256_file(workdir / "policy.yaml")
+    newer = adopt(
+        workdir,
+        policy_text(workdir).replace("validators: [validator,", "validators: [intern, validator,"),
+    )
+    done = approve(workdir, "1", "intern")
+    assert done.exit_code == 0, done.output
+    assert f"gated under policy {gated_under}" in done.stderr
+    assert sha256_file(newer) in done.stderr
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        (approval,) = [e for e in audit.events() if e.action == "signoff.approved"]
+        gated = next(e for e in audit.events() if e.action == "candidate.gated")
+    assert approval.payload["gated_under_policy_sha256"] == gated_under
+    assert approval.payload["signed"]["statement"]["policy_sha256"] == sha256_file(newer)
+    assert gated.payload["gates"]["policy_sha256"] == gated_under
+    assert govern(workdir, "audit", "verify").exit_code == 0
