@@ -26,8 +26,20 @@ def audit_verify(
     model: Annotated[str | None, typer.Argument(help="Only this model's versions.")] = None,
     workdir: WorkdirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    signer: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="Sign a checkpoint of the verified head as this member of the policy in "
+            "force (this process must hold their key).",
+        ),
+    ] = None,
 ) -> None:
-    """Recompute the audit chain, artifact and dataset hashes; exit 6 on any mismatch."""
+    """Recompute the audit chain, signatures, checkpoints, artifact and dataset hashes.
+
+    Exit 6 on any mismatch. With --as, a clean log's head is checkpointed, signed, in the
+    checkpoint file beside the artifacts.
+    """
     with exit_codes():
         import json
 
@@ -40,6 +52,12 @@ def audit_verify(
         if as_json:
             typer.echo(json.dumps(report.summary(), indent=2))
         raise_on_problems(report)
+        if signer is not None:
+            from governance.integrity import checkpoint_head
+            from governance.signoff_rules import now
+
+            checkpoint_head(stores, report, signer, now())
+            typer.echo(f"checkpointed head seq {report.chain.head_seq}, signed by {signer}")
         typer.echo(
             f"audit log verified: {report.chain.checked} events, head seq {report.chain.head_seq} "
             f"hash {report.chain.head_hash}; {report.versions_checked} versions and "

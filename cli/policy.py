@@ -33,7 +33,7 @@ def policy_adopt(
 
         settings = ensure_workdir(get_settings(workdir))
         with open_audit_log(settings.audit_db_url) as audit:
-            event = adopt_policy(audit, settings.keys_dir, file.resolve(), owner, now())
+            event = adopt_policy(audit, settings, file.resolve(), owner, now())
         typer.echo(
             f"adopted {file} as the policy in force: SHA-256 {event.payload['policy_sha256']}, "
             f"signed by {owner} (audit event seq {event.seq})"

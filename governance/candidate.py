@@ -16,6 +16,7 @@ import pandas as pd
 
 from governance import plots, tracking
 from governance.audit import record_event
+from governance.checkpoints import write_checkpoint
 from governance.code_version import code_version
 from governance.datasets import Snapshot
 from governance.hashing import sha256_tree
@@ -328,9 +329,10 @@ def audit_candidate(
     the author's key; the evidence between them is recorded as it is.
     """
     if action in SIGNED_ACTIONS:
-        record_signed(
+        author = load_signer(stores.settings.keys_dir, run.author)
+        event = record_signed(
             stores.audit,
-            load_signer(stores.settings.keys_dir, run.author),
+            author,
             run.author,
             action,
             payload,
@@ -339,6 +341,9 @@ def audit_candidate(
             policy_sha256=run.policy_sha256,
             time=now(),
             key=_key(run, action),
+        )
+        write_checkpoint(
+            stores.settings.checkpoint_path, stores.client, run.model_name, author, event, now()
         )
         return
     record_event(

@@ -4,7 +4,8 @@ Four layers are checked against each other:
 
 * the audit log's hash chain (every payload and event hash, every link);
 * every signed decision against the policy in force when it was made
-  (:func:`governance.signatures.check_signatures`);
+  (:func:`governance.signatures.check_signatures`), and the chain against the signed
+  checkpoints of its head kept outside the database (:mod:`governance.checkpoints`);
 * each registered version against the ``candidate.trained`` event that registered it:
   the lineage tags (run, dataset and model hashes) must equal what the event recorded,
   and the model artifacts and dataset files must still hash to those values;
@@ -25,13 +26,27 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from governance.audit import AuditEvent, ChainReport
+from governance.checkpoints import (
+    Checkpoint,
+    check_checkpoints,
+    read_checkpoints,
+    write_checkpoint,
+)
 from governance.hashing import sha256_file, sha256_tree
 from governance.history import ModelHistory, replay
-from governance.signatures import check_signatures
+from governance.policy_store import signer_for
+from governance.signatures import check_signatures, policy_in_force
 from governance.stores import Stores, download_artifacts
-from vocabulary import Action, IntegrityError, Tag
+from validation.policy import parse_policy
+from vocabulary import Action, IntegrityError, Tag, UsageError
 
-__all__ = ["Finding", "IntegrityReport", "raise_on_problems", "verify_integrity"]
+__all__ = [
+    "Finding",
+    "IntegrityReport",
+    "checkpoint_head",
+    "raise_on_problems",
+    "verify_integrity",
+]
 
 _TAGS_FROM_EVENT = {
     Tag.RUN_ID: "run_id",
@@ -105,9 +120,13 @@ def verify_integrity(stores: Stores, model: str | None = None) -> IntegrityRepor
     chain = stores.audit.verify(model)
     everything = stores.audit.events()
     events = [e for e in everything if model is None or e.model == model]
+    checkpoints = read_checkpoints(stores.settings.checkpoint_path, stores.client)
     findings = [
         Finding("signature", f"seq {problem.seq}", problem.message)
         for problem in check_signatures(everything)
+    ] + [
+        Finding("checkpoint", f"seq {problem.seq}", problem.message)
+        for problem in check_checkpoints(everything, checkpoints)
     ]
     versions = files = 0
     for event in events:
@@ -120,6 +139,32 @@ def verify_integrity(stores: Stores, model: str | None = None) -> IntegrityRepor
     for name, history in sorted(replay(events).items()):
         findings += _check_history(stores.client, name, history)
     return IntegrityReport(chain, findings, versions, files)
+
+
+def checkpoint_head(stores: Stores, report: IntegrityReport, name: str, time: str) -> Checkpoint:
+    """Sign the head a clean ``report`` verified, as ``name``, and store it outside the log.
+
+    ``name`` must hold their key and be a member of the policy in force by the log (an
+    auditor who is not otherwise a decider can be listed as a member with no role).
+
+    Raises
+    ------
+    UsageError
+        If the report is not clean, or the log has no event or adopted policy yet.
+    NotAuthorised
+        If this process does not hold the key the policy in force lists for ``name``.
+    """
+    if not report.ok or report.chain.head_seq == 0:
+        raise UsageError("only a clean, non-empty audit log is checkpointed")
+    events = stores.audit.events()
+    adopted = policy_in_force(events)
+    if adopted is None:
+        raise UsageError("no policy was adopted in this audit log: nobody can sign for it")
+    signer = signer_for(
+        stores.settings.keys_dir, parse_policy(adopted.payload["policy_yaml"]), name
+    )
+    head = next(e for e in reversed(events) if e.seq == report.chain.head_seq)
+    return write_checkpoint(stores.settings.checkpoint_path, None, None, signer, head, time)
 
 
 def raise_on_problems(report: IntegrityReport) -> IntegrityReport:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from governance.checkpoints import write_checkpoint
 from governance.history import ModelHistory, VersionHistory
 from governance.identity import Signer
 from governance.lease import model_lease
@@ -59,8 +60,11 @@ def _decide(
     *,
     actor: str | None = None,
 ) -> None:
-    """Append ``action`` signed by ``signer`` under ``policy`` (``actor`` defaults to them)."""
-    record_signed(
+    """Append ``action`` signed by ``signer`` under ``policy`` (``actor`` defaults to them).
+
+    Then the signer checkpoints the event outside the database (:mod:`governance.checkpoints`).
+    """
+    event = record_signed(
         stores.audit,
         signer,
         actor or signer.name,
@@ -71,6 +75,7 @@ def _decide(
         policy_sha256=policy.sha256,
         time=now(),
     )
+    write_checkpoint(stores.settings.checkpoint_path, stores.client, model, signer, event, now())
 
 
 def pending_signoffs(stores: Stores, model: str | None = None) -> list[dict[str, Any]]:

@@ -78,5 +78,5 @@ def set_up_personas(
     loaded = load_model_policy(path, model)
     current = policy_in_force(audit.events())
     if current is None or current.payload["policy_sha256"] != loaded.sha256:
-        adopt_policy(audit, keys_dir, path, owner, now())
+        adopt_policy(audit, settings, path, owner, now())
     return loaded

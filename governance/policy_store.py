@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.audit import AuditEvent, AuditLog
+from governance.checkpoints import write_checkpoint
 from governance.hashing import sha256_text
 from governance.identity import Signer, load_signer
+from governance.settings import Settings
 from governance.signatures import check_in_force, policy_in_force, record_signed
 from validation.policy import ModelPolicy, PolicyError, PolicyFile, parse_policy
 from validation.stress import ScenarioLibrary, load_scenarios
@@ -128,10 +130,13 @@ def signer_for(keys_dir: Path, policy: PolicyFile, name: str) -> Signer:
     return signer
 
 
-def adopt_policy(audit: AuditLog, keys_dir: Path, path: Path, owner: str, time: str) -> AuditEvent:
+def adopt_policy(
+    audit: AuditLog, settings: Settings, path: Path, owner: str, time: str
+) -> AuditEvent:
     """Make the policy file at ``path`` the one in force, signed by ``owner``.
 
-    Needs the audit log and the owner's key only: adopting a policy touches no registry.
+    Needs the audit log, the owner's key (in ``settings.keys_dir``) and the checkpoint
+    file only: adopting a policy touches no registry.
 
     The owner must be an owner of the policy in force, with the key it lists; the very
     first adoption of a log is checked against the adopted file itself (the root of trust,
@@ -154,9 +159,9 @@ def adopt_policy(audit: AuditLog, keys_dir: Path, path: Path, owner: str, time: 
             f"refused by rule 'owners adopt policies': {owner!r} is not an owner of the policy "
             f"in force (owners: {', '.join(authority.owners)})"
         )
-    signer = signer_for(keys_dir, authority, owner)
+    signer = signer_for(settings.keys_dir, authority, owner)
     payload = {"policy_sha256": sha256, "policy_yaml": text, "path": str(path)}
-    return record_signed(
+    event = record_signed(
         audit,
         signer,
         owner,
@@ -167,3 +172,5 @@ def adopt_policy(audit: AuditLog, keys_dir: Path, path: Path, owner: str, time: 
         policy_sha256=sha256,
         time=time,
     )
+    write_checkpoint(settings.checkpoint_path, None, None, signer, event, time)
+    return event

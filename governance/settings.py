@@ -8,7 +8,9 @@ work directory with artifacts under ``<workdir>/artifacts``. The audit log uses
 embedded SQLite database. ``GOVERN_POLICY`` points at the policy file (default
 ``<workdir>/policy.yaml`` when there is one, else ``governance/default_policy.yaml``,
 shipped in the package). ``GOVERN_KEYS_DIR`` holds the private keys of whoever acts from
-this process (default ``<workdir>/keys``).
+this process (default ``<workdir>/keys``). ``GOVERN_CHECKPOINT_FILE`` is where signed
+checkpoints of the audit chain's head are appended (default
+``<workdir>/audit-checkpoints.jsonl``, beside the artifacts).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ DEFAULT_WORKDIR = Path(".govern")
 #: The policy shipped with the package (found through ``importlib.resources``, so that an
 #: installed wheel finds it outside the checkout).
 DEFAULT_POLICY = Path(str(files("governance").joinpath("default_policy.yaml")))
+_CHECKPOINTS = "audit-checkpoints.jsonl"
 _SQL_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
 
 
@@ -50,6 +53,7 @@ class Settings(BaseModel):
     reports_dir: Path
     policy_path: Path
     keys_dir: Path
+    checkpoint_path: Path
     experiment_name: str = "governed-retraining"
 
 
@@ -80,6 +84,9 @@ def get_settings(workdir: Path | str | None = None) -> Settings:
         reports_dir=root / "reports",
         policy_path=Path(os.environ.get("GOVERN_POLICY") or _workdir_policy(root)).resolve(),
         keys_dir=Path(os.environ.get("GOVERN_KEYS_DIR") or root / "keys").resolve(),
+        checkpoint_path=Path(
+            os.environ.get("GOVERN_CHECKPOINT_FILE") or root / _CHECKPOINTS
+        ).resolve(),
     )
 
 

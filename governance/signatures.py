@@ -32,9 +32,10 @@ from typing import Any
 
 from governance.audit import GENESIS_HASH, AuditEvent, AuditLog, os_identity
 from governance.hashing import canonical_json, sha256_json, sha256_text
+from governance.history import ModelHistory
 from governance.identity import Signer, signature_is_valid
 from validation.policy import PolicyError, PolicyFile, parse_policy
-from vocabulary import Action, IntegrityError
+from vocabulary import Action, IntegrityError, Lifecycle
 
 __all__ = [
     "AUTO_APPROVER",
@@ -240,6 +241,15 @@ class _Replay:
     policy: PolicyFile | None = None
     policy_sha256: str | None = None
     subjects: dict[tuple[str | None, str | None], list[AuditEvent]] = field(default_factory=dict)
+    histories: dict[str, ModelHistory] = field(default_factory=dict)
+
+    def advance(self, event: AuditEvent) -> None:
+        """Apply ``event`` to its model's lifecycle, as :func:`governance.history.replay` does."""
+        if event.model is None or event.version is None:
+            return
+        history = self.histories.setdefault(event.model, ModelHistory())
+        if event.action == Action.CANDIDATE_TRAINED or history.state(event.version) is not None:
+            history.apply(event)
 
     def subject(self, event: AuditEvent) -> list[AuditEvent]:
         """The earlier events of ``event``'s version (of the policy, for an adoption)."""
@@ -275,6 +285,7 @@ def check_signatures(events: Iterable[AuditEvent]) -> list[SignatureProblem]:
             state.policy = parse_policy(event.payload["policy_yaml"], f"event seq {event.seq}")
             state.policy_sha256 = event.payload["policy_sha256"]
         subject.append(event)
+        state.advance(event)
     return problems
 
 
@@ -323,7 +334,9 @@ def _problem(event: AuditEvent, subject: list[AuditEvent], state: _Replay) -> st
             return f"its signed statement says {name} {claimed.get(name)!r}, the log says {value!r}"
     if not signature_is_valid(public_key, statement_bytes(expected), str(signed.get("signature"))):
         return f"the signature is not {signer}'s ({public_key})"
-    return _role_problem(event, subject, policy, signer, public_key)
+    return _role_problem(event, subject, policy, signer, public_key) or _rule_problem(
+        event, state.histories.get(event.model or "")
+    )
 
 
 def _adoption_problem(payload: Mapping[str, Any]) -> str | None:
@@ -375,4 +388,45 @@ def _role_problem(
         return None
     if not model_policy.may_operate(signer):
         return f"{signer!r} is neither a validator nor an operator of {event.model}"
+    return None
+
+
+# The state a version must be in, by the log, for each decision: what the lifecycle
+# functions check before they append, checked again on the record, so that a decision
+# appended around them (through the public append API, by someone holding a valid key) is
+# still found. A promotion may also install a decommissioned champion's replacement.
+_MUST_BE = {
+    Action.SIGNOFF_APPROVED: (Lifecycle.PENDING_SIGNOFF,),
+    Action.SIGNOFF_REJECTED: (Lifecycle.PENDING_SIGNOFF,),
+    Action.VERSION_PROMOTED: (Lifecycle.APPROVED, Lifecycle.PREVIOUS, Lifecycle.ROLLED_BACK),
+    Action.VERSION_ROLLED_BACK: (Lifecycle.PREVIOUS,),
+    Action.CANDIDATE_GATED: (Lifecycle.VALIDATING,),
+}
+
+
+def _rule_problem(event: AuditEvent, history: ModelHistory | None) -> str | None:
+    """Whether the lifecycle allowed ``event`` where it stands in the log."""
+    if event.action == Action.POLICY_ADOPTED:
+        return None
+    state = history.state(event.version or "") if history is not None else None
+    if event.action == Action.CANDIDATE_TRAINED:
+        return None if state is None else f"version {event.version} was already trained"
+    if state is None:
+        return f"version {event.version} was never trained according to the log"
+    allowed = _MUST_BE.get(event.action)
+    if allowed is not None and state.lifecycle not in allowed:
+        return (
+            f"the lifecycle did not allow it: version {event.version} was {state.lifecycle!r}, "
+            f"expected {' or '.join(repr(str(a)) for a in allowed)}"
+        )
+    if (
+        event.action == Action.VERSION_DECOMMISSIONED
+        and state.lifecycle == Lifecycle.DECOMMISSIONED
+    ):
+        return f"version {event.version} was already decommissioned"
+    if event.action == Action.SIGNOFF_APPROVED:
+        if not state.gates_passed:
+            return f"version {event.version} failed its gates and cannot be approved"
+        if event.actor in state.approvers:
+            return f"{event.actor!r} had already approved version {event.version}"
     return None

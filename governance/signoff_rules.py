@@ -17,6 +17,7 @@ from typing import Literal
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from governance.checkpoints import raise_on_bad_checkpoints
 from governance.history import ModelHistory, replay
 from governance.signatures import AUTO_APPROVER, raise_on_bad_signatures
 from governance.stores import Stores
@@ -131,11 +132,13 @@ def verified_history(stores: Stores, model: str) -> ModelHistory:
     Raises
     ------
     IntegrityError
-        If the audit chain is broken or a signed decision does not check out.
+        If the audit chain is broken, a signed decision does not check out, or the log
+        contradicts a checkpoint kept outside it (its newest rows deleted, or rewritten).
     """
     stores.audit.verify_or_raise(model)
     events = stores.audit.events()
     raise_on_bad_signatures(events)
+    raise_on_bad_checkpoints(stores, events)
     return replay(e for e in events if e.model == model).get(model) or ModelHistory()
 
 

@@ -103,3 +103,4 @@ class Tag(StrEnum):
     DECOMMISSION_BY = "decommission.by"
     DECOMMISSION_REASON = "decommission.reason"
     FAILURE_REASON = "failure.reason"
+    AUDIT_CHECKPOINT = "audit.checkpoint"  # on the registered model: its latest checkpoint

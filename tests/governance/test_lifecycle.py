@@ -1010,3 +1010,121 @@ def test_an_approval_under_a_policy_adopted_after_the_gates_records_both(workdir
     assert approval.payload["signed"]["statement"]["policy_sha256"] == sha256_file(newer)
     assert gated.payload["gates"]["policy_sha256"] == gated_under
     assert govern(workdir, "audit", "verify").exit_code == 0
+
+
+# -- checkpoints of the chain head, outside the database -----------------------------------
+
+
+def _truncate_and_hide(workdir, newest):
+    """An insider with DDL rights deletes the newest events and puts the registry back.
+
+    The registry edits are what the MLflow UI allows: lifecycle and approvals tags back to
+    what the shortened log says, the aliases it implies, the checkpoint tag removed.
+    """
+    with sqlite3.connect(_audit_db(workdir)) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'"):
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(
+            "DELETE FROM governance_audit_events WHERE seq > "
+            f"(SELECT MAX(seq) - {newest} FROM governance_audit_events)"
+        )
+    client = client_for(workdir)
+    client.set_model_version_tag(MODEL, "1", "lifecycle", "pending-signoff")
+    client.set_model_version_tag(MODEL, "1", "signoff.approvals", "[]")
+    client.delete_registered_model_alias(MODEL, "champion")
+    client.set_registered_model_alias(MODEL, "candidate", "3")
+    client.delete_registered_model_tag(MODEL, "audit.checkpoint")
+
+
+def test_deleting_the_newest_events_is_caught_by_the_checkpoint_file(workdir):
+    _promoted(workdir)  # v1 approved and promoted: two signed decisions, two checkpoints
+    _truncate_and_hide(workdir, 2)
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        assert audit.verify().ok  # the chain that is left is intact
+    verify = govern(workdir, "audit", "verify", "--json")
+    assert verify.exit_code == EXIT_INTEGRITY
+    findings = json.loads(verify.stdout[: verify.stdout.rindex("}") + 1])["findings"]
+    assert [f["kind"] for f in findings] == ["checkpoint", "checkpoint"], findings
+    assert "its newest events were deleted" in findings[0]["message"]
+    before = state(workdir)
+    refused = approve(workdir, "1")  # the rules check the checkpoints before acting
+    assert refused.exit_code == EXIT_INTEGRITY and "contradicts its checkpoints" in refused.stderr
+    assert state(workdir) == before
+
+
+def test_deleting_the_newest_events_and_the_file_is_caught_by_the_tag(workdir):
+    _promoted(workdir)
+    with sqlite3.connect(_audit_db(workdir)) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'"):
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(
+            "DELETE FROM governance_audit_events WHERE seq > "
+            "(SELECT MAX(seq) - 2 FROM governance_audit_events)"
+        )
+    get_settings(workdir).checkpoint_path.unlink()
+    verify = govern(workdir, "audit", "verify")
+    assert verify.exit_code == EXIT_INTEGRITY
+    assert "tag audit.checkpoint of execution-impact" in verify.stderr
+    assert "its newest events were deleted" in verify.stderr
+
+
+def test_rechaining_after_an_edit_is_caught(workdir):
+    _promoted(workdir)
+    # The challenger's evidence edited, then every hash after it recomputed.
+    _rewrite_log(
+        workdir,
+        "UPDATE governance_audit_events SET payload_json = "
+        "json_set(payload_json, '$.verdicts', json('{}')) WHERE action = 'candidate.compared'",
+    )
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        assert audit.verify().ok
+    verify = govern(workdir, "audit", "verify", "--json")
+    assert verify.exit_code == EXIT_INTEGRITY
+    findings = json.loads(verify.stdout[: verify.stdout.rindex("}") + 1])["findings"]
+    rewritten = [f for f in findings if f["kind"] == "checkpoint"]
+    assert rewritten and all("the log was rewritten" in f["message"] for f in rewritten)
+
+
+def test_a_validly_signed_decision_appended_around_the_rules_is_caught(workdir):
+    from governance.policy_store import load_model_policy, signer_for
+    from governance.signatures import record_signed
+    from governance.signoff_rules import now
+
+    rejected = govern(
+        workdir, "signoff", "reject", MODEL, "3", "--as", "validator", "--comment", "tail risk"
+    )
+    assert rejected.exit_code == 0, rejected.output
+    settings = get_settings(workdir)
+    loaded = load_model_policy(settings.policy_path, MODEL)
+    validator = signer_for(settings.keys_dir, loaded.file, "validator")
+    # The validator's own key, the right statement, but no rule asked: v3 was rejected.
+    with open_audit_log(settings.audit_db_url) as audit:
+        record_signed(
+            audit,
+            validator,
+            "validator",
+            "signoff.approved",
+            {"comment": "changed my mind", "approvals": 1, "required": 1, "automatic": False},
+            MODEL,
+            "3",
+            policy_sha256=loaded.sha256,
+            time=now(),
+        )
+    verify = govern(workdir, "audit", "verify")
+    assert verify.exit_code == EXIT_INTEGRITY
+    assert "the lifecycle did not allow it: version 3 was 'rejected'" in verify.stderr
+
+
+def test_audit_verify_as_a_member_checkpoints_the_head(workdir):
+    from governance.checkpoints import read_checkpoints
+
+    settings = get_settings(workdir)
+    signed = govern(workdir, "audit", "verify", "--as", "intern")  # a member, no role needed
+    assert signed.exit_code == 0, signed.output
+    with open_audit_log(settings.audit_db_url) as audit:
+        head = audit.head()
+    checkpoints = read_checkpoints(settings.checkpoint_path, client_for(workdir))
+    (mine,) = [c for c in checkpoints if c.signer == "intern"]
+    assert (mine.seq, mine.event_hash) == (head.seq, head.event_hash)
+    stranger = govern(workdir, "audit", "verify", "--as", "mallory")
+    assert stranger.exit_code == EXIT_NOT_AUTHORISED
