@@ -7,7 +7,6 @@ what was judged, on the candidate's MLflow run, its registered version and the a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from governance.settings import Settings
 from governance.signatures import SIGNED_ACTIONS, record_signed
 from governance.signoff_rules import now
 from governance.stores import Stores, download_artifacts, fluent_mlflow
+from governance.version_tags import data_validation_tag, rows_tag
 from models import FittedModels, get_family
 from validation.data_contracts import ContractReport
 from validation.intake import Intake
@@ -222,6 +222,7 @@ def record_training(
             "dataset_sha256": snapshot.sha256,
             "dataset_files": snapshot.file_sha256,
             "code_version": run.code_version,
+            "dataset_rows": dict(snapshot.rows),
             "holdout_metrics": metrics,
         },
         existing,
@@ -291,12 +292,12 @@ def _register(
         Tag.LIFECYCLE: Lifecycle.VALIDATING,
         Tag.DATASET_URI: snapshot.uri,
         Tag.DATASET_SHA256: snapshot.sha256,
-        Tag.DATASET_ROWS: json.dumps(snapshot.rows, sort_keys=True),
+        Tag.DATASET_ROWS: rows_tag(snapshot.rows),
         Tag.CODE_VERSION: run.code_version,
         Tag.RUN_ID: run.run_id,
         Tag.AUTHOR: run.author,
         Tag.MODEL_SHA256: model_sha,
-        Tag.DATA_VALIDATION: _validation_tag(report.summary()),
+        Tag.DATA_VALIDATION: data_validation_tag(report.summary()),
     }
     # MLflow's registry resolves a ``models:/<id>`` source with a client of the process-wide
     # URI, whatever client registers it.
@@ -360,10 +361,3 @@ def audit_candidate(
 def _key(run: CandidateRun, action: Action) -> str:
     """One event per run and action: the idempotency key of a candidate's records."""
     return f"{run.run_id}:{action}"
-
-
-def _validation_tag(summary: dict[str, Any]) -> str:
-    return (
-        f"passed ({summary['checks']} checks, {summary['critical_failures']} critical "
-        f"failures, {summary['warnings']} warnings)"
-    )

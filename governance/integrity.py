@@ -32,11 +32,14 @@ from governance.checkpoints import (
     read_checkpoints,
     write_checkpoint,
 )
-from governance.hashing import sha256_file, sha256_tree
+from governance.hashing import sha256_file, sha256_text, sha256_tree
 from governance.history import ModelHistory, replay
+from governance.loading import verified_artifacts
 from governance.policy_store import signer_for
+from governance.release import verify_release
 from governance.signatures import check_signatures, policy_in_force
 from governance.stores import Stores, download_artifacts
+from governance.version_tags import expected_tags
 from validation.policy import parse_policy
 from vocabulary import Action, IntegrityError, Tag, UsageError
 
@@ -47,12 +50,6 @@ __all__ = [
     "raise_on_problems",
     "verify_integrity",
 ]
-
-_TAGS_FROM_EVENT = {
-    Tag.RUN_ID: "run_id",
-    Tag.MODEL_SHA256: "model_sha256",
-    Tag.DATASET_SHA256: "dataset_sha256",
-}
 
 
 @dataclass(frozen=True)
@@ -130,10 +127,12 @@ def verify_integrity(stores: Stores, model: str | None = None) -> IntegrityRepor
     ]
     versions = files = 0
     for event in events:
+        if event.action == Action.VERSION_RELEASED:
+            findings += _check_release(stores, event)
         if event.action != Action.CANDIDATE_TRAINED:
             continue
         versions += 1
-        new_findings, hashed = _check_version(stores, event)
+        new_findings, hashed = _check_version(stores, event, events)
         findings += new_findings
         files += hashed
     for name, history in sorted(replay(events).items()):
@@ -176,30 +175,47 @@ def raise_on_problems(report: IntegrityReport) -> IntegrityReport:
     raise IntegrityError(f"integrity check failed: {report.first_problem()}{more}")
 
 
-def _check_version(stores: Stores, event: AuditEvent) -> tuple[list[Finding], int]:
+def _check_version(
+    stores: Stores, event: AuditEvent, events: list[AuditEvent]
+) -> tuple[list[Finding], int]:
     subject = f"{event.model} v{event.version}"
     payload = event.payload
     try:
         mv = stores.client.get_model_version(event.model, event.version)
     except MlflowException:
         return [Finding("registry", subject, "version recorded in the audit log is gone")], 0
+    validated = next(
+        (
+            e
+            for e in events
+            if e.action == Action.DATA_VALIDATED
+            and e.model == event.model
+            and e.payload.get("run_id") == payload["run_id"]
+        ),
+        None,
+    )
+    gated = [
+        e
+        for e in events
+        if e.action == Action.CANDIDATE_GATED
+        and (e.model, e.version) == (event.model, event.version)
+    ]
     findings = [
         Finding(
             "tag",
             subject,
-            f"tag {tag} is {mv.tags.get(tag)!r}, but event seq {event.seq} recorded "
-            f"{payload[key]!r}",
+            f"tag {tag} is {mv.tags.get(tag)!r}, but the audit log records {wanted!r}",
         )
-        for tag, key in _TAGS_FROM_EVENT.items()
-        if mv.tags.get(tag) != payload.get(key)
+        for tag, wanted in expected_tags(event, validated, gated[-1] if gated else None).items()
+        if mv.tags.get(tag) != wanted
     ]
-    if mv.tags.get(Tag.AUTHOR) != event.actor:
+    if gated and sha256_text(mv.description or "") != gated[-1].payload["description_sha256"]:
         findings.append(
             Finding(
-                "tag",
+                "description",
                 subject,
-                f"tag {Tag.AUTHOR} is {mv.tags.get(Tag.AUTHOR)!r}, but event seq "
-                f"{event.seq} was written by {event.actor!r}",
+                f"the version description hashes to {sha256_text(mv.description or '')}, but "
+                f"event seq {gated[-1].seq} recorded {gated[-1].payload['description_sha256']}",
             )
         )
     try:
@@ -221,6 +237,19 @@ def _check_version(stores: Stores, event: AuditEvent) -> tuple[list[Finding], in
         )
     data_findings, hashed = _check_dataset(subject, event)
     return findings + data_findings, hashed + 1
+
+
+def _check_release(stores: Stores, released: AuditEvent) -> list[Finding]:
+    """The version's release bundle against its event and its artifacts."""
+    subject = f"{released.model} v{released.version}"
+    try:
+        model_dir, _ = verified_artifacts(stores, released.model, released.version)
+        verify_release(stores, released, model_dir)
+    except IntegrityError as exc:
+        return [Finding("release", subject, str(exc))]
+    except (MlflowException, OSError) as exc:
+        return [Finding("release", subject, f"its artifacts cannot be read: {exc}")]
+    return []
 
 
 def _check_dataset(subject: str, event: AuditEvent) -> tuple[list[Finding], int]:

@@ -22,10 +22,11 @@ from typing import Any
 
 from governance.checkpoints import write_checkpoint
 from governance.history import ModelHistory, VersionHistory
-from governance.identity import Signer
+from governance.identity import Signer, release_signing_key
 from governance.lease import model_lease
-from governance.loading import find_alias
+from governance.loading import find_alias, verified_artifacts
 from governance.policy_store import LoadedPolicy, require_in_force
+from governance.release import sign_release
 from governance.signatures import AUTO_APPROVER, record_signed
 from governance.signoff_rules import (
     check_operator,
@@ -36,6 +37,7 @@ from governance.signoff_rules import (
     verified_history,
 )
 from governance.stores import Stores
+from validation.policy import ReleaseSigner
 from vocabulary import Action, Alias, Lifecycle, NotAuthorised, Tag, UsageError
 
 __all__ = [
@@ -153,9 +155,12 @@ def _approve_locked(
     state = read_state(stores, model, version)
     check_signoff(policy.policy, state, actor, "approve", signer.public_key)
     approvals = [*state.approvals, {"by": actor, "at": now(), "comment": comment}]
-    client.set_model_version_tag(model, version, Tag.APPROVALS, json.dumps(approvals))
     required = policy.policy.approvals_required
     complete = len(approvals) >= required
+    if complete:
+        # The last approval releases the version: refuse now, not half-way, if it cannot.
+        release = _release_signer(stores, policy)
+    client.set_model_version_tag(model, version, Tag.APPROVALS, json.dumps(approvals))
     payload = {
         "comment": comment,
         "approvals": len(approvals),
@@ -171,6 +176,11 @@ def _approve_locked(
     promoted = None
     if complete:
         client.set_model_version_tag(model, version, Tag.LIFECYCLE, Lifecycle.APPROVED)
+        local, trained = verified_artifacts(stores, model, version)
+        released = sign_release(stores, release, local, trained.payload["run_id"])
+        _decide(
+            stores, policy, signer, Action.VERSION_RELEASED, model, version, released, actor=actor
+        )
         if policy.policy.promote_on_approval:
             # The approval itself authorises this promotion, so the approver is recorded
             # as promoter even when the policy does not list them as an operator.
@@ -184,6 +194,27 @@ def _approve_locked(
         "gated_under_policy_sha256": payload.get("gated_under_policy_sha256"),
         "policy_sha256": policy.sha256,
     }
+
+
+def _release_signer(stores: Stores, policy: LoadedPolicy) -> ReleaseSigner:
+    """The policy's release signer, whose key this process must hold.
+
+    Raises
+    ------
+    UsageError
+        If the policy names no release signer.
+    NotAuthorised
+        If this process does not hold the release key the policy lists.
+    """
+    release = policy.file.release
+    if release is None:
+        raise UsageError(
+            f"the policy in force ({policy.path}) names no release signer ('release:'), so an "
+            f"approved version could not be signed for release; an owner adds one "
+            f"(`govern keys create NAME --release`) and adopts the policy"
+        )
+    release_signing_key(stores.settings.keys_dir, release.signer, release.public_key)
+    return release
 
 
 def hand_over_to_signoff(

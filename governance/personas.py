@@ -11,7 +11,14 @@ import re
 from pathlib import Path
 
 from governance.audit import AuditLog
-from governance.identity import create_key, key_path, load_signer
+from governance.identity import (
+    create_key,
+    create_release_key,
+    held_release_key,
+    key_path,
+    load_signer,
+    release_key_path,
+)
 from governance.policy_store import LoadedPolicy, adopt_policy, load_model_policy
 from governance.settings import Settings
 from governance.signatures import policy_in_force
@@ -20,32 +27,55 @@ from vocabulary import UsageError
 
 __all__ = ["set_up_personas", "with_members"]
 
-# The top-level ``members:`` line and the indented lines of its block, if any.
-_MEMBERS_BLOCK = re.compile(r"^members:.*(?:\n[ \t]+\S.*)*", re.MULTILINE)
+
+def _block(key: str) -> re.Pattern[str]:
+    """A top-level ``key:`` line and the indented lines of its block, if any."""
+    return re.compile(rf"^{key}:.*(?:\n[ \t]+\S.*)*", re.MULTILINE)
 
 
-def with_members(policy_text: str, members: dict[str, str]) -> str:
-    """``policy_text`` with its top-level ``members:`` block replaced by ``members``.
+def with_members(policy_text: str, members: dict[str, str], release: tuple[str, str]) -> str:
+    """``policy_text`` with its ``members:`` and ``release:`` blocks replaced.
 
     Text, not a YAML round trip, so that the file keeps the comments that give each
     limit its reason.
 
+    Parameters
+    ----------
+    policy_text
+        The policy file's text.
+    members
+        Name to Ed25519 public key.
+    release
+        The release signer's name and ECDSA P-256 public key.
+
     Raises
     ------
     UsageError
-        If the text has no top-level ``members:`` line.
+        If the text has no top-level ``members:`` or ``release:`` line.
     """
-    block = "members:\n" + "".join(f"  {name}: {key}\n" for name, key in members.items())
-    replaced, count = _MEMBERS_BLOCK.subn(block.rstrip("\n"), policy_text, count=1)
-    if count != 1:
-        raise UsageError("expected a top-level 'members:' line in the policy file, found none")
-    return replaced
+    blocks = {
+        "members": "members:\n" + "".join(f"  {n}: {k}\n" for n, k in members.items()),
+        "release": f"release:\n  signer: {release[0]}\n  public_key: {release[1]}\n",
+    }
+    for key, block in blocks.items():
+        policy_text, count = _block(key).subn(block.rstrip("\n"), policy_text, count=1)
+        if count != 1:
+            raise UsageError(f"expected a top-level '{key}:' line in the policy file, found none")
+    return policy_text
 
 
 def set_up_personas(
-    settings: Settings, audit: AuditLog, source: Path, names: list[str], owner: str, model: str
+    settings: Settings,
+    audit: AuditLog,
+    source: Path,
+    names: list[str],
+    owner: str,
+    model: str,
+    release_signer: str = "release-signer",
 ) -> LoadedPolicy:
     """Give each of ``names`` a key, write ``<workdir>/policy.yaml`` listing them, adopt it.
+
+    ``release_signer`` gets the ECDSA P-256 key that signs approved versions as releases.
 
     Keys already in the keys directory are kept; a policy already in force is kept when
     the file written is the same.
@@ -73,8 +103,15 @@ def set_up_personas(
         members[name] = (
             load_signer(keys_dir, name).public_key if existing else create_key(keys_dir, name)
         )
+    release_path = release_key_path(keys_dir, release_signer)
+    release_key = (
+        held_release_key(keys_dir, release_signer)
+        if release_path.is_file()
+        else create_release_key(keys_dir, release_signer)
+    )
     path = settings.workdir / "policy.yaml"
-    path.write_text(with_members(source.read_bytes().decode("utf-8"), members), encoding="utf-8")
+    text = with_members(source.read_bytes().decode("utf-8"), members, (release_signer, release_key))
+    path.write_text(text, encoding="utf-8")
     loaded = load_model_policy(path, model)
     current = policy_in_force(audit.events())
     if current is None or current.payload["policy_sha256"] != loaded.sha256:

@@ -64,6 +64,7 @@ SIGNED_ACTIONS = frozenset(
         Action.VERSION_PROMOTED,
         Action.VERSION_ROLLED_BACK,
         Action.VERSION_DECOMMISSIONED,
+        Action.VERSION_RELEASED,
     }
 )
 # Written by the process that records, not by the signer, so not signed: a statement
@@ -373,13 +374,22 @@ def _role_problem(
         if action == Action.CANDIDATE_GATED and (trained is None or trained.actor != signer):
             return "gated by someone other than the version's author"
         return None
+    if action == Action.VERSION_RELEASED and (
+        policy.release is None
+        or event.payload.get("release_public_key") != policy.release.public_key
+    ):
+        return "released with another key than the policy in force names for releases"
     if event.actor == AUTO_APPROVER:
-        if action not in (Action.SIGNOFF_APPROVED, Action.VERSION_PROMOTED):
+        if action not in (
+            Action.SIGNOFF_APPROVED,
+            Action.VERSION_RELEASED,
+            Action.VERSION_PROMOTED,
+        ):
             return "the automatic approver only approves, and promotes what it approved"
         if not model_policy.auto_approve_when_gates_pass:
             return "automatic approval, which the policy in force does not allow"
         return None
-    if action in (Action.SIGNOFF_APPROVED, Action.SIGNOFF_REJECTED):
+    if action in (Action.SIGNOFF_APPROVED, Action.SIGNOFF_REJECTED, Action.VERSION_RELEASED):
         if signer not in model_policy.validators:
             return f"{signer!r} is not a validator of {event.model} in the policy in force"
         author_key = trained.payload[SIGNED]["statement"]["public_key"] if trained else None
@@ -400,6 +410,7 @@ _MUST_BE = {
     Action.SIGNOFF_REJECTED: (Lifecycle.PENDING_SIGNOFF,),
     Action.VERSION_PROMOTED: (Lifecycle.APPROVED, Lifecycle.PREVIOUS, Lifecycle.ROLLED_BACK),
     Action.VERSION_ROLLED_BACK: (Lifecycle.PREVIOUS,),
+    Action.VERSION_RELEASED: (Lifecycle.APPROVED,),
     Action.CANDIDATE_GATED: (Lifecycle.VALIDATING,),
 }
 

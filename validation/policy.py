@@ -29,6 +29,7 @@ __all__ = [
     "PolicyFile",
     "PolicyError",
     "PublicKey",
+    "ReleaseSigner",
     "ScenarioLimits",
     "parse_policy",
 ]
@@ -165,6 +166,17 @@ class ModelPolicy(_Strict):
 PublicKey = Annotated[str, StringConstraints(pattern=r"^ed25519:[A-Za-z0-9+/]{43}=$")]
 
 
+class ReleaseSigner(_Strict):
+    """Who signs approved versions as releases, and the ECDSA P-256 key they sign with.
+
+    ``public_key`` is what ``govern keys create NAME --release`` prints: ``ecdsa-p256:``
+    and the DER SubjectPublicKeyInfo in base64.
+    """
+
+    signer: str
+    public_key: Annotated[str, StringConstraints(pattern=r"^ecdsa-p256:[A-Za-z0-9+/]+=*$")]
+
+
 class PolicyFile(_Strict):
     """The whole policy file: one :class:`ModelPolicy` per registered model.
 
@@ -176,11 +188,15 @@ class PolicyFile(_Strict):
         The public key of each person or service that signs decisions: authors of
         retrains, validators, operators and owners. A name without a key here can decide
         nothing, whatever role the policy gives it.
+    release : ReleaseSigner or None
+        The key approved versions are signed with, in the OpenSSF model-signing format;
+        without one, no version can be approved.
     """
 
     version: Literal[1]
     owners: tuple[str, ...] = Field(min_length=1)
     members: dict[str, PublicKey] = Field(default_factory=dict)
+    release: ReleaseSigner | None = None
     models: dict[str, ModelPolicy]
 
     def for_model(self, name: str) -> ModelPolicy:

@@ -71,6 +71,7 @@ class Action(StrEnum):
     VERSION_DECOMMISSIONED = "version.decommissioned"
     REGISTRY_RECONCILED = "registry.reconciled"
     POLICY_ADOPTED = "policy.adopted"
+    VERSION_RELEASED = "version.released"
 
 
 class Alias(StrEnum):

@@ -219,6 +219,13 @@ def _describe_adopted(payload: Mapping[str, Any]) -> str:
     return f"policy adopted: SHA-256 {payload.get('policy_sha256')} (from {payload.get('path')})"
 
 
+def _describe_released(payload: Mapping[str, Any]) -> str:
+    return (
+        f"signed as a release by {payload.get('release_signer')} (OpenSSF model-signing "
+        f"bundle {payload.get('bundle_uri')}, sha256 {str(payload.get('bundle_sha256'))[:12]}..)"
+    )
+
+
 _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     Action.DATA_VALIDATED: _describe_data,
     Action.DATA_REJECTED: _describe_data,
@@ -234,4 +241,5 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     Action.VERSION_DECOMMISSIONED: _describe_decommissioned,
     Action.REGISTRY_RECONCILED: _describe_reconciled,
     Action.POLICY_ADOPTED: _describe_adopted,
+    Action.VERSION_RELEASED: _describe_released,
 }

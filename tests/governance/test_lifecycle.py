@@ -851,6 +851,7 @@ def test_every_decision_is_signed_by_the_key_the_policy_lists(workdir):
         "candidate.trained",
         "candidate.gated",
         "signoff.approved",
+        "version.released",
         "version.promoted",
     }
     approval = signed["signoff.approved"]
@@ -1037,14 +1038,14 @@ def _truncate_and_hide(workdir, newest):
 
 
 def test_deleting_the_newest_events_is_caught_by_the_checkpoint_file(workdir):
-    _promoted(workdir)  # v1 approved and promoted: two signed decisions, two checkpoints
-    _truncate_and_hide(workdir, 2)
+    _promoted(workdir)  # v1 approved, released and promoted: three signed decisions
+    _truncate_and_hide(workdir, 3)
     with open_audit_log(get_settings(workdir).audit_db_url) as audit:
         assert audit.verify().ok  # the chain that is left is intact
     verify = govern(workdir, "audit", "verify", "--json")
     assert verify.exit_code == EXIT_INTEGRITY
     findings = json.loads(verify.stdout[: verify.stdout.rindex("}") + 1])["findings"]
-    assert [f["kind"] for f in findings] == ["checkpoint", "checkpoint"], findings
+    assert [f["kind"] for f in findings] == ["checkpoint"] * 3, findings
     assert "its newest events were deleted" in findings[0]["message"]
     before = state(workdir)
     refused = approve(workdir, "1")  # the rules check the checkpoints before acting
@@ -1059,7 +1060,7 @@ def test_deleting_the_newest_events_and_the_file_is_caught_by_the_tag(workdir):
             conn.execute(f"DROP TRIGGER {name}")
         conn.execute(
             "DELETE FROM governance_audit_events WHERE seq > "
-            "(SELECT MAX(seq) - 2 FROM governance_audit_events)"
+            "(SELECT MAX(seq) - 3 FROM governance_audit_events)"
         )
     get_settings(workdir).checkpoint_path.unlink()
     verify = govern(workdir, "audit", "verify")
@@ -1128,3 +1129,135 @@ def test_audit_verify_as_a_member_checkpoints_the_head(workdir):
     assert (mine.seq, mine.event_hash) == (head.seq, head.event_hash)
     stranger = govern(workdir, "audit", "verify", "--as", "mallory")
     assert stranger.exit_code == EXIT_NOT_AUTHORISED
+
+
+# -- signed releases: OpenSSF model-signing bundles -----------------------------------------
+
+
+def _released(workdir, version):
+    """The version's release event, its bundle's file in the artifact store, its artifacts."""
+    from urllib.parse import urlparse
+
+    from governance.loading import verified_artifacts
+
+    stores = open_stores(get_settings(workdir))
+    (released,) = [
+        e
+        for e in stores.audit.events(model=MODEL, version=version)
+        if e.action == "version.released"
+    ]
+    run = stores.client.get_run(released.payload["bundle_uri"].split("/")[1])
+    bundle = Path(urlparse(run.info.artifact_uri).path) / "release" / "model.sig"
+    model_dir, _ = verified_artifacts(stores, MODEL, version)
+    return released, bundle, model_dir
+
+
+def _model_signing_verify(model_dir, bundle, public_pem, tmp_path):
+    """The model-signing package's own command-line verifier."""
+    public = tmp_path / "release.pub"
+    public.write_bytes(public_pem)
+    return subprocess.run(
+        [
+            str(Path(sys.executable).with_name("model_signing")),
+            "verify",
+            "key",
+            str(model_dir),
+            "--signature",
+            str(bundle),
+            "--public_key",
+            str(public),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_an_approved_version_carries_a_bundle_the_model_signing_verifier_accepts(workdir, tmp_path):
+    from governance.identity import release_public_pem
+
+    assert approve(workdir, "1").exit_code == 0
+    released, bundle, model_dir = _released(workdir, "1")
+    policy = parse_policy(policy_text(workdir))
+    assert released.payload["release_public_key"] == policy.release.public_key
+    assert released.payload["bundle_sha256"] == sha256_file(bundle)
+    public_pem = release_public_pem(released.payload["release_public_key"])
+
+    accepted = _model_signing_verify(model_dir, bundle, public_pem, tmp_path)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+
+    tampered = tmp_path / "tampered"
+    shutil.copytree(model_dir, tampered)
+    (law,) = tampered.rglob("law.json")
+    law.write_text(json.dumps({**json.loads(law.read_text()), "beta": 0.9}))
+    refused = _model_signing_verify(tampered, bundle, public_pem, tmp_path)
+    assert refused.returncode != 0
+    assert "law.json" in refused.stdout + refused.stderr
+
+
+def test_load_champion_refuses_a_replaced_release_bundle(workdir, tmp_path):
+    from governance.identity import create_release_key, release_key_path
+
+    assert approve(workdir, "1").exit_code == 0
+    assert load_champion(MODEL, workdir=workdir).version == "1"
+    _, bundle, model_dir = _released(workdir, "1")
+    original = bundle.read_bytes()
+    # An insider re-signs the artifacts with a release key of their own.
+    create_release_key(tmp_path / "mallory", "release-signer")
+    import model_signing
+
+    try:
+        model_signing.signing.Config().use_elliptic_key_signer(
+            private_key=release_key_path(tmp_path / "mallory", "release-signer")
+        ).sign(model_dir, bundle)
+        with pytest.raises(IntegrityError, match="release bundle .* hashes to"):
+            load_champion(MODEL, workdir=workdir)
+        verify = govern(workdir, "audit", "verify")
+        assert verify.exit_code == EXIT_INTEGRITY and "release bundle" in verify.stderr
+    finally:
+        bundle.write_bytes(original)  # the artifact store is shared with other tests' copies
+    assert load_champion(MODEL, workdir=workdir).version == "1"
+
+
+def test_an_approval_without_the_release_key_changes_nothing(workdir):
+    (workdir / "keys" / "release-signer.release.pem").unlink()
+    before = (state(workdir), actions(workdir))
+    refused = approve(workdir, "1")
+    assert refused.exit_code == EXIT_NOT_AUTHORISED, refused.output
+    assert "signed releases" in refused.stderr and "release-signer" in refused.stderr
+    assert (state(workdir), actions(workdir)) == before
+
+
+# -- every documented tag and the description, against the log -----------------------------
+
+
+@pytest.mark.parametrize(
+    "tag, value",
+    [
+        ("gates.passed", "true"),
+        ("gates.policy_sha256", "0" * 64),
+        ("gates.failed", "none at all"),
+        ("lineage.code_version", "v9.9.9"),
+        ("lineage.dataset_uri", "file:///elsewhere"),
+        ("lineage.dataset_rows", '{"executions": 1}'),
+        ("lineage.data_validation", "passed (1 checks, 0 critical failures, 0 warnings)"),
+    ],
+)
+def test_every_documented_tag_edited_in_the_ui_is_caught(workdir, tag, value):
+    client = client_for(workdir)
+    if client.get_model_version(MODEL, "2").tags[tag] == value:
+        value = "edited"
+    client.set_model_version_tag(MODEL, "2", tag, value)
+    result = govern(workdir, "audit", "verify")
+    assert result.exit_code == EXIT_INTEGRITY
+    assert f"tag {tag} is {value!r}, but the audit log records" in result.stderr
+
+
+def test_an_edited_version_description_is_caught(workdir):
+    client = client_for(workdir)
+    original = client.get_model_version(MODEL, "2").description
+    assert original.startswith("Gates PASSED")
+    client.update_model_version(MODEL, "2", description=original.replace("PASSED", "PASSED!"))
+    result = govern(workdir, "audit", "verify")
+    assert result.exit_code == EXIT_INTEGRITY
+    assert "description v2" in result.stderr or "the version description hashes to" in result.stderr

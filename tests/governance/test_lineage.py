@@ -139,6 +139,7 @@ def test_promoted_version_has_its_full_lineage(reports, workdir, small_data_dir)
         ("candidate.stressed", "version"),
         ("candidate.gated", "version"),
         ("signoff.approved", "version"),
+        ("version.released", "version"),
         ("version.promoted", "version"),
         ("version.promoted", "previous"),  # v2's promotion made it previous
         ("version.rolled_back", "version"),  # the rollback made it champion again
