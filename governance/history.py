@@ -18,12 +18,14 @@ from governance.audit import AuditEvent
 from vocabulary import Action, Alias, Lifecycle
 
 __all__ = [
+    "LIFECYCLE_DECISIONS",
     "Approval",
     "ChampionInterval",
     "Milestone",
     "ModelHistory",
     "StateChange",
     "VersionHistory",
+    "open_intents",
     "replay",
 ]
 
@@ -342,3 +344,41 @@ def replay(events: Iterable[AuditEvent]) -> dict[str, ModelHistory]:
             continue
         history.apply(event)
     return histories
+
+
+#: The decisions a lifecycle action records; one after an open intent means it got that far.
+LIFECYCLE_DECISIONS = frozenset(
+    {
+        Action.SIGNOFF_APPROVED,
+        Action.SIGNOFF_REJECTED,
+        Action.VERSION_RELEASED,
+        Action.VERSION_PROMOTED,
+        Action.VERSION_ROLLED_BACK,
+        Action.VERSION_DECOMMISSIONED,
+    }
+)
+
+
+def open_intents(events: list[AuditEvent]) -> list[tuple[AuditEvent, bool]]:
+    """Each ``lifecycle.intent`` without a completion, and whether its decisions were made.
+
+    The model's lease keeps lifecycle actions one at a time, so the decisions between an
+    intent and the next one are that intent's.
+    """
+    completed = {
+        e.payload.get("intent_seq") for e in events if e.action == Action.LIFECYCLE_COMPLETED
+    }
+    intents = [e for e in events if e.action == Action.LIFECYCLE_INTENT]
+    found = []
+    for index, intent in enumerate(intents):
+        if intent.seq in completed:
+            continue
+        until = intents[index + 1].seq if index + 1 < len(intents) else None
+        decided = any(
+            e.action in LIFECYCLE_DECISIONS
+            and e.seq > intent.seq
+            and (until is None or e.seq < until)
+            for e in events
+        )
+        found.append((intent, decided))
+    return found

@@ -33,7 +33,7 @@ from governance.checkpoints import (
     write_checkpoint,
 )
 from governance.hashing import sha256_file, sha256_text, sha256_tree
-from governance.history import ModelHistory, replay
+from governance.history import ModelHistory, open_intents, replay
 from governance.loading import verified_artifacts
 from governance.policy_store import signer_for
 from governance.release import verify_release
@@ -137,6 +137,17 @@ def verify_integrity(stores: Stores, model: str | None = None) -> IntegrityRepor
         files += hashed
     for name, history in sorted(replay(events).items()):
         findings += _check_history(stores.client, name, history)
+    for intent, decided in open_intents(events):
+        findings.append(
+            Finding(
+                "action",
+                f"{intent.model} intent seq {intent.seq}",
+                f"{intent.payload['action']} of v{intent.payload['version']} by {intent.actor} "
+                f"was cut {'after' if decided else 'before'} its decisions were recorded (or "
+                f"is still running); `govern audit reconcile` "
+                f"{'finishes' if decided else 'undoes'} it",
+            )
+        )
     return IntegrityReport(chain, findings, versions, files)
 
 

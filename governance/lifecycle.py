@@ -7,27 +7,37 @@ States (the ``lifecycle`` tag)::
     champion --rollback--> rolled-back          any --decommission--> decommissioned
 
 Aliases: ``candidate`` (awaiting sign-off), ``champion`` (in production), ``previous``
-(the champion before it, the rollback target). Every change appends one audit event,
-signed by whoever decided it (:mod:`governance.signatures`): each function takes the
+(the champion before it, the rollback target). Every decision is appended to the audit
+log signed by whoever made it (:mod:`governance.signatures`): each function takes the
 decider's :class:`~governance.identity.Signer`, and the policy this process holds, which
-must be the one in force. Changes that move aliases hold the model's lease
-(:mod:`governance.lease`), so two of them cannot interleave; each re-reads the registry
-after taking the lease.
+must be the one in force. Changes hold the model's lease (:mod:`governance.lease`), so two
+of them cannot interleave.
+
+Each action is crash-safe in three steps: a ``lifecycle.intent`` event; then every
+decision of the action (an approval, its release and the promotion it triggers) in one
+transaction, the point of no return; then the registry set from the log
+(:func:`governance.view.sync_view`) and a ``lifecycle.completed`` event. A crash before
+the decisions leaves the registry as it was; a crash after them leaves decisions the
+registry does not show yet. Either way ``govern audit reconcile`` finds the intent
+without a completion and undoes or finishes the action (:mod:`governance.reconcile`).
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from governance.audit import record_event
 from governance.checkpoints import write_checkpoint
+from governance.faults import crash_point
 from governance.history import ModelHistory, VersionHistory
 from governance.identity import Signer, release_signing_key
 from governance.lease import model_lease
-from governance.loading import find_alias, verified_artifacts
+from governance.loading import verified_artifacts
 from governance.policy_store import LoadedPolicy, require_in_force
 from governance.release import sign_release
-from governance.signatures import AUTO_APPROVER, record_signed
+from governance.signatures import AUTO_APPROVER, Decision, record_decisions
 from governance.signoff_rules import (
     check_operator,
     check_signoff,
@@ -37,6 +47,7 @@ from governance.signoff_rules import (
     verified_history,
 )
 from governance.stores import Stores
+from governance.view import sync_view
 from validation.policy import ReleaseSigner
 from vocabulary import Action, Alias, Lifecycle, NotAuthorised, Tag, UsageError
 
@@ -51,33 +62,45 @@ __all__ = [
 ]
 
 
+@contextmanager
+def _journal(stores: Stores, actor: str, action: str, model: str, version: str) -> Iterator[None]:
+    """Bracket an action with its intent and completion events.
+
+    Both concern the model, not the version, so that they never become the version's
+    newest event, which a decision signed elsewhere names (``govern signoff sign``).
+    """
+    intent = record_event(
+        stores.audit,
+        actor,
+        Action.LIFECYCLE_INTENT,
+        {"action": action, "version": version},
+        model=model,
+    )
+    crash_point("intent")
+    yield
+    crash_point("view")
+    record_event(
+        stores.audit,
+        actor,
+        Action.LIFECYCLE_COMPLETED,
+        {"intent_seq": intent.seq, "action": action, "version": version, "outcome": "completed"},
+        model=model,
+    )
+
+
 def _decide(
     stores: Stores,
     policy: LoadedPolicy,
-    signer: Signer,
-    action: Action,
     model: str,
-    version: str,
-    payload: dict[str, Any],
-    *,
-    actor: str | None = None,
+    decisions: list[Decision],
 ) -> None:
-    """Append ``action`` signed by ``signer`` under ``policy`` (``actor`` defaults to them).
-
-    Then the signer checkpoints the event outside the database (:mod:`governance.checkpoints`).
-    """
-    event = record_signed(
-        stores.audit,
-        signer,
-        actor or signer.name,
-        action,
-        payload,
-        model,
-        version,
-        policy_sha256=policy.sha256,
-        time=now(),
-    )
-    write_checkpoint(stores.settings.checkpoint_path, stores.client, model, signer, event, now())
+    """Append ``decisions`` at once, then have each signer checkpoint its event."""
+    events = record_decisions(stores.audit, decisions, policy_sha256=policy.sha256, time=now())
+    crash_point("decided")
+    for decision, event in zip(decisions, events, strict=True):
+        write_checkpoint(
+            stores.settings.checkpoint_path, stores.client, model, decision.signer, event, now()
+        )
 
 
 def pending_signoffs(stores: Stores, model: str | None = None) -> list[dict[str, Any]]:
@@ -115,7 +138,7 @@ def approve(
     *,
     actor: str | None = None,
 ) -> dict[str, Any]:
-    """Record an approval; once enough distinct validators approved, promote the version.
+    """Record an approval; the last required one releases the version and promotes it.
 
     Parameters
     ----------
@@ -139,56 +162,45 @@ def approve(
     require_in_force(stores.audit, policy)
     actor = actor or signer.name
     with model_lease(stores.audit.engine, model, actor):
-        return _approve_locked(stores, policy, model, version, signer, actor, comment)
-
-
-def _approve_locked(
-    stores: Stores,
-    policy: LoadedPolicy,
-    model: str,
-    version: str,
-    signer: Signer,
-    actor: str,
-    comment: str,
-) -> dict[str, Any]:
-    client = stores.client
-    state = read_state(stores, model, version)
-    check_signoff(policy.policy, state, actor, "approve", signer.public_key)
-    approvals = [*state.approvals, {"by": actor, "at": now(), "comment": comment}]
-    required = policy.policy.approvals_required
-    complete = len(approvals) >= required
-    if complete:
+        history = verified_history(stores, model)
+        state = read_state(stores, model, version, history)
+        check_signoff(policy.policy, state, actor, "approve", signer.public_key)
+        required = policy.policy.approvals_required
+        approvals = len(state.approvals) + 1
+        complete = approvals >= required
         # The last approval releases the version: refuse now, not half-way, if it cannot.
-        release = _release_signer(stores, policy)
-    client.set_model_version_tag(model, version, Tag.APPROVALS, json.dumps(approvals))
-    payload = {
-        "comment": comment,
-        "approvals": len(approvals),
-        "required": required,
-        "automatic": actor == AUTO_APPROVER,
-    }
-    # A policy adopted after the gates ran: the approval goes ahead under the policy in
-    # force (which the statement signs), and says on the record that the gates were not.
-    gated_under = state.gated_policy_sha256
-    if gated_under != policy.sha256:
-        payload["gated_under_policy_sha256"] = gated_under
-    _decide(stores, policy, signer, Action.SIGNOFF_APPROVED, model, version, payload, actor=actor)
-    promoted = None
-    if complete:
-        client.set_model_version_tag(model, version, Tag.LIFECYCLE, Lifecycle.APPROVED)
-        local, trained = verified_artifacts(stores, model, version)
-        released = sign_release(stores, release, local, trained.payload["run_id"])
-        _decide(
-            stores, policy, signer, Action.VERSION_RELEASED, model, version, released, actor=actor
-        )
-        if policy.policy.promote_on_approval:
-            # The approval itself authorises this promotion, so the approver is recorded
-            # as promoter even when the policy does not list them as an operator.
-            promoted = _promote_locked(
-                stores, policy, model, version, signer, "sign-off complete", actor=actor
-            )
+        release = _release_signer(stores, policy) if complete else None
+        payload = {
+            "comment": comment,
+            "approvals": approvals,
+            "required": required,
+            "automatic": actor == AUTO_APPROVER,
+        }
+        # A policy adopted after the gates ran: the approval goes ahead under the policy in
+        # force (which the statement signs), and says on the record that the gates were not.
+        if state.gated_policy_sha256 != policy.sha256:
+            payload["gated_under_policy_sha256"] = state.gated_policy_sha256
+        promoted = None
+        with _journal(stores, actor, "approve", model, version):
+            decisions = [Decision(signer, actor, Action.SIGNOFF_APPROVED, payload, model, version)]
+            if release is not None:
+                local, trained = verified_artifacts(stores, model, version)
+                released = sign_release(stores, release, local, trained.payload["run_id"])
+                decisions.append(
+                    Decision(signer, actor, Action.VERSION_RELEASED, released, model, version)
+                )
+                if policy.policy.promote_on_approval:
+                    # The approval itself authorises this promotion, so the approver is
+                    # recorded as promoter even when the policy does not list them as an
+                    # operator.
+                    promoted = _promotion(history, version, "sign-off complete")
+                    decisions.append(
+                        Decision(signer, actor, Action.VERSION_PROMOTED, promoted, model, version)
+                    )
+            _decide(stores, policy, model, decisions)
+            sync_view(stores, model)
     return {
-        "approvals": len(approvals),
+        "approvals": approvals,
         "required": required,
         "promoted": promoted,
         "gated_under_policy_sha256": payload.get("gated_under_policy_sha256"),
@@ -239,30 +251,30 @@ def reject(
         raise UsageError("a rejection needs --comment explaining why, got an empty comment")
     require_in_force(stores.audit, policy)
     with model_lease(stores.audit.engine, model, signer.name):
-        _reject_locked(stores, policy, model, version, signer, comment)
-
-
-def _reject_locked(
-    stores: Stores, policy: LoadedPolicy, model: str, version: str, signer: Signer, comment: str
-) -> None:
-    client = stores.client
-    state = read_state(stores, model, version)
-    check_signoff(policy.policy, state, signer.name, "reject", signer.public_key)
-    for key, value in {
-        Tag.LIFECYCLE: Lifecycle.REJECTED,
-        Tag.REJECTED_BY: signer.name,
-        Tag.REJECTION_COMMENT: comment,
-    }.items():
-        client.set_model_version_tag(model, version, key, value)
-    if Alias.CANDIDATE in state.aliases:
-        client.delete_registered_model_alias(model, Alias.CANDIDATE)
-    _decide(stores, policy, signer, Action.SIGNOFF_REJECTED, model, version, {"comment": comment})
+        state = read_state(stores, model, version)
+        check_signoff(policy.policy, state, signer.name, "reject", signer.public_key)
+        with _journal(stores, signer.name, "reject", model, version):
+            rejection = {"comment": comment}
+            _decide(
+                stores,
+                policy,
+                model,
+                [Decision(signer, signer.name, Action.SIGNOFF_REJECTED, rejection, model, version)],
+            )
+            client = stores.client
+            client.set_model_version_tag(model, version, Tag.REJECTED_BY, signer.name)
+            client.set_model_version_tag(model, version, Tag.REJECTION_COMMENT, comment)
+            sync_view(stores, model)
 
 
 def promote(
     stores: Stores, policy: LoadedPolicy, model: str, version: str, signer: Signer, reason: str
 ) -> dict[str, Any]:
     """Make an approved version the champion; the old champion becomes ``previous``.
+
+    The champion it replaces and the ``previous`` it retires are the log's, not whatever
+    the registry's aliases say: an alias moved in the MLflow UI is overwritten, never
+    written into the record.
 
     Raises
     ------
@@ -273,54 +285,31 @@ def promote(
     check_operator(policy.policy, model, signer.name, "promote")
     require_in_force(stores.audit, policy)
     with model_lease(stores.audit.engine, model, signer.name):
-        return _promote_locked(stores, policy, model, version, signer, reason)
-
-
-def _promote_locked(
-    stores: Stores,
-    policy: LoadedPolicy,
-    model: str,
-    version: str,
-    signer: Signer,
-    reason: str,
-    *,
-    actor: str | None = None,
-) -> dict:
-    """Promote; the caller holds the model's lease.
-
-    The champion it replaces and the ``previous`` it retires are the log's, not whatever
-    the registry's aliases say: an alias moved in the MLflow UI is overwritten, never
-    written into the record.
-    """
-    client = stores.client
-    history = verified_history(stores, model)
-    state = read_state(stores, model, version, history)
-    if state.lifecycle != Lifecycle.APPROVED:
-        raise NotAuthorised(
-            f"refused by rule 'only approved versions are promoted': {model} version "
-            f"{version} is {state.lifecycle!r}"
-        )
-    champion = history.aliases.get(Alias.CHAMPION)
-    previous = history.aliases.get(Alias.PREVIOUS)
-    retired = previous if previous is not None and champion not in (None, previous) else None
-    client.set_registered_model_alias(model, Alias.CHAMPION, version)
-    client.set_model_version_tag(model, version, Tag.LIFECYCLE, Lifecycle.CHAMPION)
-    _drop_alias(stores, model, Alias.CANDIDATE, version)
-    if champion is not None:
-        client.set_registered_model_alias(model, Alias.PREVIOUS, champion)
-        client.set_model_version_tag(model, champion, Tag.LIFECYCLE, Lifecycle.PREVIOUS)
-    if retired is not None:
-        client.set_model_version_tag(model, retired, Tag.LIFECYCLE, Lifecycle.RETIRED)
-    payload = {"reason": reason, "champion": version, "previous": champion, "retired": retired}
-    _decide(stores, policy, signer, Action.VERSION_PROMOTED, model, version, payload, actor=actor)
+        history = verified_history(stores, model)
+        state = read_state(stores, model, version, history)
+        if state.lifecycle != Lifecycle.APPROVED:
+            raise NotAuthorised(
+                f"refused by rule 'only approved versions are promoted': {model} version "
+                f"{version} is {state.lifecycle!r}"
+            )
+        payload = _promotion(history, version, reason)
+        with _journal(stores, signer.name, "promote", model, version):
+            _decide(
+                stores,
+                policy,
+                model,
+                [Decision(signer, signer.name, Action.VERSION_PROMOTED, payload, model, version)],
+            )
+            sync_view(stores, model)
     return payload
 
 
-def _drop_alias(stores: Stores, model: str, alias: Alias, version: str) -> None:
-    """Remove ``alias`` from the registry if it points at ``version`` there."""
-    found = find_alias(stores.client, model, alias)
-    if found is not None and str(found.version) == version:
-        stores.client.delete_registered_model_alias(model, alias)
+def _promotion(history: ModelHistory, version: str, reason: str) -> dict[str, Any]:
+    """What promoting ``version`` moves, by the log: the champion to previous, and so on."""
+    champion = history.aliases.get(Alias.CHAMPION)
+    previous = history.aliases.get(Alias.PREVIOUS)
+    retired = previous if previous is not None and champion not in (None, previous) else None
+    return {"reason": reason, "champion": version, "previous": champion, "retired": retired}
 
 
 def rollback(stores: Stores, policy: LoadedPolicy, model: str, signer: Signer, reason: str) -> dict:
@@ -345,14 +334,15 @@ def rollback(stores: Stores, policy: LoadedPolicy, model: str, signer: Signer, r
         if target is None:
             raise UsageError(f"cannot roll back {model}: the audit log names no previous champion")
         _check_rollback_target(model, target, history.state(target))
-        client = stores.client
-        client.set_registered_model_alias(model, Alias.CHAMPION, target)
-        _drop_alias(stores, model, Alias.PREVIOUS, target)
-        client.set_model_version_tag(model, target, Tag.LIFECYCLE, Lifecycle.CHAMPION)
-        if champion is not None:
-            client.set_model_version_tag(model, champion, Tag.LIFECYCLE, Lifecycle.ROLLED_BACK)
         payload = {"reason": reason, "champion": target, "demoted": champion}
-        _decide(stores, policy, signer, Action.VERSION_ROLLED_BACK, model, target, payload)
+        with _journal(stores, signer.name, "rollback", model, target):
+            _decide(
+                stores,
+                policy,
+                model,
+                [Decision(signer, signer.name, Action.VERSION_ROLLED_BACK, payload, model, target)],
+            )
+            sync_view(stores, model)
     return payload
 
 
@@ -394,7 +384,6 @@ def decommission(
     require_in_force(stores.audit, policy)
     actor = signer.name
     with model_lease(stores.audit.engine, model, actor):
-        client = stores.client
         history = verified_history(stores, model)
         state = read_state(stores, model, version, history)
         if state.lifecycle == Lifecycle.DECOMMISSIONED:
@@ -411,48 +400,42 @@ def decommission(
                 f"--replacement VERSION or --no-replacement"
             )
         if replacement is not None:
-            _install_replacement(stores, history, model, version, replacement)
-        for alias in state.aliases:
-            if not (alias == Alias.CHAMPION and replacement is not None):
-                client.delete_registered_model_alias(model, alias)
-        for key, value in {
-            Tag.LIFECYCLE: Lifecycle.DECOMMISSIONED,
-            Tag.DECOMMISSION_BY: actor,
-            Tag.DECOMMISSION_REASON: reason,
-            Tag.DECOMMISSION_AT: now(),
-        }.items():
-            client.set_model_version_tag(model, version, key, value)
+            _check_replacement(stores, history, model, version, replacement)
         payload = {
             "reason": reason,
             "was_champion": is_champion,
             "aliases_removed": list(state.aliases),
             "replacement": replacement,
         }
-        _decide(stores, policy, signer, Action.VERSION_DECOMMISSIONED, model, version, payload)
+        decisions = [
+            Decision(signer, actor, Action.VERSION_DECOMMISSIONED, payload, model, version)
+        ]
         if replacement is not None:
-            _decide(
-                stores,
-                policy,
-                signer,
-                Action.VERSION_PROMOTED,
-                model,
-                replacement,
-                {"reason": f"replaces decommissioned version {version}", "champion": replacement},
+            installed = {
+                "reason": f"replaces decommissioned version {version}",
+                "champion": replacement,
+            }
+            decisions.append(
+                Decision(signer, actor, Action.VERSION_PROMOTED, installed, model, replacement)
             )
+        with _journal(stores, actor, "decommission", model, version):
+            _decide(stores, policy, model, decisions)
+            for key, value in {
+                Tag.DECOMMISSION_BY: actor,
+                Tag.DECOMMISSION_REASON: reason,
+                Tag.DECOMMISSION_AT: now(),
+            }.items():
+                stores.client.set_model_version_tag(model, version, key, value)
+            sync_view(stores, model)
     return payload
 
 
-def _install_replacement(
+def _check_replacement(
     stores: Stores, history: ModelHistory, model: str, version: str, replacement: str
 ) -> None:
-    client = stores.client
     target = read_state(stores, model, replacement, history)
     if replacement == version or not Lifecycle(target.lifecycle).promotable:
         raise NotAuthorised(
             f"refused by rule 'replacements must have been approved': {model} version "
             f"{replacement} is {target.lifecycle!r}"
         )
-    client.set_registered_model_alias(model, Alias.CHAMPION, replacement)
-    client.set_model_version_tag(model, replacement, Tag.LIFECYCLE, Lifecycle.CHAMPION)
-    if Alias.PREVIOUS in target.aliases:
-        client.delete_registered_model_alias(model, Alias.PREVIOUS)

@@ -40,11 +40,13 @@ from vocabulary import Action, IntegrityError, Lifecycle
 __all__ = [
     "AUTO_APPROVER",
     "SIGNED",
+    "Decision",
     "SIGNED_ACTIONS",
     "SignatureProblem",
     "check_signatures",
     "policy_in_force",
     "raise_on_bad_signatures",
+    "record_decisions",
     "record_signed",
     "statement_for",
 ]
@@ -134,6 +136,18 @@ def statement_bytes(statement: Mapping[str, Any]) -> bytes:
     return canonical_json(dict(statement), label="statement").encode("utf-8")
 
 
+@dataclass(frozen=True)
+class Decision:
+    """One decision to append: who signs it, under which actor, what, about which version."""
+
+    signer: Signer
+    actor: str
+    action: Action
+    payload: Mapping[str, Any]
+    model: str | None
+    version: str | None
+
+
 def record_signed(
     audit: AuditLog,
     signer: Signer,
@@ -148,9 +162,6 @@ def record_signed(
     key: str | None = None,
 ) -> AuditEvent:
     """Append a decision with ``signer``'s signed statement, at most once per ``key``.
-
-    The statement is built and signed under the log's append lock, so the event it names
-    as the version's newest is still the newest when it is appended.
 
     Parameters
     ----------
@@ -174,35 +185,73 @@ def record_signed(
     IntegrityError
         If the policy this process holds is not the one in force.
     """
-    body = {**payload, "recorded_by": os_identity()}
-    if key is not None:
-        body["event_key"] = key
+    decision = Decision(signer, actor, action, payload, model, version)
+    (event,) = record_decisions(audit, [decision], policy_sha256=policy_sha256, time=time, key=key)
+    return event
+
+
+def record_decisions(
+    audit: AuditLog,
+    decisions: list[Decision],
+    *,
+    policy_sha256: str,
+    time: str,
+    key: str | None = None,
+) -> list[AuditEvent]:
+    """Append ``decisions`` with their signed statements, all or none, in one transaction.
+
+    Each statement is built and signed under the log's append lock, so the event it names
+    as its version's newest is still the newest when it is appended (an earlier decision
+    of the same batch included). One transaction is what makes a lifecycle action that
+    decides several things (an approval that releases and promotes) happen at once or
+    not at all. With ``key`` (idempotency, as for :func:`governance.audit.record_event`),
+    a decision already recorded under it is returned instead of appended again.
+
+    Raises
+    ------
+    IntegrityError
+        If the policy this process holds is not the one in force.
+    """
+    events = []
     with audit.locked() as transaction:
-        earlier = None if key is None else transaction.find_key(key, model, version)
-        if earlier is not None:
-            return earlier
-        adoptions = transaction.events(action=Action.POLICY_ADOPTED)
-        if action == Action.POLICY_ADOPTED:
-            subject = adoptions
-        else:
-            check_in_force(adoptions, policy_sha256)
-            subject = transaction.events(model=model, version=version)
-        statement = statement_for(
-            action,
-            model,
-            version,
-            details_of(body),
-            subject,
-            policy_sha256,
-            signer.name,
-            signer.public_key,
-            time,
-        )
-        body[SIGNED] = {
-            "statement": statement,
-            "signature": signer.sign(statement_bytes(statement)),
-        }
-        return transaction.append(actor, action, body, model=model, version=version)
+        for decision in decisions:
+            earlier = (
+                None if key is None else transaction.find_key(key, decision.model, decision.version)
+            )
+            if earlier is not None:  # a retry: the decision is on the record already
+                events.append(earlier)
+                continue
+            body = {**decision.payload, "recorded_by": os_identity()}
+            if key is not None:
+                body["event_key"] = key
+            model, version = decision.model, decision.version
+            adoptions = transaction.events(action=Action.POLICY_ADOPTED)
+            if decision.action == Action.POLICY_ADOPTED:
+                subject = adoptions
+            else:
+                check_in_force(adoptions, policy_sha256)
+                subject = transaction.events(model=model, version=version)
+            statement = statement_for(
+                decision.action,
+                model,
+                version,
+                details_of(body),
+                subject,
+                policy_sha256,
+                decision.signer.name,
+                decision.signer.public_key,
+                time,
+            )
+            body[SIGNED] = {
+                "statement": statement,
+                "signature": decision.signer.sign(statement_bytes(statement)),
+            }
+            events.append(
+                transaction.append(
+                    decision.actor, decision.action, body, model=model, version=version
+                )
+            )
+    return events
 
 
 def policy_in_force(events: Iterable[AuditEvent]) -> AuditEvent | None:

@@ -72,6 +72,8 @@ class Action(StrEnum):
     REGISTRY_RECONCILED = "registry.reconciled"
     POLICY_ADOPTED = "policy.adopted"
     VERSION_RELEASED = "version.released"
+    LIFECYCLE_INTENT = "lifecycle.intent"
+    LIFECYCLE_COMPLETED = "lifecycle.completed"
 
 
 class Alias(StrEnum):

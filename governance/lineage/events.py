@@ -226,6 +226,17 @@ def _describe_released(payload: Mapping[str, Any]) -> str:
     )
 
 
+def _describe_intent(payload: Mapping[str, Any]) -> str:
+    return f"about to {payload.get('action')} v{payload.get('version')}"
+
+
+def _describe_completed(payload: Mapping[str, Any]) -> str:
+    return (
+        f"{payload.get('action')} of v{payload.get('version')} (intent seq "
+        f"{payload.get('intent_seq')}): {payload.get('outcome')}"
+    )
+
+
 _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     Action.DATA_VALIDATED: _describe_data,
     Action.DATA_REJECTED: _describe_data,
@@ -242,4 +253,6 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     Action.REGISTRY_RECONCILED: _describe_reconciled,
     Action.POLICY_ADOPTED: _describe_adopted,
     Action.VERSION_RELEASED: _describe_released,
+    Action.LIFECYCLE_INTENT: _describe_intent,
+    Action.LIFECYCLE_COMPLETED: _describe_completed,
 }

@@ -66,8 +66,13 @@ def state(workdir):
 
 
 def actions(workdir):
+    """The decisions and evidence of the log (an action's intent and completion left out)."""
     with open_audit_log(get_settings(workdir).audit_db_url) as audit:
-        return [(e.action, e.version, e.actor) for e in audit.events()]
+        return [
+            (e.action, e.version, e.actor)
+            for e in audit.events()
+            if not e.action.startswith("lifecycle.")
+        ]
 
 
 def policy_text(workdir):
@@ -245,18 +250,14 @@ def test_promotion_rollback_and_decommission(workdir):
     for version in ("2", "3"):
         refused = govern(workdir, "promote", MODEL, version, "--as", "validator")
         assert refused.exit_code == EXIT_NOT_AUTHORISED, refused.output
-    tail = [a for a, _, _ in actions(workdir)][-9:]
+    tail = [a for a, _, _ in actions(workdir)][-13:]
     assert tail == [
-        "signoff.approved",
-        "version.promoted",
-        "signoff.approved",
-        "version.promoted",
-        "signoff.approved",
-        "version.promoted",
+        *["signoff.approved", "version.released", "version.promoted"] * 3,
         "version.rolled_back",
         "version.decommissioned",
-        "version.promoted",
-    ][-9:] or tail[-2:] == ["version.promoted", "version.decommissioned"]
+        "version.promoted",  # v3 replaces v2
+        "version.decommissioned",  # v3, with no replacement
+    ]
     assert govern(workdir, "audit", "verify").exit_code == 0
 
 
@@ -476,9 +477,12 @@ def test_a_previous_alias_moved_in_the_ui_never_becomes_champion(workdir):
     assert back.exit_code == 0, back.output
     assert "champion is v1" in back.stdout  # the log's previous, not the alias's v3
     assert load_champion(MODEL, workdir=workdir).version == "1"
-    rolled = [e for e in open_audit_log(get_settings(workdir).audit_db_url).events()][-1]
-    assert (rolled.action, rolled.version) == ("version.rolled_back", "1")
-    # The rogue alias is still there, and still reported, until reconciled.
+    assert actions(workdir)[-1][:2] == ("version.rolled_back", "1")
+    # The rollback set the whole registry view from the log: the rogue alias is gone too.
+    assert state(workdir)[1] == {"champion": "1"}
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    # Moved again, it stays reported until reconciled.
+    client_for(workdir).set_registered_model_alias(MODEL, "previous", "3")
     assert govern(workdir, "audit", "verify").exit_code == EXIT_INTEGRITY
     fixed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
     assert fixed.exit_code == 0 and "execution-impact@previous: '3' -> None" in fixed.stdout
@@ -518,8 +522,11 @@ def test_a_champion_alias_moved_in_the_ui_is_not_served_nor_recorded(workdir, sm
     assert challenged.exit_code == 0, challenged.output
     assert "challenged by champion v2" in challenged.stdout
     assert approve(workdir, "4").exit_code == 0
-    promoted = [e for e in open_audit_log(get_settings(workdir).audit_db_url).events()][-1]
-    assert promoted.action == "version.promoted"
+    promoted = [
+        e
+        for e in open_audit_log(get_settings(workdir).audit_db_url).events()
+        if e.action == "version.promoted"
+    ][-1]
     assert (promoted.payload["champion"], promoted.payload["previous"]) == ("4", "2")
     assert state(workdir)[1] == {"champion": "4", "previous": "2"}
 
@@ -1038,8 +1045,10 @@ def _truncate_and_hide(workdir, newest):
 
 
 def test_deleting_the_newest_events_is_caught_by_the_checkpoint_file(workdir):
-    _promoted(workdir)  # v1 approved, released and promoted: three signed decisions
-    _truncate_and_hide(workdir, 3)
+    # v1 approved, released and promoted: three signed decisions between the action's
+    # intent and completion, all five deleted.
+    _promoted(workdir)
+    _truncate_and_hide(workdir, 5)
     with open_audit_log(get_settings(workdir).audit_db_url) as audit:
         assert audit.verify().ok  # the chain that is left is intact
     verify = govern(workdir, "audit", "verify", "--json")
@@ -1060,7 +1069,7 @@ def test_deleting_the_newest_events_and_the_file_is_caught_by_the_tag(workdir):
             conn.execute(f"DROP TRIGGER {name}")
         conn.execute(
             "DELETE FROM governance_audit_events WHERE seq > "
-            "(SELECT MAX(seq) - 3 FROM governance_audit_events)"
+            "(SELECT MAX(seq) - 5 FROM governance_audit_events)"
         )
     get_settings(workdir).checkpoint_path.unlink()
     verify = govern(workdir, "audit", "verify")
@@ -1261,3 +1270,57 @@ def test_an_edited_version_description_is_caught(workdir):
     result = govern(workdir, "audit", "verify")
     assert result.exit_code == EXIT_INTEGRITY
     assert "description v2" in result.stderr or "the version description hashes to" in result.stderr
+
+
+# -- crash-safe lifecycle steps: killed at each step, reconciled -------------------------------
+
+
+def _killed(workdir, step, *args):
+    """Run ``govern ARGS`` in its own process and SIGKILL it at ``step`` of the action."""
+    env = {**os.environ, "GOVERN_FAULT_KILL_AT": step}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("govern")), *args, "--workdir", str(workdir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == -9, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("step", ["intent", "decided", "view"])
+def test_an_approval_killed_at_each_step_is_finished_or_undone_by_reconcile(workdir, step):
+    _killed(workdir, step, "signoff", "approve", MODEL, "1", "--as", "validator")
+    cut = govern(workdir, "audit", "verify", "--json")
+    assert cut.exit_code == EXIT_INTEGRITY
+    findings = json.loads(cut.stdout[: cut.stdout.rindex("}") + 1])["findings"]
+    (action,) = [f["message"] for f in findings if f["kind"] == "action"]
+    assert action.startswith("approve of v1 by validator was cut"), findings
+    # The killed holder's lease is broken at once (same host): reconcile need not wait.
+    fixed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert fixed.exit_code == 0, fixed.output
+    outcome = "undone by reconcile" if step == "intent" else "finished by reconcile"
+    assert outcome in fixed.stdout
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    lifecycle, aliases = state(workdir)
+    if step == "intent":
+        assert lifecycle["1"] == "pending-signoff" and "champion" not in aliases
+        assert approve(workdir, "1").exit_code == 0  # nothing half-done blocks a retry
+    else:
+        assert lifecycle["1"] == "champion" and aliases["champion"] == "1"
+    assert load_champion(MODEL, workdir=workdir).version == "1"
+
+
+@pytest.mark.parametrize("step", ["intent", "decided", "view"])
+def test_a_rollback_killed_at_each_step_is_finished_or_undone_by_reconcile(workdir, step):
+    assert approve(workdir, "1").exit_code == 0
+    assert approve(workdir, "2").exit_code == 0
+    _killed(workdir, step, "rollback", MODEL, "--as", "on-call", "--reason", "drill")
+    assert govern(workdir, "audit", "verify").exit_code == EXIT_INTEGRITY
+    fixed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert fixed.exit_code == 0, fixed.output
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    expected = "2" if step == "intent" else "1"
+    assert state(workdir)[1]["champion"] == expected
+    assert load_champion(MODEL, workdir=workdir).version == expected
