@@ -94,3 +94,32 @@ def signoff_reject(
         policy = model_policy(stores, model)
         reject(stores, policy, model, version, acting(stores, policy, actor), comment)
         typer.echo(f"rejected {model} v{version} as {actor}")
+
+
+@signoff_app.command("sign")
+def signoff_sign(
+    model: ModelArg,
+    version: VersionArg,
+    actor: ActorOption,
+    decision: Annotated[
+        str, typer.Option(help="approve or reject (as you will choose in the form).")
+    ] = "approve",
+    comment: Annotated[str, typer.Option(help="Why (as you will write it in the form).")] = "",
+    workdir: WorkdirOption = None,
+) -> None:
+    """Sign a decision here, to submit it in the Prefect-UI sign-off form.
+
+    Prints one line: your signed statement over the decision as the version stands now
+    (the same statement `govern signoff approve|reject` would sign, after the same rules).
+    Paste it into the form's signature field with the same decision and comment.
+    """
+    with exit_codes():
+        from governance.lifecycle import sign_decision
+        from vocabulary.errors import UsageError
+
+        if decision not in ("approve", "reject"):
+            raise UsageError(f"--decision must be approve or reject, got {decision!r}")
+        stores = existing_stores(workdir)
+        policy = model_policy(stores, model)
+        signer = acting(stores, policy, actor)
+        typer.echo(sign_decision(stores, policy, model, version, signer, decision, comment))

@@ -4,8 +4,12 @@ Each flow is a thin shell over :mod:`governance.lifecycle`; the CLI calls the sa
 functions, so both paths write the same registry changes and audit events.
 
 ``await-signoff`` is how a validator signs off from the Prefect UI: the flow suspends
-with a typed :class:`SignoffDecision` form and, once a validator submits it, applies the
-decision through the same rules as ``govern signoff approve|reject``.
+with a typed :class:`SignoffDecision` form that shows the version's evidence and takes the
+validator's signature over the decision (made on their machine with ``govern signoff
+sign``), and once submitted records it through the same rules and checks as ``govern
+signoff approve|reject``: the worker holds no validator's key. The release and promotion
+an approval triggers are signed by the worker's own identity (``GOVERN_SERVICE_ACTOR``, an
+operator).
 """
 
 from typing import Literal
@@ -13,11 +17,14 @@ from typing import Literal
 from prefect import flow, get_run_logger
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
+from pydantic import Field
 
 from governance import lifecycle
+from governance.evidence import signoff_evidence
 from governance.identity import Signer
-from governance.policy_store import LoadedPolicy, load_model_policy, signer_for
+from governance.policy_store import LoadedPolicy, load_model_policy, presigned_for, signer_for
 from governance.settings import get_settings, require_existing
+from governance.signatures import Presigned
 from governance.stores import Stores, open_stores
 
 __all__ = [
@@ -36,12 +43,25 @@ class SignoffDecision(RunInput):
     decision: Literal["approve", "reject"]
     validator: str
     comment: str = ""
+    signature: str = Field(
+        default="",
+        description="The output of `govern signoff sign MODEL VERSION --as YOU --decision "
+        "... --comment ...` (same decision and comment as above).",
+    )
 
 
-def _context(workdir: str | None, model: str, actor: str) -> tuple[Stores, LoadedPolicy, Signer]:
-    """The stores, the policy this worker holds and the key of ``actor`` it holds."""
+def _context(
+    workdir: str | None, model: str, actor: str, signature: str = ""
+) -> tuple[Stores, LoadedPolicy, Signer | Presigned]:
+    """The stores, the policy this worker holds and ``actor``'s signer.
+
+    That is ``actor``'s signature over the decision when one is given (checked against the
+    policy), else the key of ``actor`` this worker holds.
+    """
     stores = open_stores(require_existing(get_settings(workdir)))
     policy = load_model_policy(stores.settings.policy_path, model)
+    if signature:
+        return stores, policy, presigned_for(policy.file, actor, signature)
     return stores, policy, signer_for(stores.settings.keys_dir, policy.file, actor)
 
 
@@ -53,12 +73,19 @@ def signoff_version(
     validator: str,
     comment: str = "",
     workdir: str | None = None,
+    signature: str = "",
 ) -> dict | None:
-    """Approve or reject a pending version (the last approval promotes it)."""
-    stores, policy, signer = _context(workdir, model, validator)
+    """Approve or reject a pending version (the last approval promotes it).
+
+    With ``signature`` (from ``govern signoff sign``) the validator's key stays with the
+    validator; the worker's ``GOVERN_SERVICE_ACTOR`` signs what an approval triggers.
+    """
+    stores, policy, signer = _context(workdir, model, validator, signature)
+    actor = stores.settings.service_actor
+    service = signer_for(stores.settings.keys_dir, policy.file, actor) if actor else None
     if decision == "approve":
-        return lifecycle.approve(stores, policy, model, version, signer, comment)
-    lifecycle.reject(stores, policy, model, version, signer, comment)
+        return lifecycle.approve(stores, policy, model, version, signer, comment, service=service)
+    lifecycle.reject(stores, policy, model, version, signer, comment, service)
     return None
 
 
@@ -71,13 +98,9 @@ def await_signoff(
     Must run from a deployment (Prefect restarts a suspended flow when it is resumed).
     The suspension key is per version, so the restarted run receives the decision.
     """
+    stores = open_stores(require_existing(get_settings(workdir)))
     form = SignoffDecision.with_initial_data(
-        description=(
-            f"Sign-off of **{model} version {version}**. Review its MLflow run (data "
-            f"contracts, challenger, stress and gate reports) before deciding. The rules of "
-            f"the policy apply: validators only, never the author, gates must have passed."
-        ),
-        decision="approve",
+        description=signoff_evidence(stores, model, version), decision="approve"
     )
     decision = suspend_flow_run(
         wait_for_input=form, timeout=int(timeout_hours * 3600), key=f"signoff-{model}-{version}"
@@ -86,7 +109,13 @@ def await_signoff(
         "%s decided to %s %s v%s", decision.validator, decision.decision, model, version
     )
     return signoff_version(
-        model, version, decision.decision, decision.validator, decision.comment, workdir
+        model,
+        version,
+        decision.decision,
+        decision.validator,
+        decision.comment,
+        workdir,
+        decision.signature,
     )
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 from governance.audit import record_event
 from governance.checkpoints import write_checkpoint
@@ -37,8 +37,17 @@ from governance.lease import model_lease
 from governance.loading import verified_artifacts
 from governance.policy_store import LoadedPolicy, require_in_force
 from governance.release import sign_release
-from governance.signatures import AUTO_APPROVER, Decision, record_decisions
+from governance.signatures import (
+    AUTO_APPROVER,
+    Decision,
+    Presigned,
+    record_decisions,
+    signature_token,
+    statement_bytes,
+    statement_for,
+)
 from governance.signoff_rules import (
+    VersionState,
     check_operator,
     check_signoff,
     now,
@@ -59,6 +68,7 @@ __all__ = [
     "promote",
     "reject",
     "rollback",
+    "sign_decision",
 ]
 
 
@@ -93,14 +103,22 @@ def _decide(
     policy: LoadedPolicy,
     model: str,
     decisions: list[Decision],
+    recorder: Signer | None = None,
 ) -> None:
-    """Append ``decisions`` at once, then have each signer checkpoint its event."""
+    """Append ``decisions`` at once, then checkpoint each event.
+
+    Each signer checkpoints its own event; a decision signed elsewhere is checkpointed by
+    the ``recorder`` (the service recording it), or not at all without one (the next
+    checkpoint covers it).
+    """
     events = record_decisions(stores.audit, decisions, policy_sha256=policy.sha256, time=now())
     crash_point("decided")
     for decision, event in zip(decisions, events, strict=True):
-        write_checkpoint(
-            stores.settings.checkpoint_path, stores.client, model, decision.signer, event, now()
-        )
+        signer = decision.signer if isinstance(decision.signer, Signer) else recorder
+        if signer is not None:
+            write_checkpoint(
+                stores.settings.checkpoint_path, stores.client, model, signer, event, now()
+            )
 
 
 def pending_signoffs(stores: Stores, model: str | None = None) -> list[dict[str, Any]]:
@@ -133,10 +151,11 @@ def approve(
     policy: LoadedPolicy,
     model: str,
     version: str,
-    signer: Signer,
+    signer: Signer | Presigned,
     comment: str,
     *,
     actor: str | None = None,
+    service: Signer | None = None,
 ) -> dict[str, Any]:
     """Record an approval; the last required one releases the version and promotes it.
 
@@ -145,12 +164,17 @@ def approve(
     stores, policy, model, version
         Where, under which policy (it must be in force), which version.
     signer
-        The validator, holding their key.
+        The validator, holding their key, or their approval signed elsewhere
+        (``govern signoff sign``, checked by :func:`~governance.policy_store.presigned_for`).
     comment
         Why.
     actor
         :data:`~governance.signatures.AUTO_APPROVER` for an automatic approval, which the
         retrain's author signs; otherwise the signer.
+    service
+        Who records an approval signed elsewhere (a Prefect worker, an operator holding
+        its own key): it signs the release and the promotion the approval triggers, which
+        the validator could not sign in advance.
 
     Returns
     -------
@@ -165,21 +189,19 @@ def approve(
         history = verified_history(stores, model)
         state = read_state(stores, model, version, history)
         check_signoff(policy.policy, state, actor, "approve", signer.public_key)
-        required = policy.policy.approvals_required
-        approvals = len(state.approvals) + 1
+        payload = approval_payload(policy, state, actor, comment)
+        approvals, required = payload["approvals"], payload["required"]
         complete = approvals >= required
         # The last approval releases the version: refuse now, not half-way, if it cannot.
         release = _release_signer(stores, policy) if complete else None
-        payload = {
-            "comment": comment,
-            "approvals": approvals,
-            "required": required,
-            "automatic": actor == AUTO_APPROVER,
-        }
-        # A policy adopted after the gates ran: the approval goes ahead under the policy in
-        # force (which the statement signs), and says on the record that the gates were not.
-        if state.gated_policy_sha256 != policy.sha256:
-            payload["gated_under_policy_sha256"] = state.gated_policy_sha256
+        follower = service or signer
+        if complete and isinstance(follower, Presigned):
+            raise UsageError(
+                f"{signer.name}'s approval was signed elsewhere; whoever records it must sign "
+                f"the release and promotion it triggers with a key of their own "
+                f"(GOVERN_SERVICE_ACTOR on a Prefect worker)"
+            )
+        follows = actor if service is None else service.name
         promoted = None
         with _journal(stores, actor, "approve", model, version):
             decisions = [Decision(signer, actor, Action.SIGNOFF_APPROVED, payload, model, version)]
@@ -187,7 +209,7 @@ def approve(
                 local, trained = verified_artifacts(stores, model, version)
                 released = sign_release(stores, release, local, trained.payload["run_id"])
                 decisions.append(
-                    Decision(signer, actor, Action.VERSION_RELEASED, released, model, version)
+                    Decision(follower, follows, Action.VERSION_RELEASED, released, model, version)
                 )
                 if policy.policy.promote_on_approval:
                     # The approval itself authorises this promotion, so the approver is
@@ -195,9 +217,11 @@ def approve(
                     # operator.
                     promoted = _promotion(history, version, "sign-off complete")
                     decisions.append(
-                        Decision(signer, actor, Action.VERSION_PROMOTED, promoted, model, version)
+                        Decision(
+                            follower, follows, Action.VERSION_PROMOTED, promoted, model, version
+                        )
                     )
-            _decide(stores, policy, model, decisions)
+            _decide(stores, policy, model, decisions, service)
             sync_view(stores, model)
     return {
         "approvals": approvals,
@@ -206,6 +230,73 @@ def approve(
         "gated_under_policy_sha256": payload.get("gated_under_policy_sha256"),
         "policy_sha256": policy.sha256,
     }
+
+
+def approval_payload(
+    policy: LoadedPolicy, state: VersionState, actor: str, comment: str
+) -> dict[str, Any]:
+    """What an approval of ``state`` by ``actor`` records (and its maker signs)."""
+    payload: dict[str, Any] = {
+        "comment": comment,
+        "approvals": len(state.approvals) + 1,
+        "required": policy.policy.approvals_required,
+        "automatic": actor == AUTO_APPROVER,
+    }
+    # A policy adopted after the gates ran: the approval goes ahead under the policy in
+    # force (which the statement signs), and says on the record that the gates were not.
+    if state.gated_policy_sha256 != policy.sha256:
+        payload["gated_under_policy_sha256"] = state.gated_policy_sha256
+    return payload
+
+
+def sign_decision(
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    version: str,
+    signer: Signer,
+    decision: Literal["approve", "reject"],
+    comment: str,
+) -> str:
+    """Sign an approval or rejection here, to be recorded elsewhere (the Prefect-UI form).
+
+    The statement is the one :func:`approve` or :func:`reject` would sign now, after the
+    same rules: recorded later, it must still be that statement to the byte.
+
+    Returns
+    -------
+    str
+        The signed statement as one line of text (:func:`~governance.signatures.signature_token`).
+
+    Raises
+    ------
+    NotAuthorised
+        If a sign-off rule refuses, as for :func:`approve` and :func:`reject`.
+    """
+    require_in_force(stores.audit, policy)
+    state = read_state(stores, model, version)
+    check_signoff(policy.policy, state, signer.name, decision, signer.public_key)
+    if decision == "approve":
+        action, payload = (
+            Action.SIGNOFF_APPROVED,
+            approval_payload(policy, state, signer.name, comment),
+        )
+    else:
+        if not comment.strip():
+            raise UsageError("a rejection needs --comment explaining why, got an empty comment")
+        action, payload = Action.SIGNOFF_REJECTED, {"comment": comment}
+    statement = statement_for(
+        action,
+        model,
+        version,
+        payload,
+        stores.audit.events(model=model, version=version),
+        policy.sha256,
+        signer.name,
+        signer.public_key,
+        now(),
+    )
+    return signature_token(statement, signer.sign(statement_bytes(statement)))
 
 
 def _release_signer(stores: Stores, policy: LoadedPolicy) -> ReleaseSigner:
@@ -244,9 +335,18 @@ def hand_over_to_signoff(
 
 
 def reject(
-    stores: Stores, policy: LoadedPolicy, model: str, version: str, signer: Signer, comment: str
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    version: str,
+    signer: Signer | Presigned,
+    comment: str,
+    service: Signer | None = None,
 ) -> None:
-    """Reject a pending version for good; the comment is mandatory."""
+    """Reject a pending version for good; the comment is mandatory.
+
+    ``service`` records a rejection signed elsewhere, as for :func:`approve`.
+    """
     if not comment.strip():
         raise UsageError("a rejection needs --comment explaining why, got an empty comment")
     require_in_force(stores.audit, policy)
@@ -260,6 +360,7 @@ def reject(
                 policy,
                 model,
                 [Decision(signer, signer.name, Action.SIGNOFF_REJECTED, rejection, model, version)],
+                service,
             )
             client = stores.client
             client.set_model_version_tag(model, version, Tag.REJECTED_BY, signer.name)

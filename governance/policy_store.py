@@ -15,9 +15,16 @@ from pathlib import Path
 from governance.audit import AuditEvent, AuditLog
 from governance.checkpoints import write_checkpoint
 from governance.hashing import sha256_text
-from governance.identity import Signer, load_signer
+from governance.identity import Signer, load_signer, signature_is_valid
 from governance.settings import Settings
-from governance.signatures import check_in_force, policy_in_force, record_signed
+from governance.signatures import (
+    Presigned,
+    check_in_force,
+    policy_in_force,
+    read_token,
+    record_signed,
+    statement_bytes,
+)
 from validation.policy import ModelPolicy, PolicyError, PolicyFile, parse_policy
 from validation.stress import ScenarioLibrary, load_scenarios
 from vocabulary import Action, NotAuthorised, UsageError
@@ -26,6 +33,7 @@ __all__ = [
     "LoadedPolicy",
     "adopt_policy",
     "load_model_policy",
+    "presigned_for",
     "read_policy_file",
     "require_in_force",
     "signer_for",
@@ -128,6 +136,37 @@ def signer_for(keys_dir: Path, policy: PolicyFile, name: str) -> Signer:
             f"{signer.public_key}, the policy lists {listed} for {name!r}"
         )
     return signer
+
+
+def presigned_for(policy: PolicyFile, name: str, token: str) -> Presigned:
+    """The decision ``name`` signed elsewhere (``govern signoff sign``), checked like a key.
+
+    Raises
+    ------
+    UsageError
+        If ``token`` is not a signature from ``govern signoff sign``.
+    NotAuthorised
+        If it was signed by someone else than ``name``, with a key the policy does not
+        list for ``name``, or the signature does not verify.
+    """
+    statement, signature = read_token(token)
+    signer = statement.get("signer")
+    if signer != name:
+        raise NotAuthorised(
+            f"refused by rule 'signed decisions': the signature was made by {signer!r}, the "
+            f"decision names {name!r}"
+        )
+    listed = policy.members.get(name)
+    if listed is None or statement.get("public_key") != listed:
+        raise NotAuthorised(
+            f"refused by rule 'signed decisions': the signature's key is "
+            f"{statement.get('public_key')}, the policy lists {listed} for {name!r}"
+        )
+    if not signature_is_valid(listed, statement_bytes(statement), signature):
+        raise NotAuthorised(
+            f"refused by rule 'signed decisions': the signature is not {name}'s ({listed})"
+        )
+    return Presigned(name, listed, statement, signature)
 
 
 def adopt_policy(

@@ -10,7 +10,9 @@ embedded SQLite database. ``GOVERN_POLICY`` points at the policy file (default
 shipped in the package). ``GOVERN_KEYS_DIR`` holds the private keys of whoever acts from
 this process (default ``<workdir>/keys``). ``GOVERN_CHECKPOINT_FILE`` is where signed
 checkpoints of the audit chain's head are appended (default
-``<workdir>/audit-checkpoints.jsonl``, beside the artifacts).
+``<workdir>/audit-checkpoints.jsonl``, beside the artifacts). ``GOVERN_SERVICE_ACTOR`` names
+the identity a Prefect worker records decisions signed elsewhere under (it must hold that
+identity's key).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Settings(BaseModel):
     policy_path: Path
     keys_dir: Path
     checkpoint_path: Path
+    service_actor: str | None = None
     experiment_name: str = "governed-retraining"
 
 
@@ -84,6 +87,7 @@ def get_settings(workdir: Path | str | None = None) -> Settings:
         reports_dir=root / "reports",
         policy_path=Path(os.environ.get("GOVERN_POLICY") or _workdir_policy(root)).resolve(),
         keys_dir=Path(os.environ.get("GOVERN_KEYS_DIR") or root / "keys").resolve(),
+        service_actor=os.environ.get("GOVERN_SERVICE_ACTOR") or None,
         checkpoint_path=Path(
             os.environ.get("GOVERN_CHECKPOINT_FILE") or root / _CHECKPOINTS
         ).resolve(),

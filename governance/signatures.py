@@ -26,6 +26,8 @@ in the policy, or edited after signing is a finding, whatever its hash chain say
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,19 +37,22 @@ from governance.hashing import canonical_json, sha256_json, sha256_text
 from governance.history import ModelHistory
 from governance.identity import Signer, signature_is_valid
 from validation.policy import PolicyError, PolicyFile, parse_policy
-from vocabulary import Action, IntegrityError, Lifecycle
+from vocabulary import Action, IntegrityError, Lifecycle, NotAuthorised, UsageError
 
 __all__ = [
     "AUTO_APPROVER",
     "SIGNED",
     "Decision",
+    "Presigned",
     "SIGNED_ACTIONS",
     "SignatureProblem",
     "check_signatures",
     "policy_in_force",
     "raise_on_bad_signatures",
     "record_decisions",
+    "read_token",
     "record_signed",
+    "signature_token",
     "statement_for",
 ]
 
@@ -137,10 +142,80 @@ def statement_bytes(statement: Mapping[str, Any]) -> bytes:
 
 
 @dataclass(frozen=True)
-class Decision:
-    """One decision to append: who signs it, under which actor, what, about which version."""
+class Presigned:
+    """A decision its maker signed elsewhere (``govern signoff sign``): statement, signature.
 
-    signer: Signer
+    It "signs" only the statement it carries: when the decision is recorded, the statement
+    built from the log as it stands then must be that one to the byte, or the decision is
+    refused (the version changed since, or the comment differs).
+    """
+
+    name: str
+    public_key: str
+    statement: dict[str, Any]
+    signature: str
+
+    @property
+    def time(self) -> str:
+        """The time the maker stated."""
+        return str(self.statement["time"])
+
+    def sign(self, message: bytes) -> str:
+        """Return the carried signature if ``message`` is the carried statement.
+
+        Raises
+        ------
+        NotAuthorised
+            Naming the fields that differ.
+        """
+        if message == statement_bytes(self.statement):
+            return self.signature
+        now = json.loads(message)
+        differ = sorted(
+            k for k in now.keys() | self.statement.keys() if now.get(k) != self.statement.get(k)
+        )
+        raise NotAuthorised(
+            f"refused by rule 'signed decisions': the statement {self.name} signed differs from "
+            f"the decision as it stands now in {', '.join(differ)} (the version changed since, or "
+            f"the comment differs); sign it again with `govern signoff sign`"
+        )
+
+
+def signature_token(statement: Mapping[str, Any], signature: str) -> str:
+    """A signed statement as one line of text, for a form field."""
+    raw = canonical_json({"statement": dict(statement), "signature": signature}, label="token")
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii")
+
+
+def read_token(token: str) -> tuple[dict[str, Any], str]:
+    """The statement and signature of a :func:`signature_token`.
+
+    Raises
+    ------
+    UsageError
+        If ``token`` is not one.
+    """
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token.strip().encode("ascii")))
+        statement, signature = raw["statement"], raw["signature"]
+    except (ValueError, KeyError, TypeError, UnicodeEncodeError) as exc:
+        raise UsageError(
+            f"expected a signature from `govern signoff sign`, got {token[:24]!r}...: {exc}"
+        ) from exc
+    if not isinstance(statement, dict) or not isinstance(signature, str):
+        raise UsageError("expected a signature from `govern signoff sign`, got another JSON")
+    return statement, signature
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision to append: who signs it, under which actor, what, about which version.
+
+    ``signer`` holds a key, or carries a statement signed elsewhere (:class:`Presigned`,
+    whose stated time the statement keeps).
+    """
+
+    signer: Signer | Presigned
     actor: str
     action: Action
     payload: Mapping[str, Any]
@@ -240,7 +315,7 @@ def record_decisions(
                 policy_sha256,
                 decision.signer.name,
                 decision.signer.public_key,
-                time,
+                decision.signer.time if isinstance(decision.signer, Presigned) else time,
             )
             body[SIGNED] = {
                 "statement": statement,
@@ -438,7 +513,12 @@ def _role_problem(
         if not model_policy.auto_approve_when_gates_pass:
             return "automatic approval, which the policy in force does not allow"
         return None
-    if action in (Action.SIGNOFF_APPROVED, Action.SIGNOFF_REJECTED, Action.VERSION_RELEASED):
+    if action == Action.VERSION_RELEASED:
+        # By the approver, or by the service that recorded an approval signed elsewhere.
+        if not model_policy.may_operate(signer):
+            return f"{signer!r} is neither a validator nor an operator of {event.model}"
+        return None
+    if action in (Action.SIGNOFF_APPROVED, Action.SIGNOFF_REJECTED):
         if signer not in model_policy.validators:
             return f"{signer!r} is not a validator of {event.model} in the policy in force"
         author_key = trained.payload[SIGNED]["statement"]["public_key"] if trained else None
