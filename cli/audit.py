@@ -61,7 +61,8 @@ def audit_verify(
         typer.echo(
             f"audit log verified: {report.chain.checked} events, head seq {report.chain.head_seq} "
             f"hash {report.chain.head_hash}; {report.versions_checked} versions and "
-            f"{report.files_checked} files re-hashed, champion aliases match the log"
+            f"{report.files_checked} files re-hashed; signed decisions, checkpoints, release "
+            f"bundles, tags and aliases match the log"
         )
 
 
