@@ -11,7 +11,9 @@ import typer
 from cli import lifecycle, retrain
 from cli.audit import audit_app
 from cli.data import data_app
+from cli.keys import keys_app
 from cli.lineage import lineage
+from cli.policy import policy_app
 from cli.signoff import signoff_app
 from cli.stress import stress
 
@@ -27,6 +29,8 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(audit_app, name="audit")
 app.add_typer(signoff_app, name="signoff")
+app.add_typer(keys_app, name="keys")
+app.add_typer(policy_app, name="policy")
 app.command()(retrain.retrain)
 app.command()(retrain.demo)
 app.command()(lifecycle.promote)

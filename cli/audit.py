@@ -10,6 +10,7 @@ from cli.options import (
     ActorOption,
     ModelArg,
     WorkdirOption,
+    acting,
     existing_stores,
     exit_codes,
     model_policy,
@@ -25,8 +26,20 @@ def audit_verify(
     model: Annotated[str | None, typer.Argument(help="Only this model's versions.")] = None,
     workdir: WorkdirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    signer: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="Sign a checkpoint of the verified head as this member of the policy in "
+            "force (this process must hold their key).",
+        ),
+    ] = None,
 ) -> None:
-    """Recompute the audit chain, artifact and dataset hashes; exit 6 on any mismatch."""
+    """Recompute the audit chain, signatures, checkpoints, artifact and dataset hashes.
+
+    Exit 6 on any mismatch. With --as, a clean log's head is checkpointed, signed, in the
+    checkpoint file beside the artifacts.
+    """
     with exit_codes():
         import json
 
@@ -39,10 +52,17 @@ def audit_verify(
         if as_json:
             typer.echo(json.dumps(report.summary(), indent=2))
         raise_on_problems(report)
+        if signer is not None:
+            from governance.integrity import checkpoint_head
+            from governance.signoff_rules import now
+
+            checkpoint_head(stores, report, signer, now())
+            typer.echo(f"checkpointed head seq {report.chain.head_seq}, signed by {signer}")
         typer.echo(
             f"audit log verified: {report.chain.checked} events, head seq {report.chain.head_seq} "
             f"hash {report.chain.head_hash}; {report.versions_checked} versions and "
-            f"{report.files_checked} files re-hashed, champion aliases match the log"
+            f"{report.files_checked} files re-hashed; signed decisions, checkpoints, release "
+            f"bundles, tags and aliases match the log"
         )
 
 
@@ -58,7 +78,7 @@ def audit_reconcile(
 
         stores = existing_stores(workdir)
         policy = model_policy(stores, model)
-        changes = reconcile(stores, policy, model, actor)
+        changes = reconcile(stores, policy, model, acting(stores, policy, actor))
         for change in changes:
             typer.echo(f"{change['subject']}: {change['was']!r} -> {change['now']!r}")
         typer.echo(

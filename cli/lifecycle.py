@@ -11,6 +11,7 @@ from cli.options import (
     ModelArg,
     VersionArg,
     WorkdirOption,
+    acting,
     existing_stores,
     exit_codes,
     model_policy,
@@ -31,7 +32,9 @@ def promote(
         from governance.lifecycle import promote as promote_version
 
         stores = existing_stores(workdir)
-        p = promote_version(stores, model_policy(stores, model), model, version, actor, reason)
+        policy = model_policy(stores, model)
+        signer = acting(stores, policy, actor)
+        p = promote_version(stores, policy, model, version, signer, reason)
         typer.echo(f"promoted {model} v{version} to champion (previous: {p['previous']})")
 
 
@@ -46,7 +49,8 @@ def rollback(
         from governance.lifecycle import rollback as rollback_model
 
         stores = existing_stores(workdir)
-        p = rollback_model(stores, model_policy(stores, model), model, actor, reason)
+        policy = model_policy(stores, model)
+        p = rollback_model(stores, policy, model, acting(stores, policy, actor), reason)
         typer.echo(f"rolled back {model}: champion is v{p['champion']} (demoted: v{p['demoted']})")
 
 
@@ -68,12 +72,13 @@ def decommission(
         from governance.lifecycle import decommission as decommission_version
 
         stores = existing_stores(workdir)
+        policy = model_policy(stores, model)
         decommission_version(
             stores,
-            model_policy(stores, model),
+            policy,
             model,
             version,
-            actor,
+            acting(stores, policy, actor),
             reason,
             replacement,
             no_replacement,

@@ -18,8 +18,9 @@ from cli.exit_codes import EXIT_UNEXPECTED, EXIT_USAGE, exit_code_for
 from vocabulary.errors import GovernanceError
 
 if TYPE_CHECKING:  # imported for annotations only: the CLI must start fast
+    from governance.identity import Signer
+    from governance.policy_store import LoadedPolicy
     from governance.stores import Stores
-    from validation.policy import ModelPolicy
 
 __all__ = [
     "ActorOption",
@@ -27,6 +28,7 @@ __all__ = [
     "StressPathsOption",
     "VersionArg",
     "WorkdirOption",
+    "acting",
     "exit_codes",
     "existing_stores",
     "model_policy",
@@ -42,7 +44,12 @@ WorkdirOption = Annotated[
     ),
 ]
 ActorOption = Annotated[
-    str, typer.Option("--as", help="Who is acting (checked against the policy).")
+    str,
+    typer.Option(
+        "--as",
+        help="Who is acting: this process must hold their private key (GOVERN_KEYS_DIR, "
+        "default <workdir>/keys) and the policy in force must list its public key.",
+    ),
 ]
 ModelArg = Annotated[str, typer.Argument(help="Registered model name, e.g. execution-impact.")]
 VersionArg = Annotated[str, typer.Argument(help="Model version number.")]
@@ -119,8 +126,15 @@ def existing_stores(workdir: Path | None) -> Stores:
     return open_stores(require_existing(get_settings(workdir)))
 
 
-def model_policy(stores: Stores, model: str) -> ModelPolicy:
+def model_policy(stores: Stores, model: str) -> LoadedPolicy:
     """The policy entry of ``model`` in the policy file the stores' settings name."""
     from governance.policy_store import load_model_policy
 
-    return load_model_policy(stores.settings.policy_path, model).policy
+    return load_model_policy(stores.settings.policy_path, model)
+
+
+def acting(stores: Stores, policy: LoadedPolicy, name: str) -> Signer:
+    """The key of ``--as NAME``, held by this process and listed by the policy."""
+    from governance.policy_store import signer_for
+
+    return signer_for(stores.settings.keys_dir, policy.file, name)

@@ -94,20 +94,27 @@ def demo(
 
 
 def _admit(settings: Settings, config: RetrainConfig) -> None:
-    """Refuse bad data in seconds, before the workflow engine starts (exit 3)."""
+    """Refuse bad data, an author without their key or a policy not in force, in seconds.
+
+    All before the workflow engine starts: exit 3 for data, 5 for the key, 6 for the policy.
+    """
+    from governance.audit import open_audit_log
     from governance.intake import admit_snapshot
-    from governance.policy_store import load_model_policy
+    from governance.policy_store import load_model_policy, require_in_force, signer_for
     from models import get_family
 
-    policy = load_model_policy(settings.policy_path, config.model_name).policy
+    loaded = load_model_policy(settings.policy_path, config.model_name)
     admit_snapshot(
         settings,
         config.data_dir,
         get_family(config.model_name),
         config.holdout_fraction,
-        policy.min_holdout_days,
+        loaded.policy.min_holdout_days,
         config.author,
     )
+    signer_for(settings.keys_dir, loaded.file, config.author)
+    with open_audit_log(settings.audit_db_url) as audit:
+        require_in_force(audit, loaded)
 
 
 def _print_outcome(outcome: RetrainOutcome, total: float) -> None:

@@ -11,6 +11,7 @@ from cli.options import (
     ModelArg,
     VersionArg,
     WorkdirOption,
+    acting,
     existing_stores,
     exit_codes,
     model_policy,
@@ -59,11 +60,19 @@ def signoff_approve(
 
         stores = existing_stores(workdir)
         policy = model_policy(stores, model)
-        outcome = approve(stores, policy, model, version, actor, comment)
+        outcome = approve(stores, policy, model, version, acting(stores, policy, actor), comment)
         typer.echo(
             f"approved {model} v{version} as {actor} "
             f"({outcome['approvals']} of {outcome['required']} approvals)"
         )
+        if outcome["gated_under_policy_sha256"]:
+            typer.secho(
+                f"warning: v{version} was gated under policy {outcome['gated_under_policy_sha256']}"
+                f", not under the policy in force ({outcome['policy_sha256']}); the approval "
+                f"records both",
+                err=True,
+                fg=typer.colors.YELLOW,
+            )
         if outcome["promoted"]:
             p = outcome["promoted"]
             typer.echo(f"promoted {model} v{version} to champion (previous: {p['previous']})")
@@ -83,5 +92,34 @@ def signoff_reject(
 
         stores = existing_stores(workdir)
         policy = model_policy(stores, model)
-        reject(stores, policy, model, version, actor, comment)
+        reject(stores, policy, model, version, acting(stores, policy, actor), comment)
         typer.echo(f"rejected {model} v{version} as {actor}")
+
+
+@signoff_app.command("sign")
+def signoff_sign(
+    model: ModelArg,
+    version: VersionArg,
+    actor: ActorOption,
+    decision: Annotated[
+        str, typer.Option(help="approve or reject (as you will choose in the form).")
+    ] = "approve",
+    comment: Annotated[str, typer.Option(help="Why (as you will write it in the form).")] = "",
+    workdir: WorkdirOption = None,
+) -> None:
+    """Sign a decision here, to submit it in the Prefect-UI sign-off form.
+
+    Prints one line: your signed statement over the decision as the version stands now
+    (the same statement `govern signoff approve|reject` would sign, after the same rules).
+    Paste it into the form's signature field with the same decision and comment.
+    """
+    with exit_codes():
+        from governance.lifecycle import sign_decision
+        from vocabulary.errors import UsageError
+
+        if decision not in ("approve", "reject"):
+            raise UsageError(f"--decision must be approve or reject, got {decision!r}")
+        stores = existing_stores(workdir)
+        policy = model_policy(stores, model)
+        signer = acting(stores, policy, actor)
+        typer.echo(sign_decision(stores, policy, model, version, signer, decision, comment))

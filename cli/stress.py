@@ -53,7 +53,7 @@ def stress(
             stores,
             model,
             version,
-            model_policy(stores, model),
+            model_policy(stores, model).policy,
             scenarios=scenario or (),
             n_paths=paths,
             seed=seed,

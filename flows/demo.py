@@ -1,7 +1,12 @@
 """The two-day demo story as a flow: a governed model goes from raw data to champion.
 
-Day 1 synthesises data, runs the retrain flow as ``quant-researcher`` and has
-``validator`` (not the author: maker-checker) approve the candidate, which promotes it.
+It first gives its personas (``quant-researcher``, ``validator``, ``on-call`` and the
+policy's owner ``head-of-model-risk``) key pairs in the work directory's keys directory,
+writes ``<workdir>/policy.yaml`` listing their public keys and has the owner adopt it, so
+that every decision of the story is signed and ``govern signoff approve M V --as
+validator --workdir W`` works afterwards. Day 1 synthesises data, runs the retrain flow as
+``quant-researcher`` and has ``validator`` (not the author: maker-checker) approve the
+candidate, which promotes it.
 Day 2 does the same on new data, so that the second candidate is challenged by the first
 champion, which becomes ``previous``. The flow ends by writing the champion's lineage
 report and returning where to look.
@@ -20,8 +25,9 @@ from flows.config import RetrainConfig
 from flows.retrain import RetrainOutcome, retrain
 from governance.lifecycle import approve
 from governance.lineage import render_inventory, render_report
-from governance.policy_store import load_model_policy
-from governance.settings import ensure_workdir, get_settings
+from governance.personas import set_up_personas
+from governance.policy_store import signer_for
+from governance.settings import DEFAULT_POLICY, ensure_workdir, get_settings
 from governance.stores import open_stores
 from synthetic import SynthConfig, generate, write
 
@@ -30,6 +36,8 @@ __all__ = ["DemoConfig", "DemoDay", "DemoOutcome", "demo"]
 MODEL = "execution-impact"
 AUTHOR = "quant-researcher"
 VALIDATOR = "validator"
+OWNER = "head-of-model-risk"
+PERSONAS = [AUTHOR, VALIDATOR, "on-call", OWNER]
 
 
 class DemoConfig(BaseModel):
@@ -80,7 +88,10 @@ def demo(config: DemoConfig) -> DemoOutcome:
     """Synthesise, retrain, sign off and promote twice; write the champion's lineage."""
     settings = ensure_workdir(get_settings(config.workdir))
     stores = open_stores(settings)
-    policy = load_model_policy(settings.policy_path, MODEL).policy
+    # The demo's policy is the shipped one with its personas' keys; it is written to the
+    # work directory, where every later command of the work directory finds it.
+    policy = set_up_personas(settings, stores.audit, DEFAULT_POLICY, PERSONAS, OWNER, MODEL)
+    validator = signer_for(settings.keys_dir, policy.file, VALIDATOR)
     logger = get_run_logger()
     days = []
     for name, synth in _DAYS.items():
@@ -104,7 +115,7 @@ def demo(config: DemoConfig) -> DemoOutcome:
             policy,
             outcome.model_name,
             outcome.version,
-            VALIDATOR,
+            validator,
             f"{name}: reviewed data, challenger, stress and gate reports",
         )
         days.append(

@@ -4,8 +4,12 @@ Each flow is a thin shell over :mod:`governance.lifecycle`; the CLI calls the sa
 functions, so both paths write the same registry changes and audit events.
 
 ``await-signoff`` is how a validator signs off from the Prefect UI: the flow suspends
-with a typed :class:`SignoffDecision` form and, once a validator submits it, applies the
-decision through the same rules as ``govern signoff approve|reject``.
+with a typed :class:`SignoffDecision` form that shows the version's evidence and takes the
+validator's signature over the decision (made on their machine with ``govern signoff
+sign``), and once submitted records it through the same rules and checks as ``govern
+signoff approve|reject``: the worker holds no validator's key. The release and promotion
+an approval triggers are signed by the worker's own identity (``GOVERN_SERVICE_ACTOR``, an
+operator).
 """
 
 from typing import Literal
@@ -13,11 +17,15 @@ from typing import Literal
 from prefect import flow, get_run_logger
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
+from pydantic import Field
 
 from governance import lifecycle
-from governance.policy_store import load_model_policy
+from governance.evidence import signoff_evidence
+from governance.identity import Signer
+from governance.policy_store import LoadedPolicy, load_model_policy, presigned_for, signer_for
 from governance.settings import get_settings, require_existing
-from governance.stores import open_stores
+from governance.signatures import Presigned
+from governance.stores import Stores, open_stores
 
 __all__ = [
     "SignoffDecision",
@@ -35,11 +43,26 @@ class SignoffDecision(RunInput):
     decision: Literal["approve", "reject"]
     validator: str
     comment: str = ""
+    signature: str = Field(
+        default="",
+        description="The output of `govern signoff sign MODEL VERSION --as YOU --decision "
+        "... --comment ...` (same decision and comment as above).",
+    )
 
 
-def _context(workdir: str | None, model: str) -> tuple:
+def _context(
+    workdir: str | None, model: str, actor: str, signature: str = ""
+) -> tuple[Stores, LoadedPolicy, Signer | Presigned]:
+    """The stores, the policy this worker holds and ``actor``'s signer.
+
+    That is ``actor``'s signature over the decision when one is given (checked against the
+    policy), else the key of ``actor`` this worker holds.
+    """
     stores = open_stores(require_existing(get_settings(workdir)))
-    return stores, load_model_policy(stores.settings.policy_path, model).policy
+    policy = load_model_policy(stores.settings.policy_path, model)
+    if signature:
+        return stores, policy, presigned_for(policy.file, actor, signature)
+    return stores, policy, signer_for(stores.settings.keys_dir, policy.file, actor)
 
 
 @flow(name="signoff")
@@ -50,12 +73,19 @@ def signoff_version(
     validator: str,
     comment: str = "",
     workdir: str | None = None,
+    signature: str = "",
 ) -> dict | None:
-    """Approve or reject a pending version (the last approval promotes it)."""
-    stores, policy = _context(workdir, model)
+    """Approve or reject a pending version (the last approval promotes it).
+
+    With ``signature`` (from ``govern signoff sign``) the validator's key stays with the
+    validator; the worker's ``GOVERN_SERVICE_ACTOR`` signs what an approval triggers.
+    """
+    stores, policy, signer = _context(workdir, model, validator, signature)
+    actor = stores.settings.service_actor
+    service = signer_for(stores.settings.keys_dir, policy.file, actor) if actor else None
     if decision == "approve":
-        return lifecycle.approve(stores, policy, model, version, validator, comment)
-    lifecycle.reject(stores, policy, model, version, validator, comment)
+        return lifecycle.approve(stores, policy, model, version, signer, comment, service=service)
+    lifecycle.reject(stores, policy, model, version, signer, comment, service)
     return None
 
 
@@ -68,13 +98,9 @@ def await_signoff(
     Must run from a deployment (Prefect restarts a suspended flow when it is resumed).
     The suspension key is per version, so the restarted run receives the decision.
     """
+    stores = open_stores(require_existing(get_settings(workdir)))
     form = SignoffDecision.with_initial_data(
-        description=(
-            f"Sign-off of **{model} version {version}**. Review its MLflow run (data "
-            f"contracts, challenger, stress and gate reports) before deciding. The rules of "
-            f"the policy apply: validators only, never the author, gates must have passed."
-        ),
-        decision="approve",
+        description=signoff_evidence(stores, model, version), decision="approve"
     )
     decision = suspend_flow_run(
         wait_for_input=form, timeout=int(timeout_hours * 3600), key=f"signoff-{model}-{version}"
@@ -83,7 +109,13 @@ def await_signoff(
         "%s decided to %s %s v%s", decision.validator, decision.decision, model, version
     )
     return signoff_version(
-        model, version, decision.decision, decision.validator, decision.comment, workdir
+        model,
+        version,
+        decision.decision,
+        decision.validator,
+        decision.comment,
+        workdir,
+        decision.signature,
     )
 
 
@@ -92,15 +124,15 @@ def promote_version(
     model: str, version: str, actor: str, reason: str, workdir: str | None = None
 ) -> dict:
     """Make an approved version the champion."""
-    stores, policy = _context(workdir, model)
-    return lifecycle.promote(stores, policy, model, version, actor, reason)
+    stores, policy, signer = _context(workdir, model, actor)
+    return lifecycle.promote(stores, policy, model, version, signer, reason)
 
 
 @flow(name="rollback")
 def rollback_model(model: str, actor: str, reason: str, workdir: str | None = None) -> dict:
     """Make the previous champion the champion again (e.g. from a monitoring automation)."""
-    stores, policy = _context(workdir, model)
-    return lifecycle.rollback(stores, policy, model, actor, reason)
+    stores, policy, signer = _context(workdir, model, actor)
+    return lifecycle.rollback(stores, policy, model, signer, reason)
 
 
 @flow(name="decommission")
@@ -114,7 +146,7 @@ def decommission_version(
     workdir: str | None = None,
 ) -> dict:
     """Retire a version for good."""
-    stores, policy = _context(workdir, model)
+    stores, policy, signer = _context(workdir, model, actor)
     return lifecycle.decommission(
-        stores, policy, model, version, actor, reason, replacement, no_replacement
+        stores, policy, model, version, signer, reason, replacement, no_replacement
     )

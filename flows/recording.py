@@ -20,7 +20,7 @@ from governance import judgement
 from governance.datasets import Snapshot
 from governance.lifecycle import hand_over_to_signoff
 from governance.plots import stress_figures
-from governance.policy_store import LoadedPolicy
+from governance.policy_store import LoadedPolicy, signer_for
 from governance.stores import Stores, is_store_outage
 from models import FittedModels, Split, get_family
 from validation.comparison import ComparisonReport
@@ -54,7 +54,9 @@ RETRY = {"retries": 2, "retry_delay_seconds": [1, 5], "retry_condition_fn": _tra
 
 
 @task(name="open-run", cache_policy=NO_CACHE, **RETRY)
-def open_run(stores: Stores, config: RetrainConfig, snapshot: Snapshot) -> records.CandidateRun:
+def open_run(
+    stores: Stores, config: RetrainConfig, snapshot: Snapshot, policy: LoadedPolicy
+) -> records.CandidateRun:
     """Open the candidate's MLflow run (or find the one this flow run opened before)."""
     return records.open_candidate_run(
         stores,
@@ -62,6 +64,7 @@ def open_run(stores: Stores, config: RetrainConfig, snapshot: Snapshot) -> recor
         config.author,
         config.model_dump(mode="json"),
         snapshot,
+        policy,
         opened_by=str(flow_run.get_id() or ""),
     )
 
@@ -159,7 +162,8 @@ def gates(
 @task(name="hand-over", cache_policy=NO_CACHE)
 def hand_over(stores: Stores, config: RetrainConfig, policy: LoadedPolicy, version: str) -> str:
     """Approve automatically where a low-risk policy allows it; return the lifecycle state."""
-    return hand_over_to_signoff(stores, policy.policy, config.model_name, version)
+    author = signer_for(stores.settings.keys_dir, policy.file, config.author)
+    return hand_over_to_signoff(stores, policy, config.model_name, version, author)
 
 
 @task(name="request-signoff", cache_policy=NO_CACHE)

@@ -186,7 +186,7 @@ def retrain(config: RetrainConfig) -> RetrainOutcome:
         policy = load_policy(stores, config, library)
         snapshot = load_and_hash(config)
     with timer("open MLflow run"):
-        run = record.open_run(stores, config, snapshot)
+        run = record.open_run(stores, config, snapshot, policy)
     registered: list[str] = []
     # The beacon tells `govern audit reconcile` this run is alive; if the process dies, the
     # version it left validating is closed as failed there.

@@ -7,7 +7,6 @@ what was judged, on the candidate's MLflow run, its registered version and the a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,19 @@ import pandas as pd
 
 from governance import plots, tracking
 from governance.audit import record_event
+from governance.checkpoints import write_checkpoint
 from governance.code_version import code_version
 from governance.datasets import Snapshot
 from governance.hashing import sha256_tree
+from governance.identity import load_signer
 from governance.intake import refusal_payload, refuse
+from governance.policy_store import LoadedPolicy, require_in_force, signer_for
 from governance.registry import register_version
 from governance.settings import Settings
+from governance.signatures import SIGNED_ACTIONS, record_signed
+from governance.signoff_rules import now
 from governance.stores import Stores, download_artifacts, fluent_mlflow
+from governance.version_tags import data_validation_tag, rows_tag
 from models import FittedModels, get_family
 from validation.data_contracts import ContractReport
 from validation.intake import Intake
@@ -43,12 +48,17 @@ _OPENED_BY_TAG = "governance.opened_by"
 
 @dataclass(frozen=True)
 class CandidateRun:
-    """Identifies the MLflow run that collects a candidate's evidence."""
+    """Identifies the MLflow run that collects a candidate's evidence.
+
+    ``policy_sha256`` is the policy in force the run was opened under; the author signs
+    the version's registration and its gate verdict under it.
+    """
 
     run_id: str
     model_name: str
     author: str
     code_version: str
+    policy_sha256: str
 
 
 def open_candidate_run(
@@ -57,6 +67,7 @@ def open_candidate_run(
     author: str,
     params: dict[str, Any],
     snapshot: Snapshot,
+    policy: LoadedPolicy,
     *,
     opened_by: str = "",
 ) -> CandidateRun:
@@ -69,14 +80,26 @@ def open_candidate_run(
     model_name, author, params, snapshot
         What the run is about: the registered model, who trains it, the flow's
         configuration (logged as parameters) and the data.
+    policy
+        The policy the run is judged under; it must be the one in force, and list the
+        key this process holds for ``author``.
     opened_by
         Id of the orchestration run opening it. A retry of the same orchestration run
         finds and reuses the run it opened before instead of opening a second one.
+
+    Raises
+    ------
+    NotAuthorised
+        If this process does not hold the author's key the policy lists.
+    IntegrityError
+        If the policy is not the one in force.
     """
+    signer_for(stores.settings.keys_dir, policy.file, author)
+    require_in_force(stores.audit, policy)
     version = code_version()
     earlier = _run_opened_by(stores, opened_by) if opened_by else None
     if earlier is not None:
-        return CandidateRun(earlier, model_name, author, version)
+        return CandidateRun(earlier, model_name, author, version, policy.sha256)
     run_id = tracking.start_candidate_run(
         stores.client,
         stores.experiment_id(),
@@ -90,7 +113,7 @@ def open_candidate_run(
             _OPENED_BY_TAG: opened_by,
         },
     )
-    return CandidateRun(run_id, model_name, author, version)
+    return CandidateRun(run_id, model_name, author, version, policy.sha256)
 
 
 def _run_opened_by(stores: Stores, opened_by: str) -> str | None:
@@ -199,6 +222,7 @@ def record_training(
             "dataset_sha256": snapshot.sha256,
             "dataset_files": snapshot.file_sha256,
             "code_version": run.code_version,
+            "dataset_rows": dict(snapshot.rows),
             "holdout_metrics": metrics,
         },
         existing,
@@ -268,12 +292,12 @@ def _register(
         Tag.LIFECYCLE: Lifecycle.VALIDATING,
         Tag.DATASET_URI: snapshot.uri,
         Tag.DATASET_SHA256: snapshot.sha256,
-        Tag.DATASET_ROWS: json.dumps(snapshot.rows, sort_keys=True),
+        Tag.DATASET_ROWS: rows_tag(snapshot.rows),
         Tag.CODE_VERSION: run.code_version,
         Tag.RUN_ID: run.run_id,
         Tag.AUTHOR: run.author,
         Tag.MODEL_SHA256: model_sha,
-        Tag.DATA_VALIDATION: _validation_tag(report.summary()),
+        Tag.DATA_VALIDATION: data_validation_tag(report.summary()),
     }
     # MLflow's registry resolves a ``models:/<id>`` source with a client of the process-wide
     # URI, whatever client registers it.
@@ -300,7 +324,29 @@ def _version_of_run(stores: Stores, run: CandidateRun) -> str | None:
 def audit_candidate(
     stores: Stores, run: CandidateRun, action: Action, payload: dict[str, Any], version: str
 ) -> None:
-    """Append ``action`` for ``run``'s version, once per run (retries write nothing new)."""
+    """Append ``action`` for ``run``'s version, once per run (retries write nothing new).
+
+    The registration and the gate verdict are the author's decisions and are signed with
+    the author's key; the evidence between them is recorded as it is.
+    """
+    if action in SIGNED_ACTIONS:
+        author = load_signer(stores.settings.keys_dir, run.author)
+        event = record_signed(
+            stores.audit,
+            author,
+            run.author,
+            action,
+            payload,
+            run.model_name,
+            version,
+            policy_sha256=run.policy_sha256,
+            time=now(),
+            key=_key(run, action),
+        )
+        write_checkpoint(
+            stores.settings.checkpoint_path, stores.client, run.model_name, author, event, now()
+        )
+        return
     record_event(
         stores.audit,
         run.author,
@@ -315,10 +361,3 @@ def audit_candidate(
 def _key(run: CandidateRun, action: Action) -> str:
     """One event per run and action: the idempotency key of a candidate's records."""
     return f"{run.run_id}:{action}"
-
-
-def _validation_tag(summary: dict[str, Any]) -> str:
-    return (
-        f"passed ({summary['checks']} checks, {summary['critical_failures']} critical "
-        f"failures, {summary['warnings']} warnings)"
-    )

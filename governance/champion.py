@@ -20,11 +20,12 @@ from pathlib import Path
 import pandas as pd
 
 from governance.loading import load_verified
+from governance.release import verify_release
 from governance.settings import get_settings, require_existing
 from governance.signoff_rules import verified_history
 from governance.stores import Stores, open_stores
 from models import ModelFamily, Predictor, get_family
-from vocabulary import Alias, UsageError
+from vocabulary import Action, Alias, IntegrityError, UsageError
 
 __all__ = ["Champion", "champion_by_log", "load_champion"]
 
@@ -47,15 +48,30 @@ class Champion:
 def champion_by_log(stores: Stores, model: str) -> Champion | None:
     """The champion according to the verified log, loaded and checked; ``None`` if none.
 
+    Checked: the chain, every signed decision and the checkpoints (by
+    :func:`~governance.signoff_rules.verified_history`), the artifacts against the hash
+    the log recorded, and the version's release bundle with the model-signing verifier.
+
     Raises
     ------
     IntegrityError
-        If the chain is broken or the champion's artifacts changed since registration.
+        If any of those checks fails, or the champion has no signed release.
     """
     version = verified_history(stores, model).aliases.get(Alias.CHAMPION)
     if version is None:
         return None
     loaded = load_verified(stores, model, version)
+    released = [
+        e
+        for e in stores.audit.events(model=model, version=version)
+        if e.action == Action.VERSION_RELEASED
+    ]
+    if not released:
+        raise IntegrityError(
+            f"{model} version {version} is champion by the log but has no signed release; "
+            f"refusing to serve it"
+        )
+    verify_release(stores, released[-1], loaded.local_path)
     return Champion(model, version, loaded.predictor, get_family(model), loaded.local_path)
 
 
@@ -80,7 +96,8 @@ def load_champion(model_name: str, *, workdir: Path | str | None = None) -> Cham
     UsageError
         If the work directory does not exist or the log names no champion.
     IntegrityError
-        If the audit chain is broken or the artifacts differ from what was recorded.
+        If the audit chain, a signed decision or a checkpoint does not verify, the
+        artifacts differ from what was recorded, or the release bundle does not verify.
     """
     stores = open_stores(require_existing(get_settings(workdir)), create_audit=False)
     champion = champion_by_log(stores, model_name)

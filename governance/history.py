@@ -18,12 +18,14 @@ from governance.audit import AuditEvent
 from vocabulary import Action, Alias, Lifecycle
 
 __all__ = [
+    "LIFECYCLE_DECISIONS",
     "Approval",
     "ChampionInterval",
     "Milestone",
     "ModelHistory",
     "StateChange",
     "VersionHistory",
+    "open_intents",
     "replay",
 ]
 
@@ -66,6 +68,7 @@ class Approval:
     comment: str
     automatic: bool
     required: int
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,14 @@ class ChampionInterval:
 class VersionHistory:
     """What the audit log says about one version, built by :func:`replay`.
 
-    The rules read :attr:`lifecycle`, :attr:`author`, :attr:`gates_passed`,
-    :attr:`approvers` and :attr:`last_seq`; reports read the rest.
+    The rules read :attr:`lifecycle`, :attr:`author`, :attr:`author_key`,
+    :attr:`gates_passed`, :attr:`approvers` and :attr:`last_seq`; reports read the rest.
     """
 
     author: str
     states: list[StateChange]
+    author_key: str | None = None
+    gated_policy_sha256: str | None = None
     gated: bool = False
     gates_passed: bool = False
     approvals: list[Approval] = field(default_factory=list)
@@ -237,11 +242,14 @@ class ModelHistory:
         start = StateChange(
             Lifecycle.VALIDATING, Action.CANDIDATE_TRAINED, event.seq, event.ts, event.actor
         )
-        self.versions[version] = VersionHistory(author=event.actor, states=[start])
+        self.versions[version] = VersionHistory(
+            author=event.actor, states=[start], author_key=_signing_key(payload)
+        )
 
     def _on_gated(self, event: AuditEvent, version: str, payload: dict[str, Any]) -> None:
         history = self.versions[version]
         history.gated, history.gates_passed = True, bool(payload["gates"]["passed"])
+        history.gated_policy_sha256 = payload["gates"].get("policy_sha256")
         lifecycle = Lifecycle(payload["lifecycle"])
         self._set(version, lifecycle, event)
         if lifecycle == Lifecycle.PENDING_SIGNOFF:
@@ -258,6 +266,7 @@ class ModelHistory:
             payload.get("comment", ""),
             bool(payload.get("automatic")),
             payload["required"],
+            _signing_key(payload),
         )
         self.versions[version].approvals.append(approval)
         if payload["approvals"] >= payload["required"]:
@@ -292,6 +301,11 @@ class ModelHistory:
         if self.aliases.get(Alias.CHAMPION) == version:
             self._end_reign(event)
         self.aliases = {a: v for a, v in self.aliases.items() if v != version}
+
+
+def _signing_key(payload: dict[str, Any]) -> str | None:
+    """The public key that signed an event (checked by :mod:`governance.signatures`)."""
+    return payload.get("signed", {}).get("statement", {}).get("public_key")
 
 
 _HANDLERS: dict[str, Callable[[ModelHistory, AuditEvent, str, dict[str, Any]], None]] = {
@@ -330,3 +344,41 @@ def replay(events: Iterable[AuditEvent]) -> dict[str, ModelHistory]:
             continue
         history.apply(event)
     return histories
+
+
+#: The decisions a lifecycle action records; one after an open intent means it got that far.
+LIFECYCLE_DECISIONS = frozenset(
+    {
+        Action.SIGNOFF_APPROVED,
+        Action.SIGNOFF_REJECTED,
+        Action.VERSION_RELEASED,
+        Action.VERSION_PROMOTED,
+        Action.VERSION_ROLLED_BACK,
+        Action.VERSION_DECOMMISSIONED,
+    }
+)
+
+
+def open_intents(events: list[AuditEvent]) -> list[tuple[AuditEvent, bool]]:
+    """Each ``lifecycle.intent`` without a completion, and whether its decisions were made.
+
+    The model's lease keeps lifecycle actions one at a time, so the decisions between an
+    intent and the next one are that intent's.
+    """
+    completed = {
+        e.payload.get("intent_seq") for e in events if e.action == Action.LIFECYCLE_COMPLETED
+    }
+    intents = [e for e in events if e.action == Action.LIFECYCLE_INTENT]
+    found = []
+    for index, intent in enumerate(intents):
+        if intent.seq in completed:
+            continue
+        until = intents[index + 1].seq if index + 1 < len(intents) else None
+        decided = any(
+            e.action in LIFECYCLE_DECISIONS
+            and e.seq > intent.seq
+            and (until is None or e.seq < until)
+            for e in events
+        )
+        found.append((intent, decided))
+    return found

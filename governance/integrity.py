@@ -1,8 +1,11 @@
 """``govern audit verify``: prove that nothing was altered behind the pipeline's back.
 
-Three layers are checked against each other:
+Four layers are checked against each other:
 
 * the audit log's hash chain (every payload and event hash, every link);
+* every signed decision against the policy in force when it was made
+  (:func:`governance.signatures.check_signatures`), and the chain against the signed
+  checkpoints of its head kept outside the database (:mod:`governance.checkpoints`);
 * each registered version against the ``candidate.trained`` event that registered it:
   the lineage tags (run, dataset and model hashes) must equal what the event recorded,
   and the model artifacts and dataset files must still hash to those values;
@@ -23,18 +26,30 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from governance.audit import AuditEvent, ChainReport
-from governance.hashing import sha256_file, sha256_tree
-from governance.history import ModelHistory, replay
+from governance.checkpoints import (
+    Checkpoint,
+    check_checkpoints,
+    read_checkpoints,
+    write_checkpoint,
+)
+from governance.hashing import sha256_file, sha256_text, sha256_tree
+from governance.history import ModelHistory, open_intents, replay
+from governance.loading import verified_artifacts
+from governance.policy_store import signer_for
+from governance.release import verify_release
+from governance.signatures import check_signatures, policy_in_force
 from governance.stores import Stores, download_artifacts
-from vocabulary import Action, IntegrityError, Tag
+from governance.version_tags import expected_tags
+from validation.policy import parse_policy
+from vocabulary import Action, IntegrityError, Tag, UsageError
 
-__all__ = ["Finding", "IntegrityReport", "raise_on_problems", "verify_integrity"]
-
-_TAGS_FROM_EVENT = {
-    Tag.RUN_ID: "run_id",
-    Tag.MODEL_SHA256: "model_sha256",
-    Tag.DATASET_SHA256: "dataset_sha256",
-}
+__all__ = [
+    "Finding",
+    "IntegrityReport",
+    "checkpoint_head",
+    "raise_on_problems",
+    "verify_integrity",
+]
 
 
 @dataclass(frozen=True)
@@ -100,19 +115,66 @@ def verify_integrity(stores: Stores, model: str | None = None) -> IntegrityRepor
         Use :func:`raise_on_problems` to turn findings into exit code 6.
     """
     chain = stores.audit.verify(model)
-    events = [e for e in stores.audit.events() if model is None or e.model == model]
-    findings: list[Finding] = []
+    everything = stores.audit.events()
+    events = [e for e in everything if model is None or e.model == model]
+    checkpoints = read_checkpoints(stores.settings.checkpoint_path, stores.client)
+    findings = [
+        Finding("signature", f"seq {problem.seq}", problem.message)
+        for problem in check_signatures(everything)
+    ] + [
+        Finding("checkpoint", f"seq {problem.seq}", problem.message)
+        for problem in check_checkpoints(everything, checkpoints)
+    ]
     versions = files = 0
     for event in events:
+        if event.action == Action.VERSION_RELEASED:
+            findings += _check_release(stores, event)
         if event.action != Action.CANDIDATE_TRAINED:
             continue
         versions += 1
-        new_findings, hashed = _check_version(stores, event)
+        new_findings, hashed = _check_version(stores, event, events)
         findings += new_findings
         files += hashed
     for name, history in sorted(replay(events).items()):
         findings += _check_history(stores.client, name, history)
+    for intent, decided in open_intents(events):
+        findings.append(
+            Finding(
+                "action",
+                f"{intent.model} intent seq {intent.seq}",
+                f"{intent.payload['action']} of v{intent.payload['version']} by {intent.actor} "
+                f"was cut {'after' if decided else 'before'} its decisions were recorded (or "
+                f"is still running); `govern audit reconcile` "
+                f"{'finishes' if decided else 'undoes'} it",
+            )
+        )
     return IntegrityReport(chain, findings, versions, files)
+
+
+def checkpoint_head(stores: Stores, report: IntegrityReport, name: str, time: str) -> Checkpoint:
+    """Sign the head a clean ``report`` verified, as ``name``, and store it outside the log.
+
+    ``name`` must hold their key and be a member of the policy in force by the log (an
+    auditor who is not otherwise a decider can be listed as a member with no role).
+
+    Raises
+    ------
+    UsageError
+        If the report is not clean, or the log has no event or adopted policy yet.
+    NotAuthorised
+        If this process does not hold the key the policy in force lists for ``name``.
+    """
+    if not report.ok or report.chain.head_seq == 0:
+        raise UsageError("only a clean, non-empty audit log is checkpointed")
+    events = stores.audit.events()
+    adopted = policy_in_force(events)
+    if adopted is None:
+        raise UsageError("no policy was adopted in this audit log: nobody can sign for it")
+    signer = signer_for(
+        stores.settings.keys_dir, parse_policy(adopted.payload["policy_yaml"]), name
+    )
+    head = next(e for e in reversed(events) if e.seq == report.chain.head_seq)
+    return write_checkpoint(stores.settings.checkpoint_path, None, None, signer, head, time)
 
 
 def raise_on_problems(report: IntegrityReport) -> IntegrityReport:
@@ -124,30 +186,47 @@ def raise_on_problems(report: IntegrityReport) -> IntegrityReport:
     raise IntegrityError(f"integrity check failed: {report.first_problem()}{more}")
 
 
-def _check_version(stores: Stores, event: AuditEvent) -> tuple[list[Finding], int]:
+def _check_version(
+    stores: Stores, event: AuditEvent, events: list[AuditEvent]
+) -> tuple[list[Finding], int]:
     subject = f"{event.model} v{event.version}"
     payload = event.payload
     try:
         mv = stores.client.get_model_version(event.model, event.version)
     except MlflowException:
         return [Finding("registry", subject, "version recorded in the audit log is gone")], 0
+    validated = next(
+        (
+            e
+            for e in events
+            if e.action == Action.DATA_VALIDATED
+            and e.model == event.model
+            and e.payload.get("run_id") == payload["run_id"]
+        ),
+        None,
+    )
+    gated = [
+        e
+        for e in events
+        if e.action == Action.CANDIDATE_GATED
+        and (e.model, e.version) == (event.model, event.version)
+    ]
     findings = [
         Finding(
             "tag",
             subject,
-            f"tag {tag} is {mv.tags.get(tag)!r}, but event seq {event.seq} recorded "
-            f"{payload[key]!r}",
+            f"tag {tag} is {mv.tags.get(tag)!r}, but the audit log records {wanted!r}",
         )
-        for tag, key in _TAGS_FROM_EVENT.items()
-        if mv.tags.get(tag) != payload.get(key)
+        for tag, wanted in expected_tags(event, validated, gated[-1] if gated else None).items()
+        if mv.tags.get(tag) != wanted
     ]
-    if mv.tags.get(Tag.AUTHOR) != event.actor:
+    if gated and sha256_text(mv.description or "") != gated[-1].payload["description_sha256"]:
         findings.append(
             Finding(
-                "tag",
+                "description",
                 subject,
-                f"tag {Tag.AUTHOR} is {mv.tags.get(Tag.AUTHOR)!r}, but event seq "
-                f"{event.seq} was written by {event.actor!r}",
+                f"the version description hashes to {sha256_text(mv.description or '')}, but "
+                f"event seq {gated[-1].seq} recorded {gated[-1].payload['description_sha256']}",
             )
         )
     try:
@@ -169,6 +248,19 @@ def _check_version(stores: Stores, event: AuditEvent) -> tuple[list[Finding], in
         )
     data_findings, hashed = _check_dataset(subject, event)
     return findings + data_findings, hashed + 1
+
+
+def _check_release(stores: Stores, released: AuditEvent) -> list[Finding]:
+    """The version's release bundle against its event and its artifacts."""
+    subject = f"{released.model} v{released.version}"
+    try:
+        model_dir, _ = verified_artifacts(stores, released.model, released.version)
+        verify_release(stores, released, model_dir)
+    except IntegrityError as exc:
+        return [Finding("release", subject, str(exc))]
+    except (MlflowException, OSError) as exc:
+        return [Finding("release", subject, f"its artifacts cannot be read: {exc}")]
+    return []
 
 
 def _check_dataset(subject: str, event: AuditEvent) -> tuple[list[Finding], int]:

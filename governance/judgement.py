@@ -14,7 +14,9 @@ from matplotlib.figure import Figure
 
 from governance import plots, tracking
 from governance.candidate import CandidateRun, audit_candidate
+from governance.hashing import sha256_text
 from governance.stores import Stores
+from governance.version_tags import gate_tags
 from validation.comparison import ComparisonReport
 from validation.gates import GateReport
 from vocabulary import Action, Alias, IntegrityError, Lifecycle, Tag
@@ -140,12 +142,7 @@ def record_gates(
     client.log_text(run.run_id, gates.to_markdown(), "reports/gates.md")
     tracking.log_metrics(client, run.run_id, {f"latency.{k}": v for k, v in latency.items()})
     lifecycle = Lifecycle.PENDING_SIGNOFF if gates.passed else Lifecycle.REJECTED
-    tags = {
-        Tag.GATES_PASSED: str(gates.passed).lower(),
-        Tag.GATES_POLICY_SHA256: gates.policy_sha256,
-        Tag.GATES_FAILED: ", ".join(f"{c.gate} [{c.subject}]" for c in gates.failures) or "none",
-        Tag.LIFECYCLE: lifecycle,
-    }
+    tags = {**gate_tags(gates.summary()), Tag.LIFECYCLE: lifecycle}
     for key, value in tags.items():
         client.set_model_version_tag(run.model_name, version, key, value)
     client.update_model_version(run.model_name, version, description=description)
@@ -155,7 +152,13 @@ def record_gates(
         stores,
         run,
         Action.CANDIDATE_GATED,
-        {"run_id": run.run_id, "lifecycle": lifecycle, "gates": gates.summary()},
+        {
+            "run_id": run.run_id,
+            "lifecycle": lifecycle,
+            "gates": gates.summary(),
+            # The description summarises this verdict; audit verify compares it with this.
+            "description_sha256": sha256_text(description),
+        },
         version,
     )
     tracking.finish_run(client, run.run_id, "FINISHED", lifecycle)

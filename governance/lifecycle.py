@@ -7,22 +7,47 @@ States (the ``lifecycle`` tag)::
     champion --rollback--> rolled-back          any --decommission--> decommissioned
 
 Aliases: ``candidate`` (awaiting sign-off), ``champion`` (in production), ``previous``
-(the champion before it, the rollback target). Every change appends one audit event.
-Changes that move aliases hold the model's lease (:mod:`governance.lease`), so two of
-them cannot interleave; each re-reads the registry after taking the lease.
+(the champion before it, the rollback target). Every decision is appended to the audit
+log signed by whoever made it (:mod:`governance.signatures`): each function takes the
+decider's :class:`~governance.identity.Signer`, and the policy this process holds, which
+must be the one in force. Changes hold the model's lease (:mod:`governance.lease`), so two
+of them cannot interleave.
+
+Each action is crash-safe in three steps: a ``lifecycle.intent`` event; then every
+decision of the action (an approval, its release and the promotion it triggers) in one
+transaction, the point of no return; then the registry set from the log
+(:func:`governance.view.sync_view`) and a ``lifecycle.completed`` event. A crash before
+the decisions leaves the registry as it was; a crash after them leaves decisions the
+registry does not show yet. Either way ``govern audit reconcile`` finds the intent
+without a completion and undoes or finishes the action (:mod:`governance.reconcile`).
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
 
 from governance.audit import record_event
+from governance.checkpoints import write_checkpoint
+from governance.faults import crash_point
 from governance.history import ModelHistory, VersionHistory
+from governance.identity import Signer, release_signing_key
 from governance.lease import model_lease
-from governance.loading import find_alias
-from governance.signoff_rules import (
+from governance.loading import verified_artifacts
+from governance.policy_store import LoadedPolicy, require_in_force
+from governance.release import sign_release
+from governance.signatures import (
     AUTO_APPROVER,
+    Decision,
+    Presigned,
+    record_decisions,
+    signature_token,
+    statement_bytes,
+    statement_for,
+)
+from governance.signoff_rules import (
+    VersionState,
     check_operator,
     check_signoff,
     now,
@@ -31,25 +56,69 @@ from governance.signoff_rules import (
     verified_history,
 )
 from governance.stores import Stores
-from validation.policy import ModelPolicy
+from governance.view import sync_view
+from validation.policy import ReleaseSigner
 from vocabulary import Action, Alias, Lifecycle, NotAuthorised, Tag, UsageError
 
 __all__ = [
     "approve",
-    "auto_approve",
     "decommission",
     "hand_over_to_signoff",
     "pending_signoffs",
     "promote",
     "reject",
     "rollback",
+    "sign_decision",
 ]
 
 
-def _audit(
-    stores: Stores, actor: str, action: str, model: str, version: str, payload: dict[str, Any]
+@contextmanager
+def _journal(stores: Stores, actor: str, action: str, model: str, version: str) -> Iterator[None]:
+    """Bracket an action with its intent and completion events.
+
+    Both concern the model, not the version, so that they never become the version's
+    newest event, which a decision signed elsewhere names (``govern signoff sign``).
+    """
+    intent = record_event(
+        stores.audit,
+        actor,
+        Action.LIFECYCLE_INTENT,
+        {"action": action, "version": version},
+        model=model,
+    )
+    crash_point("intent")
+    yield
+    crash_point("view")
+    record_event(
+        stores.audit,
+        actor,
+        Action.LIFECYCLE_COMPLETED,
+        {"intent_seq": intent.seq, "action": action, "version": version, "outcome": "completed"},
+        model=model,
+    )
+
+
+def _decide(
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    decisions: list[Decision],
+    recorder: Signer | None = None,
 ) -> None:
-    record_event(stores.audit, actor, action, payload, model=model, version=version)
+    """Append ``decisions`` at once, then checkpoint each event.
+
+    Each signer checkpoints its own event; a decision signed elsewhere is checkpointed by
+    the ``recorder`` (the service recording it), or not at all without one (the next
+    checkpoint covers it).
+    """
+    events = record_decisions(stores.audit, decisions, policy_sha256=policy.sha256, time=now())
+    crash_point("decided")
+    for decision, event in zip(decisions, events, strict=True):
+        signer = decision.signer if isinstance(decision.signer, Signer) else recorder
+        if signer is not None:
+            write_checkpoint(
+                stores.settings.checkpoint_path, stores.client, model, signer, event, now()
+            )
 
 
 def pending_signoffs(stores: Stores, model: str | None = None) -> list[dict[str, Any]]:
@@ -78,101 +147,235 @@ def pending_signoffs(stores: Stores, model: str | None = None) -> list[dict[str,
 
 
 def approve(
-    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    version: str,
+    signer: Signer | Presigned,
+    comment: str,
+    *,
+    actor: str | None = None,
+    service: Signer | None = None,
 ) -> dict[str, Any]:
-    """Record an approval; once enough distinct validators approved, promote the version.
+    """Record an approval; the last required one releases the version and promotes it.
+
+    Parameters
+    ----------
+    stores, policy, model, version
+        Where, under which policy (it must be in force), which version.
+    signer
+        The validator, holding their key, or their approval signed elsewhere
+        (``govern signoff sign``, checked by :func:`~governance.policy_store.presigned_for`).
+    comment
+        Why.
+    actor
+        :data:`~governance.signatures.AUTO_APPROVER` for an automatic approval, which the
+        retrain's author signs; otherwise the signer.
+    service
+        Who records an approval signed elsewhere (a Prefect worker, an operator holding
+        its own key): it signs the release and the promotion the approval triggers, which
+        the validator could not sign in advance.
 
     Returns
     -------
     dict
-        ``approvals``, ``required``, and ``promoted`` (the promotion event payload or None).
+        ``approvals``, ``required``, ``promoted`` (the promotion event payload or None),
+        ``policy_sha256`` (the policy in force) and ``gated_under_policy_sha256`` (the
+        policy the gates ran under, when it was another; the approval records it too).
     """
+    require_in_force(stores.audit, policy)
+    actor = actor or signer.name
     with model_lease(stores.audit.engine, model, actor):
-        return _approve_locked(stores, policy, model, version, actor, comment)
-
-
-def _approve_locked(
-    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
-) -> dict[str, Any]:
-    client = stores.client
-    state = read_state(stores, model, version)
-    check_signoff(policy, state, actor, "approve")
-    approvals = [*state.approvals, {"by": actor, "at": now(), "comment": comment}]
-    client.set_model_version_tag(model, version, Tag.APPROVALS, json.dumps(approvals))
-    complete = len(approvals) >= policy.approvals_required
-    _audit(
-        stores,
-        actor,
-        Action.SIGNOFF_APPROVED,
-        model,
-        version,
-        {
-            "comment": comment,
-            "approvals": len(approvals),
-            "required": policy.approvals_required,
-            "automatic": actor == AUTO_APPROVER,
-        },
-    )
-    promoted = None
-    if complete:
-        client.set_model_version_tag(model, version, Tag.LIFECYCLE, Lifecycle.APPROVED)
-        if policy.promote_on_approval:
-            # The approval itself authorises this promotion, so the approver is recorded
-            # as promoter even when the policy does not list them as an operator.
-            promoted = _promote_locked(stores, model, version, actor, "sign-off complete")
+        history = verified_history(stores, model)
+        state = read_state(stores, model, version, history)
+        check_signoff(policy.policy, state, actor, "approve", signer.public_key)
+        payload = approval_payload(policy, state, actor, comment)
+        approvals, required = payload["approvals"], payload["required"]
+        complete = approvals >= required
+        # The last approval releases the version: refuse now, not half-way, if it cannot.
+        release = _release_signer(stores, policy) if complete else None
+        follower = service or signer
+        if complete and isinstance(follower, Presigned):
+            raise UsageError(
+                f"{signer.name}'s approval was signed elsewhere; whoever records it must sign "
+                f"the release and promotion it triggers with a key of their own "
+                f"(GOVERN_SERVICE_ACTOR on a Prefect worker)"
+            )
+        follows = actor if service is None else service.name
+        promoted = None
+        with _journal(stores, actor, "approve", model, version):
+            decisions = [Decision(signer, actor, Action.SIGNOFF_APPROVED, payload, model, version)]
+            if release is not None:
+                local, trained = verified_artifacts(stores, model, version)
+                released = sign_release(stores, release, local, trained.payload["run_id"])
+                decisions.append(
+                    Decision(follower, follows, Action.VERSION_RELEASED, released, model, version)
+                )
+                if policy.policy.promote_on_approval:
+                    # The approval itself authorises this promotion, so the approver is
+                    # recorded as promoter even when the policy does not list them as an
+                    # operator.
+                    promoted = _promotion(history, version, "sign-off complete")
+                    decisions.append(
+                        Decision(
+                            follower, follows, Action.VERSION_PROMOTED, promoted, model, version
+                        )
+                    )
+            _decide(stores, policy, model, decisions, service)
+            sync_view(stores, model)
     return {
-        "approvals": len(approvals),
-        "required": policy.approvals_required,
+        "approvals": approvals,
+        "required": required,
         "promoted": promoted,
+        "gated_under_policy_sha256": payload.get("gated_under_policy_sha256"),
+        "policy_sha256": policy.sha256,
     }
 
 
-def auto_approve(
-    stores: Stores, policy: ModelPolicy, model: str, version: str
-) -> dict[str, Any] | None:
-    """Approve automatically when the policy allows it; return the outcome or ``None``."""
-    if not policy.auto_approve_when_gates_pass:
-        return None
-    return approve(stores, policy, model, version, AUTO_APPROVER, "all gates passed")
+def approval_payload(
+    policy: LoadedPolicy, state: VersionState, actor: str, comment: str
+) -> dict[str, Any]:
+    """What an approval of ``state`` by ``actor`` records (and its maker signs)."""
+    payload: dict[str, Any] = {
+        "comment": comment,
+        "approvals": len(state.approvals) + 1,
+        "required": policy.policy.approvals_required,
+        "automatic": actor == AUTO_APPROVER,
+    }
+    # A policy adopted after the gates ran: the approval goes ahead under the policy in
+    # force (which the statement signs), and says on the record that the gates were not.
+    if state.gated_policy_sha256 != policy.sha256:
+        payload["gated_under_policy_sha256"] = state.gated_policy_sha256
+    return payload
 
 
-def hand_over_to_signoff(stores: Stores, policy: ModelPolicy, model: str, version: str) -> str:
-    """After the gates passed: approve automatically if the policy allows; return the state."""
-    auto_approve(stores, policy, model, version)
+def sign_decision(
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    version: str,
+    signer: Signer,
+    decision: Literal["approve", "reject"],
+    comment: str,
+) -> str:
+    """Sign an approval or rejection here, to be recorded elsewhere (the Prefect-UI form).
+
+    The statement is the one :func:`approve` or :func:`reject` would sign now, after the
+    same rules: recorded later, it must still be that statement to the byte.
+
+    Returns
+    -------
+    str
+        The signed statement as one line of text (:func:`~governance.signatures.signature_token`).
+
+    Raises
+    ------
+    NotAuthorised
+        If a sign-off rule refuses, as for :func:`approve` and :func:`reject`.
+    """
+    require_in_force(stores.audit, policy)
+    state = read_state(stores, model, version)
+    check_signoff(policy.policy, state, signer.name, decision, signer.public_key)
+    if decision == "approve":
+        action, payload = (
+            Action.SIGNOFF_APPROVED,
+            approval_payload(policy, state, signer.name, comment),
+        )
+    else:
+        if not comment.strip():
+            raise UsageError("a rejection needs --comment explaining why, got an empty comment")
+        action, payload = Action.SIGNOFF_REJECTED, {"comment": comment}
+    statement = statement_for(
+        action,
+        model,
+        version,
+        payload,
+        stores.audit.events(model=model, version=version),
+        policy.sha256,
+        signer.name,
+        signer.public_key,
+        now(),
+    )
+    return signature_token(statement, signer.sign(statement_bytes(statement)))
+
+
+def _release_signer(stores: Stores, policy: LoadedPolicy) -> ReleaseSigner:
+    """The policy's release signer, whose key this process must hold.
+
+    Raises
+    ------
+    UsageError
+        If the policy names no release signer.
+    NotAuthorised
+        If this process does not hold the release key the policy lists.
+    """
+    release = policy.file.release
+    if release is None:
+        raise UsageError(
+            f"the policy in force ({policy.path}) names no release signer ('release:'), so an "
+            f"approved version could not be signed for release; an owner adds one "
+            f"(`govern keys create NAME --release`) and adopts the policy"
+        )
+    release_signing_key(stores.settings.keys_dir, release.signer, release.public_key)
+    return release
+
+
+def hand_over_to_signoff(
+    stores: Stores, policy: LoadedPolicy, model: str, version: str, author: Signer
+) -> str:
+    """After the gates passed: approve automatically if the policy allows; return the state.
+
+    The automatic approval is recorded as :data:`~governance.signatures.AUTO_APPROVER`
+    and signed by the retrain's ``author``: the policy allowed it, the author vouches
+    that the gates it records are the ones that ran.
+    """
+    if policy.policy.auto_approve_when_gates_pass:
+        approve(stores, policy, model, version, author, "all gates passed", actor=AUTO_APPROVER)
     return stores.client.get_model_version(model, version).tags[Tag.LIFECYCLE]
 
 
 def reject(
-    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    version: str,
+    signer: Signer | Presigned,
+    comment: str,
+    service: Signer | None = None,
 ) -> None:
-    """Reject a pending version for good; the comment is mandatory."""
+    """Reject a pending version for good; the comment is mandatory.
+
+    ``service`` records a rejection signed elsewhere, as for :func:`approve`.
+    """
     if not comment.strip():
         raise UsageError("a rejection needs --comment explaining why, got an empty comment")
-    with model_lease(stores.audit.engine, model, actor):
-        _reject_locked(stores, policy, model, version, actor, comment)
-
-
-def _reject_locked(
-    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, comment: str
-) -> None:
-    client = stores.client
-    state = read_state(stores, model, version)
-    check_signoff(policy, state, actor, "reject")
-    for key, value in {
-        Tag.LIFECYCLE: Lifecycle.REJECTED,
-        Tag.REJECTED_BY: actor,
-        Tag.REJECTION_COMMENT: comment,
-    }.items():
-        client.set_model_version_tag(model, version, key, value)
-    if Alias.CANDIDATE in state.aliases:
-        client.delete_registered_model_alias(model, Alias.CANDIDATE)
-    _audit(stores, actor, Action.SIGNOFF_REJECTED, model, version, {"comment": comment})
+    require_in_force(stores.audit, policy)
+    with model_lease(stores.audit.engine, model, signer.name):
+        state = read_state(stores, model, version)
+        check_signoff(policy.policy, state, signer.name, "reject", signer.public_key)
+        with _journal(stores, signer.name, "reject", model, version):
+            rejection = {"comment": comment}
+            _decide(
+                stores,
+                policy,
+                model,
+                [Decision(signer, signer.name, Action.SIGNOFF_REJECTED, rejection, model, version)],
+                service,
+            )
+            client = stores.client
+            client.set_model_version_tag(model, version, Tag.REJECTED_BY, signer.name)
+            client.set_model_version_tag(model, version, Tag.REJECTION_COMMENT, comment)
+            sync_view(stores, model)
 
 
 def promote(
-    stores: Stores, policy: ModelPolicy, model: str, version: str, actor: str, reason: str
+    stores: Stores, policy: LoadedPolicy, model: str, version: str, signer: Signer, reason: str
 ) -> dict[str, Any]:
     """Make an approved version the champion; the old champion becomes ``previous``.
+
+    The champion it replaces and the ``previous`` it retires are the log's, not whatever
+    the registry's aliases say: an alias moved in the MLflow UI is overwritten, never
+    written into the record.
 
     Raises
     ------
@@ -180,50 +383,37 @@ def promote(
         If the actor may not operate the model, the version is not approved, or another
         lifecycle change of the model is in progress.
     """
-    check_operator(policy, model, actor, "promote")
-    with model_lease(stores.audit.engine, model, actor):
-        return _promote_locked(stores, model, version, actor, reason)
-
-
-def _promote_locked(stores: Stores, model: str, version: str, actor: str, reason: str) -> dict:
-    """Promote; the caller holds the model's lease.
-
-    The champion it replaces and the ``previous`` it retires are the log's, not whatever
-    the registry's aliases say: an alias moved in the MLflow UI is overwritten, never
-    written into the record.
-    """
-    client = stores.client
-    history = verified_history(stores, model)
-    state = read_state(stores, model, version, history)
-    if state.lifecycle != Lifecycle.APPROVED:
-        raise NotAuthorised(
-            f"refused by rule 'only approved versions are promoted': {model} version "
-            f"{version} is {state.lifecycle!r}"
-        )
-    champion = history.aliases.get(Alias.CHAMPION)
-    previous = history.aliases.get(Alias.PREVIOUS)
-    retired = previous if previous is not None and champion not in (None, previous) else None
-    client.set_registered_model_alias(model, Alias.CHAMPION, version)
-    client.set_model_version_tag(model, version, Tag.LIFECYCLE, Lifecycle.CHAMPION)
-    _drop_alias(stores, model, Alias.CANDIDATE, version)
-    if champion is not None:
-        client.set_registered_model_alias(model, Alias.PREVIOUS, champion)
-        client.set_model_version_tag(model, champion, Tag.LIFECYCLE, Lifecycle.PREVIOUS)
-    if retired is not None:
-        client.set_model_version_tag(model, retired, Tag.LIFECYCLE, Lifecycle.RETIRED)
-    payload = {"reason": reason, "champion": version, "previous": champion, "retired": retired}
-    _audit(stores, actor, Action.VERSION_PROMOTED, model, version, payload)
+    check_operator(policy.policy, model, signer.name, "promote")
+    require_in_force(stores.audit, policy)
+    with model_lease(stores.audit.engine, model, signer.name):
+        history = verified_history(stores, model)
+        state = read_state(stores, model, version, history)
+        if state.lifecycle != Lifecycle.APPROVED:
+            raise NotAuthorised(
+                f"refused by rule 'only approved versions are promoted': {model} version "
+                f"{version} is {state.lifecycle!r}"
+            )
+        payload = _promotion(history, version, reason)
+        with _journal(stores, signer.name, "promote", model, version):
+            _decide(
+                stores,
+                policy,
+                model,
+                [Decision(signer, signer.name, Action.VERSION_PROMOTED, payload, model, version)],
+            )
+            sync_view(stores, model)
     return payload
 
 
-def _drop_alias(stores: Stores, model: str, alias: Alias, version: str) -> None:
-    """Remove ``alias`` from the registry if it points at ``version`` there."""
-    found = find_alias(stores.client, model, alias)
-    if found is not None and str(found.version) == version:
-        stores.client.delete_registered_model_alias(model, alias)
+def _promotion(history: ModelHistory, version: str, reason: str) -> dict[str, Any]:
+    """What promoting ``version`` moves, by the log: the champion to previous, and so on."""
+    champion = history.aliases.get(Alias.CHAMPION)
+    previous = history.aliases.get(Alias.PREVIOUS)
+    retired = previous if previous is not None and champion not in (None, previous) else None
+    return {"reason": reason, "champion": version, "previous": champion, "retired": retired}
 
 
-def rollback(stores: Stores, policy: ModelPolicy, model: str, actor: str, reason: str) -> dict:
+def rollback(stores: Stores, policy: LoadedPolicy, model: str, signer: Signer, reason: str) -> dict:
     """Make the log's ``previous`` the champion again; the demoted one becomes ``rolled-back``.
 
     Raises
@@ -236,22 +426,24 @@ def rollback(stores: Stores, policy: ModelPolicy, model: str, actor: str, reason
     """
     if not reason.strip():
         raise UsageError("a rollback needs --reason, got an empty reason")
-    check_operator(policy, model, actor, "roll back")
-    with model_lease(stores.audit.engine, model, actor):
+    check_operator(policy.policy, model, signer.name, "roll back")
+    require_in_force(stores.audit, policy)
+    with model_lease(stores.audit.engine, model, signer.name):
         history = verified_history(stores, model)
         champion = history.aliases.get(Alias.CHAMPION)
         target = history.aliases.get(Alias.PREVIOUS)
         if target is None:
             raise UsageError(f"cannot roll back {model}: the audit log names no previous champion")
         _check_rollback_target(model, target, history.state(target))
-        client = stores.client
-        client.set_registered_model_alias(model, Alias.CHAMPION, target)
-        _drop_alias(stores, model, Alias.PREVIOUS, target)
-        client.set_model_version_tag(model, target, Tag.LIFECYCLE, Lifecycle.CHAMPION)
-        if champion is not None:
-            client.set_model_version_tag(model, champion, Tag.LIFECYCLE, Lifecycle.ROLLED_BACK)
         payload = {"reason": reason, "champion": target, "demoted": champion}
-        _audit(stores, actor, Action.VERSION_ROLLED_BACK, model, target, payload)
+        with _journal(stores, signer.name, "rollback", model, target):
+            _decide(
+                stores,
+                policy,
+                model,
+                [Decision(signer, signer.name, Action.VERSION_ROLLED_BACK, payload, model, target)],
+            )
+            sync_view(stores, model)
     return payload
 
 
@@ -272,10 +464,10 @@ def _check_rollback_target(model: str, version: str, state: VersionHistory | Non
 
 def decommission(
     stores: Stores,
-    policy: ModelPolicy,
+    policy: LoadedPolicy,
     model: str,
     version: str,
-    actor: str,
+    signer: Signer,
     reason: str,
     replacement: str | None,
     no_replacement: bool,
@@ -289,9 +481,10 @@ def decommission(
         raise UsageError("decommissioning needs --reason, got an empty reason")
     if replacement is not None and no_replacement:
         raise UsageError("give either --replacement or --no-replacement, not both")
-    check_operator(policy, model, actor, "decommission")
+    check_operator(policy.policy, model, signer.name, "decommission")
+    require_in_force(stores.audit, policy)
+    actor = signer.name
     with model_lease(stores.audit.engine, model, actor):
-        client = stores.client
         history = verified_history(stores, model)
         state = read_state(stores, model, version, history)
         if state.lifecycle == Lifecycle.DECOMMISSIONED:
@@ -308,47 +501,42 @@ def decommission(
                 f"--replacement VERSION or --no-replacement"
             )
         if replacement is not None:
-            _install_replacement(stores, history, model, version, replacement)
-        for alias in state.aliases:
-            if not (alias == Alias.CHAMPION and replacement is not None):
-                client.delete_registered_model_alias(model, alias)
-        for key, value in {
-            Tag.LIFECYCLE: Lifecycle.DECOMMISSIONED,
-            Tag.DECOMMISSION_BY: actor,
-            Tag.DECOMMISSION_REASON: reason,
-            Tag.DECOMMISSION_AT: now(),
-        }.items():
-            client.set_model_version_tag(model, version, key, value)
+            _check_replacement(stores, history, model, version, replacement)
         payload = {
             "reason": reason,
             "was_champion": is_champion,
             "aliases_removed": list(state.aliases),
             "replacement": replacement,
         }
-        _audit(stores, actor, Action.VERSION_DECOMMISSIONED, model, version, payload)
+        decisions = [
+            Decision(signer, actor, Action.VERSION_DECOMMISSIONED, payload, model, version)
+        ]
         if replacement is not None:
-            _audit(
-                stores,
-                actor,
-                Action.VERSION_PROMOTED,
-                model,
-                replacement,
-                {"reason": f"replaces decommissioned version {version}", "champion": replacement},
+            installed = {
+                "reason": f"replaces decommissioned version {version}",
+                "champion": replacement,
+            }
+            decisions.append(
+                Decision(signer, actor, Action.VERSION_PROMOTED, installed, model, replacement)
             )
+        with _journal(stores, actor, "decommission", model, version):
+            _decide(stores, policy, model, decisions)
+            for key, value in {
+                Tag.DECOMMISSION_BY: actor,
+                Tag.DECOMMISSION_REASON: reason,
+                Tag.DECOMMISSION_AT: now(),
+            }.items():
+                stores.client.set_model_version_tag(model, version, key, value)
+            sync_view(stores, model)
     return payload
 
 
-def _install_replacement(
+def _check_replacement(
     stores: Stores, history: ModelHistory, model: str, version: str, replacement: str
 ) -> None:
-    client = stores.client
     target = read_state(stores, model, replacement, history)
     if replacement == version or not Lifecycle(target.lifecycle).promotable:
         raise NotAuthorised(
             f"refused by rule 'replacements must have been approved': {model} version "
             f"{replacement} is {target.lifecycle!r}"
         )
-    client.set_registered_model_alias(model, Alias.CHAMPION, replacement)
-    client.set_model_version_tag(model, replacement, Tag.LIFECYCLE, Lifecycle.CHAMPION)
-    if Alias.PREVIOUS in target.aliases:
-        client.delete_registered_model_alias(model, Alias.PREVIOUS)

@@ -21,7 +21,7 @@ from governance.stores import Stores, download_artifacts
 from models import get_family
 from vocabulary import Action, IntegrityError, UsageError
 
-__all__ = ["LoadedModel", "find_alias", "load_verified", "trained_event"]
+__all__ = ["LoadedModel", "find_alias", "load_verified", "trained_event", "verified_artifacts"]
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,13 @@ def trained_event(stores: Stores, model: str, version: str) -> AuditEvent:
     )
 
 
-def load_verified(stores: Stores, model: str, version: str) -> LoadedModel:
-    """Download the artifacts the log recorded for a version, check their hash, load them.
+def verified_artifacts(stores: Stores, model: str, version: str) -> tuple[Path, AuditEvent]:
+    """Download the artifacts the log recorded for a version and check their hash.
+
+    Returns
+    -------
+    tuple of Path and AuditEvent
+        The local artifact directory and the version's ``candidate.trained`` event.
 
     Raises
     ------
@@ -83,6 +88,19 @@ def load_verified(stores: Stores, model: str, version: str) -> LoadedModel:
             f"{model} version {version}: model artifacts at {uri} hash to {actual}, but "
             f"{recorded} was recorded at registration (event seq {event.seq}); refusing to load"
         )
+    return local, event
+
+
+def load_verified(stores: Stores, model: str, version: str) -> LoadedModel:
+    """Download the artifacts the log recorded for a version, check their hash, load them.
+
+    Raises
+    ------
+    IntegrityError
+        If the log has no training record of the version, or the artifacts hash
+        differently from what it recorded.
+    """
+    local, _ = verified_artifacts(stores, model, version)
     family = get_family(model)
     pyfunc = mlflow.models.Model.load(str(local)).flavors.get("python_function", {})
     if pyfunc.get("loader_module") != family.pyfunc_loader_module:

@@ -1,25 +1,73 @@
-"""Reading the policy file at the edge: its bytes, their hash, the validated policy."""
+"""The policy at the edge: reading the file, adopting it, and who may sign under it.
+
+A policy is in force once an owner adopted it: a signed ``policy.adopted`` event that
+holds the file's text and SHA-256 (:mod:`governance.signatures`). A process acts only
+under the policy in force: one holding a different file is refused (exit 6) before it
+changes anything, and so is one that would act as someone the policy lists with another
+key than the one it holds.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from governance.hashing import sha256_file
-from validation.policy import ModelPolicy, PolicyError, parse_policy
+from governance.audit import AuditEvent, AuditLog
+from governance.checkpoints import write_checkpoint
+from governance.hashing import sha256_text
+from governance.identity import Signer, load_signer, signature_is_valid
+from governance.settings import Settings
+from governance.signatures import (
+    Presigned,
+    check_in_force,
+    policy_in_force,
+    read_token,
+    record_signed,
+    statement_bytes,
+)
+from validation.policy import ModelPolicy, PolicyError, PolicyFile, parse_policy
 from validation.stress import ScenarioLibrary, load_scenarios
-from vocabulary import UsageError
+from vocabulary import Action, NotAuthorised, UsageError
 
-__all__ = ["LoadedPolicy", "load_model_policy"]
+__all__ = [
+    "LoadedPolicy",
+    "adopt_policy",
+    "load_model_policy",
+    "presigned_for",
+    "read_policy_file",
+    "require_in_force",
+    "signer_for",
+]
 
 
 @dataclass(frozen=True)
 class LoadedPolicy:
-    """A model's policy and the identity of the file it came from."""
+    """A model's policy, the whole file it came from and the file's identity."""
 
     policy: ModelPolicy
     path: Path
     sha256: str
+    file: PolicyFile
+
+
+def read_policy_file(path: Path) -> tuple[PolicyFile, str, str]:
+    """Read and validate a policy file; return it, its text and the text's SHA-256.
+
+    Raises
+    ------
+    UsageError
+        If the file is missing, not UTF-8 or malformed.
+    """
+    if not path.is_file():
+        raise UsageError(f"expected a policy file at {path} (set GOVERN_POLICY), found none")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: expected UTF-8 text, found {exc}") from exc
+    try:
+        return parse_policy(text, str(path)), text, sha256_text(text)
+    except PolicyError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def load_model_policy(
@@ -40,12 +88,11 @@ def load_model_policy(
     UsageError
         If the file is missing, malformed, or has no entry for the model.
     """
-    if not path.is_file():
-        raise UsageError(f"expected a policy file at {path} (set GOVERN_POLICY), found none")
+    whole, _, sha256 = read_policy_file(path)
     try:
-        policy = parse_policy(path.read_text(encoding="utf-8"), str(path)).for_model(model_name)
+        policy = whole.for_model(model_name)
     except PolicyError as exc:
-        raise UsageError(str(exc)) from exc
+        raise UsageError(f"{path}: {exc}") from exc
     known = set((library or load_scenarios()).names)
     named = {
         *policy.stress_scenarios,
@@ -59,4 +106,116 @@ def load_model_policy(
             f"{path}: scenarios {unknown} of {model_name} are not in the scenario library "
             f"({', '.join(sorted(known))}); a typo would silently apply the default limits"
         )
-    return LoadedPolicy(policy, path, sha256_file(path))
+    return LoadedPolicy(policy, path, sha256, whole)
+
+
+def require_in_force(audit: AuditLog, loaded: LoadedPolicy) -> None:
+    """Refuse to act unless ``loaded`` is the policy the audit log says is in force.
+
+    Raises
+    ------
+    IntegrityError
+        Naming the adopted SHA-256 and the one this process holds.
+    """
+    check_in_force(audit.events(), loaded.sha256)
+
+
+def signer_for(keys_dir: Path, policy: PolicyFile, name: str) -> Signer:
+    """The private key of ``name`` from ``keys_dir``, checked against ``policy``.
+
+    Raises
+    ------
+    NotAuthorised
+        If this process holds no key for ``name``, the policy lists no key for ``name``,
+        or it lists another key than the one held.
+    """
+    listed = policy.members.get(name)
+    if listed is None:
+        raise NotAuthorised(
+            f"refused by rule 'signed decisions': {name!r} has no public key in the policy "
+            f"(members: {', '.join(sorted(policy.members)) or 'none'})"
+        )
+    signer = load_signer(keys_dir, name)
+    if signer.public_key != listed:
+        raise NotAuthorised(
+            f"refused by rule 'signed decisions': the key held for {name!r} is "
+            f"{signer.public_key}, the policy lists {listed} for {name!r}"
+        )
+    return signer
+
+
+def presigned_for(policy: PolicyFile, name: str, token: str) -> Presigned:
+    """The decision ``name`` signed elsewhere (``govern signoff sign``), checked like a key.
+
+    Raises
+    ------
+    UsageError
+        If ``token`` is not a signature from ``govern signoff sign``.
+    NotAuthorised
+        If it was signed by someone else than ``name``, with a key the policy does not
+        list for ``name``, or the signature does not verify.
+    """
+    statement, signature = read_token(token)
+    signer = statement.get("signer")
+    if signer != name:
+        raise NotAuthorised(
+            f"refused by rule 'signed decisions': the signature was made by {signer!r}, the "
+            f"decision names {name!r}"
+        )
+    listed = policy.members.get(name)
+    if listed is None or statement.get("public_key") != listed:
+        raise NotAuthorised(
+            f"refused by rule 'signed decisions': the signature's key is "
+            f"{statement.get('public_key')}, the policy lists {listed} for {name!r}"
+        )
+    if not signature_is_valid(listed, statement_bytes(statement), signature):
+        raise NotAuthorised(
+            f"refused by rule 'signed decisions': the signature is not {name}'s ({listed})"
+        )
+    return Presigned(name, listed, statement, signature)
+
+
+def adopt_policy(
+    audit: AuditLog, settings: Settings, path: Path, owner: str, time: str
+) -> AuditEvent:
+    """Make the policy file at ``path`` the one in force, signed by ``owner``.
+
+    Needs the audit log, the owner's key (in ``settings.keys_dir``) and the checkpoint
+    file only: adopting a policy touches no registry.
+
+    The owner must be an owner of the policy in force, with the key it lists; the very
+    first adoption of a log is checked against the adopted file itself (the root of trust,
+    which the README says how to anchor).
+
+    Raises
+    ------
+    UsageError
+        If the file is malformed or already in force.
+    NotAuthorised
+        If ``owner`` is not an owner, or does not hold the key the policy lists.
+    """
+    proposed, text, sha256 = read_policy_file(path)
+    current = policy_in_force(audit.events())
+    if current is not None and current.payload["policy_sha256"] == sha256:
+        raise UsageError(f"{path} (SHA-256 {sha256}) is already the policy in force")
+    authority = proposed if current is None else parse_policy(current.payload["policy_yaml"])
+    if owner not in authority.owners:
+        raise NotAuthorised(
+            f"refused by rule 'owners adopt policies': {owner!r} is not an owner of the policy "
+            f"in force (owners: {', '.join(authority.owners)})"
+        )
+    signer = signer_for(settings.keys_dir, authority, owner)
+    payload = {"policy_sha256": sha256, "policy_yaml": text, "path": str(path)}
+    event = record_signed(
+        audit,
+        signer,
+        owner,
+        Action.POLICY_ADOPTED,
+        payload,
+        None,
+        None,
+        policy_sha256=sha256,
+        time=time,
+    )
+    write_checkpoint(settings.checkpoint_path, None, None, signer, event, time)
+    return event

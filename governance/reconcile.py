@@ -6,6 +6,12 @@ governed loader all read the log), but people read it: reconciling makes it say 
 what the log says, and records what it changed as one ``registry.reconciled`` event.
 Versions the log never recorded are not touched; ``audit verify`` keeps reporting them.
 
+A lifecycle action cut by a crash leaves a ``lifecycle.intent`` without its
+``lifecycle.completed`` (:mod:`governance.lifecycle`). If its decisions made it into the
+log, reconciling *finishes* it: the registry is set from the log, as the action would
+have. If they did not, it *undoes* it: the registry was not touched yet, so nothing is to
+put back. Either way a ``lifecycle.completed`` event says which, and by whom.
+
 A version still ``validating`` whose retrain is no longer alive (its process was killed:
 no live :func:`~governance.lease.retrain_beacon`) can never finish its validation; it is
 closed first, as the retrain itself would have closed it: its MLflow run ``FAILED``, the
@@ -14,23 +20,29 @@ version ``failed`` with a ``candidate.failed`` event that says why.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from governance.audit import record_event
-from governance.history import ModelHistory
+from governance.history import ModelHistory, open_intents
+from governance.identity import Signer
 from governance.lease import model_lease, retrain_is_alive
+from governance.policy_store import LoadedPolicy, require_in_force
 from governance.signoff_rules import check_operator, verified_history
 from governance.stores import Stores
 from governance.tracking import finish_run
-from validation.policy import ModelPolicy
+from governance.view import sync_view
 from vocabulary import Action, Lifecycle, Tag
 
 __all__ = ["reconcile"]
 
 
-def reconcile(stores: Stores, policy: ModelPolicy, model: str, actor: str) -> list[dict[str, Any]]:
+def reconcile(
+    stores: Stores, policy: LoadedPolicy, model: str, signer: Signer
+) -> list[dict[str, Any]]:
     """Set every alias, lifecycle tag and approvals tag of ``model`` to what the log says.
+
+    ``signer`` is the operator, holding their key (the events reconcile writes change no
+    decision, so they are recorded under the operator's name without a signature).
 
     Returns
     -------
@@ -40,17 +52,19 @@ def reconcile(stores: Stores, policy: ModelPolicy, model: str, actor: str) -> li
     Raises
     ------
     NotAuthorised
-        If ``actor`` is neither a validator nor an operator of the model.
+        If the signer is neither a validator nor an operator of the model.
     IntegrityError
-        If the audit chain is broken (a broken log cannot be the reference).
+        If the audit chain is broken (a broken log cannot be the reference), or the
+        policy is not the one in force.
     """
-    check_operator(policy, model, actor, "reconcile")
+    actor = signer.name
+    check_operator(policy.policy, model, actor, "reconcile")
+    require_in_force(stores.audit, policy)
     with model_lease(stores.audit.engine, model, actor):
         closed = _close_abandoned_retrains(stores, model, verified_history(stores, model), actor)
         history = verified_history(stores, model)
-        changes = _reconcile_aliases(stores, model, history) + _reconcile_tags(
-            stores, model, history
-        )
+        changes = sync_view(stores, model, history)
+        closed += _close_cut_actions(stores, model, actor)
         if changes:
             record_event(
                 stores.audit,
@@ -103,39 +117,26 @@ def _close_abandoned_retrains(
     return closed
 
 
-def _reconcile_aliases(stores: Stores, model: str, history: ModelHistory) -> list[dict[str, Any]]:
-    client = stores.client
-    registered = {a: str(v) for a, v in client.get_registered_model(model).aliases.items()}
-    changes = []
-    for alias in sorted(set(registered) | set(history.aliases)):
-        want, have = history.aliases.get(alias), registered.get(alias)
-        if want == have:
-            continue
-        if want is None:
-            client.delete_registered_model_alias(model, alias)
-        else:
-            client.set_registered_model_alias(model, alias, want)
-        changes.append({"subject": f"{model}@{alias}", "was": have, "now": want})
-    return changes
-
-
-def _reconcile_tags(stores: Stores, model: str, history: ModelHistory) -> list[dict[str, Any]]:
-    client = stores.client
-    changes = []
-    for mv in client.search_model_versions(f"name = '{model}'"):
-        version = str(mv.version)
-        state = history.state(version)
-        if state is None:
-            continue
-        approvals = [{"by": a.by, "at": a.at, "comment": a.comment} for a in state.approvals]
-        tagged = json.loads(mv.tags.get(Tag.APPROVALS, "[]"))
-        wanted = {Tag.LIFECYCLE: state.lifecycle}
-        if sorted(a.get("by") for a in tagged) != sorted(a["by"] for a in approvals):
-            wanted[Tag.APPROVALS] = json.dumps(approvals)
-        for tag, value in wanted.items():
-            if mv.tags.get(tag) != value:
-                client.set_model_version_tag(model, version, tag, value)
-                changes.append(
-                    {"subject": f"{model} v{version} {tag}", "was": mv.tags.get(tag), "now": value}
-                )
-    return changes
+def _close_cut_actions(stores: Stores, model: str, actor: str) -> list[dict[str, Any]]:
+    """Record how each action cut in the middle ends: finished or undone."""
+    closed = []
+    for intent, decided in open_intents(stores.audit.events(model=model)):
+        outcome = "finished by reconcile" if decided else "undone by reconcile"
+        record_event(
+            stores.audit,
+            actor,
+            Action.LIFECYCLE_COMPLETED,
+            {
+                "intent_seq": intent.seq,
+                "action": intent.payload["action"],
+                "version": intent.payload["version"],
+                "outcome": outcome,
+            },
+            model=model,
+        )
+        subject = (
+            f"{model} {intent.payload['action']} of v{intent.payload['version']} "
+            f"(intent seq {intent.seq}, by {intent.actor})"
+        )
+        closed.append({"subject": subject, "was": "cut", "now": outcome})
+    return closed

@@ -6,7 +6,13 @@ Resolution order for the work directory: the ``--workdir`` option, then
 work directory with artifacts under ``<workdir>/artifacts``. The audit log uses
 ``GOVERN_AUDIT_DB_URL`` if set, else the tracking database when that is SQL, else the
 embedded SQLite database. ``GOVERN_POLICY`` points at the policy file (default
-``governance/default_policy.yaml``, shipped in the package).
+``<workdir>/policy.yaml`` when there is one, else ``governance/default_policy.yaml``,
+shipped in the package). ``GOVERN_KEYS_DIR`` holds the private keys of whoever acts from
+this process (default ``<workdir>/keys``). ``GOVERN_CHECKPOINT_FILE`` is where signed
+checkpoints of the audit chain's head are appended (default
+``<workdir>/audit-checkpoints.jsonl``, beside the artifacts). ``GOVERN_SERVICE_ACTOR`` names
+the identity a Prefect worker records decisions signed elsewhere under (it must hold that
+identity's key).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ DEFAULT_WORKDIR = Path(".govern")
 #: The policy shipped with the package (found through ``importlib.resources``, so that an
 #: installed wheel finds it outside the checkout).
 DEFAULT_POLICY = Path(str(files("governance").joinpath("default_policy.yaml")))
+_CHECKPOINTS = "audit-checkpoints.jsonl"
 _SQL_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
 
 
@@ -47,6 +54,9 @@ class Settings(BaseModel):
     audit_db_url: str
     reports_dir: Path
     policy_path: Path
+    keys_dir: Path
+    checkpoint_path: Path
+    service_actor: str | None = None
     experiment_name: str = "governed-retraining"
 
 
@@ -75,8 +85,19 @@ def get_settings(workdir: Path | str | None = None) -> Settings:
         artifact_location=(root / "artifacts").as_uri(),
         audit_db_url=audit,
         reports_dir=root / "reports",
-        policy_path=Path(os.environ.get("GOVERN_POLICY") or DEFAULT_POLICY).resolve(),
+        policy_path=Path(os.environ.get("GOVERN_POLICY") or _workdir_policy(root)).resolve(),
+        keys_dir=Path(os.environ.get("GOVERN_KEYS_DIR") or root / "keys").resolve(),
+        service_actor=os.environ.get("GOVERN_SERVICE_ACTOR") or None,
+        checkpoint_path=Path(
+            os.environ.get("GOVERN_CHECKPOINT_FILE") or root / _CHECKPOINTS
+        ).resolve(),
     )
+
+
+def _workdir_policy(root: Path) -> Path:
+    """A work directory's own policy (the demo writes one with its personas' keys)."""
+    own = root / "policy.yaml"
+    return own if own.is_file() else DEFAULT_POLICY
 
 
 def ensure_workdir(settings: Settings) -> Settings:

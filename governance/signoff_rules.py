@@ -2,7 +2,9 @@
 
 A version's author, gate result, approvals and lifecycle state come from replaying the
 audit log (:mod:`governance.history`), because registry tags can be edited in the MLflow
-UI; a registry that disagrees with the log is refused.
+UI; a registry that disagrees with the log is refused. The replay is read only after the
+chain and every signed decision in it verify, and maker-checker compares the keys that
+signed, not the names written beside them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Literal
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from governance.checkpoints import raise_on_bad_checkpoints
 from governance.history import ModelHistory, replay
+from governance.signatures import AUTO_APPROVER, raise_on_bad_signatures
 from governance.stores import Stores
 from validation.policy import ModelPolicy
 from vocabulary import IntegrityError, Lifecycle, NotAuthorised, Tag, UsageError
@@ -32,8 +36,6 @@ __all__ = [
     "verified_history",
 ]
 
-#: Actor recorded when a low-risk policy approves a version whose gates all passed.
-AUTO_APPROVER = "policy:auto-approval"
 Decision = Literal["approve", "reject"]
 
 
@@ -49,6 +51,9 @@ class VersionState:
     approvals: tuple[dict[str, str], ...]
     aliases: tuple[str, ...]  # by the audit log, from read_state; by the registry, tagged
     run_id: str
+    author_key: str | None = None  # the key that signed the training, by the audit log
+    approver_keys: tuple[str, ...] = ()
+    gated_policy_sha256: str | None = None  # the policy its gates were judged under
 
     @property
     def approvers(self) -> set[str]:
@@ -111,6 +116,9 @@ def read_state(
         approvals=tagged.approvals,
         aliases=tuple(sorted(a for a, v in history.aliases.items() if v == tagged.version)),
         run_id=tagged.run_id,
+        author_key=expected.author_key,
+        approver_keys=tuple(a.key for a in expected.approvals if a.key),
+        gated_policy_sha256=expected.gated_policy_sha256,
     )
 
 
@@ -118,16 +126,20 @@ def verified_history(stores: Stores, model: str) -> ModelHistory:
     """The model's history by the audit log, after checking the chain it is read from.
 
     Every rule acts on this, never on registry tags or aliases, which anyone with access
-    to the MLflow UI can edit; a chain that does not verify is refused before any rule
-    reads it.
+    to the MLflow UI can edit; a chain that does not verify, or a decision whose signature
+    does not, is refused before any rule reads it.
 
     Raises
     ------
     IntegrityError
-        If the audit chain is broken.
+        If the audit chain is broken, a signed decision does not check out, or the log
+        contradicts a checkpoint kept outside it (its newest rows deleted, or rewritten).
     """
     stores.audit.verify_or_raise(model)
-    return replay(stores.audit.events(model=model)).get(model) or ModelHistory()
+    events = stores.audit.events()
+    raise_on_bad_signatures(events)
+    raise_on_bad_checkpoints(stores, events)
+    return replay(e for e in events if e.model == model).get(model) or ModelHistory()
 
 
 def tagged_state(mv: ModelVersion) -> VersionState:
@@ -145,13 +157,21 @@ def tagged_state(mv: ModelVersion) -> VersionState:
     )
 
 
-def check_signoff(policy: ModelPolicy, state: VersionState, actor: str, decision: Decision) -> None:
+def check_signoff(
+    policy: ModelPolicy,
+    state: VersionState,
+    actor: str,
+    decision: Decision,
+    key: str | None = None,
+) -> None:
     """Apply the sign-off rules; raise :class:`NotAuthorised` naming the rule that refuses.
 
     Rules, in order: a decommissioned version is final; only ``pending-signoff`` versions
     are signed; only the policy's validators sign (the automatic approver only when the
-    policy allows it); nobody approves their own version (maker-checker); a version
-    whose gates failed cannot be approved; each validator approves once.
+    policy allows it); nobody approves their own version (maker-checker: neither under
+    the author's name nor with the key that signed the training, whatever name it is
+    listed under); a version whose gates failed cannot be approved; each validator, and
+    each key, approves once.
     """
     where = f"{state.model} version {state.version}"
     if state.lifecycle == Lifecycle.DECOMMISSIONED:
@@ -180,11 +200,16 @@ def check_signoff(policy: ModelPolicy, state: VersionState, actor: str, decision
         raise NotAuthorised(
             f"refused by rule 'maker-checker': {actor!r} trained {where} and may not approve it"
         )
+    if actor != AUTO_APPROVER and key is not None and key == state.author_key:
+        raise NotAuthorised(
+            f"refused by rule 'maker-checker': {actor!r} signs with {key}, the key that "
+            f"signed the training of {where} (as {state.author!r})"
+        )
     if not state.gates_passed:
         raise NotAuthorised(f"refused by rule 'gates must pass': the gates of {where} failed")
-    if actor in state.approvers:
+    if actor in state.approvers or (key is not None and key in state.approver_keys):
         raise NotAuthorised(
-            f"refused by rule 'distinct approvers': {actor!r} already approved {where}"
+            f"refused by rule 'distinct approvers': {actor!r} (key {key}) already approved {where}"
         )
 
 

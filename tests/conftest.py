@@ -21,6 +21,9 @@ os.environ.pop("PREFECT_API_URL", None)
 # time, which the suite's Prefect servers, Dask workers and subprocesses on the same cores
 # do not change (tests/validation/test_latency.py runs it beside a busy core).
 os.environ.pop("GOVERN_POLICY", None)
+os.environ.pop("GOVERN_KEYS_DIR", None)
+# A retrain that names no author is maker's, whose key govern_cli.trust creates.
+os.environ["GOVERN_USER"] = "maker"
 
 import prefect  # noqa: E402, F401
 import pytest  # noqa: E402

@@ -3,6 +3,13 @@
 import contextlib
 import io
 from dataclasses import dataclass
+from pathlib import Path
+
+#: The people of the tests: each gets a key pair, the policy lists their public keys and
+#: head-of-model-risk adopts it (as a desk sets itself up once, before its first retrain).
+PEOPLE = ("maker", "validator", "risk-officer", "head-of-model-risk", "on-call", "intern")
+OWNER = "head-of-model-risk"
+MODEL = "execution-impact"
 
 
 @dataclass
@@ -21,10 +28,15 @@ def run_govern(args: list[str]) -> CliResult:
 
     Unlike click's CliRunner, the streams handed to the command are never closed:
     Prefect's log handler keeps the stream it first saw, and must not find it closed
-    in a later test.
+    in a later test. A ``retrain`` into a work directory that has no keys yet first sets
+    up the test's people there (:func:`trust`).
     """
     from cli import app
 
+    if args and args[0] == "retrain" and "--workdir" in args:
+        workdir = Path(args[args.index("--workdir") + 1])
+        if not (workdir / "keys" / "maker.pem").is_file():
+            trust(workdir)
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -33,6 +45,27 @@ def run_govern(args: list[str]) -> CliResult:
         except SystemExit as exc:  # standalone mode ends every command with sys.exit
             code = exc.code if isinstance(exc.code, int) else 1
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def trust(workdir: Path) -> Path:
+    """Give :data:`PEOPLE` keys in ``workdir``, write its policy listing them, adopt it."""
+    from governance.audit import open_audit_log
+    from governance.personas import set_up_personas
+    from governance.settings import DEFAULT_POLICY, ensure_workdir, get_settings
+
+    settings = ensure_workdir(get_settings(workdir))
+    with open_audit_log(settings.audit_db_url) as audit:
+        set_up_personas(settings, audit, DEFAULT_POLICY, list(PEOPLE), OWNER, MODEL)
+    return workdir / "policy.yaml"
+
+
+def adopt(workdir: Path, text: str) -> Path:
+    """Write ``text`` as the work directory's policy and have the owner adopt it."""
+    path = Path(workdir) / "policy.yaml"
+    path.write_text(text)
+    done = run_govern(["policy", "adopt", str(path), "--as", OWNER, "--workdir", str(workdir)])
+    assert done.exit_code == 0, done.output
+    return path
 
 
 def retrain(data_dir, workdir, *extra: str, author: str = "maker") -> CliResult:

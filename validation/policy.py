@@ -1,16 +1,24 @@
 """The governance policy of a registered model: who signs, and the limits a candidate must meet.
 
 One YAML file (``governance/default_policy.yaml`` by default, ``GOVERN_POLICY``) holds a
-policy per registered model. It is validated on load; any unknown key, missing field or
-inconsistent level is refused with the path of the offending field.
+policy per registered model, the people who may adopt a new policy (``owners``) and the
+public key of every person named in it (``members``). It is validated on load; any unknown
+key, missing field or inconsistent level is refused with the path of the offending field.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from validation.stress.catalogue import RISK_METRIC_DEFINITIONS, RISK_METRICS
 
@@ -20,6 +28,8 @@ __all__ = [
     "ModelPolicy",
     "PolicyFile",
     "PolicyError",
+    "PublicKey",
+    "ReleaseSigner",
     "RiskExceedance",
     "ScenarioLimits",
     "parse_policy",
@@ -182,10 +192,42 @@ class ModelPolicy(_Strict):
         return self.stress_scenarios.get(scenario, self.stress_default)
 
 
+#: An Ed25519 public key as ``govern keys create`` prints it: ``ed25519:`` and the 32 raw
+#: bytes in base64.
+PublicKey = Annotated[str, StringConstraints(pattern=r"^ed25519:[A-Za-z0-9+/]{43}=$")]
+
+
+class ReleaseSigner(_Strict):
+    """Who signs approved versions as releases, and the ECDSA P-256 key they sign with.
+
+    ``public_key`` is what ``govern keys create NAME --release`` prints: ``ecdsa-p256:``
+    and the DER SubjectPublicKeyInfo in base64.
+    """
+
+    signer: str
+    public_key: Annotated[str, StringConstraints(pattern=r"^ecdsa-p256:[A-Za-z0-9+/]+=*$")]
+
+
 class PolicyFile(_Strict):
-    """The whole policy file: one :class:`ModelPolicy` per registered model."""
+    """The whole policy file: one :class:`ModelPolicy` per registered model.
+
+    Attributes
+    ----------
+    owners : tuple of str
+        Who may adopt a new policy (``govern policy adopt``), e.g. the head of model risk.
+    members : dict of str to PublicKey
+        The public key of each person or service that signs decisions: authors of
+        retrains, validators, operators and owners. A name without a key here can decide
+        nothing, whatever role the policy gives it.
+    release : ReleaseSigner or None
+        The key approved versions are signed with, in the OpenSSF model-signing format;
+        without one, no version can be approved.
+    """
 
     version: Literal[1]
+    owners: tuple[str, ...] = Field(min_length=1)
+    members: dict[str, PublicKey] = Field(default_factory=dict)
+    release: ReleaseSigner | None = None
     models: dict[str, ModelPolicy]
 
     def for_model(self, name: str) -> ModelPolicy:

@@ -70,6 +70,10 @@ class Action(StrEnum):
     VERSION_ROLLED_BACK = "version.rolled_back"
     VERSION_DECOMMISSIONED = "version.decommissioned"
     REGISTRY_RECONCILED = "registry.reconciled"
+    POLICY_ADOPTED = "policy.adopted"
+    VERSION_RELEASED = "version.released"
+    LIFECYCLE_INTENT = "lifecycle.intent"
+    LIFECYCLE_COMPLETED = "lifecycle.completed"
 
 
 class Alias(StrEnum):
@@ -102,3 +106,4 @@ class Tag(StrEnum):
     DECOMMISSION_BY = "decommission.by"
     DECOMMISSION_REASON = "decommission.reason"
     FAILURE_REASON = "failure.reason"
+    AUDIT_CHECKPOINT = "audit.checkpoint"  # on the registered model: its latest checkpoint

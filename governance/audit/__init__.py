@@ -18,9 +18,8 @@ The module has no update or delete path. The table also refuses ``UPDATE`` and
 ``DELETE`` (and ``TRUNCATE`` on PostgreSQL) through triggers created with it;
 someone with DDL rights can drop them, which is what the hash chain is for.
 What a chain cannot show on its own is the loss of its *newest* rows or a
-rewrite of every hash after an edit: record :attr:`ChainReport.head_seq` and
-:attr:`ChainReport.head_hash` somewhere else (an MLflow run tag, a ticket, a
-signed report) to anchor it.
+rewrite of every hash after an edit: :mod:`governance.checkpoints` signs
+``(seq, event_hash)`` pairs and keeps them outside the database to anchor it.
 
 Appends are serialised across processes: SQLite transactions that append start
 with ``BEGIN IMMEDIATE`` (one writer at a time, others wait up to the busy

@@ -214,6 +214,37 @@ class AuditTransaction:
                 return event
         return None
 
+    def events(
+        self,
+        model: str | None = None,
+        version: str | int | None = None,
+        action: str | None = None,
+    ) -> list[AuditEvent]:
+        """Events of the log as this transaction sees them, oldest first, optionally filtered.
+
+        Parameters
+        ----------
+        model, version
+            As for :meth:`AuditLog.events`.
+        action
+            Only events of this action.
+
+        Returns
+        -------
+        list of AuditEvent
+            Unverified, as stored.
+        """
+        model, version = subject_of(model, version)
+        table = audit_events_table
+        query = sa.select(table).order_by(table.c.seq)
+        if model is not None:
+            query = query.where(table.c.model == model)
+        if version is not None:
+            query = query.where(table.c.version == version)
+        if action is not None:
+            query = query.where(table.c.action == action)
+        return [AuditEvent(**row._mapping) for row in self._connection.execute(query)]
+
     def _append_draft(self, draft: Draft) -> AuditEvent:
         """Seal ``draft`` onto the current head and insert it."""
         seq, prev_hash = self._next_link()

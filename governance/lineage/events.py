@@ -215,6 +215,28 @@ def _describe_reconciled(payload: Mapping[str, Any]) -> str:
     return f"registry put back to the log ({len(changes)} change(s)): {shown}{more}"
 
 
+def _describe_adopted(payload: Mapping[str, Any]) -> str:
+    return f"policy adopted: SHA-256 {payload.get('policy_sha256')} (from {payload.get('path')})"
+
+
+def _describe_released(payload: Mapping[str, Any]) -> str:
+    return (
+        f"signed as a release by {payload.get('release_signer')} (OpenSSF model-signing "
+        f"bundle {payload.get('bundle_uri')}, sha256 {str(payload.get('bundle_sha256'))[:12]}..)"
+    )
+
+
+def _describe_intent(payload: Mapping[str, Any]) -> str:
+    return f"about to {payload.get('action')} v{payload.get('version')}"
+
+
+def _describe_completed(payload: Mapping[str, Any]) -> str:
+    return (
+        f"{payload.get('action')} of v{payload.get('version')} (intent seq "
+        f"{payload.get('intent_seq')}): {payload.get('outcome')}"
+    )
+
+
 _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     Action.DATA_VALIDATED: _describe_data,
     Action.DATA_REJECTED: _describe_data,
@@ -229,4 +251,8 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     Action.VERSION_ROLLED_BACK: _describe_rolled_back,
     Action.VERSION_DECOMMISSIONED: _describe_decommissioned,
     Action.REGISTRY_RECONCILED: _describe_reconciled,
+    Action.POLICY_ADOPTED: _describe_adopted,
+    Action.VERSION_RELEASED: _describe_released,
+    Action.LIFECYCLE_INTENT: _describe_intent,
+    Action.LIFECYCLE_COMPLETED: _describe_completed,
 }

@@ -74,6 +74,32 @@ def test_lifecycle_on_postgresql(prefect_server, small_data_dir, tmp_path, datab
     assert str(client.get_model_version_by_alias("execution-impact", "champion").version) == "1"
     with open_audit_log(database_url, create=False) as audit:
         assert audit.verify().ok
-        assert audit.events()[-1].action == "version.rolled_back"
+        assert [e.action for e in audit.events()][-2:] == [
+            "version.rolled_back",
+            "lifecycle.completed",
+        ]
     verified = run_govern(["audit", "verify", "--workdir", str(workdir)])
     assert verified.exit_code == 0, verified.output
+
+    # An insider with DDL rights on the server deletes the newest events (the rollback
+    # and its completion):
+    # the chain that is left is intact, the signed checkpoint outside the database is not.
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "DROP TRIGGER governance_audit_events_no_update_delete ON governance_audit_events"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "DELETE FROM governance_audit_events "
+                "WHERE seq >= (SELECT MAX(seq) - 1 FROM governance_audit_events)"
+            )
+        )
+    engine.dispose()
+    with open_audit_log(database_url, create=False) as audit:
+        assert audit.verify().ok
+    truncated = run_govern(["audit", "verify", "--workdir", str(workdir)])
+    assert truncated.exit_code == 6, truncated.output
+    assert "its newest events were deleted" in truncated.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from govern_cli import run_govern
+from govern_cli import adopt, run_govern
 from mlflow.tracking import MlflowClient
 
 from cli.exit_codes import EXIT_DATA_REJECTED, EXIT_GATES_FAILED
@@ -138,7 +138,8 @@ def test_retrain_registers_a_version_with_full_lineage(
     candidate = family.load_model(Path(local) / "data" / "candidate")
     np.testing.assert_array_equal(model.predict(features), candidate.predict(features))
 
-    events = _events(workdir)
+    adoption, *events = _events(workdir)
+    assert adoption.action == "policy.adopted"  # the test's people set up before the retrain
     assert [e.action for e in events] == [
         "data.validated",
         "candidate.trained",
@@ -204,14 +205,15 @@ def test_second_candidate_is_challenged_by_the_champion(
     prefect_server, registered_workdir, small_data_dir, tmp_path
 ):
     from governance.lifecycle import approve
-    from governance.policy_store import load_model_policy
+    from governance.policy_store import load_model_policy, signer_for
     from governance.stores import open_stores
 
     workdir = tmp_path / "w"
     shutil.copytree(registered_workdir, workdir)
     settings = get_settings(workdir)
-    policy = load_model_policy(settings.policy_path, "execution-impact").policy
-    approve(open_stores(settings), policy, "execution-impact", "1", "validator", "looks fine")
+    policy = load_model_policy(settings.policy_path, "execution-impact")
+    validator = signer_for(settings.keys_dir, policy.file, "validator")
+    approve(open_stores(settings), policy, "execution-impact", "1", validator, "looks fine")
 
     result = run_govern(
         ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir), "--seed", "1"]
@@ -224,15 +226,13 @@ def test_second_candidate_is_challenged_by_the_champion(
 
 
 def test_failed_gate_registers_a_rejected_version_and_exits_4(
-    prefect_server, registered_workdir, small_data_dir, tmp_path, monkeypatch
+    prefect_server, registered_workdir, small_data_dir, tmp_path
 ):
     workdir = tmp_path / "w"
     shutil.copytree(registered_workdir, workdir)
-    strict = tmp_path / "strict-policy.yaml"
     text = get_settings(workdir).policy_path.read_text()
-    strict.write_text(re.sub(r"p99_ms: [0-9.]+", "p99_ms: 0.001", text))
+    strict = adopt(workdir, re.sub(r"p99_ms: [0-9.]+", "p99_ms: 0.001", text))
     assert "p99_ms: 0.001" in strict.read_text()
-    monkeypatch.setenv("GOVERN_POLICY", str(strict))
 
     result = run_govern(["retrain", "--data", str(small_data_dir), "--workdir", str(workdir)])
 

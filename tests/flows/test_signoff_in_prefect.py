@@ -1,12 +1,14 @@
 """Sign-off from Prefect: a suspended flow run with a typed form, and automatic approval."""
 
+import base64
+import json
 import os
 import subprocess
 import sys
 import time
 
 import pytest
-from govern_cli import retrain
+from govern_cli import adopt, retrain, run_govern, trust
 from mlflow.tracking import MlflowClient
 from prefect.client.orchestration import get_client
 from prefect.flow_runs import resume_flow_run
@@ -41,6 +43,9 @@ def served_signoff(prefect_server):
         **os.environ,
         "PREFECT_API_URL": PREFECT_API_URL.value(),
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        # The worker's own identity: it signs the release and promotion an approval
+        # triggers; the validators' keys stay with them.
+        "GOVERN_SERVICE_ACTOR": "on-call",
     }
     process = subprocess.Popen(
         [
@@ -80,13 +85,19 @@ def test_validator_signs_off_in_the_prefect_ui(served_signoff, small_data_dir, t
     flow_run_id = result.stdout.split("sign-off waits in Prefect: flow run ")[1].split()[0]
 
     _wait(lambda: _state(flow_run_id).name == "Suspended", "the sign-off run to suspend")
-    # What a validator's submission of the form in the Prefect UI does:
+    # The validator signs on their own machine, then submits the form in the Prefect UI.
+    signed = run_govern(
+        ["signoff", "sign", MODEL, "1", "--as", "validator", "--workdir", str(workdir)]
+        + ["--decision", "approve", "--comment", "reviewed in the Prefect UI"]
+    )
+    assert signed.exit_code == 0, signed.output
     resume_flow_run(
         flow_run_id,
         run_input={
             "decision": "approve",
             "validator": "validator",
             "comment": "reviewed in the Prefect UI",
+            "signature": signed.stdout.strip(),
         },
     )
     final = _wait(
@@ -102,6 +113,24 @@ def test_validator_signs_off_in_the_prefect_ui(served_signoff, small_data_dir, t
     assert [(e.actor, e.payload["comment"]) for e in approved] == [
         ("validator", "reviewed in the Prefect UI")
     ]
+    token = json.loads(base64.urlsafe_b64decode(signed.stdout.strip()))
+    assert approved[0].payload["signed"] == token  # the validator's own signature
+    follows = [e for e in _events(workdir) if e.action in ("version.released", "version.promoted")]
+    assert {e.actor for e in follows} == {"on-call"}
+    verify = run_govern(["audit", "verify", "--workdir", str(workdir)])
+    assert verify.exit_code == 0, verify.output
+
+
+def test_the_form_shows_the_evidence(prefect_server, small_data_dir, tmp_path):
+    from governance.evidence import signoff_evidence
+    from governance.stores import open_stores
+
+    workdir = tmp_path / "w"
+    assert retrain(small_data_dir, workdir).exit_code == 0
+    shown = signoff_evidence(open_stores(get_settings(workdir)), MODEL, "1")
+    for part in ("**Gates**: gates passed", "**Challenger**", "**Worst stress scenario**"):
+        assert part in shown, shown
+    assert "/runs/" in shown and "govern lineage execution-impact 1" in shown
 
 
 def test_the_prefect_path_enforces_maker_checker(served_signoff, small_data_dir, tmp_path):
@@ -112,29 +141,47 @@ def test_the_prefect_path_enforces_maker_checker(served_signoff, small_data_dir,
     assert result.exit_code == 0, result.output
     flow_run_id = result.stdout.split("sign-off waits in Prefect: flow run ")[1].split()[0]
     _wait(lambda: _state(flow_run_id).name == "Suspended", "the sign-off run to suspend")
-    resume_flow_run(flow_run_id, run_input={"decision": "approve", "validator": "validator"})
+    # The author cannot even produce the signature...
+    own = run_govern(
+        ["signoff", "sign", MODEL, "1", "--as", "validator", "--workdir", str(workdir)]
+    )
+    assert own.exit_code == 5 and "maker-checker" in own.stderr
+    # ...and a colleague's signature submitted under the author's name is refused.
+    other = run_govern(
+        ["signoff", "sign", MODEL, "1", "--as", "risk-officer", "--workdir", str(workdir)]
+    )
+    assert other.exit_code == 0, other.output
+    resume_flow_run(
+        flow_run_id,
+        run_input={
+            "decision": "approve",
+            "validator": "validator",
+            "signature": other.stdout.strip(),
+        },
+    )
     final = _wait(
         lambda: _state(flow_run_id) if _state(flow_run_id).is_final() else None,
         "the sign-off run to finish",
     )
     assert final.is_failed()
-    assert "maker-checker" in final.message or "maker-checker" in str(final.data or "")
+    assert "signed decisions" in (final.message or "") + str(final.data or "")
     assert not [e for e in _events(workdir) if e.action == "signoff.approved"]
 
 
-def test_low_risk_policy_approves_automatically(
-    prefect_server, small_data_dir, tmp_path, monkeypatch
-):
-    policy = tmp_path / "policy.yaml"
-    text = get_settings(tmp_path / "w").policy_path.read_text()
-    policy.write_text(
+def test_low_risk_policy_approves_automatically(prefect_server, small_data_dir, tmp_path):
+    text = trust(tmp_path / "w").read_text()
+    adopt(
+        tmp_path / "w",
         text.replace("risk_tier: high", "risk_tier: low").replace(
             "auto_approve_when_gates_pass: false", "auto_approve_when_gates_pass: true"
-        )
+        ),
     )
-    monkeypatch.setenv("GOVERN_POLICY", str(policy))
     result = retrain(small_data_dir, tmp_path / "w")
     assert result.exit_code == 0, result.output
     assert "lifecycle=champion" in result.stdout, result.stdout
     approved = [e for e in _events(tmp_path / "w") if e.action == "signoff.approved"]
     assert [(e.actor, e.payload["automatic"]) for e in approved] == [("policy:auto-approval", True)]
+    # Signed by the retrain's author, under the policy that allowed it.
+    assert approved[0].payload["signed"]["statement"]["signer"] == "maker"
+    verify = run_govern(["audit", "verify", "--workdir", str(tmp_path / "w")])
+    assert verify.exit_code == 0, verify.output

@@ -94,7 +94,8 @@ def test_bad_input_exits_3_with_a_named_check_and_one_event(case, small_data_dir
     assert expected in result.stderr, result.stderr
     assert "unexpected" not in result.stderr
     with open_audit_log(get_settings(workdir).audit_db_url) as audit:
-        events = audit.events()
+        adoption, *events = audit.events()
+    assert adoption.action == "policy.adopted"  # the test's people, set up before the retrain
     assert [e.action for e in events] == ["data.rejected"]
     assert events[0].payload["dataset_uri"] == data_dir.resolve().as_uri()
     assert expected.split(":")[0] in events[0].payload["reason"]

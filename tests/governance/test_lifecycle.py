@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -9,12 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from govern_cli import retrain, run_govern
+from govern_cli import adopt, retrain, run_govern, trust
 from mlflow.tracking import MlflowClient
 
 from cli.exit_codes import EXIT_INTEGRITY, EXIT_NOT_AUTHORISED, EXIT_USAGE
 from governance import load_champion
 from governance.audit import open_audit_log
+from governance.hashing import sha256_file
 from governance.lease import model_lease
 from governance.settings import DEFAULT_POLICY, get_settings
 from governance.signoff_rules import AUTO_APPROVER, VersionState, check_signoff
@@ -64,8 +66,18 @@ def state(workdir):
 
 
 def actions(workdir):
+    """The decisions and evidence of the log (an action's intent and completion left out)."""
     with open_audit_log(get_settings(workdir).audit_db_url) as audit:
-        return [(e.action, e.version, e.actor) for e in audit.events()]
+        return [
+            (e.action, e.version, e.actor)
+            for e in audit.events()
+            if not e.action.startswith("lifecycle.")
+        ]
+
+
+def policy_text(workdir):
+    """The work directory's policy in force (the shipped one with the test people's keys)."""
+    return (Path(workdir) / "policy.yaml").read_text()
 
 
 def approve(workdir, version, actor="validator"):
@@ -143,21 +155,18 @@ def test_refused_signoff_exits_5_and_changes_nothing(workdir, actor, rule):
     assert (state(workdir), actions(workdir)) == before
 
 
-def test_author_listed_as_validator_still_cannot_approve(workdir, tmp_path, monkeypatch):
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        POLICY_TEXT.replace("validators: [validator,", "validators: [maker, validator,")
+def test_author_listed_as_validator_still_cannot_approve(workdir):
+    adopt(
+        workdir,
+        policy_text(workdir).replace("validators: [validator,", "validators: [maker, validator,"),
     )
-    monkeypatch.setenv("GOVERN_POLICY", str(policy))
     result = approve(workdir, "1", "maker")
     assert result.exit_code == EXIT_NOT_AUTHORISED
     assert "maker-checker" in result.stderr
 
 
-def test_two_approvals_required_by_distinct_validators(workdir, tmp_path, monkeypatch):
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY_TEXT.replace("approvals_required: 1 ", "approvals_required: 2 "))
-    monkeypatch.setenv("GOVERN_POLICY", str(policy))
+def test_two_approvals_required_by_distinct_validators(workdir):
+    adopt(workdir, policy_text(workdir).replace("approvals_required: 1 ", "approvals_required: 2 "))
     first = approve(workdir, "1", "validator")
     assert first.exit_code == 0 and "1 of 2 approvals" in first.stdout
     assert state(workdir)[0]["1"] == "pending-signoff"
@@ -241,18 +250,14 @@ def test_promotion_rollback_and_decommission(workdir):
     for version in ("2", "3"):
         refused = govern(workdir, "promote", MODEL, version, "--as", "validator")
         assert refused.exit_code == EXIT_NOT_AUTHORISED, refused.output
-    tail = [a for a, _, _ in actions(workdir)][-9:]
+    tail = [a for a, _, _ in actions(workdir)][-13:]
     assert tail == [
-        "signoff.approved",
-        "version.promoted",
-        "signoff.approved",
-        "version.promoted",
-        "signoff.approved",
-        "version.promoted",
+        *["signoff.approved", "version.released", "version.promoted"] * 3,
         "version.rolled_back",
         "version.decommissioned",
-        "version.promoted",
-    ][-9:] or tail[-2:] == ["version.promoted", "version.decommissioned"]
+        "version.promoted",  # v3 replaces v2
+        "version.decommissioned",  # v3, with no replacement
+    ]
     assert govern(workdir, "audit", "verify").exit_code == 0
 
 
@@ -266,12 +271,12 @@ def test_a_held_lease_refuses_a_concurrent_promotion(workdir):
     assert (state(workdir), actions(workdir)) == before
 
 
-def test_concurrent_promotions_in_two_processes_stay_consistent(workdir, tmp_path):
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        POLICY_TEXT.replace("promote_on_approval: true", "promote_on_approval: false")
+def test_concurrent_promotions_in_two_processes_stay_consistent(workdir):
+    adopt(
+        workdir,
+        policy_text(workdir).replace("promote_on_approval: true", "promote_on_approval: false"),
     )
-    env = {**os.environ, "GOVERN_POLICY": str(policy)}
+    env = dict(os.environ)
     env.pop("MLFLOW_TRACKING_URI", None)
     govern_bin = str(Path(sys.executable).with_name("govern"))
     for version in ("2", "3"):
@@ -333,12 +338,11 @@ def test_edited_lifecycle_tag_is_refused_and_caught(workdir):
     assert result.exit_code == EXIT_INTEGRITY and "tag lifecycle is 'approved'" in result.stderr
 
 
-def test_edited_author_tag_cannot_bypass_maker_checker(workdir, tmp_path, monkeypatch):
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        POLICY_TEXT.replace("validators: [validator,", "validators: [maker, validator,")
+def test_edited_author_tag_cannot_bypass_maker_checker(workdir):
+    adopt(
+        workdir,
+        policy_text(workdir).replace("validators: [validator,", "validators: [maker, validator,"),
     )
-    monkeypatch.setenv("GOVERN_POLICY", str(policy))
     client_for(workdir).set_model_version_tag(MODEL, "1", "lineage.author", "someone-else")
     result = approve(workdir, "1", "maker")
     assert result.exit_code == EXIT_NOT_AUTHORISED and "maker-checker" in result.stderr
@@ -473,9 +477,12 @@ def test_a_previous_alias_moved_in_the_ui_never_becomes_champion(workdir):
     assert back.exit_code == 0, back.output
     assert "champion is v1" in back.stdout  # the log's previous, not the alias's v3
     assert load_champion(MODEL, workdir=workdir).version == "1"
-    rolled = [e for e in open_audit_log(get_settings(workdir).audit_db_url).events()][-1]
-    assert (rolled.action, rolled.version) == ("version.rolled_back", "1")
-    # The rogue alias is still there, and still reported, until reconciled.
+    assert actions(workdir)[-1][:2] == ("version.rolled_back", "1")
+    # The rollback set the whole registry view from the log: the rogue alias is gone too.
+    assert state(workdir)[1] == {"champion": "1"}
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    # Moved again, it stays reported until reconciled.
+    client_for(workdir).set_registered_model_alias(MODEL, "previous", "3")
     assert govern(workdir, "audit", "verify").exit_code == EXIT_INTEGRITY
     fixed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
     assert fixed.exit_code == 0 and "execution-impact@previous: '3' -> None" in fixed.stdout
@@ -515,8 +522,11 @@ def test_a_champion_alias_moved_in_the_ui_is_not_served_nor_recorded(workdir, sm
     assert challenged.exit_code == 0, challenged.output
     assert "challenged by champion v2" in challenged.stdout
     assert approve(workdir, "4").exit_code == 0
-    promoted = [e for e in open_audit_log(get_settings(workdir).audit_db_url).events()][-1]
-    assert promoted.action == "version.promoted"
+    promoted = [
+        e
+        for e in open_audit_log(get_settings(workdir).audit_db_url).events()
+        if e.action == "version.promoted"
+    ][-1]
     assert (promoted.payload["champion"], promoted.payload["previous"]) == ("4", "2")
     assert state(workdir)[1] == {"champion": "4", "previous": "2"}
 
@@ -614,7 +624,8 @@ def test_an_unreachable_mlflow_is_named_within_30_s_and_leaves_no_lease(workdir)
     govern_bin = str(Path(sys.executable).with_name("govern"))
     started = time.perf_counter()
     done = subprocess.run(
-        [govern_bin, "promote", MODEL, "1", "--as", "on-call", "--reason", "drill"],
+        [govern_bin, "promote", MODEL, "1", "--as", "on-call", "--reason", "drill"]
+        + ["--workdir", str(workdir)],  # its policy and keys; MLflow and the log from env
         env=env,
         capture_output=True,
         text=True,
@@ -728,6 +739,7 @@ def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_d
     from governance.lease import retrain_beacon
 
     workdir = tmp_path / "killed"
+    trust(workdir)
     govern_bin = str(Path(sys.executable).with_name("govern"))
     args = ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir), "--as", "maker"]
     # Many stress paths: the process is still stressing when it is killed.
@@ -770,7 +782,545 @@ def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_d
     from validation.gates import GateReport
 
     stores = open_stores(get_settings(workdir))
-    resumed = CandidateRun(run_id, MODEL, "maker", "test")
+    resumed = CandidateRun(run_id, MODEL, "maker", "test", "0" * 64)
     with pytest.raises(IntegrityError, match="was closed as failed by on-call"):
         record_gates(stores, resumed, "1", GateReport((), "policy"), {}, "")
     assert client.get_model_version(MODEL, "1").tags["lifecycle"] == "failed"
+
+
+# -- signed decisions: keys, not names -----------------------------------------------------
+
+
+def _audit_db(workdir):
+    return get_settings(workdir).audit_db_url.removeprefix("sqlite:///")
+
+
+def _rewrite_log(workdir, *statements):
+    """What an insider with DDL rights does: drop the triggers, edit rows, re-chain them all.
+
+    Every payload hash, link and event hash is recomputed after the edit, so the hash chain
+    alone verifies again.
+    """
+    from governance.audit import GENESIS_HASH, compute_event_hash
+    from governance.hashing import sha256_text
+
+    with sqlite3.connect(_audit_db(workdir)) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'"):
+            conn.execute(f"DROP TRIGGER {name}")
+        for statement in statements:
+            conn.execute(statement)
+        rows = conn.execute(
+            "SELECT seq, event_id, ts, actor, action, model, version, payload_json "
+            "FROM governance_audit_events ORDER BY seq"
+        ).fetchall()
+        prev = GENESIS_HASH
+        for seq, event_id, ts, actor, action, model, version, payload_json in rows:
+            payload_sha = sha256_text(payload_json)
+            event_hash = compute_event_hash(
+                seq=seq,
+                event_id=event_id,
+                ts=ts,
+                actor=actor,
+                action=action,
+                model=model,
+                version=version,
+                payload_sha256=payload_sha,
+                prev_hash=prev,
+            )
+            conn.execute(
+                "UPDATE governance_audit_events SET payload_sha256 = ?, prev_hash = ?, "
+                "event_hash = ? WHERE seq = ?",
+                (payload_sha, prev, event_hash, seq),
+            )
+            prev = event_hash
+
+
+def test_keys_create_writes_a_private_key_only_its_owner_reads(tmp_path):
+    made = run_govern(["keys", "create", "alice", "--workdir", str(tmp_path / "w")])
+    assert made.exit_code == 0, made.output
+    key = tmp_path / "w" / "keys" / "alice.pem"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert re.search(r"alice: ed25519:[A-Za-z0-9+/]{43}=", made.stdout)
+    again = run_govern(["keys", "create", "alice", "--workdir", str(tmp_path / "w")])
+    assert again.exit_code == EXIT_USAGE and "never overwritten" in again.stderr
+    traversal = run_govern(["keys", "create", "../x", "--workdir", str(tmp_path / "w")])
+    assert traversal.exit_code == EXIT_USAGE and "'../x'" in traversal.stderr
+
+
+def test_every_decision_is_signed_by_the_key_the_policy_lists(workdir):
+    assert approve(workdir, "1").exit_code == 0
+    policy = parse_policy(policy_text(workdir))
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        events = audit.events()
+    signed = {e.action: e.payload["signed"]["statement"] for e in events if "signed" in e.payload}
+    assert set(signed) == {
+        "policy.adopted",
+        "candidate.trained",
+        "candidate.gated",
+        "signoff.approved",
+        "version.released",
+        "version.promoted",
+    }
+    approval = signed["signoff.approved"]
+    trained = next(e for e in events if e.action == "candidate.trained" and e.version == "1")
+    assert approval["public_key"] == policy.members["validator"]
+    assert approval["model_sha256"] == trained.payload["model_sha256"]
+    assert approval["dataset_sha256"] == trained.payload["dataset_sha256"]
+    assert approval["policy_sha256"] == signed["policy.adopted"]["policy_sha256"]
+    assert approval["gate_report_sha256"] and approval["decision"] == "signoff.approved"
+
+
+def test_a_forged_event_appended_through_the_public_api_fails_verify(workdir):
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        audit.append(
+            "validator",
+            "signoff.approved",
+            {"comment": "lgtm", "approvals": 1, "required": 1, "automatic": False},
+            model=MODEL,
+            version="1",
+        )
+    verify = govern(workdir, "audit", "verify")
+    assert verify.exit_code == EXIT_INTEGRITY
+    assert "no signed statement" in verify.stderr and "signoff.approved" in verify.stderr
+    before = state(workdir)
+    promote = govern(workdir, "promote", MODEL, "1", "--as", "on-call")
+    assert (
+        promote.exit_code == EXIT_INTEGRITY and "signed decisions do not verify" in promote.stderr
+    )
+    assert state(workdir) == before
+
+
+def test_a_statement_signed_with_a_key_of_ones_own_fails_verify(workdir, tmp_path):
+    from governance.hashing import canonical_json
+    from governance.identity import create_key, load_signer
+
+    create_key(tmp_path / "mallory", "validator")  # a key of the right name, not the listed one
+    forger = load_signer(tmp_path / "mallory", "validator")
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        version_events = audit.events(model=MODEL, version="1")
+        payload = {"comment": "lgtm", "approvals": 1, "required": 1, "automatic": False}
+        statement = {"decision": "signoff.approved", "signer": "validator", "public_key": "x"}
+        statement["prev_event_hash"] = version_events[-1].event_hash
+        audit.append(
+            "validator",
+            "signoff.approved",
+            {
+                **payload,
+                "signed": {
+                    "statement": statement,
+                    "signature": forger.sign(canonical_json(statement).encode()),
+                },
+            },
+            model=MODEL,
+            version="1",
+        )
+    verify = govern(workdir, "audit", "verify")
+    assert verify.exit_code == EXIT_INTEGRITY and "its signed statement says" in verify.stderr
+
+
+def test_the_author_editing_actor_cannot_self_approve(workdir):
+    adopt(
+        workdir,
+        policy_text(workdir).replace("validators: [validator,", "validators: [maker, validator,"),
+    )
+    # The author rewrites who trained v1, and re-chains the log so its hashes verify.
+    _rewrite_log(
+        workdir,
+        "UPDATE governance_audit_events SET actor = 'someone-else' "
+        "WHERE action IN ('candidate.trained', 'candidate.gated') AND version = '1'",
+    )
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        assert audit.verify().ok  # the chain alone no longer shows the edit
+    before = state(workdir)
+    refused = approve(workdir, "1", "maker")
+    assert refused.exit_code == EXIT_INTEGRITY, refused.output
+    assert "signer" in refused.stderr and "someone-else" in refused.stderr
+    assert state(workdir) == before
+    assert govern(workdir, "audit", "verify").exit_code == EXIT_INTEGRITY
+
+
+def test_maker_checker_compares_keys_not_names(workdir):
+    # The author's key listed under a second name, which the policy makes a validator.
+    text = policy_text(workdir)
+    maker_key = parse_policy(text).members["maker"]
+    text = text.replace("members:\n", f"members:\n  maker-2: {maker_key}\n", 1)
+    adopt(workdir, text.replace("validators: [validator,", "validators: [maker-2, validator,"))
+    keys = workdir / "keys"
+    shutil.copy(keys / "maker.pem", keys / "maker-2.pem")
+    before = (state(workdir), actions(workdir))
+    refused = approve(workdir, "1", "maker-2")
+    assert refused.exit_code == EXIT_NOT_AUTHORISED, refused.output
+    assert (
+        "maker-checker" in refused.stderr and "the key that signed the training" in refused.stderr
+    )
+    assert (state(workdir), actions(workdir)) == before
+
+
+def test_an_approval_signed_by_a_key_not_in_the_policy_is_refused(workdir, tmp_path):
+    from governance.identity import create_key
+
+    before = (state(workdir), actions(workdir))
+    # Someone replaces the validator's key file with a key of their own.
+    create_key(tmp_path / "other", "validator")
+    shutil.copy(tmp_path / "other" / "validator.pem", workdir / "keys" / "validator.pem")
+    swapped = approve(workdir, "1", "validator")
+    assert swapped.exit_code == EXIT_NOT_AUTHORISED, swapped.output
+    assert (
+        "the key held for 'validator' is" in swapped.stderr and "the policy lists" in swapped.stderr
+    )
+    # A name the policy does not list, holding a key of its own.
+    create_key(workdir / "keys", "mallory")
+    stranger = approve(workdir, "1", "mallory")
+    assert stranger.exit_code == EXIT_NOT_AUTHORISED
+    assert "'mallory' has no public key in the policy" in stranger.stderr
+    # Nobody's key at all: acting as someone whose key this process does not hold.
+    (workdir / "keys" / "risk-officer.pem").unlink()
+    keyless = approve(workdir, "1", "risk-officer")
+    assert keyless.exit_code == EXIT_NOT_AUTHORISED and "private key" in keyless.stderr
+    assert (state(workdir), actions(workdir)) == before
+
+
+def test_a_policy_file_nobody_adopted_is_refused(workdir, tmp_path, monkeypatch):
+    private = tmp_path / "private-policy.yaml"
+    private.write_text(
+        policy_text(workdir).replace("validators: [validator,", "validators: [intern, validator,")
+    )
+    monkeypatch.setenv("GOVERN_POLICY", str(private))
+    before = (state(workdir), actions(workdir))
+    refused = approve(workdir, "1", "intern")
+    assert refused.exit_code == EXIT_INTEGRITY, refused.output
+    assert sha256_file(workdir / "policy.yaml") in refused.stderr
+    assert sha256_file(private) in refused.stderr
+    assert (state(workdir), actions(workdir)) == before
+    # Only an owner adopts it; then it is the policy in force.
+    not_owner = govern(workdir, "policy", "adopt", str(private), "--as", "validator")
+    assert not_owner.exit_code == EXIT_NOT_AUTHORISED and "owners adopt" in not_owner.stderr
+    owner = govern(workdir, "policy", "adopt", str(private), "--as", "head-of-model-risk")
+    assert owner.exit_code == 0, owner.output
+    assert approve(workdir, "1", "intern").exit_code == 0
+    assert govern(workdir, "audit", "verify").exit_code == 0
+
+
+def test_an_approval_under_a_policy_adopted_after_the_gates_records_both(workdir):
+    gated_under = sha256_file(workdir / "policy.yaml")
+    newer = adopt(
+        workdir,
+        policy_text(workdir).replace("validators: [validator,", "validators: [intern, validator,"),
+    )
+    done = approve(workdir, "1", "intern")
+    assert done.exit_code == 0, done.output
+    assert f"gated under policy {gated_under}" in done.stderr
+    assert sha256_file(newer) in done.stderr
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        (approval,) = [e for e in audit.events() if e.action == "signoff.approved"]
+        gated = next(e for e in audit.events() if e.action == "candidate.gated")
+    assert approval.payload["gated_under_policy_sha256"] == gated_under
+    assert approval.payload["signed"]["statement"]["policy_sha256"] == sha256_file(newer)
+    assert gated.payload["gates"]["policy_sha256"] == gated_under
+    assert govern(workdir, "audit", "verify").exit_code == 0
+
+
+# -- checkpoints of the chain head, outside the database -----------------------------------
+
+
+def _truncate_and_hide(workdir, newest):
+    """An insider with DDL rights deletes the newest events and puts the registry back.
+
+    The registry edits are what the MLflow UI allows: lifecycle and approvals tags back to
+    what the shortened log says, the aliases it implies, the checkpoint tag removed.
+    """
+    with sqlite3.connect(_audit_db(workdir)) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'"):
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(
+            "DELETE FROM governance_audit_events WHERE seq > "
+            f"(SELECT MAX(seq) - {newest} FROM governance_audit_events)"
+        )
+    client = client_for(workdir)
+    client.set_model_version_tag(MODEL, "1", "lifecycle", "pending-signoff")
+    client.set_model_version_tag(MODEL, "1", "signoff.approvals", "[]")
+    client.delete_registered_model_alias(MODEL, "champion")
+    client.set_registered_model_alias(MODEL, "candidate", "3")
+    client.delete_registered_model_tag(MODEL, "audit.checkpoint")
+
+
+def test_deleting_the_newest_events_is_caught_by_the_checkpoint_file(workdir):
+    # v1 approved, released and promoted: three signed decisions between the action's
+    # intent and completion, all five deleted.
+    _promoted(workdir)
+    _truncate_and_hide(workdir, 5)
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        assert audit.verify().ok  # the chain that is left is intact
+    verify = govern(workdir, "audit", "verify", "--json")
+    assert verify.exit_code == EXIT_INTEGRITY
+    findings = json.loads(verify.stdout[: verify.stdout.rindex("}") + 1])["findings"]
+    assert [f["kind"] for f in findings] == ["checkpoint"] * 3, findings
+    assert "its newest events were deleted" in findings[0]["message"]
+    before = state(workdir)
+    refused = approve(workdir, "1")  # the rules check the checkpoints before acting
+    assert refused.exit_code == EXIT_INTEGRITY and "contradicts its checkpoints" in refused.stderr
+    assert state(workdir) == before
+
+
+def test_deleting_the_newest_events_and_the_file_is_caught_by_the_tag(workdir):
+    _promoted(workdir)
+    with sqlite3.connect(_audit_db(workdir)) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'"):
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(
+            "DELETE FROM governance_audit_events WHERE seq > "
+            "(SELECT MAX(seq) - 5 FROM governance_audit_events)"
+        )
+    get_settings(workdir).checkpoint_path.unlink()
+    verify = govern(workdir, "audit", "verify")
+    assert verify.exit_code == EXIT_INTEGRITY
+    assert "tag audit.checkpoint of execution-impact" in verify.stderr
+    assert "its newest events were deleted" in verify.stderr
+
+
+def test_rechaining_after_an_edit_is_caught(workdir):
+    _promoted(workdir)
+    # The challenger's evidence edited, then every hash after it recomputed.
+    _rewrite_log(
+        workdir,
+        "UPDATE governance_audit_events SET payload_json = "
+        "json_set(payload_json, '$.verdicts', json('{}')) WHERE action = 'candidate.compared'",
+    )
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        assert audit.verify().ok
+    verify = govern(workdir, "audit", "verify", "--json")
+    assert verify.exit_code == EXIT_INTEGRITY
+    findings = json.loads(verify.stdout[: verify.stdout.rindex("}") + 1])["findings"]
+    rewritten = [f for f in findings if f["kind"] == "checkpoint"]
+    assert rewritten and all("the log was rewritten" in f["message"] for f in rewritten)
+
+
+def test_a_validly_signed_decision_appended_around_the_rules_is_caught(workdir):
+    from governance.policy_store import load_model_policy, signer_for
+    from governance.signatures import record_signed
+    from governance.signoff_rules import now
+
+    rejected = govern(
+        workdir, "signoff", "reject", MODEL, "3", "--as", "validator", "--comment", "tail risk"
+    )
+    assert rejected.exit_code == 0, rejected.output
+    settings = get_settings(workdir)
+    loaded = load_model_policy(settings.policy_path, MODEL)
+    validator = signer_for(settings.keys_dir, loaded.file, "validator")
+    # The validator's own key, the right statement, but no rule asked: v3 was rejected.
+    with open_audit_log(settings.audit_db_url) as audit:
+        record_signed(
+            audit,
+            validator,
+            "validator",
+            "signoff.approved",
+            {"comment": "changed my mind", "approvals": 1, "required": 1, "automatic": False},
+            MODEL,
+            "3",
+            policy_sha256=loaded.sha256,
+            time=now(),
+        )
+    verify = govern(workdir, "audit", "verify")
+    assert verify.exit_code == EXIT_INTEGRITY
+    assert "the lifecycle did not allow it: version 3 was 'rejected'" in verify.stderr
+
+
+def test_audit_verify_as_a_member_checkpoints_the_head(workdir):
+    from governance.checkpoints import read_checkpoints
+
+    settings = get_settings(workdir)
+    signed = govern(workdir, "audit", "verify", "--as", "intern")  # a member, no role needed
+    assert signed.exit_code == 0, signed.output
+    with open_audit_log(settings.audit_db_url) as audit:
+        head = audit.head()
+    checkpoints = read_checkpoints(settings.checkpoint_path, client_for(workdir))
+    (mine,) = [c for c in checkpoints if c.signer == "intern"]
+    assert (mine.seq, mine.event_hash) == (head.seq, head.event_hash)
+    stranger = govern(workdir, "audit", "verify", "--as", "mallory")
+    assert stranger.exit_code == EXIT_NOT_AUTHORISED
+
+
+# -- signed releases: OpenSSF model-signing bundles -----------------------------------------
+
+
+def _released(workdir, version):
+    """The version's release event, its bundle's file in the artifact store, its artifacts."""
+    from urllib.parse import urlparse
+
+    from governance.loading import verified_artifacts
+
+    stores = open_stores(get_settings(workdir))
+    (released,) = [
+        e
+        for e in stores.audit.events(model=MODEL, version=version)
+        if e.action == "version.released"
+    ]
+    run = stores.client.get_run(released.payload["bundle_uri"].split("/")[1])
+    bundle = Path(urlparse(run.info.artifact_uri).path) / "release" / "model.sig"
+    model_dir, _ = verified_artifacts(stores, MODEL, version)
+    return released, bundle, model_dir
+
+
+def _model_signing_verify(model_dir, bundle, public_pem, tmp_path):
+    """The model-signing package's own command-line verifier."""
+    public = tmp_path / "release.pub"
+    public.write_bytes(public_pem)
+    return subprocess.run(
+        [
+            str(Path(sys.executable).with_name("model_signing")),
+            "verify",
+            "key",
+            str(model_dir),
+            "--signature",
+            str(bundle),
+            "--public_key",
+            str(public),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_an_approved_version_carries_a_bundle_the_model_signing_verifier_accepts(workdir, tmp_path):
+    from governance.identity import release_public_pem
+
+    assert approve(workdir, "1").exit_code == 0
+    released, bundle, model_dir = _released(workdir, "1")
+    policy = parse_policy(policy_text(workdir))
+    assert released.payload["release_public_key"] == policy.release.public_key
+    assert released.payload["bundle_sha256"] == sha256_file(bundle)
+    public_pem = release_public_pem(released.payload["release_public_key"])
+
+    accepted = _model_signing_verify(model_dir, bundle, public_pem, tmp_path)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+
+    tampered = tmp_path / "tampered"
+    shutil.copytree(model_dir, tampered)
+    (law,) = tampered.rglob("law.json")
+    law.write_text(json.dumps({**json.loads(law.read_text()), "beta": 0.9}))
+    refused = _model_signing_verify(tampered, bundle, public_pem, tmp_path)
+    assert refused.returncode != 0
+    assert "law.json" in refused.stdout + refused.stderr
+
+
+def test_load_champion_refuses_a_replaced_release_bundle(workdir, tmp_path):
+    from governance.identity import create_release_key, release_key_path
+
+    assert approve(workdir, "1").exit_code == 0
+    assert load_champion(MODEL, workdir=workdir).version == "1"
+    _, bundle, model_dir = _released(workdir, "1")
+    original = bundle.read_bytes()
+    # An insider re-signs the artifacts with a release key of their own.
+    create_release_key(tmp_path / "mallory", "release-signer")
+    import model_signing
+
+    try:
+        model_signing.signing.Config().use_elliptic_key_signer(
+            private_key=release_key_path(tmp_path / "mallory", "release-signer")
+        ).sign(model_dir, bundle)
+        with pytest.raises(IntegrityError, match="release bundle .* hashes to"):
+            load_champion(MODEL, workdir=workdir)
+        verify = govern(workdir, "audit", "verify")
+        assert verify.exit_code == EXIT_INTEGRITY and "release bundle" in verify.stderr
+    finally:
+        bundle.write_bytes(original)  # the artifact store is shared with other tests' copies
+    assert load_champion(MODEL, workdir=workdir).version == "1"
+
+
+def test_an_approval_without_the_release_key_changes_nothing(workdir):
+    (workdir / "keys" / "release-signer.release.pem").unlink()
+    before = (state(workdir), actions(workdir))
+    refused = approve(workdir, "1")
+    assert refused.exit_code == EXIT_NOT_AUTHORISED, refused.output
+    assert "signed releases" in refused.stderr and "release-signer" in refused.stderr
+    assert (state(workdir), actions(workdir)) == before
+
+
+# -- every documented tag and the description, against the log -----------------------------
+
+
+@pytest.mark.parametrize(
+    "tag, value",
+    [
+        ("gates.passed", "true"),
+        ("gates.policy_sha256", "0" * 64),
+        ("gates.failed", "none at all"),
+        ("lineage.code_version", "v9.9.9"),
+        ("lineage.dataset_uri", "file:///elsewhere"),
+        ("lineage.dataset_rows", '{"executions": 1}'),
+        ("lineage.data_validation", "passed (1 checks, 0 critical failures, 0 warnings)"),
+    ],
+)
+def test_every_documented_tag_edited_in_the_ui_is_caught(workdir, tag, value):
+    client = client_for(workdir)
+    if client.get_model_version(MODEL, "2").tags[tag] == value:
+        value = "edited"
+    client.set_model_version_tag(MODEL, "2", tag, value)
+    result = govern(workdir, "audit", "verify")
+    assert result.exit_code == EXIT_INTEGRITY
+    assert f"tag {tag} is {value!r}, but the audit log records" in result.stderr
+
+
+def test_an_edited_version_description_is_caught(workdir):
+    client = client_for(workdir)
+    original = client.get_model_version(MODEL, "2").description
+    assert original.startswith("Gates PASSED")
+    client.update_model_version(MODEL, "2", description=original.replace("PASSED", "PASSED!"))
+    result = govern(workdir, "audit", "verify")
+    assert result.exit_code == EXIT_INTEGRITY
+    assert "description v2" in result.stderr or "the version description hashes to" in result.stderr
+
+
+# -- crash-safe lifecycle steps: killed at each step, reconciled -------------------------------
+
+
+def _killed(workdir, step, *args):
+    """Run ``govern ARGS`` in its own process and SIGKILL it at ``step`` of the action."""
+    env = {**os.environ, "GOVERN_FAULT_KILL_AT": step}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("govern")), *args, "--workdir", str(workdir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == -9, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("step", ["intent", "decided", "view"])
+def test_an_approval_killed_at_each_step_is_finished_or_undone_by_reconcile(workdir, step):
+    _killed(workdir, step, "signoff", "approve", MODEL, "1", "--as", "validator")
+    cut = govern(workdir, "audit", "verify", "--json")
+    assert cut.exit_code == EXIT_INTEGRITY
+    findings = json.loads(cut.stdout[: cut.stdout.rindex("}") + 1])["findings"]
+    (action,) = [f["message"] for f in findings if f["kind"] == "action"]
+    assert action.startswith("approve of v1 by validator was cut"), findings
+    # The killed holder's lease is broken at once (same host): reconcile need not wait.
+    fixed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert fixed.exit_code == 0, fixed.output
+    outcome = "undone by reconcile" if step == "intent" else "finished by reconcile"
+    assert outcome in fixed.stdout
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    lifecycle, aliases = state(workdir)
+    if step == "intent":
+        assert lifecycle["1"] == "pending-signoff" and "champion" not in aliases
+        assert approve(workdir, "1").exit_code == 0  # nothing half-done blocks a retry
+    else:
+        assert lifecycle["1"] == "champion" and aliases["champion"] == "1"
+    assert load_champion(MODEL, workdir=workdir).version == "1"
+
+
+@pytest.mark.parametrize("step", ["intent", "decided", "view"])
+def test_a_rollback_killed_at_each_step_is_finished_or_undone_by_reconcile(workdir, step):
+    assert approve(workdir, "1").exit_code == 0
+    assert approve(workdir, "2").exit_code == 0
+    _killed(workdir, step, "rollback", MODEL, "--as", "on-call", "--reason", "drill")
+    assert govern(workdir, "audit", "verify").exit_code == EXIT_INTEGRITY
+    fixed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert fixed.exit_code == 0, fixed.output
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    expected = "2" if step == "intent" else "1"
+    assert state(workdir)[1]["champion"] == expected
+    assert load_champion(MODEL, workdir=workdir).version == expected

@@ -16,13 +16,14 @@ import sqlite3
 import subprocess
 
 import pytest
-from govern_cli import run_govern
+from govern_cli import adopt, run_govern
 
 from cli.exit_codes import EXIT_GATES_FAILED, EXIT_INTEGRITY, EXIT_USAGE
+from governance.audit import open_audit_log
 from governance.hashing import sha256_file
 from governance.lifecycle import approve, promote
 from governance.lineage import INVENTORY_COLUMNS, REPORT_KEYS, SECTIONS, lineage_report
-from governance.policy_store import load_model_policy
+from governance.policy_store import load_model_policy, signer_for
 from governance.settings import get_settings
 from governance.stores import open_stores
 
@@ -40,10 +41,13 @@ def _retrain(data_dir, workdir, seed):
 
 def _approve_and_promote(workdir, version, validator):
     stores = open_stores(get_settings(workdir))
-    policy = load_model_policy(stores.settings.policy_path, MODEL).policy
-    outcome = approve(stores, policy, MODEL, version, validator, f"reviewed v{version}")
+    policy = load_model_policy(stores.settings.policy_path, MODEL)
+    keys = stores.settings.keys_dir
+    signer = signer_for(keys, policy.file, validator)
+    outcome = approve(stores, policy, MODEL, version, signer, f"reviewed v{version}")
     if outcome["promoted"] is None:  # a policy may leave the promotion to an operator
-        promote(stores, policy, MODEL, version, "on-call", "sign-off complete")
+        on_call = signer_for(keys, policy.file, "on-call")
+        promote(stores, policy, MODEL, version, on_call, "sign-off complete")
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +65,8 @@ def workdir(prefect_server, small_data_dir, tmp_path_factory):
     ):
         done = run_govern([*args, "--workdir", str(w)])
         assert done.exit_code == 0, done.output
-    strict = root / "strict-policy.yaml"
-    strict.write_text(
-        re.sub(r"p99_ms: [0-9.]+", "p99_ms: 1e-6", get_settings(w).policy_path.read_text())
-    )
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GOVERN_POLICY", str(strict))
-        rejected = _retrain(small_data_dir, w, 2)
+    adopt(w, re.sub(r"p99_ms: [0-9.]+", "p99_ms: 1e-6", get_settings(w).policy_path.read_text()))
+    rejected = _retrain(small_data_dir, w, 2)
     assert rejected.exit_code == EXIT_GATES_FAILED, rejected.output
     return w
 
@@ -121,7 +120,10 @@ def test_promoted_version_has_its_full_lineage(reports, workdir, small_data_dir)
 
     g = r["gates"]
     assert g["passed"] is True and g["failed"] == [] and g["lifecycle_after"] == "pending-signoff"
-    assert g["policy_sha256"] == sha256_file(get_settings(workdir).policy_path)
+    # Judged under the policy in force then: the first adopted, before the strict one.
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        adopted = [e for e in audit.events() if e.action == "policy.adopted"]
+    assert g["policy_sha256"] == adopted[0].payload["policy_sha256"]
     assert {"challenger", "stress CVaR95", "latency p99"} <= {x["gate"] for x in g["checks"]}
 
     so = r["signoff"]
@@ -137,6 +139,7 @@ def test_promoted_version_has_its_full_lineage(reports, workdir, small_data_dir)
         ("candidate.stressed", "version"),
         ("candidate.gated", "version"),
         ("signoff.approved", "version"),
+        ("version.released", "version"),
         ("version.promoted", "version"),
         ("version.promoted", "previous"),  # v2's promotion made it previous
         ("version.rolled_back", "version"),  # the rollback made it champion again
