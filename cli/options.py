@@ -123,6 +123,8 @@ def existing_stores(workdir: Path | None) -> Stores:
     from governance.settings import get_settings, require_existing
     from governance.stores import open_stores
 
+    # A command's output is its answer, not MLflow's download progress.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return open_stores(require_existing(get_settings(workdir)))
 
 
