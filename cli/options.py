@@ -68,6 +68,9 @@ def exit_codes() -> Iterator[None]:
     """Map the product's errors (and bad parameters) to documented exit codes."""
     from pydantic import ValidationError
 
+    # A command's output is its answer, not MLflow's download progress bars.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
     try:
         yield
     except GovernanceError as exc:
@@ -115,7 +118,6 @@ def quiet_network_and_local_state(workdir: Path) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def existing_stores(workdir: Path | None) -> Stores:
@@ -123,8 +125,6 @@ def existing_stores(workdir: Path | None) -> Stores:
     from governance.settings import get_settings, require_existing
     from governance.stores import open_stores
 
-    # A command's output is its answer, not MLflow's download progress.
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return open_stores(require_existing(get_settings(workdir)))
 
 
