@@ -160,6 +160,8 @@ def _print_demo(outcome: DemoOutcome, total: float) -> None:
         f"  lineage report of the champion: {outcome.lineage_path}\n"
         f"  govern lineage execution-impact {outcome.champion} --workdir {outcome.workdir}\n"
         f"  govern audit verify --workdir {outcome.workdir}\n"
+        f"  govern stress execution-impact {outcome.champion} --scenario flash_crash_recovery "
+        f"--workdir {outcome.workdir}   (a what-if on the champion's own stress book)\n"
         f"  mlflow ui --backend-store-uri {outcome.tracking_uri} "
         f"--default-artifact-root {outcome.artifact_location}\n"
         f"  then open http://127.0.0.1:5000 -> Models -> execution-impact, or the "
