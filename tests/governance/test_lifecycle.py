@@ -1324,3 +1324,32 @@ def test_a_rollback_killed_at_each_step_is_finished_or_undone_by_reconcile(workd
     expected = "2" if step == "intent" else "1"
     assert state(workdir)[1]["champion"] == expected
     assert load_champion(MODEL, workdir=workdir).version == expected
+
+
+@pytest.mark.parametrize("step", ["intent", "decided", "view"])
+def test_a_promotion_killed_at_each_step_is_finished_or_undone_by_reconcile(workdir, step):
+    assert approve(workdir, "1").exit_code == 0  # champion
+    adopt(
+        workdir,
+        policy_text(workdir).replace("promote_on_approval: true", "promote_on_approval: false"),
+    )
+    assert approve(workdir, "2").exit_code == 0  # approved, waiting for its promotion
+    _killed(workdir, step, "promote", MODEL, "2", "--as", "on-call", "--reason", "drill")
+    assert govern(workdir, "audit", "verify").exit_code == EXIT_INTEGRITY
+    fixed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert fixed.exit_code == 0, fixed.output
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    expected = "1" if step == "intent" else "2"
+    assert state(workdir)[1]["champion"] == expected
+    assert load_champion(MODEL, workdir=workdir).version == expected
+
+
+@pytest.mark.parametrize("step", ["intent", "decided", "view"])
+def test_a_decommission_killed_at_each_step_is_finished_or_undone_by_reconcile(workdir, step):
+    _killed(workdir, step, "decommission", MODEL, "3", "--as", "on-call", "--reason", "drill")
+    assert govern(workdir, "audit", "verify").exit_code == EXIT_INTEGRITY
+    fixed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert fixed.exit_code == 0, fixed.output
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    expected = "pending-signoff" if step == "intent" else "decommissioned"
+    assert state(workdir)[0]["3"] == expected
