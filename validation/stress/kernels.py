@@ -314,7 +314,6 @@ TRACE_NAMES = (
     "sigma_hat",
     "loss",
     "shock",
-    "live",
     "stale_run",
     "abs_return",
     "mid_end",
@@ -334,7 +333,6 @@ TRACE_NAMES = (
     T_SIGHAT,
     T_LOSS,
     T_Z,
-    T_LIVE,
     T_STALE_RUN,
     T_ABSRET,
     T_MID_END,
@@ -386,6 +384,20 @@ def _correlation(c, sx, sy, sxx, syy, sxy):
     if vx <= 1e-300 or vy <= 1e-300 or vx <= 1e-12 * (sxx / c):
         return 0.0
     return (sxy / c - mx * my) / math.sqrt(vx * vy)
+
+
+@njit(cache=True, inline="always")
+def fill_dispersion(s_n, s_1, s_2, t_1, t_2, sig_abs):
+    """Fill-weighted variance of fill prices and its no-impact historical reference.
+
+    From the sums of ``n``, ``n d``, ``n d^2`` (``d`` the fill price less ``S0``) and the
+    fill-time sums ``t_1``, ``t_2``: the reference is ``sig_abs^2 (sum w_k t_k - sum_jk w_j
+    w_k min(t_j, t_k))`` with weights ``w = n / s_n``.
+    """
+    mean_d = s_1 / s_n
+    variance = max(s_2 / s_n - mean_d * mean_d, 0.0)
+    reference = sig_abs * sig_abs * (-t_1 / s_n - t_2 / (s_n * s_n))
+    return variance, reference
 
 
 @njit(cache=True, inline="always")
@@ -533,73 +545,70 @@ def simulate_path(
             m_k = m_k * math.exp(vnoise * z_volume - vshift)
         mref = mid if geom else s0
         remaining = qty - filled
-        live = (not done) and remaining > tiny
         flags = 0
         requested = 0.0
         n = 0.0
         price = math.nan
         tol = math.nan
         slip = math.nan
+        feed_bad = feed_on and (stale_run >= max_stale or abs_ret > spike_thr)
+        if feed_bad:
+            flags |= 1 << C_FEED
+        else:
+            good_quote = quote
         loss = side * (value + remaining * good_quote - qty * s0)
-        if live:
-            feed_bad = feed_on and (stale_run >= max_stale or abs_ret > spike_thr)
-            if feed_bad:
-                flags |= 1 << C_FEED
+        if kill_on and loss > max_loss:
+            flags |= 1 << C_KILL
+            price_c = completion_price(
+                mid,
+                side,
+                mref,
+                eps,
+                expected_volume,
+                remaining,
+                completion_steps,
+                tco,
+                power,
+                beta,
+            )
+            completed = remaining
+            cvalue = remaining * price_c
+            cmid = remaining * mid
+            done = True
+            kill_step = float(k)
+        else:
+            if in_schedule:
+                planned = (tgt[k] - (tgt[k - 1] if k > 0 else 0.0)) * qty
+                n = tgt[k] * qty - filled
+                if pov > 0.0:
+                    planned = max(planned, pov * m_k)
+                    n = max(n, pov * m_k)
             else:
-                good_quote = quote
-            loss = side * (value + remaining * good_quote - qty * s0)
-            if kill_on and loss > max_loss:
-                flags |= 1 << C_KILL
-                price_c = completion_price(
-                    mid,
-                    side,
-                    mref,
-                    eps,
-                    expected_volume,
-                    remaining,
-                    completion_steps,
-                    tco,
-                    power,
-                    beta,
-                )
-                completed = remaining
-                cvalue = remaining * price_c
-                cmid = remaining * mid
-                done = True
-                kill_step = float(k)
-            else:
-                if in_schedule:
-                    planned = (tgt[k] - (tgt[k - 1] if k > 0 else 0.0)) * qty
-                    n = tgt[k] * qty - filled
-                    if pov > 0.0:
-                        planned = max(planned, pov * m_k)
-                        n = max(n, pov * m_k)
-                else:
-                    planned = overrun_scale * m_k if overrun_scale > 0.0 else 0.0
-                    n = planned
-                requested = min(max(planned, 0.0), remaining)
-                n = min(max(n, 0.0), remaining)
-                if pause_left > 0:  # the risk monitor paused the strategy
-                    pause_left -= 1
-                    n = 0.0
-                if n > 0.0 and feed_bad:
-                    n = 0.0
-                if n > 0.0 and collar_on and abs(quote / s0 - 1.0) > collar:
-                    flags |= 1 << C_COLLAR
-                    n = 0.0
-                if n > 0.0 and pcap_on and n > pcap_scale * m_k:
-                    flags |= 1 << C_PCAP
-                    n = pcap_scale * m_k
-                if n > 0.0 and slip_on:
-                    sig_hat = math.sqrt(var_e / tau)
-                    tol = slip_tol
-                    if sig_hat > sig_ref:
-                        tol = slip_tol * sig_ref / sig_hat
-                    slip = eps - eps0 + temporary_impact(n, m_k, tco, power, beta)
-                    if slip > tol:
-                        flags |= 1 << C_SLIP
-                        room = largest_trade_within(tol, eps - eps0, m_k, tco, power, beta)
-                        n = min(n, room)
+                planned = overrun_scale * m_k if overrun_scale > 0.0 else 0.0
+                n = planned
+            requested = min(max(planned, 0.0), remaining)
+            n = min(max(n, 0.0), remaining)
+            if pause_left > 0:  # the risk monitor paused the strategy
+                pause_left -= 1
+                n = 0.0
+            if n > 0.0 and feed_bad:
+                n = 0.0
+            if n > 0.0 and collar_on and abs(quote / s0 - 1.0) > collar:
+                flags |= 1 << C_COLLAR
+                n = 0.0
+            if n > 0.0 and pcap_on and n > pcap_scale * m_k:
+                flags |= 1 << C_PCAP
+                n = pcap_scale * m_k
+            if n > 0.0 and slip_on:
+                sig_hat = math.sqrt(var_e / tau)
+                tol = slip_tol
+                if sig_hat > sig_ref:
+                    tol = slip_tol * sig_ref / sig_hat
+                slip = eps - eps0 + temporary_impact(n, m_k, tco, power, beta)
+                if slip > tol:
+                    flags |= 1 << C_SLIP
+                    room = largest_trade_within(tol, eps - eps0, m_k, tco, power, beta)
+                    n = min(n, room)
 
         h = temporary_impact(n, m_k, tco, power, beta)
         if n > 0.0 and not in_schedule:
@@ -619,23 +628,22 @@ def simulate_path(
             n_fills += 1
         x = 0.0
         part_now = -1.0
-        if live:
-            if has_vol:
-                vw_value += m_k * mid + (n * price if n > 0.0 else 0.0)
-                vw_volume += m_k + n
-                x = n / (m_k + n)
-                slot = n_live % wsteps
-                w_n += n - ring[0, slot]
-                w_m += m_k - ring[1, slot]
-                w_r += requested - ring[2, slot]
-                ring[0, slot] = n
-                ring[1, slot] = m_k
-                ring[2, slot] = requested
-                n_live += 1
-                if n_live >= wsteps or k == n_window - 1 or qty - filled <= tiny or done:
-                    part_now = w_n / (w_m + w_n)
-                    max_part = max(max_part, part_now)
-                    max_req = max(max_req, w_r / (w_m + w_r))
+        if has_vol:
+            vw_value += m_k * mid + (n * price if n > 0.0 else 0.0)
+            vw_volume += m_k + n
+            x = n / (m_k + n)
+            slot = n_live % wsteps
+            w_n += n - ring[0, slot]
+            w_m += m_k - ring[1, slot]
+            w_r += requested - ring[2, slot]
+            ring[0, slot] = n
+            ring[1, slot] = m_k
+            ring[2, slot] = requested
+            n_live += 1
+            if n_live >= wsteps or k == n_window - 1 or qty - filled <= tiny or done:
+                part_now = w_n / (w_m + w_n)
+                max_part = max(max_part, part_now)
+                max_req = max(max_req, w_r / (w_m + w_r))
 
         # Mid move.
         vol = stp[e, S_VOL]
@@ -653,25 +661,22 @@ def simulate_path(
         else:
             new_mid = mid + stp[e, S_DET] + vol * z_price + s0 * (jump + side * perm) + side * react
             move = side * (new_mid - mid) * inv_s0  # a price-unit move, in units of S0
-        if live:
-            l_c += 1.0
-            l_x += x
-            l_y += move
-            l_xx += x * x
-            l_yy += move * move
-            l_xy += x * move
+        l_c += 1.0
+        l_x += x
+        l_y += move
+        l_xx += x * x
+        l_yy += move * move
+        l_xy += x * move
 
         # The risk monitor, at the end of the step, with the essay's actions.
-        if live and monitor and not done:
+        if monitor and not done:
             if has_vol and filled > 0.0 and pause_left == 0:
                 vwap = vw_value / vw_volume
                 if side * (value / filled - vwap) / vwap - eps0 > mon_slip:
                     flags |= 1 << C_PAUSE  # pause the strategy for one window
                     pause_left = wsteps
             if n_fills >= 2:
-                mean_d = s_1 / s_n
-                ref = sig_abs * sig_abs * (-t_1 / s_n - t_2 / (s_n * s_n))
-                fill_var = max(s_2 / s_n - mean_d * mean_d, 0.0)
+                fill_var, ref = fill_dispersion(s_n, s_1, s_2, t_1, t_2, sig_abs)
                 if ref > 0.0 and math.sqrt(fill_var / ref) > mon_var:
                     flags |= 1 << C_REVIEW  # a review: recorded, trading goes on
             handoff = False
@@ -721,7 +726,6 @@ def simulate_path(
             trace[k, T_FLAGS] = flags
             trace[k, T_TOL] = tol
             trace[k, T_SLIP] = slip
-            trace[k, T_LIVE] = 1.0 if live else 0.0
             trace[k, T_MID_END] = new_mid
 
         # Quote the controls see at the start of the next step.
@@ -777,9 +781,7 @@ def simulate_path(
     out[p, O_MAXPART] = max_part if has_vol else math.nan
     out[p, O_MAXREQ] = max_req if has_vol else math.nan
     if s_n > 0.0:
-        mean_d = s_1 / s_n
-        out[p, O_FVAR] = max(s_2 / s_n - mean_d * mean_d, 0.0)
-        out[p, O_FVAR_REF] = sig_abs * sig_abs * (-t_1 / s_n - t_2 / (s_n * s_n))
+        out[p, O_FVAR], out[p, O_FVAR_REF] = fill_dispersion(s_n, s_1, s_2, t_1, t_2, sig_abs)
     else:
         out[p, O_FVAR] = math.nan
         out[p, O_FVAR_REF] = math.nan

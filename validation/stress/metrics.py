@@ -324,18 +324,24 @@ def _per_order_path(sims: Sequence[SimulationResult], attribute: str) -> np.ndar
     return np.concatenate([getattr(s, attribute) for s in sims])
 
 
+#: Risk metric -> the attribute of :class:`SimulationResult` holding its per-path value.
+_PER_ORDER_PATH_RISKS = {
+    "realised_slippage": "slippage_beyond_half_spread",
+    "market_impact": "impact_beyond_half_spread",
+    "participation_5min": "max_requested_participation",
+    "fill_price_dispersion": "fill_std_ratio",
+}
+
+
 def _risk_values(
-    sims: Sequence[SimulationResult],
+    per_order_path: Mapping[str, np.ndarray],
     leakage: np.ndarray,
     levels: Mapping[str, tuple[float, float]],
 ) -> dict[str, RiskMetricValue]:
-    per_order_path = {
-        "realised_slippage": _per_order_path(sims, "slippage_beyond_half_spread"),
-        "market_impact": _per_order_path(sims, "impact_beyond_half_spread"),
-        "participation_5min": _per_order_path(sims, "max_requested_participation"),
-        "fill_price_dispersion": _per_order_path(sims, "fill_std_ratio"),
+    values = {
+        name: RiskMetricValue.of(per_order_path[name], *levels[name])
+        for name in _PER_ORDER_PATH_RISKS
     }
-    values = {name: RiskMetricValue.of(x, *levels[name]) for name, x in per_order_path.items()}
     values["information_leakage"] = RiskMetricValue.of(
         leakage, *levels["information_leakage"], worst=True
     )
@@ -387,6 +393,7 @@ def compute_metrics(
             "error_bps": err,
         }
     leakage = np.array([leakage_score(s.leak_moments) for s in sims])
+    risks = {name: _per_order_path(sims, attr) for name, attr in _PER_ORDER_PATH_RISKS.items()}
     live_steps = float(sum(s.leak_moments[:, 0].sum() for s in sims))
     budget = sum(s.notional * s.max_loss_bps for s in sims) / notional
     return ScenarioMetrics(
@@ -419,12 +426,12 @@ def compute_metrics(
         cost_error_mean_bps=float(np.mean(errors)),
         cost_error_mae_bps=float(np.mean(np.abs(errors))),
         cost_error_by_order=by_order,
-        realised_slippage=Distribution.of(_per_order_path(sims, "slippage_beyond_half_spread")),
-        market_impact=Distribution.of(_per_order_path(sims, "impact_beyond_half_spread")),
-        participation_5min=Distribution.of(_per_order_path(sims, "max_requested_participation")),
+        realised_slippage=Distribution.of(risks["realised_slippage"]),
+        market_impact=Distribution.of(risks["market_impact"]),
+        participation_5min=Distribution.of(risks["participation_5min"]),
         realised_participation_5min=Distribution.of(_per_order_path(sims, "max_participation")),
-        fill_price_dispersion=Distribution.of(_per_order_path(sims, "fill_std_ratio")),
+        fill_price_dispersion=Distribution.of(risks["fill_price_dispersion"]),
         information_leakage=float(leakage.max()),
         leakage_by_order={str(o): float(v) for o, v in zip(order_ids, leakage, strict=True)},
-        risk_metrics=_risk_values(sims, leakage, levels),
+        risk_metrics=_risk_values(risks, leakage, levels),
     )

@@ -31,7 +31,7 @@ class PathTrace:
         ``c`` of :data:`~validation.stress.kernels.CONTROL_NAMES` had its condition met),
         ``tolerance`` and ``slippage`` (slippage guard; NaN when not evaluated), ``sigma_hat``
         (realised-volatility estimate), ``loss`` (mark-to-market loss at the start), ``shock`` (the
-        price shock ``z_price``), ``live``, ``stale_run``, ``abs_return`` (last quote change)
+        price shock ``z_price``), ``stale_run``, ``abs_return`` (last quote change)
         and ``mid_end`` (mid after the step).
     side, quantity, s0
         The order.
