@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from governance.lineage.evidence import last_event
 from governance.loading import load_verified
 from governance.release import verify_release
 from governance.settings import get_settings, require_existing
@@ -61,17 +62,15 @@ def champion_by_log(stores: Stores, model: str) -> Champion | None:
     if version is None:
         return None
     loaded = load_verified(stores, model, version)
-    released = [
-        e
-        for e in stores.audit.events(model=model, version=version)
-        if e.action == Action.VERSION_RELEASED
-    ]
-    if not released:
+    released = last_event(
+        stores.audit.events(model=model, version=version), Action.VERSION_RELEASED
+    )
+    if released is None:
         raise IntegrityError(
             f"{model} version {version} is champion by the log but has no signed release; "
             f"refusing to serve it"
         )
-    verify_release(stores, released[-1], loaded.local_path)
+    verify_release(stores, released, loaded.local_path)
     return Champion(model, version, loaded.predictor, get_family(model), loaded.local_path)
 
 

@@ -167,6 +167,16 @@ def _write_private(
         handle.write(pem)
 
 
+def _require_owner_only(path: Path) -> None:
+    """Refuse a private key file that others than its owner can read."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise UsageError(
+            f"the private key {path} must be readable by its owner only: expected mode 0600, "
+            f"found {mode:04o}"
+        )
+
+
 def load_signer(keys_dir: Path, name: str) -> Signer:
     """Load the private key of ``name`` from ``keys_dir``.
 
@@ -183,12 +193,7 @@ def load_signer(keys_dir: Path, name: str) -> Signer:
             f"refused by rule 'signed decisions': acting as {name!r} needs {name}'s private "
             f"key at {path}, found none (set GOVERN_KEYS_DIR, or `govern keys create {name}`)"
         )
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise UsageError(
-            f"the private key {path} must be readable by its owner only: expected mode 0600, "
-            f"found {mode:04o}"
-        )
+    _require_owner_only(path)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise UsageError(f"{path}: expected an Ed25519 private key, found {type(key).__name__}")
@@ -213,12 +218,7 @@ def release_signing_key(keys_dir: Path, name: str, listed: str) -> Path:
             f"refused by rule 'signed releases': signing a release as {name!r} needs the "
             f"release key at {path}, found none (`govern keys create {name} --release`)"
         )
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise UsageError(
-            f"the private key {path} must be readable by its owner only: expected mode 0600, "
-            f"found {mode:04o}"
-        )
+    _require_owner_only(path)
     held = held_release_key(keys_dir, name)
     if held != listed:
         raise NotAuthorised(

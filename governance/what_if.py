@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from governance.lineage.evidence import last_event
 from governance.signoff_rules import verified_history
 from governance.stores import Stores, download_artifacts
 from validation.policy import ModelPolicy
@@ -41,17 +42,15 @@ def recorded_stress_book(stores: Stores, model: str, version: str) -> pd.DataFra
     if history.state(version) is None:
         known = ", ".join(sorted(history.versions, key=int)) or "none"
         raise UsageError(f"{model} has no version {version} in the audit log; versions: {known}")
-    stressed = [
-        e
-        for e in stores.audit.events(model=model, version=version)
-        if e.action == Action.CANDIDATE_STRESSED
-    ]
-    if not stressed:
+    stressed = last_event(
+        stores.audit.events(model=model, version=version), Action.CANDIDATE_STRESSED
+    )
+    if stressed is None:
         raise UsageError(
             f"{model} version {version} was never stress-tested (its retrain stopped before "
             f"the stress stage); nothing to re-run"
         )
-    payload = stressed[-1].payload
+    payload = stressed.payload
     expected = payload.get("stress_book_sha256")
     if expected is None:
         raise UsageError(
