@@ -6,7 +6,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
+from numba import typed
 
+import validation.stress.kernels as K
 from tests.validation.almgren_chriss import AC, AC_T, ac_trajectories
 from tests.validation.stress_interpreted import run_interpreted
 from validation.stress import (
@@ -19,15 +21,18 @@ from validation.stress import (
     simulate,
     trace_order,
 )
+from validation.stress.engine import allocate_outputs, run_kernel, schedule_plan
 from validation.stress.inputs import prepare_inputs
+from validation.stress.kernels import is_schedule_only
+from validation.stress.streams import make_generators
 from vocabulary import SESSION_MINUTES
 
 DAY = float(SESSION_MINUTES)  # minutes per trading day
 
 
-def _stressed_args(**kw) -> tuple[tuple, dict]:
-    """Positional and keyword arguments of a stressed simulation (all controls, vol spike)."""
-    market = MarketModel(
+def _geometric_market(**kw) -> MarketModel:
+    """A geometric, power-law market with the generator's impact law and a U-shaped volume."""
+    return MarketModel(
         s0=50.0,
         sigma=0.02,
         dynamics="geometric",
@@ -37,8 +42,13 @@ def _stressed_args(**kw) -> tuple[tuple, dict]:
         epsilon=0.01,
         adv=4e6,
         volume_profile="u_shape",
-        volume_noise=0.25,
+        **kw,
     )
+
+
+def _stressed_args(**kw) -> tuple[tuple, dict]:
+    """Positional and keyword arguments of a stressed simulation (all controls, vol spike)."""
+    market = _geometric_market(volume_noise=0.25)
     args = {
         "controls": Controls(),
         "scenario": load_scenarios()["vol_spike"],
@@ -76,7 +86,7 @@ def test_results_do_not_depend_on_the_number_of_threads() -> None:
 def test_path_streams_do_not_depend_on_n_paths() -> None:
     small = _stressed_run(n_paths=300)
     large = _stressed_run(n_paths=1000)
-    assert np.array_equal(small.raw, large.raw[:300], equal_nan=True)
+    assert np.array_equal(small.raw, large.raw[:, :300], equal_nan=True)
 
 
 @pytest.mark.parametrize(
@@ -128,3 +138,89 @@ def test_champion_and_challenger_are_paired() -> None:
     paired = report.paired().iloc[0]
     assert paired["correlation"] > 0.5
     assert paired["se_bps"] < paired["se_unpaired_bps"]
+
+
+# --- the schedule-only kernel -------------------------------------------------------------------
+def _schedule_only_cases() -> dict[str, tuple[MarketModel, np.ndarray, float, dict]]:
+    """Runs whose trades are the same on every path, covering each branch of the lean kernel."""
+    geometric = _geometric_market()
+    arithmetic_with_volume = MarketModel(**AC, adv=2e7, volume_profile="u_shape")
+    spike_at_a_fixed_time = load_scenarios()["vol_spike"].model_copy(update={"onset": None})
+    x_ac = ac_trajectories()["sinh"]
+    return {
+        "almgren_chriss_sell": (MarketModel(**AC), x_ac, AC_T, {}),
+        "almgren_chriss_buy": (MarketModel(**AC), x_ac, AC_T, {"side": "buy"}),
+        # A schedule that leaves a third at its horizon: overrun, then completion at the close.
+        "geometric_remainder_overrun_and_completion": (
+            geometric,
+            np.linspace(4e6, 4e6 / 3, 61),
+            60 / DAY,
+            {"window": 390 / DAY, "start_minute": 30.0, "stream": "blk-2"},
+        ),
+        "geometric_pov_in_a_scenario": (
+            geometric,
+            np.full(91, 3e5),
+            90 / DAY,
+            {"pov_rate": 0.05, "scenario": spike_at_a_fixed_time, "window": 200 / DAY},
+        ),
+        "arithmetic_with_volume_buy": (
+            arithmetic_with_volume,
+            np.linspace(1e6, 0.0, 121),
+            120 / DAY,
+            {"side": "buy", "window": 300 / DAY},
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_schedule_only_cases()))
+def test_schedule_only_kernel_gives_the_general_kernels_outputs_bit_for_bit(case: str) -> None:
+    market, holdings, horizon, kw = _schedule_only_cases()[case]
+    inputs = prepare_inputs(market, holdings, horizon, 700, 11, **kw)
+    assert is_schedule_only(inputs.par)
+    out, fires, first, _ = allocate_outputs(inputs)
+    gens = typed.List(make_generators(inputs.seed, inputs.n_paths, inputs.stream))
+    run = (gens, inputs.n_paths, K.CHUNK_SIZE, inputs.par, inputs.stp, inputs.base)
+    K.simulate_schedule_chunks(*run, *schedule_plan(inputs), out)
+    general = run_kernel(inputs, lean=False)
+    assert np.array_equal(out, general[0], equal_nan=True)
+    assert not general[1].any() and np.all(general[2] == -1)  # no control fired
+    assert np.array_equal(run_kernel(inputs)[0], out, equal_nan=True)
+    assert np.unique(out[K.O_COST]).size == inputs.n_paths  # every path priced on its own
+    if case.startswith("geometric_remainder"):
+        assert np.all(out[K.O_OVERRUN] > 0) and np.all(out[K.O_COMPLETED] > 0)
+
+
+def test_schedule_only_kernel_does_not_depend_on_the_number_of_threads() -> None:
+    market, holdings, horizon, kw = _schedule_only_cases()["geometric_pov_in_a_scenario"]
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = simulate(market, holdings, horizon, 1300, 3, **kw)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = simulate(market, holdings, horizon, 1300, 3, **kw)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(one.raw, two.raw, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"controls": Controls()},
+        {"controls": Controls.none().model_copy(update={"risk_monitor": True})},
+        {"market": {"volume_noise": 0.25}},
+        {"market": {"jump_intensity": 2.0, "jump_std": 0.01}},
+        {"scenario": "vol_spike"},  # a randomised onset
+        {"scenario": "predatory_traders"},  # others react to our participation
+        {"scenario": "feed_corruption"},
+    ],
+    ids=str,
+)
+def test_runs_whose_trades_depend_on_the_path_take_the_general_kernel(change: dict) -> None:
+    market, holdings, horizon, kw = _schedule_only_cases()["geometric_pov_in_a_scenario"]
+    market = market.model_copy(update=change.get("market", {}))
+    if "scenario" in change:
+        kw = {**kw, "scenario": load_scenarios()[change["scenario"]]}
+    kw = {**kw, "controls": change.get("controls")}
+    inputs = prepare_inputs(market, holdings, horizon, 10, 1, **kw)
+    assert not is_schedule_only(inputs.par)

@@ -25,7 +25,14 @@ from validation.stress.scenarios import Scenario
 from validation.stress.streams import make_generators
 from vocabulary import SESSION_MINUTES
 
-__all__ = ["KernelOutputs", "allocate_outputs", "collect_result", "run_kernel", "simulate"]
+__all__ = [
+    "KernelOutputs",
+    "allocate_outputs",
+    "collect_result",
+    "run_kernel",
+    "schedule_plan",
+    "simulate",
+]
 
 #: ``out``, ``fires``, ``first_fire`` and ``trace``: what a kernel run writes.
 KernelOutputs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -37,20 +44,26 @@ def allocate_outputs(inputs: KernelInputs) -> KernelOutputs:
     Returns
     -------
     tuple of numpy.ndarray
-        ``out`` (n_paths, N_OUT) of zeros, ``fires`` (n_paths, N_CONTROLS) of zeros,
+        ``out`` (N_OUT, n_paths) of zeros, ``fires`` (n_paths, N_CONTROLS) of zeros,
         ``first_fire`` (n_paths, N_CONTROLS) of -1 and the trace (n_window, N_TRACE) of NaN.
     """
     n = inputs.n_paths
     return (
-        np.zeros((n, K.N_OUT)),
+        np.zeros((K.N_OUT, n)),
         np.zeros((n, K.N_CONTROLS), dtype=np.int64),
         np.full((n, K.N_CONTROLS), -1, dtype=np.int64),
         np.full((inputs.n_window, K.N_TRACE), np.nan),
     )
 
 
-def run_kernel(inputs: KernelInputs, *, trace_path: int = -1) -> KernelOutputs:
+def run_kernel(inputs: KernelInputs, *, trace_path: int = -1, lean: bool = True) -> KernelOutputs:
     """Run prepared inputs on the numba kernels, on the streams of ``inputs``' seed and key.
+
+    A run in which every path trades the same shares
+    (:func:`~validation.stress.kernels.is_schedule_only`: no control, no monitor, no volume
+    noise, no events) goes to the schedule-only kernel, which takes the trades from one traced
+    path and computes only prices per step; its outputs are the general kernel's to the last
+    bit. A run with a traced path always takes the general kernel.
 
     Parameters
     ----------
@@ -58,30 +71,36 @@ def run_kernel(inputs: KernelInputs, *, trace_path: int = -1) -> KernelOutputs:
         From :func:`~validation.stress.inputs.prepare_inputs`.
     trace_path
         Path to trace or -1.
+    lean
+        Use the schedule-only kernel where it applies; ``False`` forces the general one (to
+        compare them).
 
     Returns
     -------
     tuple of numpy.ndarray
-        ``out`` (n_paths, N_OUT), ``fires`` and ``first_fire`` (n_paths, N_CONTROLS) and the
+        ``out`` (N_OUT, n_paths), ``fires`` and ``first_fire`` (n_paths, N_CONTROLS) and the
         trace (n_window, N_TRACE).
     """
     out, fires, first, trace = allocate_outputs(inputs)
-    gens = make_generators(inputs.seed, inputs.n_paths, inputs.stream)
-    K.simulate_chunks(
-        typed.List(gens),
-        inputs.n_paths,
-        K.CHUNK_SIZE,
-        inputs.par,
-        inputs.stp,
-        inputs.base,
-        inputs.tgt,
-        out,
-        fires,
-        first,
-        trace_path,
-        trace,
-    )
+    gens = typed.List(make_generators(inputs.seed, inputs.n_paths, inputs.stream))
+    run = (gens, inputs.n_paths, K.CHUNK_SIZE, inputs.par, inputs.stp, inputs.base)
+    if lean and trace_path < 0 and K.is_schedule_only(inputs.par):
+        K.simulate_schedule_chunks(*run, *schedule_plan(inputs), out)
+    else:
+        K.simulate_chunks(*run, inputs.tgt, out, fires, first, trace_path, trace)
     return out, fires, first, trace
+
+
+def schedule_plan(inputs: KernelInputs) -> tuple[np.ndarray, np.ndarray]:
+    """What the schedule-only kernel reads besides the run: ``steps`` and ``plan``.
+
+    The first path of the run, traced by the general kernel, gives the trades of every path:
+    ``steps`` from :func:`~validation.stress.kernels.schedule_steps`, and ``plan``, that path's
+    outputs, for the columns that do not depend on prices.
+    """
+    one = KernelInputs(**{**inputs.__dict__, "n_paths": 1})
+    out, _fires, _first, trace = run_kernel(one, trace_path=0)
+    return K.schedule_steps(inputs.par, inputs.stp, trace), out[:, 0]
 
 
 def collect_result(
@@ -110,34 +129,35 @@ def collect_result(
     """
     par = inputs.par
     side, qty, s0 = float(par[K.P_SIDE]), float(par[K.P_QTY]), float(par[K.P_S0])
-    filled = out[:, K.O_FILLED]
-    completed = out[:, K.O_COMPLETED]
-    value = out[:, K.O_VALUE] + out[:, K.O_CVALUE]
-    premid = out[:, K.O_PREMID] + out[:, K.O_CMID]
+    # Rows of ``out`` are contiguous over paths: the per-path fields are views of them.
+    filled = out[K.O_FILLED]
+    completed = out[K.O_COMPLETED]
+    value = out[K.O_VALUE] + out[K.O_CVALUE]
+    premid = out[K.O_PREMID] + out[K.O_CMID]
     with np.errstate(divide="ignore", invalid="ignore"):
         avg = value / qty
-        vwap = out[:, K.O_VWAP_VALUE] / out[:, K.O_VWAP_VOLUME]
+        vwap = out[K.O_VWAP_VALUE] / out[K.O_VWAP_VOLUME]
         impact = side * (value - premid) / premid
     result = SimulationResult(
-        cost=out[:, K.O_COST].copy(),
-        execution_cost=side * (out[:, K.O_VALUE] - filled * s0),
-        completion_cost=side * (out[:, K.O_CVALUE] - completed * s0),
-        filled=filled.copy(),
-        completed=completed.copy(),
-        overrun=out[:, K.O_OVERRUN].copy(),
+        cost=out[K.O_COST],
+        execution_cost=side * (out[K.O_VALUE] - filled * s0),
+        completion_cost=side * (out[K.O_CVALUE] - completed * s0),
+        filled=filled,
+        completed=completed,
+        overrun=out[K.O_OVERRUN],
         avg_price=avg,
-        mark=out[:, K.O_MARK].copy(),
+        mark=out[K.O_MARK],
         interval_vwap=vwap,
         slippage=side * (avg - vwap) / vwap,
         impact_cost=impact,
-        max_participation=out[:, K.O_MAXPART].copy(),
-        max_requested_participation=out[:, K.O_MAXREQ].copy(),
-        fill_var=out[:, K.O_FVAR].copy(),
-        fill_var_ref=out[:, K.O_FVAR_REF].copy(),
-        leak_moments=out[:, K.O_LN : K.O_LXY + 1].copy(),
+        max_participation=out[K.O_MAXPART],
+        max_requested_participation=out[K.O_MAXREQ],
+        fill_var=out[K.O_FVAR],
+        fill_var_ref=out[K.O_FVAR_REF],
+        leak_moments=out[K.O_LN : K.O_LXY + 1].T,
         control_counts=fires,
         first_fire=first,
-        kill_step=out[:, K.O_KILL].astype(np.int64),
+        kill_step=out[K.O_KILL].astype(np.int64),
         max_loss_bps=float(par[K.P_MAXLOSS]) / (qty * s0) * 1e4,
         half_spread=float(par[K.P_EPS0]),
         side=side,
@@ -168,8 +188,8 @@ def _path_trace(
         quantity=float(inputs.par[K.P_QTY]),
         s0=float(inputs.par[K.P_S0]),
         events=events,
-        kill_step=int(out[trace_path, K.O_KILL]),
-        cost=float(out[trace_path, K.O_COST]),
+        kill_step=int(out[K.O_KILL, trace_path]),
+        cost=float(out[K.O_COST, trace_path]),
     )
 
 

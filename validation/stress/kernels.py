@@ -81,7 +81,8 @@ what the risk metrics need: the interval VWAP (market volume at the mid plus our
 completion), the largest rolling ``window_steps`` participation, realised (ours over market plus
 ours) and *requested* (what the schedule asked for before any control), the fill-price variance
 of the algorithm's fills and its historical reference, and the moments of ``(x, adverse mid
-move)`` over live steps for the information-leakage correlation.
+move)`` over live steps for the information-leakage correlation (zero without a volume model,
+where participation is undefined).
 
 Formulation
 -----------
@@ -90,6 +91,14 @@ its own specification (``simulate_path.py_func`` is the same source interpreted 
 oracle and baseline of the tests and ``bench/stress.py``). A control that is off, or a feature
 the scenario does not use (volume noise, events, leakage), is a branch on a run constant and
 costs nothing per step. No ``fastmath``: results are the same whatever the thread count.
+
+Schedule-only runs (:func:`is_schedule_only`: no control, no monitor, no volume noise, no
+random events, no reaction of others, one onset) trade the same shares at the same steps on
+every path. :func:`simulate_schedule_chunks` takes those trades from one path traced by the
+general kernel and computes per step only what moves: the mid, the fill price and their sums,
+with the same operations in the same order as :func:`simulate_path`, so that its outputs are
+the general kernel's to the last bit. In both, the mid's change is computed before it is added,
+so that the dependency from one step to the next is a single addition.
 """
 
 from __future__ import annotations
@@ -106,9 +115,14 @@ __all__ = [
     "OUT_NAMES",
     "PAR_NAMES",
     "STEP_NAMES",
+    "SCHEDULE_STEP_NAMES",
     "TRACE_NAMES",
+    "is_schedule_only",
+    "schedule_steps",
     "simulate_chunks",
     "simulate_path",
+    "simulate_schedule_chunks",
+    "simulate_schedule_path",
 ]
 
 #: Paths per random stream. Part of the reproducibility contract: changing it changes results.
@@ -339,6 +353,19 @@ TRACE_NAMES = (
 ) = range(len(TRACE_NAMES))
 N_TRACE = len(TRACE_NAMES)
 
+# --- per-step inputs of the schedule-only kernel (steps[k, :], one row per live step) --------
+SCHEDULE_STEP_NAMES = (
+    "trade",  # shares traded at the step, the same on every path
+    "vol",  # as S_VOL
+    "det",  # as S_DET
+    "price_coef",  # eps_k + h(n_k): the fill's spread and temporary impact, fraction of Mref
+    "push",  # the trade's permanent impact term of the mid move (kernel step 6)
+    "market_volume",  # m_k, the same on every path
+    "x",  # our share of the step's volume, n / (m_k + n), 0 without a volume model
+)
+L_TRADE, L_VOL, L_DET, L_COEF, L_PUSH, L_MVOL, L_X = range(len(SCHEDULE_STEP_NAMES))
+N_SCHEDULE_STEP = len(SCHEDULE_STEP_NAMES)
+
 
 @njit(cache=True, inline="always")
 def temporary_impact(n, m_k, temp_coef, power, beta):
@@ -394,10 +421,15 @@ def fill_dispersion(s_n, s_1, s_2, t_1, t_2, sig_abs):
     fill-time sums ``t_1``, ``t_2``: the reference is ``sig_abs^2 (sum w_k t_k - sum_jk w_j
     w_k min(t_j, t_k))`` with weights ``w = n / s_n``.
     """
-    mean_d = s_1 / s_n
-    variance = max(s_2 / s_n - mean_d * mean_d, 0.0)
     reference = sig_abs * sig_abs * (-t_1 / s_n - t_2 / (s_n * s_n))
-    return variance, reference
+    return fill_variance(s_n, s_1, s_2), reference
+
+
+@njit(cache=True, inline="always")
+def fill_variance(s_n, s_1, s_2):
+    """Fill-weighted variance of fill prices from the sums of ``n``, ``n d`` and ``n d^2``."""
+    mean_d = s_1 / s_n
+    return max(s_2 / s_n - mean_d * mean_d, 0.0)
 
 
 @njit(cache=True, inline="always")
@@ -659,14 +691,17 @@ def simulate_path(
             new_mid = mid * growth
             move = side * (growth - 1.0)
         else:
-            new_mid = mid + stp[e, S_DET] + vol * z_price + s0 * (jump + side * perm) + side * react
-            move = side * (new_mid - mid) * inv_s0  # a price-unit move, in units of S0
+            # The increment first: the mid's chain from step to step is one addition.
+            change = stp[e, S_DET] + vol * z_price + s0 * (jump + side * perm) + side * react
+            new_mid = mid + change
+            move = side * change * inv_s0  # a price-unit move, in units of S0
         l_c += 1.0
-        l_x += x
-        l_y += move
-        l_xx += x * x
-        l_yy += move * move
-        l_xy += x * move
+        if has_vol:  # participation, and so leakage, needs the market's volume
+            l_x += x
+            l_y += move
+            l_xx += x * x
+            l_yy += move * move
+            l_xy += x * move
 
         # The risk monitor, at the end of the step, with the essay's actions.
         if monitor and not done:
@@ -769,31 +804,31 @@ def simulate_path(
         vw_value += cvalue
         vw_volume += completed
 
-    out[p, O_COST] = side * (value + cvalue - qty * s0)
-    out[p, O_FILLED] = filled
-    out[p, O_VALUE] = value
-    out[p, O_PREMID] = premid
-    out[p, O_MARK] = cmid / completed if completed > 0.0 else mid
-    out[p, O_COMPLETED] = completed
-    out[p, O_OVERRUN] = overrun
-    out[p, O_CVALUE] = cvalue
-    out[p, O_CMID] = cmid
-    out[p, O_MAXPART] = max_part if has_vol else math.nan
-    out[p, O_MAXREQ] = max_req if has_vol else math.nan
+    out[O_COST, p] = side * (value + cvalue - qty * s0)
+    out[O_FILLED, p] = filled
+    out[O_VALUE, p] = value
+    out[O_PREMID, p] = premid
+    out[O_MARK, p] = cmid / completed if completed > 0.0 else mid
+    out[O_COMPLETED, p] = completed
+    out[O_OVERRUN, p] = overrun
+    out[O_CVALUE, p] = cvalue
+    out[O_CMID, p] = cmid
+    out[O_MAXPART, p] = max_part if has_vol else math.nan
+    out[O_MAXREQ, p] = max_req if has_vol else math.nan
     if s_n > 0.0:
-        out[p, O_FVAR], out[p, O_FVAR_REF] = fill_dispersion(s_n, s_1, s_2, t_1, t_2, sig_abs)
+        out[O_FVAR, p], out[O_FVAR_REF, p] = fill_dispersion(s_n, s_1, s_2, t_1, t_2, sig_abs)
     else:
-        out[p, O_FVAR] = math.nan
-        out[p, O_FVAR_REF] = math.nan
-    out[p, O_LN] = l_c
-    out[p, O_LX] = l_x
-    out[p, O_LY] = l_y
-    out[p, O_LXX] = l_xx
-    out[p, O_LYY] = l_yy
-    out[p, O_LXY] = l_xy
-    out[p, O_KILL] = kill_step
-    out[p, O_VWAP_VALUE] = vw_value
-    out[p, O_VWAP_VOLUME] = vw_volume
+        out[O_FVAR, p] = math.nan
+        out[O_FVAR_REF, p] = math.nan
+    out[O_LN, p] = l_c
+    out[O_LX, p] = l_x
+    out[O_LY, p] = l_y
+    out[O_LXX, p] = l_xx
+    out[O_LYY, p] = l_yy
+    out[O_LXY, p] = l_xy
+    out[O_KILL, p] = kill_step
+    out[O_VWAP_VALUE, p] = vw_value
+    out[O_VWAP_VOLUME, p] = vw_volume
 
 
 @njit(cache=True, parallel=True)
@@ -819,7 +854,7 @@ def simulate_chunks(
         (shares; inf when unknown): the session's intraday curve, on the session clock.
     tgt : ndarray, shape (n_window,)
         Target cumulative filled fraction at the end of each step of the schedule.
-    out : ndarray, shape (n_paths, N_OUT)
+    out : ndarray, shape (N_OUT, n_paths)
         Per-path outputs, written in place.
     fires, first_fire : ndarray of int64, shape (n_paths, N_CONTROLS)
         Counts of steps at which each control bound and its first such step (-1 never);
@@ -851,3 +886,227 @@ def simulate_chunks(
                 p == trace_path,
                 ring,
             )
+
+
+# --- schedule-only runs -------------------------------------------------------------------------
+#: Switches that make a path's trades depend on its prices or volumes; all off in a
+#: schedule-only run.
+_PATH_DEPENDENT = (
+    P_KILL_ON,
+    P_FEED_ON,
+    P_COLLAR_ON,
+    P_SLIP_ON,
+    P_PCAP_ON,
+    P_MONITOR,
+    P_EVENTS,
+    P_FEED_CORRUPT,
+)
+
+
+def is_schedule_only(par: np.ndarray) -> bool:
+    """Whether every path of a run trades the same shares at the same steps.
+
+    True with no control, no risk monitor, no random events or feed corruption, no
+    market-volume noise, no reaction of other participants and one scenario onset: the
+    schedule alone then decides the trades, and :func:`simulate_schedule_chunks` gives the
+    outputs of :func:`simulate_chunks` without re-deciding them on every path.
+    """
+    return (
+        all(par[i] < 0.5 for i in _PATH_DEPENDENT)
+        and par[P_VNOISE] == 0.0
+        and par[P_LEAK] == 0.0
+        and par[P_ONSETS] == 1.0
+    )
+
+
+@njit(cache=True)
+def schedule_steps(par, stp, trace):
+    """The schedule-only kernel's per-step inputs, from the trace of one path of the run.
+
+    Parameters
+    ----------
+    par, stp
+        As in :func:`simulate_chunks`, for a run where :func:`is_schedule_only` holds.
+    trace : ndarray, shape (n_window, N_TRACE)
+        One path of that run traced by :func:`simulate_chunks`: its trades and market
+        volumes are every path's. Rows after the order is flat are NaN.
+
+    Returns
+    -------
+    ndarray, shape (live steps, N_SCHEDULE_STEP)
+        Indexed by the ``L_*`` constants, each computed as :func:`simulate_path` computes it,
+        so that the two kernels agree to the last bit.
+    """
+    s0 = par[P_S0]
+    side = par[P_SIDE]
+    geom = par[P_GEOM] > 0.5
+    power = par[P_POWER] > 0.5
+    has_vol = par[P_HASVOL] > 0.5
+    n_live = 0
+    while n_live < trace.shape[0] and not math.isnan(trace[n_live, T_TRADE]):
+        n_live += 1
+    steps = np.empty((n_live, N_SCHEDULE_STEP))
+    for k in range(n_live):
+        n = trace[k, T_TRADE]
+        m_k = trace[k, T_MVOL]
+        perm = stp[k, S_PERM] * n
+        steps[k, L_TRADE] = n
+        steps[k, L_VOL] = stp[k, S_VOL]
+        steps[k, L_DET] = stp[k, S_DET]
+        steps[k, L_COEF] = stp[k, S_EPS] + temporary_impact(
+            n, m_k, stp[k, S_TEMP], power, par[P_BETA]
+        )
+        # The general kernel's expressions with no jump and no reaction of others.
+        steps[k, L_PUSH] = side * (perm + 0.0) if geom else s0 * (0.0 + side * perm)
+        steps[k, L_MVOL] = m_k
+        steps[k, L_X] = n / (m_k + n) if has_vol else 0.0
+    return steps
+
+
+@njit(cache=True, inline="always")
+def _schedule_prices(gen, steps, s0, side, geom, has_vol):
+    """The price path of a schedule-only run and the sums its outputs need (kernel steps 5-6).
+
+    Returns the final mid and the sums of ``n P``, ``n M``, ``n d``, ``n d^2``, the interval
+    VWAP numerator, and ``y``, ``y^2``, ``x y`` of the leakage moments.
+    """
+    inv_s0 = 1.0 / s0
+    mid = s0
+    value = 0.0
+    premid = 0.0
+    s_1 = 0.0
+    s_2 = 0.0
+    vw_value = 0.0
+    l_y = 0.0
+    l_yy = 0.0
+    l_xy = 0.0
+    for k in range(steps.shape[0]):
+        z_price = gen.standard_normal()
+        n = steps[k, L_TRADE]
+        mref = mid if geom else s0
+        price = mid + side * mref * steps[k, L_COEF]
+        d = price - s0
+        s_1 += n * d
+        s_2 += n * d * d
+        value += n * price
+        premid += n * mid
+        if geom:
+            growth = math.exp(steps[k, L_DET] + steps[k, L_VOL] * z_price + steps[k, L_PUSH])
+            new_mid = mid * growth
+            move = side * (growth - 1.0)
+        else:
+            change = steps[k, L_DET] + steps[k, L_VOL] * z_price + steps[k, L_PUSH]
+            new_mid = mid + change
+            move = side * change * inv_s0
+        if has_vol:
+            vw_value += steps[k, L_MVOL] * mid + n * price
+            l_y += move
+            l_yy += move * move
+            l_xy += steps[k, L_X] * move
+        mid = new_mid
+    return mid, value, premid, s_1, s_2, vw_value, l_y, l_yy, l_xy
+
+
+@njit(cache=True, error_model="numpy")
+def simulate_schedule_path(gen, p, par, stp, base, steps, plan, out):
+    """Path ``p`` of a schedule-only run: what :func:`simulate_path` computes, less what repeats.
+
+    The trades, fill times, participation, completion size and the other columns that do not
+    depend on prices are the ``plan``'s (a traced path of the same run); per step only the
+    mid, the fill price and their sums are computed. The path draws what
+    :func:`simulate_path` draws (one ``z_price`` per window step, even after the order is
+    flat), so paths, chunks and thread counts line up with it.
+
+    Parameters
+    ----------
+    gen : numpy.random.Generator
+        The chunk's market stream, positioned at this path's first draw.
+    p : int
+        Global path index (row of ``out``).
+    par, stp, base
+        As in :func:`simulate_chunks`.
+    steps : ndarray, shape (live steps, N_SCHEDULE_STEP)
+        From :func:`schedule_steps`.
+    plan : ndarray, shape (N_OUT,)
+        Outputs of the traced path.
+    out : ndarray, shape (N_OUT, n_paths)
+        Per-path outputs, written in place.
+    """
+    s0 = par[P_S0]
+    side = par[P_SIDE]
+    qty = par[P_QTY]
+    geom = par[P_GEOM] > 0.5
+    has_vol = par[P_HASVOL] > 0.5
+    n_window = base.shape[0]
+    # Literal flags, so that each of the four loops is compiled without the other's branches.
+    if geom:
+        if has_vol:
+            sums = _schedule_prices(gen, steps, s0, side, True, True)
+        else:
+            sums = _schedule_prices(gen, steps, s0, side, True, False)
+    elif has_vol:
+        sums = _schedule_prices(gen, steps, s0, side, False, True)
+    else:
+        sums = _schedule_prices(gen, steps, s0, side, False, False)
+    mid, value, premid, s_1, s_2, vw_value, l_y, l_yy, l_xy = sums
+    for _ in range(steps.shape[0], n_window):
+        gen.standard_normal()  # the flat order's draws, as simulate_path makes them
+
+    out[:, p] = plan
+    filled = plan[O_FILLED]
+    remaining = qty - filled  # nothing was handed off before the close
+    completed = 0.0
+    cvalue = 0.0
+    cmid = 0.0
+    if remaining > qty * 1e-12:
+        e = n_window - 1
+        price_c = completion_price(
+            mid,
+            side,
+            mid if geom else s0,
+            stp[e, S_EPS],
+            base[e] * stp[e, S_LIQ],
+            remaining,
+            par[P_COMPLETION],
+            stp[e, S_TEMP],
+            par[P_POWER] > 0.5,
+            par[P_BETA],
+        )
+        completed = remaining
+        cvalue = remaining * price_c
+        cmid = remaining * mid
+        if has_vol:
+            vw_value += cvalue
+    out[O_COST, p] = side * (value + cvalue - qty * s0)
+    out[O_VALUE, p] = value
+    out[O_PREMID, p] = premid
+    out[O_MARK, p] = cmid / completed if completed > 0.0 else mid
+    out[O_CVALUE, p] = cvalue
+    out[O_CMID, p] = cmid
+    if filled > 0.0:
+        out[O_FVAR, p] = fill_variance(filled, s_1, s_2)
+    out[O_LY, p] = l_y
+    out[O_LYY, p] = l_yy
+    out[O_LXY, p] = l_xy
+    out[O_VWAP_VALUE, p] = vw_value
+
+
+@njit(cache=True, parallel=True)
+def simulate_schedule_chunks(gens, n_paths, chunk_size, par, stp, base, steps, plan, out):
+    """:func:`simulate_chunks` for a schedule-only run (:func:`is_schedule_only`).
+
+    Same streams, same chunks, same outputs to the last bit; no control fires, so ``fires``
+    and ``first_fire`` stay as allocated.
+
+    Parameters
+    ----------
+    gens, n_paths, chunk_size, par, stp, base, out
+        As in :func:`simulate_chunks` (only the market streams are read).
+    steps, plan
+        As in :func:`simulate_schedule_path`.
+    """
+    n_chunks = (n_paths + chunk_size - 1) // chunk_size
+    for c in prange(n_chunks):
+        gen = gens[np.int64(2 * c)]
+        for p in range(c * chunk_size, min((c + 1) * chunk_size, n_paths)):
+            simulate_schedule_path(gen, p, par, stp, base, steps, plan, out)
