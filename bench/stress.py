@@ -68,7 +68,7 @@ def bare_loop(gens, n_paths, chunk, trades, s0, vol, eps, temp, perm, out):
     """Almgren & Chriss (2000) with no controls, the least a simulation of it must do."""
     n_chunks = (n_paths + chunk - 1) // chunk
     for c in prange(n_chunks):
-        gen = gens[2 * c]
+        gen = gens[K.STREAMS_PER_CHUNK * c]
         for p in range(c * chunk, min((c + 1) * chunk, n_paths)):
             mid = s0
             value = 0.0
@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n| ratio | value | target | met |\n|---|---:|---:|:---:|")
     for name, value in ratios.items():
         target = targets[name]
-        print(f"| {name} | {value:.1f}x | >= {target}x | {'yes' if value >= target else 'NO'} |")
+        print(f"| {name} | {value:.2f}x | >= {target}x | {'yes' if value >= target else 'NO'} |")
     print("\n### Controls on and off, per scenario (example champion book, costs completed)\n")
     controls = controls_table(args.controls_paths)
     percent = {c: "{:.1%}" for c in controls.columns[4:]}

@@ -28,7 +28,7 @@ from validation.stress.catalogue import (
     RiskMetric,
 )
 
-__all__ = ["GateCheck", "GateReport", "decision_checks", "evaluate_gates"]
+__all__ = ["GateCheck", "GateReport", "decision_checks", "evaluate_gates", "stress_checks"]
 
 Status = Literal["pass", "warn", "fail"]
 
@@ -209,7 +209,23 @@ def _risk_check(policy: ModelPolicy, scenario: str, metric: RiskMetric, row: obj
     )
 
 
-def _stress_checks(policy: ModelPolicy, stress: pd.DataFrame) -> list[GateCheck]:
+def stress_checks(policy: ModelPolicy, stress: pd.DataFrame) -> list[GateCheck]:
+    """The candidate's stress limits and risk metrics, scenario by scenario.
+
+    Parameters
+    ----------
+    policy : ModelPolicy
+        The registered model's policy (its scenario limits and risk levels).
+    stress : DataFrame
+        :func:`validation.stress.catalogue.gate_table` of the stress report; rows of
+        ``model == "candidate"`` are judged.
+
+    Returns
+    -------
+    list of GateCheck
+        One per limit the policy sets in a scenario that was run, and one per risk metric
+        in the scenarios the policy judges it in.
+    """
     checks = []
     for row in stress.loc[stress["model"] == "candidate"].itertuples(index=False):
         limits = policy.scenario_limits(row.scenario)
@@ -301,7 +317,7 @@ def evaluate_gates(
         *_comparison_checks(comparison),
         *decision_checks(policy, decisions),
         *_missing_scenario_checks(policy, stress, required_scenarios),
-        *_stress_checks(policy, stress),
+        *stress_checks(policy, stress),
         *_latency_checks(policy, latency),
     ]
     return GateReport(tuple(checks), policy_sha256)

@@ -21,11 +21,13 @@ def run_interpreted(inputs: KernelInputs) -> KernelOutputs:
     out, fires, first, trace = allocate_outputs(inputs)
     gens = make_generators(inputs.seed, inputs.n_paths, inputs.stream)
     ring = np.empty((3, int(inputs.par[K.P_WSTEPS])))
+    common = np.empty(int(inputs.par[K.P_SSTEPS]))
     for p in range(inputs.n_paths):
-        c = p // K.CHUNK_SIZE
+        c = K.STREAMS_PER_CHUNK * (p // K.CHUNK_SIZE)
         K.simulate_path.py_func(
-            gens[2 * c],
-            gens[2 * c + 1],
+            gens[c],
+            gens[c + 1],
+            gens[c + 2],
             p,
             inputs.par,
             inputs.stp,
@@ -37,5 +39,6 @@ def run_interpreted(inputs: KernelInputs) -> KernelOutputs:
             trace,
             False,
             ring,
+            common,
         )
     return out, fires, first, trace

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+import pandas as pd
 import pytest
 from numba import typed
 
@@ -15,6 +16,7 @@ from validation.stress import (
     Controls,
     MarketModel,
     StressConfig,
+    StressInputError,
     example_orders,
     load_scenarios,
     run_stress,
@@ -224,3 +226,50 @@ def test_runs_whose_trades_depend_on_the_path_take_the_general_kernel(change: di
     kw = {**kw, "controls": change.get("controls")}
     inputs = prepare_inputs(market, holdings, horizon, 10, 1, **kw)
     assert not is_schedule_only(inputs.par)
+
+
+# --- the book's shared market -------------------------------------------------------------------
+def _twin_costs(scenario: str, market_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Costs per path of two identical orders (different ids) in one book, controls off."""
+    order = example_orders("champion").iloc[[0]]
+    book = pd.concat([order, order.assign(order_id="blk-eq-1-twin")])
+    cfg = StressConfig(n_paths=4000, seed=3, controls=Controls.none(), market_share=market_share)
+    first, second = run_stress({"m": book}, [scenario], cfg)[scenario, "m"].orders
+    return first.sim.cost, second.sim.cost
+
+
+@pytest.mark.parametrize("market_share", [0.0, 0.3])
+def test_orders_of_a_book_share_the_market_factor(market_share: float) -> None:
+    # Same schedule, own shocks of unit variance split sqrt(1 - rho) own, sqrt(rho) market:
+    # the two costs correlate at rho (s.e. about (1 - rho^2) / sqrt(n) = 0.016 here).
+    a, b = _twin_costs("baseline", market_share)
+    assert abs(np.corrcoef(a, b)[0, 1] - market_share) < 0.06
+
+
+def test_a_market_wide_event_hits_the_whole_book_at_once() -> None:
+    # No market factor: what the twins share is the scenario's onset, drawn per path from
+    # the book's stream; in vol_spike when the 15 % move starts decides most of the cost.
+    a, b = _twin_costs("vol_spike", 0.0)
+    assert np.corrcoef(a, b)[0, 1] > 0.5
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"market_share": 1.5}, r"market_share must be <= 1, got 1.5"),
+        (
+            {"market_share": 0.3, "horizon": 0.3, "holdings": np.linspace(1e5, 0.0, 8)},
+            r"needs steps that divide the session, got steps of 16.7143 minutes in a "
+            r"390-minute session",
+        ),
+        (
+            {"market_share": 0.3, "start_minute": 350.0},
+            r"needs the window to end by the close: it starts at step 350 and lasts 60 steps, "
+            r"the session has 390",
+        ),
+    ],
+)
+def test_a_market_factor_needs_a_session_clock(kw: dict, message: str) -> None:
+    args = {"holdings": np.linspace(1e5, 0.0, 61), "horizon": 60 / DAY, **kw}
+    with pytest.raises(StressInputError, match=message):
+        simulate(_geometric_market(), n_paths=10, seed=1, **args)

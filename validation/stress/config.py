@@ -45,6 +45,11 @@ class StressConfig(StrictModel):
         Alert and action level of each risk metric (the policy's; the background essay's by
         default, :data:`~validation.stress.metrics.ESSAY_RISK_LEVELS`): the report gives the
         share of order-paths above each.
+    market_share
+        Share of each order's price variance that comes from a market-wide factor common to
+        every order of the book on the same path (0.3, the synthetic generator's
+        ``MARKET_SHARE``: a typical single-stock R-squared against its index). The scenario's
+        onset is common to the book whatever this is.
     simulate_to_close
         Simulate every order from its start to the close (True, the default: schedules of
         different horizons share market shocks) or only over its own horizon (faster; common
@@ -70,6 +75,7 @@ class StressConfig(StrictModel):
     risk_levels: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: dict(ESSAY_RISK_LEVELS)
     )
+    market_share: float = Field(0.3, ge=0, le=1, allow_inf_nan=False)
     simulate_to_close: bool = True
 
     @field_validator("risk_levels")

@@ -214,6 +214,7 @@ def simulate(
     completion_minutes: float = 30.0,
     overrun_participation: float = 0.10,
     risk_levels: Mapping[str, tuple[float, float]] | None = None,
+    market_share: float = 0.0,
 ) -> SimulationResult:
     """Execute one schedule on ``n_paths`` simulated market paths.
 
@@ -273,6 +274,11 @@ def simulate(
     risk_levels
         Alert and action level of each risk metric, for the risk monitor (kernel step 8);
         the background essay's when ``None``.
+    market_share
+        Share of the price variance that comes from a market-wide factor, one shock per
+        session step drawn from the seed alone, so that orders simulated with the same seed
+        (a book) move together on each path (kernel step 0). 0 (default): each order's own.
+        Needs steps that divide the session and a window that ends by the close.
 
     Returns
     -------
@@ -311,6 +317,7 @@ def simulate(
         completion_minutes=completion_minutes,
         overrun_participation=overrun_participation,
         risk_levels=risk_levels,
+        market_share=market_share,
     )
     tp = -1
     if trace_path is not None:

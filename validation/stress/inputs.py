@@ -293,6 +293,32 @@ def _monitor_params(
     par[K.P_MON_LEAK] = levels["information_leakage"][1]
 
 
+def _session_clock(
+    market_share: float, grid: _Grid, start_minute: float, session_minutes: float, n_window: int
+) -> tuple[int, int]:
+    """The order's first step on the session clock and the session's steps.
+
+    A market-wide factor is one shock per session step shared by every order of the book, so
+    it needs steps that divide the session and a window that ends by the close.
+    """
+    if market_share == 0.0:
+        return 0, 1
+    per_session = session_minutes / grid.step_minutes
+    n_session = int(round(per_session))
+    offset = int(math.floor(start_minute / grid.step_minutes + 1e-9))
+    if abs(per_session - n_session) > 1e-6:
+        raise StressInputError(
+            "market_share > 0 needs steps that divide the session, got steps of "
+            f"{grid.step_minutes:g} minutes in a {session_minutes:g}-minute session"
+        )
+    if offset + n_window > n_session:
+        raise StressInputError(
+            "market_share > 0 needs the window to end by the close: it starts at step "
+            f"{offset} and lasts {n_window} steps, the session has {n_session}"
+        )
+    return offset, n_session
+
+
 def prepare_inputs(
     market: MarketModel,
     holdings: ArrayLike,
@@ -313,6 +339,7 @@ def prepare_inputs(
     completion_minutes: float = 30.0,
     overrun_participation: float = 0.10,
     risk_levels: Mapping[str, tuple[float, float]] | None = None,
+    market_share: float = 0.0,
 ) -> KernelInputs:
     """Validate the arguments of :func:`~validation.stress.engine.simulate`; build the inputs.
 
@@ -359,6 +386,9 @@ def prepare_inputs(
         raise StressInputError(f"overrun_participation must be < 1, got {overrun_participation:g}")
     if stream is not None and not isinstance(stream, str | int):
         raise StressInputError(f"stream must be a str, an int or None, got {stream!r}")
+    market_share = finite_number("market_share", market_share, low=0.0)
+    if market_share > 1.0:
+        raise StressInputError(f"market_share must be <= 1, got {market_share:g}")
 
     qty = float(x[0])
     n_sched = x.size - 1
@@ -400,6 +430,10 @@ def prepare_inputs(
         par[K.P_LEAK], par[K.P_LEAK_THR] = leakage.strength, leakage.threshold
     par[K.P_ONSETS] = n_onsets
     par[K.P_EPS0] = market.epsilon / market.s0
+    par[K.P_MSHARE] = market_share
+    par[K.P_SOFFSET], par[K.P_SSTEPS] = _session_clock(
+        market_share, grid, start_minute, session_minutes, n_window
+    )
     _monitor_params(par, controls, ESSAY_RISK_LEVELS if risk_levels is None else risk_levels)
     _control_params(par, controls, qty, market.s0)
     return KernelInputs(

@@ -8,24 +8,35 @@ nothing here checks its arguments.
 Reproducibility contract
 ------------------------
 Paths are cut into chunks of :data:`CHUNK_SIZE` paths (a constant, never the thread count).
-Chunk ``c`` owns two generators, a *market* and an *event* stream, spawned from child ``c`` of
-one ``np.random.SeedSequence``; it simulates its paths one after the other. Each path draws, at
-every step of the simulation *window* (whatever the schedule or the controls do), ``z_price``
-(the diffusion shock) and, when the market volume is noisy, ``z_volume`` from the market
-stream; and, when the run has jumps or random feed corruption, ``z_jump``, ``z_size`` and
-``z_feed`` from the event stream. What is drawn depends on the market and the scenario only,
-so:
+Chunk ``c`` owns :data:`STREAMS_PER_CHUNK` generators: the order's *market* and *event*
+streams, spawned from child ``c`` of the order's ``np.random.SeedSequence``, and the *book*
+stream, child ``c`` of a sequence that depends on the seed only, so that every order of a
+book run with that seed reads the same book stream; it simulates its paths one after the
+other. Each path draws, first, from the book stream: its scenario onset (one uniform, used
+when the onset is randomised) and, when the market has a market-wide factor, one shock per
+step of the whole session. Then, at every step of the simulation *window* (whatever the schedule
+or the controls do), ``z_price`` (the order's own diffusion shock) and, when the market
+volume is noisy, ``z_volume`` from the market stream; and, when the run has jumps or random
+feed corruption, ``z_jump``, ``z_size`` and ``z_feed`` from the event stream. What is drawn
+depends on the market and the scenario only, so:
 
 * results do not depend on the number of threads (a chunk is always run by one thread);
 * path ``p`` sees the same shocks whatever ``n_paths`` is, as long as it is in the run;
 * two schedules of the same order in the same scenario see identical market shocks (common
-  random numbers), whatever their horizons, as long as they share the window.
+  random numbers), whatever their horizons, as long as they share the window;
+* every order of a book on path ``p`` sees the scenario begin at the same session minute and
+  the same market-wide shock in each session minute: a market-wide event hits the whole book
+  at once, and the book's tail is not diversified away across orders that would in fact
+  move together.
 
 Step mechanics (step ``k`` covers ``[k tau, (k+1) tau)``; ``side`` is +1 buy, -1 sell)
 --------------------------------------------------------------------------------------
 0. A scenario with a randomised onset draws, first, the path's onset ``d`` (one uniform from the
-   event stream): the scenario's events happen ``d`` steps later on this path than on a path
-   with the earliest onset. The market's own intraday curve stays on the session clock.
+   book stream): the scenario's events happen ``d`` steps later on this path than on a path
+   with the earliest onset. The market's own intraday curve stays on the session clock. With
+   a market-wide factor of variance share ``rho``, the diffusion shock of step ``k`` is
+   ``sqrt(1 - rho) z_price + sqrt(rho) f_(o + k)``, ``f`` the path's market-wide shocks of
+   the session and ``o`` the order's first step on the session clock.
 1. Market volume of the step ``m_k = mvol_k exp(s z_volume - s^2/2)``, ``mvol_k`` the session's
    curve times the scenario's liquidity multiplier.
 2. The order is *live* while it is not done and shares remain. The quote ``Q`` the controls see
@@ -116,6 +127,7 @@ __all__ = [
     "PAR_NAMES",
     "STEP_NAMES",
     "SCHEDULE_STEP_NAMES",
+    "STREAMS_PER_CHUNK",
     "TRACE_NAMES",
     "is_schedule_only",
     "schedule_steps",
@@ -127,6 +139,8 @@ __all__ = [
 
 #: Paths per random stream. Part of the reproducibility contract: changing it changes results.
 CHUNK_SIZE = 256
+#: Random streams per chunk: the order's market and event streams and the book's.
+STREAMS_PER_CHUNK = 3
 
 # --- controls ---------------------------------------------------------------------------------
 C_KILL = 0
@@ -198,6 +212,9 @@ PAR_NAMES = (
     "dispersion_action",
     "leakage_action",
     "feed_corrupt",
+    "market_share",
+    "session_offset",
+    "session_steps",
 )
 (
     P_S0,
@@ -243,6 +260,9 @@ PAR_NAMES = (
     P_MON_VAR,
     P_MON_LEAK,
     P_FEED_CORRUPT,
+    P_MSHARE,
+    P_SOFFSET,
+    P_SSTEPS,
 ) = range(len(PAR_NAMES))
 N_PAR = len(PAR_NAMES)
 
@@ -441,14 +461,28 @@ def _record(fires, first_fire, p, c, k):
 
 @njit(cache=True, error_model="numpy")
 def simulate_path(
-    gen, gen_evt, p, par, stp, base, tgt, out, fires, first_fire, trace, tracing, ring
+    gen,
+    gen_evt,
+    gen_book,
+    p,
+    par,
+    stp,
+    base,
+    tgt,
+    out,
+    fires,
+    first_fire,
+    trace,
+    tracing,
+    ring,
+    common,
 ):
     """Simulate path ``p`` of one order (the step mechanics of the module docstring).
 
     Parameters
     ----------
-    gen, gen_evt : numpy.random.Generator
-        The chunk's market and event streams, positioned at this path's first draw.
+    gen, gen_evt, gen_book : numpy.random.Generator
+        The chunk's market, event and book streams, positioned at this path's first draw.
     p : int
         Global path index (row of ``out``, ``fires``, ``first_fire``).
     par, stp, base, tgt, out, fires, first_fire, trace
@@ -458,6 +492,8 @@ def simulate_path(
     ring : ndarray, shape (3, window_steps)
         Work array of the calling thread: our, market and requested volume of the last
         ``window_steps`` live steps.
+    common : ndarray, shape (session_steps,)
+        Work array of the calling thread: the path's market-wide shocks of the session.
     """
     s0 = par[P_S0]
     side = par[P_SIDE]
@@ -509,9 +545,16 @@ def simulate_path(
     n_onsets = int(par[P_ONSETS])
     tiny = qty * 1e-12
     # The path's scenario onset: row k + lag of stp is the scenario at step k.
-    lag = n_onsets - 1
-    if n_onsets > 1:
-        lag -= min(int(gen_evt.random() * n_onsets), n_onsets - 1)
+    # Drawn in every scenario, so that the market-wide shocks after it are every scenario's.
+    u_onset = gen_book.random()
+    lag = n_onsets - 1 - min(int(u_onset * n_onsets), n_onsets - 1)
+    market_share = par[P_MSHARE]
+    market_load = math.sqrt(market_share)
+    own_load = math.sqrt(1.0 - market_share)
+    offset = int(par[P_SOFFSET])
+    if market_share > 0.0:
+        for j in range(int(par[P_SSTEPS])):
+            common[j] = gen_book.standard_normal()
 
     mid = s0
     quote = s0
@@ -556,6 +599,8 @@ def simulate_path(
 
     for k in range(n_window):
         z_price = gen.standard_normal()
+        if market_share > 0.0:
+            z_price = own_load * z_price + market_load * common[offset + k]
         z_volume = gen.standard_normal() if vnoise > 0.0 else 0.0
         z_jump = 0.0
         z_size = 0.0
@@ -868,12 +913,15 @@ def simulate_chunks(
     wsteps = int(par[P_WSTEPS])
     for c in prange(n_chunks):
         ring = np.empty((3, wsteps))
-        gen = gens[np.int64(2 * c)]
-        gen_evt = gens[np.int64(2 * c + 1)]
+        common = np.empty(int(par[P_SSTEPS]))
+        gen = gens[np.int64(STREAMS_PER_CHUNK * c)]
+        gen_evt = gens[np.int64(STREAMS_PER_CHUNK * c + 1)]
+        gen_book = gens[np.int64(STREAMS_PER_CHUNK * c + 2)]
         for p in range(c * chunk_size, min((c + 1) * chunk_size, n_paths)):
             simulate_path(
                 gen,
                 gen_evt,
+                gen_book,
                 p,
                 par,
                 stp,
@@ -885,6 +933,7 @@ def simulate_chunks(
                 trace,
                 p == trace_path,
                 ring,
+                common,
             )
 
 
@@ -909,13 +958,15 @@ def is_schedule_only(par: np.ndarray) -> bool:
     True with no control, no risk monitor, no random events or feed corruption, no
     market-volume noise, no reaction of other participants and one scenario onset: the
     schedule alone then decides the trades, and :func:`simulate_schedule_chunks` gives the
-    outputs of :func:`simulate_chunks` without re-deciding them on every path.
+    outputs of :func:`simulate_chunks` without re-deciding them on every path (it also
+    leaves out the market-wide factor: a run with one is not schedule-only).
     """
     return (
         all(par[i] < 0.5 for i in _PATH_DEPENDENT)
         and par[P_VNOISE] == 0.0
         and par[P_LEAK] == 0.0
         and par[P_ONSETS] == 1.0
+        and par[P_MSHARE] == 0.0
     )
 
 
@@ -1107,6 +1158,6 @@ def simulate_schedule_chunks(gens, n_paths, chunk_size, par, stp, base, steps, p
     """
     n_chunks = (n_paths + chunk_size - 1) // chunk_size
     for c in prange(n_chunks):
-        gen = gens[np.int64(2 * c)]
+        gen = gens[np.int64(STREAMS_PER_CHUNK * c)]
         for p in range(c * chunk_size, min((c + 1) * chunk_size, n_paths)):
             simulate_schedule_path(gen, p, par, stp, base, steps, plan, out)

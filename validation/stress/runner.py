@@ -14,9 +14,11 @@ Typical use (champion vs challenger on the shipped library)::
 Each order is simulated by :func:`validation.stress.engine.simulate` with the power-law impact
 of Almgren et al. (2005) (parameters in :class:`~validation.stress.config.StressConfig`), its
 own volatility, ADV and spread, the scenario's departures from them, and the configured risk
-controls. Its random streams derive from ``(seed, order_id)``, and by default every order is
-simulated from its start to the close whatever its horizon, so two models' schedules for the
-same order see the same market shocks and their difference is paired.
+controls. Its own random streams derive from ``(seed, order_id)``, and by default every order
+is simulated from its start to the close whatever its horizon, so two models' schedules for
+the same order see the same market shocks and their difference is paired. The orders of a
+book share, on each path, the scenario's onset and a market-wide factor (``market_share`` of
+the price variance, the generator's), so a market-wide event hits the whole book at once.
 """
 
 from __future__ import annotations
@@ -177,6 +179,7 @@ def _simulate_order(
         completion_minutes=config.completion_minutes,
         overrun_participation=config.overrun_participation,
         risk_levels=config.risk_levels,
+        market_share=config.market_share,
     )
 
 
