@@ -255,7 +255,7 @@ class CompiledImpactPolicy(CompiledPolicy):
         # The same division as the batch path, so horizon_days has the same bits.
         grid_days = grid / SESSION_MINUTES
         parameters = np.array([getattr(law, name) for name in kernels.LAW_PARAMETERS], float)
-        self._arguments = (*ensemble.arrays(), parameters, grid_days)
+        self._arguments = (*ensemble.arrays(), parameters, grid_days, grid)
         self._grid_minutes = tuple(float(m) for m in grid)
         self._risk_aversion = float(risk_aversion)
         self._max_participation = float(max_participation)
@@ -269,14 +269,19 @@ class CompiledImpactPolicy(CompiledPolicy):
         daily_vol: float,
         spread_bps: float,
         shares_outstanding: float,
+        start_minute: float = 0.0,
     ) -> tuple[float, float]:
         """The horizon (minutes) the policy picks for one order and its predicted cost (bps).
+
+        ``start_minute`` is the order's arrival in minutes since the open: the horizon must
+        end by the close, as in :meth:`ImpactFamily.decide` with a ``start_minute`` column.
 
         Raises
         ------
         ValueError
             If ``qty``, ``adv`` or ``shares_outstanding`` is not a positive finite number,
-            or ``daily_vol`` or ``spread_bps`` not a non-negative finite one.
+            ``daily_vol`` or ``spread_bps`` not a non-negative finite one, or
+            ``start_minute`` not within the session.
         """
         # One chained comparison per field: also false for NaN, and cheap next to the kernel.
         if not (
@@ -291,6 +296,11 @@ class CompiledImpactPolicy(CompiledPolicy):
                 f"spread_bps < inf; got qty={qty!r}, adv={adv!r}, daily_vol={daily_vol!r}, "
                 f"spread_bps={spread_bps!r}, shares_outstanding={shares_outstanding!r}"
             )
+        if not 0.0 <= start_minute <= SESSION_MINUTES:
+            raise ValueError(
+                f"start_minute must be within the session, 0 to {SESSION_MINUTES} minutes "
+                f"after the open, got {start_minute!r}"
+            )
         # float(): an int would make numba compile, on the spot, a kernel for int arguments.
         best, cost = kernels.decide_order(
             *self._arguments,
@@ -299,11 +309,13 @@ class CompiledImpactPolicy(CompiledPolicy):
             float(daily_vol),
             float(spread_bps),
             float(shares_outstanding),
+            SESSION_MINUTES - float(start_minute),
             self._risk_aversion,
             self._max_participation,
         )
         return self._grid_minutes[best], cost
 
     def arguments(self, orders: pd.DataFrame) -> list[tuple[float, ...]]:
-        """:data:`DECISION_COLUMNS` of each order, as :meth:`decide_one` takes them."""
-        return [tuple(row) for row in orders[list(DECISION_COLUMNS)].to_numpy(dtype=float).tolist()]
+        """The :meth:`decide_one` arguments of each order, ``start_minute`` last if present."""
+        columns = [*DECISION_COLUMNS, *(["start_minute"] if "start_minute" in orders else [])]
+        return [tuple(row) for row in orders[columns].to_numpy(dtype=float).tolist()]

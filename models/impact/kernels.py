@@ -178,18 +178,22 @@ def decide_order(
     leaf_value,
     law,
     grid_days,
+    grid_minutes,
     qty,
     adv,
     daily_vol,
     spread_bps,
     shares_outstanding,
+    minutes_left,
     risk_aversion,
     max_participation,
 ):
     """Index of the grid horizon the policy picks for one order, and its predicted cost (bps).
 
-    ``law`` holds the parameters in the order of :data:`LAW_PARAMETERS`; ``grid_days``
-    the horizons as fractions of the session.
+    ``law`` holds the parameters in the order of :data:`LAW_PARAMETERS`; ``grid_days`` and
+    ``grid_minutes`` the horizons as fractions of the session and in minutes. A horizon must
+    end within ``minutes_left`` (to the close); when no horizon that does is feasible, the
+    longest that does is taken, or the longest of all when none does.
     """
     beta, delta, intercept, spread_coef, temporary_coef, permanent_coef = (
         law[0],
@@ -218,19 +222,25 @@ def decide_order(
     best = -1
     best_objective = np.inf
     best_cost = np.nan
-    last_cost = np.nan
     k = grid_days.size
+    last_fit = -1
+    last_fit_cost = np.nan
+    cost = np.nan
     for h in range(k):
         participation = qty / (adv * grid_days[h])
         temporary = 1e4 * daily_vol * participation**beta
         law_cost = intercept + spread_term + temporary_coef * temporary + permanent_coef * permanent
         cost = max(law_cost + correction, 0.0)
-        last_cost = cost
-        if participation <= max_participation and np.isfinite(cost):
+        fits = grid_minutes[h] <= minutes_left + 1e-9
+        if fits:
+            last_fit, last_fit_cost = h, cost
+        if fits and participation <= max_participation and np.isfinite(cost):
             objective = cost + risk_aversion * (1e4 * daily_vol * np.sqrt(grid_days[h] / 3.0))
             # Strictly lower: ties keep the shorter horizon, as argmin keeps the first.
             if best < 0 or objective < best_objective:
                 best, best_objective, best_cost = h, objective, cost
-    if best < 0:
-        return k - 1, last_cost
-    return best, best_cost
+    if best >= 0:
+        return best, best_cost
+    if last_fit >= 0:
+        return last_fit, last_fit_cost
+    return k - 1, cost  # nothing ends by the close: the longest, as the batch path takes

@@ -65,6 +65,32 @@ def test_decide_one_is_the_batch_decision_on_many_orders(trained):
     assert (got[:, 0] == HORIZON_GRID_MINUTES[-1]).any()
 
 
+def test_a_late_order_gets_a_horizon_that_ends_by_the_close_as_in_the_batch_path(trained):
+    family, split, fitted = trained
+    rng = np.random.default_rng(1)
+    orders = _orders(split.holdout, rng)
+    orders["start_minute"] = rng.uniform(0.0, 390.0, len(orders))
+    orders.loc[:9, "start_minute"] = [0.0, 385.0, 389.0, 390.0, 330.0, 200.0, 195.0, 130.0, 5, 60]
+    compiled = family.compile(fitted.candidate)
+    expected = family.decide(fitted.candidate, orders)
+    got = np.array([compiled.decide_one(*a) for a in compiled.arguments(orders)])
+    np.testing.assert_array_equal(got[:, 0], expected["horizon_minutes"])
+    np.testing.assert_allclose(got[:, 1], expected["predicted_cost_bps"], rtol=1e-12, atol=1e-12)
+    ends = orders["start_minute"].to_numpy() + got[:, 0]
+    fits = orders["start_minute"].to_numpy() <= 390.0 - HORIZON_GRID_MINUTES[0]
+    assert np.all(ends[fits] <= 390.0 + 1e-9)
+    # Without a start time the same orders may run past the close: the argument matters.
+    unaware = np.array([compiled.decide_one(*a[:-1])[0] for a in compiled.arguments(orders)])
+    assert (orders["start_minute"].to_numpy() + unaware > 390.0).any()
+
+
+@pytest.mark.parametrize("start_minute", [-1.0, 391.0, np.nan])
+def test_a_start_outside_the_session_is_refused(trained, start_minute):
+    family, _, fitted = trained
+    with pytest.raises(ValueError, match=r"start_minute must be within the session, 0 to 390"):
+        family.compile(fitted.candidate).decide_one(1e4, 1e6, 0.02, 5.0, 1e8, start_minute)
+
+
 def test_the_compiled_ensemble_predicts_what_lightgbm_predicts(trained):
     family, split, fitted = trained
     # The candidate's own booster may stop after a round or two: train a full-sized one

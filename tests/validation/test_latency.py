@@ -54,14 +54,40 @@ def test_a_call_that_loses_its_core_is_inconclusive_after_every_attempt():
     assert "after 2 attempts, 0% of the batches kept their core" in disturbance(latency)
 
 
-def test_batch_medians_that_disagree_are_inconclusive():
+class _SteppedClock:
+    """CPU and wall clocks that only the measured call advances, by as much as it says.
+
+    On a real clock a busy host preempts the slow batches more often than the fast ones,
+    so the quiet batches left could agree by chance; this clock keeps every batch quiet.
+    """
+
+    def __init__(self) -> None:
+        self.ns = 0
+
+    def thread_time_ns(self) -> int:
+        return self.ns
+
+    perf_counter_ns = thread_time_ns
+
+    def spend(self, microseconds: float) -> None:
+        self.ns += int(microseconds * 1e3)
+
+
+def test_batch_medians_that_disagree_are_inconclusive(monkeypatch):
     """Every other batch three times slower, as when a neighbour changes the CPU's pace."""
+    clock = _SteppedClock()
+    monkeypatch.setattr("validation.latency.time", clock)
     calls = itertools.count()
     latency = measure_latency(
-        lambda: _spin(30 if (next(calls) // 20) % 2 else 90), **SMALL, warmup=0, attempts=1
+        lambda: clock.spend(30 if (next(calls) // 20) % 2 else 90),
+        **SMALL,
+        warmup=0,
+        attempts=1,
     )
+    assert latency["quiet_share"] == 1.0
     assert latency["conclusive"] == 0.0
     assert latency["batch_spread"] > 0.2
+    assert latency["p50_ms"] == pytest.approx(0.06)  # between the two kinds of batch
 
 
 @pytest.mark.parametrize(
