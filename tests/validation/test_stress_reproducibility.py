@@ -273,3 +273,23 @@ def test_a_market_factor_needs_a_session_clock(kw: dict, message: str) -> None:
     args = {"holdings": np.linspace(1e5, 0.0, 61), "horizon": 60 / DAY, **kw}
     with pytest.raises(StressInputError, match=message):
         simulate(_geometric_market(), n_paths=10, seed=1, **args)
+
+
+@pytest.mark.parametrize("key", [None, "blk-eq-1", "book", 0])
+def test_the_book_streams_are_every_orders_and_no_orders_own(key) -> None:
+    def firsts(stream):
+        return [g.standard_normal() for g in make_generators(7, 3 * K.CHUNK_SIZE, stream)]
+
+    n = K.STREAMS_PER_CHUNK
+    mine, other = firsts(key), firsts("another order")
+    assert mine[2::n] == other[2::n]  # the book's, whatever the key
+    own = [x for i, x in enumerate(mine) if i % n != 2]
+    assert len(set(own) | set(mine[2::n])) == len(mine)  # no own stream is a book stream
+
+
+def test_a_config_whose_steps_do_not_divide_the_session_needs_independent_markets() -> None:
+    with pytest.raises(
+        ValueError, match=r"step_minutes that divide session_minutes .* got 7 and 390"
+    ):
+        StressConfig(step_minutes=7.0)
+    StressConfig(step_minutes=7.0, market_share=0.0)  # each order on its own market

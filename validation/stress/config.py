@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from validation.stress._base import StrictModel
 from validation.stress.controls import Controls
@@ -77,6 +77,17 @@ class StressConfig(StrictModel):
     )
     market_share: float = Field(0.3, ge=0, le=1, allow_inf_nan=False)
     simulate_to_close: bool = True
+
+    @model_validator(mode="after")
+    def _check_session_clock(self) -> StressConfig:
+        steps = self.session_minutes / self.step_minutes
+        if self.market_share > 0 and abs(steps - round(steps)) > 1e-6:
+            raise ValueError(
+                f"market_share > 0 needs step_minutes that divide session_minutes (one "
+                f"market-wide shock per session step), got {self.step_minutes:g} and "
+                f"{self.session_minutes:g}; set market_share=0 for independent markets"
+            )
+        return self
 
     @field_validator("risk_levels")
     @classmethod

@@ -61,7 +61,8 @@ def run_kernel(inputs: KernelInputs, *, trace_path: int = -1, lean: bool = True)
 
     A run in which every path trades the same shares
     (:func:`~validation.stress.kernels.is_schedule_only`: no control, no monitor, no volume
-    noise, no events) goes to the schedule-only kernel, which takes the trades from one traced
+    noise, no events, no reaction of others, one onset, no market-wide factor) goes to the
+    schedule-only kernel, which takes the trades from one traced
     path and computes only prices per step; its outputs are the general kernel's to the last
     bit. A run with a traced path always takes the general kernel.
 
@@ -257,7 +258,8 @@ def simulate(
         Pre-trade ("historical") relative daily volatility used by the slippage guard and the
         fill-price variance reference; defaults to the market's.
     stream
-        Key of an independent family of random streams (e.g. the order id).
+        Key of an independent family of the order's own random streams (e.g. the order
+        id); the onset and the market-wide factor come from the seed alone.
     trace_path
         Index of a path whose trajectory and control events to return in ``result.trace``.
     session_minutes

@@ -104,12 +104,13 @@ the scenario does not use (volume noise, events, leakage), is a branch on a run 
 costs nothing per step. No ``fastmath``: results are the same whatever the thread count.
 
 Schedule-only runs (:func:`is_schedule_only`: no control, no monitor, no volume noise, no
-random events, no reaction of others, one onset) trade the same shares at the same steps on
-every path. :func:`simulate_schedule_chunks` takes those trades from one path traced by the
-general kernel and computes per step only what moves: the mid, the fill price and their sums,
-with the same operations in the same order as :func:`simulate_path`, so that its outputs are
-the general kernel's to the last bit. In both, the mid's change is computed before it is added,
-so that the dependency from one step to the next is a single addition.
+random events, no reaction of others, one onset, no market-wide factor) trade the same shares
+at the same steps on every path. :func:`simulate_schedule_chunks` takes those trades from one
+path traced by the general kernel and computes per step only what moves: the mid, the fill
+price and their sums, with the same operations in the same order as :func:`simulate_path`, so
+that its outputs are the general kernel's to the last bit. In both, the mid's change is
+computed before it is added, so that the dependency from one step to the next is a single
+addition.
 """
 
 from __future__ import annotations
@@ -281,7 +282,7 @@ STEP_NAMES = (
 S_VOL, S_DET, S_EPS, S_TEMP, S_PERM, S_LIQ, S_JTHR, S_STALE, S_SPIKE = range(len(STEP_NAMES))
 N_STEP = len(STEP_NAMES)
 
-# --- per-path outputs (out[p, :]) -------------------------------------------------------------
+# --- per-path outputs (out[:, p]: a row per output, contiguous over paths) --------------------
 OUT_NAMES = (
     "cost",  # implementation shortfall, completion included (currency)
     "filled",  # shares the algorithm filled
@@ -484,7 +485,7 @@ def simulate_path(
     gen, gen_evt, gen_book : numpy.random.Generator
         The chunk's market, event and book streams, positioned at this path's first draw.
     p : int
-        Global path index (row of ``out``, ``fires``, ``first_fire``).
+        Global path index (column of ``out``, row of ``fires`` and ``first_fire``).
     par, stp, base, tgt, out, fires, first_fire, trace
         As in :func:`simulate_chunks`.
     tracing : bool
@@ -880,12 +881,13 @@ def simulate_path(
 def simulate_chunks(
     gens, n_paths, chunk_size, par, stp, base, tgt, out, fires, first_fire, trace_path, trace
 ):
-    """Simulate ``n_paths`` paths in parallel over chunks, one pair of generators per chunk.
+    """Simulate ``n_paths`` paths in parallel over chunks, one set of generators per chunk.
 
     Parameters
     ----------
     gens : numba.typed.List of numpy.random.Generator
-        Two generators per chunk (market, event), ``2 * ceil(n_paths / chunk_size)``.
+        :data:`STREAMS_PER_CHUNK` generators per chunk (the order's market and event
+        streams, the book's), ``STREAMS_PER_CHUNK * ceil(n_paths / chunk_size)``.
     n_paths, chunk_size : int
         Number of paths and the fixed chunk size (:data:`CHUNK_SIZE`).
     par : ndarray, shape (N_PAR,)
@@ -1073,7 +1075,7 @@ def simulate_schedule_path(gen, p, par, stp, base, steps, plan, out):
     gen : numpy.random.Generator
         The chunk's market stream, positioned at this path's first draw.
     p : int
-        Global path index (row of ``out``).
+        Global path index (column of ``out``).
     par, stp, base
         As in :func:`simulate_chunks`.
     steps : ndarray, shape (live steps, N_SCHEDULE_STEP)
