@@ -265,6 +265,11 @@ class ImpactFamily(ModelFamily):
         -------
         DataFrame
             ``horizon_minutes, participation, predicted_cost_bps, timing_risk_bps`` per order.
+
+        Raises
+        ------
+        ValueError
+            If a ``start_minute`` is not within the session (NaN included), naming the rows.
         """
         grid = np.asarray(HORIZON_GRID_MINUTES, dtype=float)
         n, k = len(orders), grid.size
@@ -292,7 +297,7 @@ class ImpactFamily(ModelFamily):
         # A horizon whose prediction is not a number is never chosen: argmin would pick NaN.
         fits = np.ones((n, k), dtype=bool)
         if "start_minute" in orders.columns:
-            left = SESSION_MINUTES - orders["start_minute"].to_numpy(dtype=float)
+            left = SESSION_MINUTES - _session_minutes(orders["start_minute"])
             fits = grid[None, :] <= left[:, None] + 1e-9
         feasible = fits & (participation.reshape(n, k) <= self.max_participation)
         feasible &= np.isfinite(cost)
@@ -443,3 +448,17 @@ class _ArrayInput:
 
     def predict(self, data: pd.DataFrame) -> np.ndarray:
         return self.pipeline.predict(np.asarray(data, dtype=float))
+
+
+def _session_minutes(start_minute: pd.Series) -> np.ndarray:
+    """Arrival times in minutes since the open, refused (naming the rows) outside the session."""
+    minutes = start_minute.to_numpy(dtype=float)
+    bad = ~((minutes >= 0.0) & (minutes <= SESSION_MINUTES))
+    if bad.any():
+        rows = list(start_minute.index[bad][:5])
+        raise ValueError(
+            f"start_minute must be within the session, 0 to {SESSION_MINUTES} minutes after "
+            f"the open, got {minutes[bad][:5].tolist()} in {int(bad.sum())} row(s) (first: "
+            f"{rows})"
+        )
+    return minutes

@@ -85,10 +85,13 @@ def test_a_late_order_gets_a_horizon_that_ends_by_the_close_as_in_the_batch_path
 
 
 @pytest.mark.parametrize("start_minute", [-1.0, 391.0, np.nan])
-def test_a_start_outside_the_session_is_refused(trained, start_minute):
-    family, _, fitted = trained
+def test_a_start_outside_the_session_is_refused_by_both_paths(trained, start_minute):
+    family, split, fitted = trained
     with pytest.raises(ValueError, match=r"start_minute must be within the session, 0 to 390"):
         family.compile(fitted.candidate).decide_one(1e4, 1e6, 0.02, 5.0, 1e8, start_minute)
+    orders = split.holdout.head(4).assign(start_minute=[0.0, start_minute, 10.0, 20.0])
+    with pytest.raises(ValueError, match=r"within the session, .* in 1 row\(s\) \(first: \["):
+        family.decide(fitted.candidate, orders)
 
 
 def test_the_compiled_ensemble_predicts_what_lightgbm_predicts(trained):
