@@ -71,7 +71,8 @@ def _table(result: dict) -> str:
     lines = [
         f"{result['model']} version {result['version']}: {result['paths']:,} paths, seed "
         f"{result['seed']}, controls {controls}, scenario library "
-        f"{result['scenario_library_sha256'][:12]}",
+        f"{result['scenario_library_sha256'][:12]}, engine {result['engine_sha256'][:12]}",
+        *_engine_note(result),
         "",
         "| scenario | mean cost (bps) | CVaR95 (bps) | left for completion | kill switch |"
         " risk metrics over their action level (share of order-paths) |",
@@ -89,3 +90,15 @@ def _table(result: dict) -> str:
             f"{breaches or 'none'} |"
         )
     return "\n".join(lines)
+
+
+def _engine_note(result: dict) -> list[str]:
+    """A warning when the engine re-running the book is not the one that judged it."""
+    judged = result["judged_engine_sha256"]
+    if judged == result["engine_sha256"]:
+        return []
+    by = f"engine {judged[:12]}" if judged else "an engine that did not record its hash"
+    return [
+        f"note: version {result['version']} was judged by {by}; these figures come from "
+        f"engine {result['engine_sha256'][:12]} and may differ from its recorded ones"
+    ]

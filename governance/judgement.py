@@ -80,9 +80,10 @@ def record_stress(
 ) -> None:
     """Log the stress report, its gate table, figures and the candidate's stress book.
 
-    The audit event holds the per-scenario table and the book's SHA-256, so that ``govern
-    stress`` re-runs the very orders and schedules this version was judged on, or notices
-    that they were altered.
+    The audit event holds the per-scenario table, the book's SHA-256 and the scenario
+    library's and the engine's, so that ``govern stress`` re-runs the very orders and
+    schedules this version was judged on, or notices that they were altered, and says when
+    the engine re-running them is not the one that judged them.
     """
     client = stores.client
     tracking.log_report(client, run.run_id, "stress", report, None)
@@ -107,6 +108,7 @@ def record_stress(
             "stress_book": STRESS_BOOK_ARTIFACT,
             "stress_book_sha256": hashlib.sha256(book_csv.encode("utf-8")).hexdigest(),
             "scenario_library_sha256": report.get("scenario_library_sha256"),
+            "engine_sha256": report.get("engine_sha256"),
         },
         version,
     )

@@ -5,7 +5,9 @@ with twice the paths, or with no controls?") is answered from the version's *rec
 book: the orders and the schedules its policy chose for them when it was judged, kept as an
 artifact of its run and named by SHA-256 in the audit log's ``candidate.stressed`` event. The
 log's chain is verified first and the book must hash to what the log recorded; the same seed
-gives the same figures.
+gives the same figures with the same engine. The engine's source hash is recorded with the
+version's stress result, and a re-run reports both, so that figures from a newer engine are
+not mistaken for the recorded ones.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -21,13 +24,30 @@ from governance.lineage.evidence import last_event
 from governance.signoff_rules import verified_history
 from governance.stores import Stores, download_artifacts
 from validation.policy import ModelPolicy
-from validation.stress import Controls, StressConfig, load_scenarios, run_stress
+from validation.stress import Controls, StressConfig, engine_sha256, load_scenarios, run_stress
 from vocabulary import Action, IntegrityError, UsageError
 
-__all__ = ["recorded_stress_book", "rerun_stress"]
+__all__ = ["RecordedStress", "recorded_stress", "rerun_stress"]
 
 
-def recorded_stress_book(stores: Stores, model: str, version: str) -> pd.DataFrame:
+@dataclass(frozen=True)
+class RecordedStress:
+    """A version's recorded stress book and the engine that judged it on it.
+
+    Attributes
+    ----------
+    book
+        The stress orders with the schedules the version's policy chose.
+    engine_sha256
+        :func:`validation.stress.engine_sha256` of the engine that judged the version;
+        ``None`` for a version judged by a release that did not record it.
+    """
+
+    book: pd.DataFrame
+    engine_sha256: str | None
+
+
+def recorded_stress(stores: Stores, model: str, version: str) -> RecordedStress:
     """The stress book ``model`` ``version`` was judged on, checked against the audit log.
 
     Raises
@@ -66,7 +86,7 @@ def recorded_stress_book(stores: Stores, model: str, version: str) -> pd.DataFra
             f"{payload['run_id']} hashes to {found}, the audit log recorded {expected}; "
             f"refusing to re-run an altered book"
         )
-    return pd.read_csv(io.BytesIO(data))
+    return RecordedStress(pd.read_csv(io.BytesIO(data)), payload.get("engine_sha256"))
 
 
 def rerun_stress(
@@ -86,17 +106,18 @@ def rerun_stress(
     Returns
     -------
     dict
-        ``model, version, seed, paths, controls, scenario_library_sha256`` and, per
-        scenario, :meth:`~validation.stress.metrics.ScenarioMetrics.headline` (costs in bps
-        of the book's notional, completion included; risk metrics against the policy's
-        levels).
+        ``model, version, seed, paths, controls, scenario_library_sha256``,
+        ``engine_sha256`` (this engine's) and ``judged_engine_sha256`` (the one that judged
+        the version, ``None`` when unrecorded) and, per scenario,
+        :meth:`~validation.stress.metrics.ScenarioMetrics.headline` (costs in bps of the
+        book's notional, completion included; risk metrics against the policy's levels).
 
     Raises
     ------
     UsageError
-        For an unknown scenario (naming the library's), or see :func:`recorded_stress_book`.
+        For an unknown scenario (naming the library's), or see :func:`recorded_stress`.
     """
-    book = recorded_stress_book(stores, model, version)
+    recorded = recorded_stress(stores, model, version)
     library = load_scenarios()
     unknown = [s for s in scenarios if s not in library.names]
     if unknown:
@@ -111,7 +132,9 @@ def rerun_stress(
         risk_levels={name: (lv.alert, lv.action) for name, lv in policy.risk_metrics.items()},
     )
     names = list(scenarios) or list(library.names)
-    report = run_stress({"candidate": book}, names, config, library=library, progress=progress)
+    report = run_stress(
+        {"candidate": recorded.book}, names, config, library=library, progress=progress
+    )
     return {
         "model": model,
         "version": str(version),
@@ -119,6 +142,8 @@ def rerun_stress(
         "paths": n_paths,
         "controls": controls,
         "scenario_library_sha256": report.scenario_library_sha256,
+        "engine_sha256": engine_sha256(),
+        "judged_engine_sha256": recorded.engine_sha256,
         "scenarios": {
             name: report[name, "candidate"].metrics.headline() for name in report.scenarios
         },

@@ -155,9 +155,16 @@ def _describe_stressed(payload: Mapping[str, Any]) -> str:
     table = payload.get("table", [])
     scenarios = {row.get("scenario") for row in table}
     models = {row.get("model") for row in table}
-    library = payload.get("scenario_library_sha256")
-    of_library = f" (scenario library sha256 {library[:12]}..)" if library else ""
-    return f"{len(scenarios)} stress scenarios x {len(models)} models{of_library}"
+    hashes = [
+        f"{what} sha256 {payload[key][:12]}.."
+        for what, key in (
+            ("scenario library", "scenario_library_sha256"),
+            ("engine", "engine_sha256"),
+        )
+        if payload.get(key)
+    ]
+    of_hashes = f" ({', '.join(hashes)})" if hashes else ""
+    return f"{len(scenarios)} stress scenarios x {len(models)} models{of_hashes}"
 
 
 def _describe_gated(payload: Mapping[str, Any]) -> str:

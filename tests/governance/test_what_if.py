@@ -6,7 +6,7 @@ import pytest
 from govern_cli import retrain, run_govern
 
 from cli.exit_codes import EXIT_INTEGRITY, EXIT_USAGE
-from validation.stress import CONTROL_NAMES, load_scenarios
+from validation.stress import CONTROL_NAMES, engine_sha256, load_scenarios
 
 MODEL = "execution-impact"
 
@@ -32,6 +32,8 @@ def test_scenarios_rerun_on_the_recorded_book_give_the_same_numbers_for_the_same
     assert (result["model"], result["version"], result["paths"]) == (MODEL, "1", 300)
     assert result["controls"] is True and result["seed"] == 0
     assert result["scenario_library_sha256"] == load_scenarios().sha256
+    # The engine that judged the version, recorded in its candidate.stressed event, is this one.
+    assert result["engine_sha256"] == result["judged_engine_sha256"] == engine_sha256()
     assert list(result["scenarios"]) == ["baseline", "vol_spike"]
     spike = result["scenarios"]["vol_spike"]
     assert set(spike["control_rates"]) == set(CONTROL_NAMES)
@@ -54,6 +56,21 @@ def test_without_controls_nothing_fires_and_the_table_is_readable(workdir):
     )
     assert raw["controls"] is False
     assert all(v == 0 for v in raw["scenarios"]["vol_spike"]["control_rates"].values())
+
+
+def test_a_rerun_by_another_engine_says_so(workdir, monkeypatch):
+    args = ("1", "--scenario", "baseline", "--paths", "100")
+    same = stress(workdir, *args)
+    assert same.exit_code == 0 and "note:" not in same.stdout, same.output
+    # A later release of the engine re-running a book judged by this one.
+    monkeypatch.setattr("governance.what_if.engine_sha256", lambda: "e" * 64)
+    later = stress(workdir, *args)
+    assert later.exit_code == 0, later.output
+    judged = engine_sha256()[:12]
+    assert (
+        f"note: version 1 was judged by engine {judged}; these figures come from engine "
+        "eeeeeeeeeeee and may differ from its recorded ones" in later.stdout
+    )
 
 
 def test_unknown_scenario_or_version_exits_2_naming_what_exists(workdir):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ from validation.stress import (
 )
 from validation.stress.metrics import DISTRIBUTION_UNITS, Distribution, ScenarioMetrics
 from validation.stress.plots import plot_path_trace, plot_shortfall_distributions
+from validation.stress.provenance import ENGINE_DIRECTORY, engine_sha256, source_sha256
 
 
 # --- orders ------------------------------------------------------------------------------------
@@ -203,3 +205,14 @@ def test_per_scenario_reports_merge_into_one() -> None:
         StressReport.merge([parts[0], other])
     with pytest.raises(StressInputError, match="at least one"):
         StressReport.merge([])
+
+
+def test_the_engine_hash_names_its_source(tmp_path) -> None:
+    copy = tmp_path / "engine"
+    shutil.copytree(ENGINE_DIRECTORY, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert source_sha256(copy) == engine_sha256()
+    kernels = copy / "kernels.py"
+    kernels.write_text(kernels.read_text() + "\n# a later release\n")
+    assert source_sha256(copy) != engine_sha256()
+    report = run_stress(_books(), ["baseline"], StressConfig(n_paths=16))
+    assert report.to_dict()["engine_sha256"] == engine_sha256()

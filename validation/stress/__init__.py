@@ -28,6 +28,7 @@ from validation.stress.kernels import CHUNK_SIZE, CONTROL_NAMES
 from validation.stress.market import MarketModel
 from validation.stress.metrics import Distribution, ScenarioMetrics
 from validation.stress.orders import example_orders, schedule_holdings, validate_orders
+from validation.stress.provenance import engine_sha256
 from validation.stress.report import OrderResult, ScenarioResult, StressReport
 from validation.stress.results import PathTrace, SimulationResult
 from validation.stress.runner import run_scenario, run_stress, trace_order
@@ -59,6 +60,7 @@ __all__ = [
     "StressConfig",
     "StressInputError",
     "StressReport",
+    "engine_sha256",
     "example_orders",
     "gate_table",
     "load_scenarios",

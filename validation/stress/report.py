@@ -20,6 +20,7 @@ import pandas as pd
 from validation.stress.config import StressConfig
 from validation.stress.errors import StressInputError
 from validation.stress.metrics import DISTRIBUTION_UNITS, Distribution, ScenarioMetrics, json_ready
+from validation.stress.provenance import engine_sha256
 from validation.stress.results import SimulationResult
 
 __all__ = ["OrderResult", "ScenarioResult", "StressReport"]
@@ -255,10 +256,11 @@ class StressReport:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready report: config, library hash, metrics per scenario and model, pairing."""
+        """JSON-ready report: config, library and engine hashes, metrics, pairing."""
         out: dict[str, Any] = {
             "config": self.config.model_dump(mode="json"),
             "scenario_library_sha256": self.scenario_library_sha256,
+            "engine_sha256": engine_sha256(),
             "scenarios": {
                 s: {m: r.metrics.to_dict() for m, r in by_model.items()}
                 for s, by_model in self.results.items()
