@@ -25,7 +25,7 @@ depends on the market and the scenario only, so:
 * two schedules of the same order in the same scenario see identical market shocks (common
   random numbers), whatever their horizons, as long as they share the window;
 * every order of a book on path ``p`` sees the scenario begin at the same session minute and
-  the same market-wide shock in each session minute: a market-wide event hits the whole book
+  the same market-wide shock in each session step: a market-wide event hits the whole book
   at once, and the book's tail is not diversified away across orders that would in fact
   move together.
 
