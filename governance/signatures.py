@@ -43,6 +43,7 @@ __all__ = [
     "AUTO_APPROVER",
     "SIGNED",
     "Decision",
+    "JUDGED_EVIDENCE",
     "Presigned",
     "SIGNED_ACTIONS",
     "SignatureProblem",
@@ -74,6 +75,9 @@ SIGNED_ACTIONS = frozenset(
         Action.VERSION_RELEASED,
     }
 )
+#: Evidence recorded unsigned between a version's signed registration and its signed gate
+#: verdict; once the verdict is signed, what it judged is closed (and checkpointed).
+JUDGED_EVIDENCE = frozenset({Action.CANDIDATE_COMPARED, Action.CANDIDATE_STRESSED})
 # Written by the process that records, not by the signer, so not signed: a statement
 # signed away from the recording machine could not know them.
 _UNSIGNED_KEYS = frozenset({SIGNED, "recorded_by", "event_key"})
@@ -386,6 +390,9 @@ class _Replay:
 def check_signatures(events: Iterable[AuditEvent]) -> list[SignatureProblem]:
     """Check every signed decision of a log against the policy in force when it was made.
 
+    Evidence of a version (:data:`JUDGED_EVIDENCE`) appended after its signed gate verdict
+    is a problem too: consumers read a version's latest evidence, and nobody signed that.
+
     Parameters
     ----------
     events
@@ -401,7 +408,16 @@ def check_signatures(events: Iterable[AuditEvent]) -> list[SignatureProblem]:
     problems = []
     for event in events:
         subject = state.subject(event)
-        message = _problem(event, subject, state) if event.action in SIGNED_ACTIONS else None
+        message = None
+        if event.action in SIGNED_ACTIONS:
+            message = _problem(event, subject, state)
+        elif event.action in JUDGED_EVIDENCE and any(
+            e.action == Action.CANDIDATE_GATED for e in subject
+        ):
+            message = (
+                f"evidence appended after version {event.version} was judged: the signed gate "
+                f"verdict covers only what was recorded before it"
+            )
         if message is not None:
             where = f"event seq {event.seq} ({event.action} by {event.actor!r})"
             problems.append(SignatureProblem(event.seq, f"{where}: {message}"))

@@ -890,6 +890,28 @@ def test_a_forged_event_appended_through_the_public_api_fails_verify(workdir):
     assert state(workdir) == before
 
 
+def test_stress_evidence_appended_after_the_gate_verdict_fails_verify(workdir):
+    # An insider with write access swaps the stress book a validator's what-if re-runs and
+    # the figures the lineage shows, after the author signed the verdict on the real ones.
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        [stressed] = [
+            e for e in audit.events(model=MODEL, version="1") if e.action == "candidate.stressed"
+        ]
+        audit.append(
+            "maker",
+            "candidate.stressed",
+            {**stressed.payload, "stress_book_sha256": "0" * 64, "table": []},
+            model=MODEL,
+            version="1",
+        )
+    verify = govern(workdir, "audit", "verify")
+    assert verify.exit_code == EXIT_INTEGRITY
+    assert "evidence appended after version 1 was judged" in verify.stderr
+    what_if = govern(workdir, "stress", MODEL, "1", "--scenario", "baseline", "--paths", "50")
+    assert what_if.exit_code == EXIT_INTEGRITY, what_if.output
+    assert "evidence appended after version 1 was judged" in what_if.stderr
+
+
 def test_a_statement_signed_with_a_key_of_ones_own_fails_verify(workdir, tmp_path):
     from governance.hashing import canonical_json
     from governance.identity import create_key, load_signer
