@@ -143,6 +143,22 @@ def open_audit_log(
     return AuditLog(engine)
 
 
+def _events_query(
+    model: str | None, version: str | int | None, action: str | None = None
+) -> sa.Select:
+    """Events ordered by seq, of one model, version or action when given (checked names)."""
+    model, version = subject_of(model, version)
+    table = audit_events_table
+    query = sa.select(table).order_by(table.c.seq)
+    if model is not None:
+        query = query.where(table.c.model == model)
+    if version is not None:
+        query = query.where(table.c.version == version)
+    if action is not None:
+        query = query.where(table.c.action == action)
+    return query
+
+
 class AuditTransaction:
     """Handle on one locked transaction of the audit log; see :meth:`AuditLog.locked`.
 
@@ -234,15 +250,7 @@ class AuditTransaction:
         list of AuditEvent
             Unverified, as stored.
         """
-        model, version = subject_of(model, version)
-        table = audit_events_table
-        query = sa.select(table).order_by(table.c.seq)
-        if model is not None:
-            query = query.where(table.c.model == model)
-        if version is not None:
-            query = query.where(table.c.version == version)
-        if action is not None:
-            query = query.where(table.c.action == action)
+        query = _events_query(model, version, action)
         return [AuditEvent(**row._mapping) for row in self._connection.execute(query)]
 
     def _append_draft(self, draft: Draft) -> AuditEvent:
@@ -394,13 +402,7 @@ class AuditLog:
             If ``version`` is given without ``model`` or either is malformed.
 
         """
-        model, version = subject_of(model, version)
-        table = audit_events_table
-        query = sa.select(table).order_by(table.c.seq)
-        if model is not None:
-            query = query.where(table.c.model == model)
-        if version is not None:
-            query = query.where(table.c.version == version)
+        query = _events_query(model, version)
         with self._engine.connect() as connection:
             return [AuditEvent(**row._mapping) for row in connection.execute(query)]
 
