@@ -29,13 +29,12 @@ from governance.serving import decision_latency
 from governance.settings import ensure_workdir, get_settings
 from governance.stores import Stores, open_stores
 from models import FittedModels, Split, get_family
-from validation.comparison import ComparisonReport, compare_candidate
-from validation.decisions import compare_decisions
+from validation import judging
+from validation.comparison import ComparisonReport
 from validation.evaluation import holdout_metrics
-from validation.gates import GateReport, evaluate_gates
+from validation.gates import GateReport
 from validation.intake import Intake, check_intake
-from validation.stress import ScenarioLibrary, StressConfig, StressReport, load_scenarios
-from validation.stress.catalogue import gate_table
+from validation.stress import ScenarioLibrary, StressReport, load_scenarios
 from vocabulary import CandidateRejected, Lifecycle
 
 __all__ = ["RetrainOutcome", "retrain"]
@@ -107,19 +106,11 @@ def challenge(
     policy: LoadedPolicy,
 ) -> ComparisonReport:
     """Compare the candidate with the champion and the baselines on the same holdout."""
-    family = get_family(config.model_name)
     references = dict(fitted.baselines)
     if champion is not None:
         references = {"champion": champion.predictor, **references}
-    return compare_candidate(
-        family.features(split.holdout),
-        split.holdout,
-        family.target(split.holdout),
-        fitted.candidate,
-        references,
-        family.time_column,
-        policy.policy.non_inferiority_margin,
-        naive_prediction=float(family.target(split.train).mean()),
+    return judging.challenge(
+        get_family(config.model_name), split, fitted.candidate, references, policy.policy
     )
 
 
@@ -128,17 +119,14 @@ def schedule_stress_books(
     config: RetrainConfig, split: Split, fitted: FittedModels, champion: Champion | None
 ) -> dict:
     """Let each model's policy schedule the stress orders (the reference is the champion)."""
-    family = get_family(config.model_name)
-    book = family.stress_book(split.holdout)
     reference_name, reference = (
         ("champion", champion.predictor)
         if champion is not None
         else next(iter(fitted.baselines.items()))
     )
-    return {
-        "candidate": family.schedule_book(fitted.candidate, book),
-        reference_name: family.schedule_book(reference, book),
-    }
+    return judging.stress_books(
+        get_family(config.model_name), split.holdout, fitted.candidate, reference_name, reference
+    )
 
 
 @task(name="measure-latency", cache_policy=NO_CACHE, **record.RETRY)
@@ -158,20 +146,14 @@ def judge(
     latency: dict,
 ) -> GateReport:
     """Apply the policy's gates to the evidence, the candidate's decisions judged first."""
-    decisions = compare_decisions(
-        stress,
-        policy.policy.decision_scenarios,
-        get_family(config.model_name).risk_aversion,
-        policy.policy.decision_margin,
-        seed=config.seed,
-    )
-    return evaluate_gates(
+    return judging.judge(
+        get_family(config.model_name),
         policy.policy,
         policy.sha256,
         comparison,
-        gate_table(stress),
+        stress,
         latency,
-        decisions,
+        config.seed,
         required_scenarios=tuple(library.names),
     )
 
@@ -232,14 +214,7 @@ def _govern_candidate(
             {name: book.to_dict(orient="list") for name, book in books.items()},
             list(config.scenarios or library.names),
             library,
-            StressConfig(
-                n_paths=config.stress_paths,
-                seed=config.seed,
-                risk_levels={
-                    name: (levels.alert, levels.action)
-                    for name, levels in policy.policy.risk_metrics.items()
-                },
-            ),
+            judging.stress_config(policy.policy, config.stress_paths, config.seed),
         )
         stress = StressReport.merge(per_scenario)
         record.stress(stores, run, version, stress, books, library)
