@@ -146,6 +146,7 @@ class Outcome:
     decision_margin: float
     true_bias_share: float
     ci: tuple[float, float]
+    measured_bias: tuple[float, float, float]
     truth_worse: list[str]
     seconds: float
 
@@ -261,6 +262,7 @@ def _with_truth(
     if abs(bias_share) > TRUE_BIAS_LIMIT:
         worse.append("bias")
     c = comparison.comparisons["champion"]
+    cal = comparison.calibration["candidate"]
     return Outcome(
         seed,
         kind.name,
@@ -273,6 +275,7 @@ def _with_truth(
         decision_margin,
         bias_share,
         (c.ci_low, c.ci_high),
+        tuple(b / cal.mean_actual for b in (cal.bias, cal.bias_low, cal.bias_high)),
         worse,
         seconds,
     )
@@ -322,7 +325,9 @@ def run_seed(seed: int, kinds: list[Kind], orders: int, paths: int) -> list[Outc
             f"{', '.join(outcome.truth_worse) or 'not materially worse':<32} "
             f"mse {outcome.true_mse_excess:+7.1f} (margin {outcome.mse_margin:5.1f}) "
             f"decisions {outcome.true_decision_excess:+6.2f} (margin "
-            f"{outcome.decision_margin:4.2f}) bias {outcome.true_bias_share:+.0%} "
+            f"{outcome.decision_margin:4.2f}) bias {outcome.true_bias_share:+.0%} (measured "
+            f"{outcome.measured_bias[0]:+.0%} [{outcome.measured_bias[1]:+.0%}, "
+            f"{outcome.measured_bias[2]:+.0%}]) "
             f"{outcome.seconds:4.0f} s; failed: {'; '.join(outcome.failed) or '-'}"
             + (
                 f"; reference fails too: {'; '.join(outcome.failed_reference_too)}"
@@ -355,6 +360,19 @@ def report(outcomes: list[Outcome], elapsed: float, load: tuple[float, float], a
             f"{' (' + ', '.join(f'{k} {v}' for k, v in truth.items()) + ')' if truth else ''} "
             f"| {', '.join(f'{k} {v}' for k, v in deciding.most_common(3)) or '-'} |"
         )
+    print("\n| check (gate) | failed honest | failed materially worse | failed other damaged |")
+    print("|---|---|---|---|")
+    gates = Counter(f.split(" [")[0] for o in outcomes for f in o.failed)
+    for gate, _ in gates.most_common():
+        counts = [
+            sum(any(f.startswith(gate + " [") for f in o.failed) for o in group)
+            for group in (
+                [o for o in outcomes if o.kind == "honest"],
+                [o for o in outcomes if o.truth_worse],
+                [o for o in outcomes if o.kind != "honest" and not o.truth_worse],
+            )
+        ]
+        print(f"| {gate} | " + " | ".join(str(c) for c in counts) + " |")
     honest = [o for o in outcomes if o.kind == "honest"]
     bad = [o for o in outcomes if o.truth_worse]
     rejected_honest = sum(not o.passed for o in honest)

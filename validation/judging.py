@@ -46,7 +46,11 @@ def challenge(
     references : mapping
         ``champion`` (when there is one) and the family's baselines, by name.
     policy : ModelPolicy
-        Supplies the non-inferiority margin.
+        Supplies the non-inferiority margin and the calibration limits.
+
+    The naive predictor the references' skill is measured from is the holdout's own mean
+    cost: a candidate trained on damaged costs cannot move it (the training mean would
+    widen its own margin).
     """
     holdout = split.holdout
     return compare_candidate(
@@ -57,7 +61,10 @@ def challenge(
         dict(references),
         family.time_column,
         policy.non_inferiority_margin,
-        naive_prediction=float(family.target(split.train).mean()),
+        calibration_limits=(
+            policy.calibration.max_bias_share,
+            policy.calibration.max_slope_error,
+        ),
     )
 
 

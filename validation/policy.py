@@ -25,6 +25,7 @@ from validation.stress.catalogue import RISK_METRIC_DEFINITIONS, RISK_METRICS
 __all__ = [
     "DEFAULT_RISK_LEVELS",
     "AlertAction",
+    "CalibrationLimits",
     "ModelPolicy",
     "PolicyFile",
     "PolicyError",
@@ -99,6 +100,17 @@ class RiskExceedance(_Strict):
     action_rate: float = Field(ge=0, le=1)
 
 
+class CalibrationLimits(_Strict):
+    """How far a model's cost level may be off on the holdout, whatever the champion's.
+
+    A statistic fails when its whole day-clustered 95 % interval lies beyond its limit
+    (:mod:`validation.comparison.calibration`).
+    """
+
+    max_bias_share: float = Field(gt=0, le=1)
+    max_slope_error: float = Field(gt=0, le=1)
+
+
 class LatencyBudget(_Strict):
     """Single-order inference latency budget, milliseconds."""
 
@@ -133,6 +145,9 @@ class ModelPolicy(_Strict):
     min_holdout_days : int
         Fewer days in the out-of-time holdout cannot challenge a model: the day-clustered
         interval has ``days - 1`` degrees of freedom.
+    calibration : CalibrationLimits
+        The candidate's bias and slope error on the holdout (absolute, not relative to the
+        champion) against these limits; the champion's are reported, and flagged.
     """
 
     risk_tier: Literal["low", "medium", "high"]
@@ -146,6 +161,7 @@ class ModelPolicy(_Strict):
     decision_margin: float = Field(default=0.05, ge=0, le=0.5)
     decision_scenarios: tuple[str, ...] = ("baseline",)
     min_holdout_days: int = Field(default=10, ge=2)
+    calibration: CalibrationLimits
     latency: LatencyBudget
     stress_default: ScenarioLimits
     stress_scenarios: dict[str, ScenarioLimits] = Field(default_factory=dict)

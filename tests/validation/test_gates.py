@@ -293,8 +293,8 @@ def test_leakage_is_judged_where_others_react_to_what_they_see():
 
 def test_decisions_that_are_not_passing_fail_in_every_scenario():
     worse = dict(DECISIONS)
-    worse["vol_spike"] = DecisionComparison(
-        "vol_spike", "champion", 40.0, 48.0, 8.0, 5.0, 11.0, 2.0, "worse", 10_000
+    worse["liquidity_withdrawal"] = DecisionComparison(
+        "liquidity_withdrawal", "champion", 40.0, 48.0, 8.0, 5.0, 11.0, 2.0, "worse", 10_000
     )
     del worse["spread_blowout"]
     report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY, worse)
@@ -332,3 +332,16 @@ def test_the_catalogue_names_what_the_policy_limits_and_the_gates_judge():
     assert set(GATE_STATISTICS) == set(_stress().columns[2:])
     report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY, DECISIONS)
     assert {m.gate for m in GATE_METRICS} <= {c.gate for c in report.checks}
+
+
+def test_a_limit_the_reference_breaches_on_the_same_book_warns_instead_of_failing():
+    # Both schedules lean on the cap in the calm market: the limit judges the book's names
+    # and sizes, not the model, and cannot reject the candidate.
+    stress = _stress(participation_cap_rate=0.30, completion_share=0.20)
+    reference = (stress["model"] == "champion") & (stress["scenario"] == "baseline")
+    stress.loc[reference, "participation_cap_rate"] = 0.25
+    report = evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY, DECISIONS)
+    assert [(c.gate, c.subject) for c in report.failures] == [("completion share", "baseline")]
+    (cap,) = [c for c in report.checks if c.gate == "participation-cap rate"]
+    assert cap.status == "warn"
+    assert "champion's own schedule fails it too on this book (0.25)" in cap.limit

@@ -18,38 +18,36 @@ def _book(horizons: list[float]):
 
 
 @pytest.fixture(scope="module")
-def tail_checks():
-    """The CVaR95 check per scenario for a sensible and for a rushing candidate."""
+def reports():
+    """A sensible book and one rushed by a model that forecasts a fraction of the cost."""
     config = StressConfig(n_paths=3_000, seed=5)
-    candidates = {
-        "sensible": _book([240.0, 180.0, 360.0]),
-        # A model that believes impact is a fraction of what it is: blocks of 8-10 % of ADV
-        # in five minutes, with its own small cost forecasts. Its loss budget is the risk of
-        # five minutes; the participation cap and the overrun make it carry the blocks for
-        # an hour or more, all three at once when the market falls.
-        "rushing": _book([5.0, 5.0, 5.0]),
+    sensible = _book([240.0, 180.0, 360.0])
+    # Blocks of 8-10 % of ADV in five minutes, with small cost forecasts of its own.
+    rushing = _book([5.0, 5.0, 5.0]).assign(predicted_cost_bps=[2.0, 2.0, 2.0])
+    return {
+        name: run_stress({"champion": sensible, "candidate": book}, SCENARIOS, config)
+        for name, book in (("sensible", sensible), ("rushing", rushing))
     }
-    checks = {}
-    for name, book in candidates.items():
-        report = run_stress(
-            {"champion": _book([240.0, 180.0, 360.0]), "candidate": book}, SCENARIOS, config
-        )
-        checks[name] = {
-            c.subject: c
-            for c in stress_checks(POLICY, gate_table(report))
-            if c.gate == "stress CVaR95"
-        }
-    return checks
 
 
-def test_a_sensible_book_keeps_its_tail_within_the_loss_budget(tail_checks):
-    checks = tail_checks["sensible"]
+def _tail_checks(report):
+    return {
+        c.subject: c for c in stress_checks(POLICY, gate_table(report)) if c.gate == "stress CVaR95"
+    }
+
+
+def test_a_sensible_book_keeps_its_tail_within_the_loss_budget(reports):
+    checks = _tail_checks(reports["sensible"])
     assert sorted(checks) == sorted(SCENARIOS)
     assert all(c.status == "pass" for c in checks.values()), checks
 
 
-def test_a_book_rushed_by_an_optimistic_model_fails_the_stressed_tail_gate(tail_checks):
-    checks = tail_checks["rushing"]
-    crash = checks["flash_crash_recovery"]
-    assert crash.status == "fail" and crash.value > 2.6, crash
-    assert checks["baseline"].status == "pass"  # the calm market alone does not show it
+def test_the_loss_budget_is_the_same_whatever_the_model_forecasts_or_schedules(reports):
+    # A model must not set its own limit: the kill level and the budget the tail is judged
+    # against come from the orders' observables, not from its horizons or its forecasts.
+    for scenario in SCENARIOS:
+        table = gate_table(reports["rushing"]).set_index(["scenario", "model"])
+        budget = table["loss_budget_bps"]
+        assert budget[scenario, "candidate"] == budget[scenario, "champion"]
+        sensible = gate_table(reports["sensible"]).set_index(["scenario", "model"])
+        assert sensible["loss_budget_bps"][scenario, "candidate"] == budget[scenario, "champion"]

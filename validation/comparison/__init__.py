@@ -45,6 +45,7 @@ candidate retrained on fresh days passes against itself in 98 % (generator's reg
 100 % (independent days).
 """
 
+from validation.comparison.calibration import Calibration, calibration
 from validation.comparison.inference import DayClusteredInterval, day_clustered_interval
 from validation.comparison.losses import PRIMARY_LOSS, loss_metrics, pinball_loss, squared_error
 from validation.comparison.paired import METHOD, PairedComparison, compare_paired
@@ -52,6 +53,7 @@ from validation.comparison.report import ComparisonReport, compare_candidate, se
 from validation.comparison.verdicts import PASSING_VERDICTS, VERDICTS, Verdict, decide, explain
 
 __all__ = [
+    "Calibration",
     "METHOD",
     "PASSING_VERDICTS",
     "PRIMARY_LOSS",
@@ -60,6 +62,7 @@ __all__ = [
     "DayClusteredInterval",
     "PairedComparison",
     "Verdict",
+    "calibration",
     "compare_candidate",
     "compare_paired",
     "day_clustered_interval",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from models import Predictor
+from validation.comparison.calibration import Calibration, calibration
 from validation.comparison.losses import loss_metrics
 from validation.comparison.paired import PairedComparison, compare_paired
 
@@ -56,12 +57,17 @@ def segment_metrics(
 
 @dataclass(frozen=True)
 class ComparisonReport:
-    """The candidate against every reference, with segment breakdowns and predictions."""
+    """The candidate against every reference, with segment breakdowns and predictions.
+
+    ``calibration`` holds the candidate's absolute calibration on the holdout and the
+    champion's, when there is one (:mod:`~validation.comparison.calibration`).
+    """
 
     comparisons: dict[str, PairedComparison]
     segments: pd.DataFrame
     actual: np.ndarray
     predictions: dict[str, np.ndarray]
+    calibration: dict[str, Calibration] = field(default_factory=dict)
 
     @property
     def champion(self) -> PairedComparison | None:
@@ -72,6 +78,7 @@ class ComparisonReport:
         """JSON-serialisable summary: one entry per reference, plus segments."""
         return {
             "comparisons": {name: c.as_dict() for name, c in self.comparisons.items()},
+            "calibration": {name: c.as_dict() for name, c in self.calibration.items()},
             "segments": self.segments.to_dict(orient="records"),
         }
 
@@ -93,6 +100,12 @@ class ComparisonReport:
                 f"| {c.margin:.1f} ({c.margin_fraction:.0%}) | {c.n_days} | {c.verdict} |"
             )
         lines += ["", *(f"- vs {name}: {c.explanation}" for name, c in self.comparisons.items())]
+        if self.calibration:
+            lines += ["", "Calibration on the holdout (absolute, judged):", ""]
+            lines += [
+                f"- {'MISCALIBRATED' if c.miscalibrated else 'within limits'}: {c.explanation}"
+                for c in self.calibration.values()
+            ]
         if self.comparisons:
             # Every comparison scores the same candidate: one row for it, one per reference.
             first = next(iter(self.comparisons.values()))
@@ -123,6 +136,7 @@ def compare_candidate(
     margin: float,
     *,
     naive_prediction: float | None = None,
+    calibration_limits: tuple[float, float] | None = None,
 ) -> ComparisonReport:
     """Score the candidate and every reference on the holdout and compare them pairwise.
 
@@ -144,7 +158,11 @@ def compare_candidate(
     naive_prediction : float, optional
         The naive predictor's constant: the mean of the *training* target. When it is not
         given, the holdout's own mean is used, the best constant in hindsight, which gives
-        the smallest skill and so the strictest margin.
+        the smallest skill and so the strictest margin; no candidate can move it.
+    calibration_limits : (float, float), optional
+        ``(max_bias_share, max_slope_error)``: when given, the candidate's and the
+        champion's calibration on the holdout are measured against them
+        (:func:`~validation.comparison.calibration.calibration`).
 
     Returns
     -------
@@ -164,9 +182,17 @@ def compare_candidate(
         )
         for name in references
     }
+    calibrations = {}
+    if calibration_limits is not None:
+        calibrations = {
+            name: calibration(name, actual, predictions[name], days, *calibration_limits)
+            for name in ("candidate", "champion")
+            if name in predictions
+        }
     return ComparisonReport(
         comparisons=comparisons,
         segments=segment_metrics(holdout, actual, predictions),
         actual=actual,
         predictions=predictions,
+        calibration=calibrations,
     )

@@ -22,23 +22,25 @@ class Controls(StrictModel):
 
     Parameters
     ----------
-    kill_switch, max_loss_bps, max_loss_risk_multiple
+    kill_switch, max_loss_bps, max_loss_risk_multiple, budget_participation
         Flatten the order (complete the remainder at once) when its mark-to-market loss,
         ``side * (fills + remaining * last good quote - X S0)``, exceeds its maximum loss, in
         bps of the order's notional ``X S0``. In a stress run
         (:func:`~validation.stress.runner.run_scenario`) each order's maximum loss is its
-        pre-trade budget: its predicted cost plus ``max_loss_risk_multiple`` times its
-        pre-trade timing risk ``1e4 sigma sqrt(T / 3)``, and never below ``max_loss_bps``; a
-        loss that far outside the pre-trade estimate means the market is not the one the
-        order was planned for. :func:`~validation.stress.engine.simulate` uses
-        ``max_loss_bps`` as given.
+        pre-trade budget (:func:`~validation.stress.runner.loss_budget_bps`): the desk's
+        law's cost of the order at ``budget_participation`` plus ``max_loss_risk_multiple``
+        times the timing risk of the rest of the session, never below ``max_loss_bps``; a
+        loss that far outside the pre-trade picture means the market is not the one the
+        order was planned for. Nothing in it comes from the model under test.
+        :func:`~validation.stress.engine.simulate` uses ``max_loss_bps`` as given.
     price_collar, collar_bps, collar_risk_multiple
         Do not trade in a step where the observed quote is more than the collar away from the
         arrival price (resume when back inside). In a stress run each order's collar is
-        ``collar_risk_multiple`` standard deviations of its price over its horizon,
-        ``1e4 sigma sqrt(T)``, never narrower than ``collar_bps``: a price the pre-trade picture
-        gives odds of about 1 in 15,000 at 4 standard deviations is an extreme or erroneous
-        one, while a fixed band would stop long orders in volatile names on ordinary days.
+        ``collar_risk_multiple`` standard deviations of its price over the rest of the
+        session, ``1e4 sigma sqrt(T_rest)``, never narrower than ``collar_bps``: a price the
+        pre-trade picture gives odds of about 1 in 15,000 at 4 standard deviations is an
+        extreme or erroneous one, while a fixed band would stop long orders in volatile
+        names on ordinary days.
     participation_cap, max_participation
         Clip a step's trade so that ours / (market + ours) is at most ``max_participation``;
         20 % by default, below the 25 % action level of the 5-minute participation metric.
@@ -48,10 +50,12 @@ class Controls(StrictModel):
         tolerance that contracts as realised volatility rises, ``tol * min(1, sigma_ref /
         sigma_hat)``, ``sigma_hat`` an EWMA (half-life ``vol_halflife_minutes``) of squared
         quote returns and ``sigma_ref`` the pre-trade volatility. A larger trade is cut to the
-        size within it, or waits. 15 bps by default:
-        the background essay's action level of market impact ("reduce size"), applied, as the
-        metric is, beyond the half spread, and enforced on every child order rather than found
-        afterwards.
+        size within it, or waits. 15 bps by default, the background essay's action level of
+        market impact ("reduce size"), applied beyond the half spread; in a stress run each
+        order's tolerance is at least the law's temporary impact at ``max_participation``
+        (:func:`~validation.stress.runner.order_controls`): a fixed 15 bps would cut every
+        step of a 5 %-of-ADV order in a 5 %-volatility name planned at 10 % participation
+        (18 bps of impact) in a calm market, and judge the name, not the schedule.
     risk_monitor
         Watch the background essay's risk metrics while the order trades and take their
         actions at their action levels (the stress run's ``risk_levels``): pause the
@@ -66,6 +70,7 @@ class Controls(StrictModel):
     kill_switch: bool = True
     max_loss_bps: float = Field(150.0, gt=0, allow_inf_nan=False)
     max_loss_risk_multiple: float = Field(3.0, ge=0, allow_inf_nan=False)
+    budget_participation: float = Field(0.10, gt=0, le=1, allow_inf_nan=False)
     price_collar: bool = True
     collar_bps: float = Field(500.0, gt=0, allow_inf_nan=False)
     collar_risk_multiple: float = Field(4.0, ge=0, allow_inf_nan=False)

@@ -10,8 +10,9 @@ shortfall
     fills and the completion cost of what the backstop finished, both against arrival.
 loss budget
     The book's pre-trade loss budget (bps): the notional-weighted mean of its orders' kill
-    switch levels (each its predicted cost plus three standard deviations of its timing
-    risk, never below the controls' ``max_loss_bps`` floor, 150 bps by default);
+    switch levels (:func:`~validation.stress.runner.loss_budget_bps`: the desk's law's cost
+    of the order plus three standard deviations of the rest of its session, from its
+    observables alone, never below the controls' ``max_loss_bps`` floor, 150 bps by default);
     ``cvar95_over_budget`` is the CVaR95 of the shortfall over it.
 completion share
     Arrival value of what the schedules left for completion (worked on after their horizon,

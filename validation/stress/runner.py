@@ -41,7 +41,14 @@ from validation.stress.report import OrderResult, ScenarioResult, StressReport
 from validation.stress.results import PathTrace, SimulationResult
 from validation.stress.scenarios import Scenario, ScenarioLibrary, load_scenarios
 
-__all__ = ["order_controls", "order_market", "run_scenario", "run_stress", "trace_order"]
+__all__ = [
+    "loss_budget_bps",
+    "order_controls",
+    "order_market",
+    "run_scenario",
+    "run_stress",
+    "trace_order",
+]
 
 
 def order_market(order: Mapping[str, Any] | pd.Series, config: StressConfig) -> MarketModel:
@@ -119,27 +126,61 @@ def _library_sha256(scenarios: list[Scenario], library: ScenarioLibrary | None) 
 
 
 def order_controls(order: pd.Series, config: StressConfig) -> Controls:
-    """The controls of one order, sized to its pre-trade picture.
+    """The controls of one order, sized from what is known of it before it trades.
 
-    The kill switch fires at the order's loss budget: its predicted cost plus
-    ``max_loss_risk_multiple`` times its pre-trade timing risk ``1e4 sigma sqrt(T / 3)``
-    (bps), never below ``max_loss_bps``. The price collar is ``collar_risk_multiple``
-    standard deviations of the price over the horizon, ``1e4 sigma sqrt(T)``, never
-    narrower than ``collar_bps``.
+    Every limit depends on the order's observables (size, ADV, volatility, spread, start
+    time) and the desk's law, never on the schedule or the forecast of the model under
+    test, so a candidate and its reference face the same controls on the same order:
+
+    * the kill switch fires at the order's loss budget (:func:`loss_budget_bps`);
+    * the price collar is ``collar_risk_multiple`` standard deviations of the price over
+      the rest of the session, ``1e4 sigma sqrt(T_rest)``, never narrower than
+      ``collar_bps``;
+    * the slippage guard's tolerance is the law's temporary impact at the participation
+      cap, never below ``slippage_tolerance_bps``: any trade the cap allows in the market
+      the order was planned for passes, and the guard bites when the market is worse
+      than that (a wider spread, thinner volume, a faster market).
     """
     controls = config.controls
-    horizon_days = int(order["n_steps"]) * config.step_minutes / config.session_minutes
-    price_risk_bps = 1e4 * float(order["daily_vol"]) * math.sqrt(horizon_days)
-    budget = float(order["predicted_cost_bps"]) + controls.max_loss_risk_multiple * (
-        price_risk_bps / math.sqrt(3.0)
-    )
-    collar = controls.collar_risk_multiple * price_risk_bps
+    vol = float(order["daily_vol"])
+    price_risk_bps = 1e4 * vol * math.sqrt(_rest_of_session_days(order, config))
+    cap = controls.max_participation
+    at_cap = 1e4 * config.eta * vol * (cap / (1.0 - cap)) ** config.beta
     return controls.model_copy(
         update={
-            "max_loss_bps": max(controls.max_loss_bps, budget),
-            "collar_bps": max(controls.collar_bps, collar),
+            "max_loss_bps": max(controls.max_loss_bps, loss_budget_bps(order, config)),
+            "collar_bps": max(controls.collar_bps, controls.collar_risk_multiple * price_risk_bps),
+            "slippage_tolerance_bps": max(controls.slippage_tolerance_bps, at_cap),
         }
     )
+
+
+def loss_budget_bps(order: Mapping[str, Any] | pd.Series, config: StressConfig) -> float:
+    """The order's pre-trade loss budget (bps of its notional), from its observables alone.
+
+    The desk's law's expected cost of the order traded at ``budget_participation`` of the
+    market's volume (half the spread, the temporary impact at that rate, half the
+    permanent impact of its size) plus ``max_loss_risk_multiple`` standard deviations of
+    the price over the rest of the session, ``1e4 sigma sqrt(T_rest / 3)`` (the timing risk
+    of trading it evenly to the close, the slowest any schedule may take). The same for
+    every model's schedule of the order: a model must not set its own limit.
+    """
+    controls = config.controls
+    vol = float(order["daily_vol"])
+    size = float(order["quantity"]) / float(order["adv"])
+    so = float(order.get("shares_outstanding", math.nan))
+    theta = so / float(order["adv"]) if math.isfinite(so) else config.theta_over_v
+    temporary = config.eta * vol * controls.budget_participation**config.beta
+    permanent = config.gamma * vol * size * theta**config.delta
+    expected = float(order["spread_bps"]) / 2.0 + 1e4 * (temporary + permanent / 2.0)
+    timing = 1e4 * vol * math.sqrt(_rest_of_session_days(order, config) / 3.0)
+    return expected + controls.max_loss_risk_multiple * timing
+
+
+def _rest_of_session_days(order: Mapping[str, Any] | pd.Series, config: StressConfig) -> float:
+    """Trading days from the order's start to the close."""
+    start = float(order.get("start_minute", 0.0))
+    return max(config.session_minutes - start, config.step_minutes) / config.session_minutes
 
 
 def _simulate_order(
