@@ -58,7 +58,6 @@ def _comparison(candidate_scale=1.0, day_offsets=None):
         {"champion": Fixed(champion)},
         "start_ts",
         POLICY.non_inferiority_margin,
-        naive_prediction=20.0,
     )
 
 

@@ -18,7 +18,9 @@ Interval
 
 Margin
     The reference's *skill* is its loss reduction over a naive predictor, the constant
-    training mean of the target: ``skill = MSE(naive) - MSE(reference)``. Most of a cost
+    holdout mean of the target (a level no candidate can move; a training mean would move
+    with a candidate's damaged costs and widen its own margin):
+    ``skill = MSE(naive) - MSE(reference)``. Most of a cost
     model's squared error is market noise no model removes; skill is the part a model
     can earn. The policy's ``non_inferiority_margin`` is the share of that skill the
     candidate may give up: ``margin = non_inferiority_margin * max(skill, 0)``.

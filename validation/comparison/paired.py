@@ -65,7 +65,7 @@ def compare_paired(
     days: np.ndarray,
     margin_fraction: float,
     naive_prediction: float,
-    naive_source: str = "training mean",
+    naive_source: str = "holdout mean",
     level: float = 0.95,
 ) -> PairedComparison:
     """Compare the candidate with ``reference`` on the same orders.
@@ -83,9 +83,10 @@ def compare_paired(
     margin_fraction : float
         Share of the reference's skill the candidate may give up, in [0, 1).
     naive_prediction : float
-        The naive predictor's constant, normally the mean of the training target.
+        The naive predictor's constant: the holdout's mean target in the pipeline, a
+        level no candidate can move.
     naive_source : str
-        What the constant is, for the report (``training mean``).
+        What the constant is, for the report (``holdout mean``).
     level : float
         Confidence level of the interval.
 

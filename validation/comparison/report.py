@@ -135,7 +135,6 @@ def compare_candidate(
     time_column: str,
     margin: float,
     *,
-    naive_prediction: float | None = None,
     calibration_limits: tuple[float, float] | None = None,
 ) -> ComparisonReport:
     """Score the candidate and every reference on the holdout and compare them pairwise.
@@ -155,10 +154,6 @@ def compare_candidate(
     margin : float
         Non-inferiority margin as a fraction of each reference's skill (the policy's
         ``non_inferiority_margin``).
-    naive_prediction : float, optional
-        The naive predictor's constant: the mean of the *training* target. When it is not
-        given, the holdout's own mean is used, the best constant in hindsight, which gives
-        the smallest skill and so the strictest margin; no candidate can move it.
     calibration_limits : (float, float), optional
         ``(max_bias_share, max_slope_error)``: when given, the candidate's and the
         champion's calibration on the holdout are measured against them
@@ -172,13 +167,22 @@ def compare_candidate(
     predictions = {"candidate": np.asarray(candidate.predict(features), dtype=float)}
     for name, model in references.items():
         predictions[name] = np.asarray(model.predict(features), dtype=float)
-    source = "training mean" if naive_prediction is not None else "holdout mean"
-    naive = float(actual.mean()) if naive_prediction is None else float(naive_prediction)
+    # The naive predictor is the holdout's own mean: the best constant in hindsight, which
+    # gives the smallest skill and so the strictest margin, and which no candidate can move
+    # (a training mean would move with a candidate's damaged costs and widen its own margin).
+    naive = float(actual.mean())
     # Integer day codes: factorising an object array of timestamps per comparison is slow.
     days, _ = pd.factorize(holdout[time_column].dt.floor("D"))
     comparisons = {
         name: compare_paired(
-            name, actual, predictions["candidate"], predictions[name], days, margin, naive, source
+            name,
+            actual,
+            predictions["candidate"],
+            predictions[name],
+            days,
+            margin,
+            naive,
+            "holdout mean",
         )
         for name in references
     }

@@ -58,7 +58,7 @@ def explain(
     margin_fraction: float,
     skill: float,
     n_days: int,
-    naive: str = "training-mean predictor",
+    naive: str = "holdout-mean predictor",
 ) -> str:
     """One sentence saying why the comparison with ``reference`` got ``verdict``.
 
