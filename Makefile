@@ -47,6 +47,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/comparison.py --candidate
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/regret.py
+	$(BIN)/python bench/verdicts.py
 
 clean:
 	rm -rf $(VENV) .govern .pytest_cache
