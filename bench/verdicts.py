@@ -29,7 +29,8 @@ squared error exceeds the champion's by more than the policy's margin (a share o
 champion's true skill over the holdout's mean cost), or their decisions' true objective
 (expected cost plus the policy's risk penalty at the horizons they choose, on the
 holdout's orders of the stress book's sizes) exceeds the champion's by more than the
-decision margin, or their true mean bias exceeds the policy's calibration limit. The
+decision margin, or their true mean bias exceeds 20 % of the true mean cost (twice the
+policy's calibration limit: the gate refuses only a bias shown beyond 10 %). The
 rates printed are the share of honest candidates rejected and the share of materially worse
 candidates passed, with Wilson 95 % intervals, which checks decided each rejection and
 whether the same check fails the champion's own schedule on the same book, and how often
@@ -61,7 +62,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from governance.settings import DEFAULT_POLICY  # noqa: E402
-from models import Split, get_family  # noqa: E402
+from models import get_family  # noqa: E402
 from models.split import out_of_time_split  # noqa: E402
 from synthetic import SynthConfig, generate  # noqa: E402
 from synthetic.ground_truth import order_expected_cost_bps  # noqa: E402
@@ -143,6 +144,7 @@ class Outcome:
     passed: bool
     failed: list[str]
     failed_reference_too: list[str]
+    excused: list[str]
     true_mse_excess: float
     mse_margin: float
     true_decision_excess: float
@@ -212,9 +214,8 @@ def judge_candidate(seed, kind, split, day_holdout, champion, paths) -> Outcome:
     rng = np.random.default_rng([seed, 7])
     train = kind.damage(split.train, rng)
     fitted = FAMILY.fit(train, seed)
-    damaged = Split(train, split.holdout, split.boundary)
     references = {"champion": champion, **fitted.baselines}
-    comparison = judging.challenge(FAMILY, damaged, fitted.candidate, references, POLICY)
+    comparison = judging.challenge(FAMILY, split.holdout, fitted.candidate, references, POLICY)
     books = judging.stress_books(FAMILY, split.holdout, fitted.candidate, "champion", champion)
     stress = run_stress(books, LIBRARY, judging.stress_config(POLICY, paths, seed), library=LIBRARY)
     compiled = FAMILY.compile(fitted.candidate)
@@ -225,12 +226,18 @@ def judge_candidate(seed, kind, split, day_holdout, champion, paths) -> Outcome:
     )
     failed = [f"{c.gate} [{c.subject}]" for c in report.failures]
     also = _checks_failing_reference(report.failures, gate_table(stress))
+    excused = [
+        f"{c.gate} [{c.subject}]"
+        for c in report.checks
+        if c.status == "warn" and "fails it too on this book" in c.limit
+    ]
     outcome = _with_truth(
         seed,
         kind,
         report.passed,
         failed,
         also,
+        excused,
         comparison,
         fitted.candidate,
         champion,
@@ -259,7 +266,18 @@ def long_run_mse_excess(seed: int, candidate, champion) -> float:
 
 
 def _with_truth(
-    seed, kind, passed, failed, also, comparison, candidate, champion, holdout, day, seconds
+    seed,
+    kind,
+    passed,
+    failed,
+    also,
+    excused,
+    comparison,
+    candidate,
+    champion,
+    holdout,
+    day,
+    seconds,
 ) -> Outcome:
     mu = true_cost(holdout, day, kind.shift_day)
     features = FAMILY.features(holdout)
@@ -291,6 +309,7 @@ def _with_truth(
         passed,
         failed,
         also,
+        excused,
         excess,
         mse_margin,
         decision_excess,
@@ -304,7 +323,9 @@ def _with_truth(
 
 
 #: Share of the true mean cost a forecast may be off on average before the truth calls it
-#: materially miscalibrated (the desk's tolerance; see the policy's calibration limits).
+#: materially miscalibrated. Twice the policy's limit (10 %), deliberately: the gate fails
+#: only when the whole interval lies beyond 10 %, so a candidate between the two may go
+#: either way, and one beyond 20 % is the damage the check exists to catch.
 TRUE_BIAS_LIMIT = 0.20
 
 
@@ -355,7 +376,8 @@ def run_seed(seed: int, kinds: list[Kind], orders: int, paths: int) -> list[Outc
                 f"; reference fails too: {'; '.join(outcome.failed_reference_too)}"
                 if outcome.failed_reference_too
                 else ""
-            ),
+            )
+            + (f"; excused: {'; '.join(outcome.excused)}" if outcome.excused else ""),
             flush=True,
         )
     return outcomes
@@ -400,12 +422,15 @@ def report(outcomes: list[Outcome], elapsed: float, load: tuple[float, float], a
     rejected_honest = sum(not o.passed for o in honest)
     passed_bad = sum(o.passed for o in bad)
     also = sum(bool(o.failed_reference_too) for o in outcomes if not o.passed)
+    excused = Counter(e.split(" [")[0] for o in outcomes for e in o.excused)
     covered = sum(o.ci[0] <= o.true_mse_excess <= o.ci[1] for o in honest)
     long_run = sum(o.ci[0] <= o.long_run_mse_excess <= o.ci[1] for o in honest)
     print(
         f"\nHonest candidates rejected: {_rate(rejected_honest, len(honest))} (goal <= 5 %).\n"
         f"Materially worse candidates passed: {_rate(passed_bad, len(bad))} (goal <= 5 %).\n"
         f"Rejections decided by a check the champion's own schedule also fails: {also}.\n"
+        f"Breaches excused because the champion's schedule breaches the same limit on the "
+        f"same book (warnings): {dict(excused) or 'none'}.\n"
         f"Comparison interval covering the true squared-error difference on the holdout's "
         f"orders (honest candidates): {_rate(covered, len(honest))}; the true long-run "
         f"difference over 480 days of the same market: {_rate(long_run, len(honest))} (goal "

@@ -110,7 +110,7 @@ def challenge(
     if champion is not None:
         references = {"champion": champion.predictor, **references}
     return judging.challenge(
-        get_family(config.model_name), split, fitted.candidate, references, policy.policy
+        get_family(config.model_name), split.holdout, fitted.candidate, references, policy.policy
     )
 
 

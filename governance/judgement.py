@@ -37,7 +37,7 @@ STRESS_BOOK_ARTIFACT = "reports/stress_book.csv"
 def record_comparison(
     stores: Stores, run: CandidateRun, version: str, comparison: ComparisonReport
 ) -> None:
-    """Log the challenger report and residual plots; audit the verdicts."""
+    """Log the challenger report and residual plots; audit the verdicts and calibration."""
     client = stores.client
     tracking.log_report(client, run.run_id, "challenger", comparison.summary(), None)
     client.log_text(run.run_id, comparison.to_markdown(), "reports/challenger.md")
@@ -53,6 +53,12 @@ def record_comparison(
                 f"challenge.{name}.reference_skill": c.skill,
             },
         )
+    for name, c in comparison.calibration.items():
+        tracking.log_metrics(
+            client,
+            run.run_id,
+            {f"calibration.{name}.bias": c.bias, f"calibration.{name}.slope_error": c.slope_error},
+        )
     tracking.log_figure(
         client, run.run_id, plots.residual_figure(comparison), "plots/challenger_residuals.png"
     )
@@ -64,6 +70,7 @@ def record_comparison(
             "run_id": run.run_id,
             "verdicts": {n: c.verdict for n, c in comparison.comparisons.items()},
             "comparisons": {n: c.as_dict() for n, c in comparison.comparisons.items()},
+            "calibration": {n: c.as_dict() for n, c in comparison.calibration.items()},
         },
         version,
     )

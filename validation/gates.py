@@ -112,6 +112,8 @@ def decision_checks(
     The decisions are the candidate's schedules executed on the same simulated markets as
     the reference's, every path completed at a cost, so a schedule that runs into a control
     pays for what the control held back; a missing scenario fails (no evidence, no pass).
+    Scenarios outside ``decision_scenarios`` that were compared are reported: a verdict
+    other than better or non-inferior there warns.
     """
     checks = []
     for scenario in policy.decision_scenarios:
@@ -127,21 +129,31 @@ def decision_checks(
                 )
             )
             continue
-        checks.append(
-            GateCheck(
-                gate="decisions",
-                subject=f"vs {d.reference} in {scenario}",
-                value=d.verdict,
-                limit=(
-                    f"upper end of the 95% paired interval of the book's cost plus risk, "
-                    f"{d.ci_high:+.2f} bps, must be < margin {d.margin:.2f} bps "
-                    f"({policy.decision_margin:.0%} of {d.reference}'s "
-                    f"{d.reference_objective:.1f} bps). {d.explanation}"
-                ),
-                status="pass" if d.verdict in PASSING_VERDICTS else "fail",
+        checks.append(_decision_check(policy, d, judged=True))
+    reported = [d for s, d in decisions.items() if s not in policy.decision_scenarios]
+    return checks + [_decision_check(policy, d, judged=False) for d in reported]
+
+
+def _decision_check(policy: ModelPolicy, d: DecisionComparison, judged: bool) -> GateCheck:
+    passing = d.verdict in PASSING_VERDICTS
+    return GateCheck(
+        gate="decisions",
+        subject=f"vs {d.reference} in {d.scenario}",
+        value=d.verdict,
+        limit=(
+            f"upper end of the 95% paired interval of the book's cost plus risk, "
+            f"{d.ci_high:+.2f} bps, must be < margin {d.margin:.2f} bps "
+            f"({policy.decision_margin:.0%} of {d.reference}'s "
+            f"{d.reference_objective:.1f} bps). {d.explanation}"
+            + (
+                ""
+                if judged
+                else " Reported, not judged: the scenario's market moves against every "
+                "order, so the faster schedule wins whatever the model."
             )
-        )
-    return checks
+        ),
+        status="pass" if passing else "fail" if judged else "warn",
+    )
 
 
 def _comparison_checks(comparison: ComparisonReport) -> list[GateCheck]:
@@ -171,19 +183,32 @@ def calibration_checks(comparison: ComparisonReport) -> list[GateCheck]:
     """The candidate's calibration on the holdout is judged; the champion's is flagged.
 
     A candidate whose bias or slope error lies beyond the policy's limits with 95 %
-    confidence fails, however it compares with the champion. The champion's own figures
-    on the same holdout warn when beyond the limits: a champion wrong the same way is due
-    for revalidation, and it does not make the candidate right.
+    confidence, or whose predictions do not vary, fails, however it compares with the
+    champion; so does a candidate whose calibration was not measured (no evidence, no
+    pass). The champion's own figures on the same holdout warn when beyond the limits: a
+    champion wrong the same way is due for revalidation, and it does not make the
+    candidate right.
     """
+    if "candidate" not in comparison.calibration:
+        return [
+            GateCheck(
+                gate="calibration",
+                subject="candidate",
+                value="not measured",
+                limit="the candidate's bias and slope on the holdout are judged",
+                status="fail",
+            )
+        ]
     checks = []
     for name, c in comparison.calibration.items():
         judged = name == "candidate"
         status: Status = "pass" if not c.miscalibrated else "fail" if judged else "warn"
+        share = c.bias / c.mean_actual if c.mean_actual else float("nan")
         checks.append(
             GateCheck(
                 gate="calibration",
                 subject=name,
-                value=c.bias / c.mean_actual if c.mean_actual else float("nan"),
+                value=f"bias {share:+.1%}, slope error {c.slope_error:+.3f}",
                 limit=(
                     f"bias and slope error inside their limits unless the whole 95% interval "
                     f"lies beyond them ({'judged' if judged else 'flagged, not judged'}): "
@@ -295,16 +320,23 @@ def _scenario_checks(policy: ModelPolicy, row: Any) -> list[GateCheck]:
 
 
 def _excused_if_reference_fails(policy: ModelPolicy, check: GateCheck, reference: Any) -> GateCheck:
-    """``check`` as a warning when the reference's schedule fails the same check."""
+    """``check`` as a warning when the reference's schedule fails it as badly on the book.
+
+    Excused only when the reference's figure is a number and the candidate's is at most
+    ``reference_breach_tolerance`` above it: a candidate that breaches a limit much further
+    than the reference does is judged on the difference.
+    """
     same = next(c for c in _scenario_checks(policy, reference) if c.gate == check.gate)
-    if same.passed:
+    ours, theirs = float(check.value), float(same.value)
+    within = ours <= theirs * (1.0 + policy.reference_breach_tolerance)
+    if same.passed or not math.isfinite(theirs) or not within:
         return check
-    name = reference.model
     return replace(
         check,
         limit=(
-            f"{check.limit}; {name}'s own schedule fails it too on this book "
-            f"({same.value:.4g}): the limit judges the book, not the model (warning)"
+            f"{check.limit}; {reference.model}'s own schedule fails it too on this book "
+            f"({theirs:.4g}; excused up to {policy.reference_breach_tolerance:.0%} above it): "
+            f"the limit judges the book, not the model (warning)"
         ),
         status="warn",
     )

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from models import ModelFamily, Predictor, Split
+from models import ModelFamily, Predictor
 from validation.comparison import ComparisonReport, compare_candidate
 from validation.decisions import compare_decisions
 from validation.gates import GateReport, evaluate_gates
@@ -28,31 +28,31 @@ __all__ = ["challenge", "judge", "stress_books", "stress_config"]
 
 def challenge(
     family: ModelFamily,
-    split: Split,
+    holdout: pd.DataFrame,
     candidate: Predictor,
     references: Mapping[str, Predictor],
     policy: ModelPolicy,
 ) -> ComparisonReport:
     """Compare the candidate with every reference on the same out-of-time holdout.
 
+    The naive predictor the references' skill is measured from is the holdout's own mean
+    cost: a candidate trained on damaged costs cannot move it (the training mean would
+    widen its own margin). The candidate's and the champion's calibration are measured
+    against the policy's limits.
+
     Parameters
     ----------
     family : ModelFamily
         The family the models belong to (features, target, time column).
-    split : Split
-        The snapshot's out-of-time split; the holdout is judged.
+    holdout : DataFrame
+        The snapshot's out-of-time holdout (its training frame's rows).
     candidate : Predictor
         The model under validation.
     references : mapping
         ``champion`` (when there is one) and the family's baselines, by name.
     policy : ModelPolicy
         Supplies the non-inferiority margin and the calibration limits.
-
-    The naive predictor the references' skill is measured from is the holdout's own mean
-    cost: a candidate trained on damaged costs cannot move it (the training mean would
-    widen its own margin).
     """
-    holdout = split.holdout
     return compare_candidate(
         family.features(holdout),
         holdout,
@@ -119,8 +119,10 @@ def judge(
     required_scenarios
         Scenarios that must have been run (the library).
     """
+    # Every scenario run is compared; the gates judge the policy's decision scenarios and
+    # report the others.
     decisions = compare_decisions(
-        stress, policy.decision_scenarios, family.risk_aversion, policy.decision_margin, seed
+        stress, tuple(stress.results), family.risk_aversion, policy.decision_margin, seed
     )
     return evaluate_gates(
         policy,

@@ -148,6 +148,10 @@ class ModelPolicy(_Strict):
     calibration : CalibrationLimits
         The candidate's bias and slope error on the holdout (absolute, not relative to the
         champion) against these limits; the champion's are reported, and flagged.
+    reference_breach_tolerance : float
+        A stress or risk limit that the reference's own schedule breaches on the same book
+        and markets judges the book: the candidate's breach warns instead of failing, as
+        long as its figure is at most this share above the reference's.
     """
 
     risk_tier: Literal["low", "medium", "high"]
@@ -161,7 +165,9 @@ class ModelPolicy(_Strict):
     decision_margin: float = Field(default=0.05, ge=0, le=0.5)
     decision_scenarios: tuple[str, ...] = ("baseline",)
     min_holdout_days: int = Field(default=10, ge=2)
-    calibration: CalibrationLimits
+    # Policies adopted before the calibration check keep parsing with the shipped limits.
+    calibration: CalibrationLimits = CalibrationLimits(max_bias_share=0.10, max_slope_error=0.25)
+    reference_breach_tolerance: float = Field(default=0.10, ge=0, le=1)
     latency: LatencyBudget
     stress_default: ScenarioLimits
     stress_scenarios: dict[str, ScenarioLimits] = Field(default_factory=dict)

@@ -36,14 +36,22 @@ from vocabulary import SESSION_MINUTES
 
 #: The wide participation grid decisions are scored on.
 SCORING_MAX_PARTICIPATION = 0.3
+#: Blocks: orders of at least this share of ADV.
+BLOCK_SHARE_OF_ADV = 0.01
 
 
 @dataclass(frozen=True)
 class Score:
-    """RMSE to the true expected cost and mean regret of the policy, bps."""
+    """RMSE to the true expected cost and mean regret of the policy, bps.
+
+    ``block_regret`` is the regret at the desk's production participation (the family's
+    own 10 %) on the holdout's blocks of at least :data:`BLOCK_SHARE_OF_ADV` of ADV, where
+    a desk's decisions cost the most.
+    """
 
     rmse: float
     regret: float
+    block_regret: float
 
 
 class Constant:
@@ -88,6 +96,7 @@ def regret(family, model, orders: pd.DataFrame, objective: np.ndarray) -> float:
 def recovery_scores(seeds: Iterable[int]) -> dict[int, dict[str, Score]]:
     """Per seed, the candidate's, the baseline's and the constant's scores."""
     family = ImpactFamily(max_participation=SCORING_MAX_PARTICIPATION)
+    production = ImpactFamily()
     scores = {}
     for seed in seeds:
         data = family.training_frame(
@@ -98,6 +107,8 @@ def recovery_scores(seeds: Iterable[int]) -> dict[int, dict[str, Score]]:
         holdout = split.holdout
         x, truth = family.features(holdout), order_expected_cost_bps(holdout)
         objective = true_objective(family, holdout)
+        blocks = holdout.loc[(holdout["qty"] / holdout["adv"]).to_numpy() >= BLOCK_SHARE_OF_ADV]
+        block_objective = true_objective(production, blocks)
         models = {
             "candidate": fitted.candidate,
             "baseline": fitted.baselines["sqrt_law_ridge"],
@@ -107,6 +118,7 @@ def recovery_scores(seeds: Iterable[int]) -> dict[int, dict[str, Score]]:
             name: Score(
                 rmse=float(np.sqrt(np.mean((model.predict(x) - truth) ** 2))),
                 regret=regret(family, model, holdout, objective),
+                block_regret=regret(production, model, blocks, block_objective),
             )
             for name, model in models.items()
         }

@@ -49,10 +49,30 @@ def test_the_slope_error_is_the_least_squares_slope_minus_one():
     assert c.slope_error == pytest.approx(slope - 1.0, rel=1e-9)
 
 
+def test_predictions_that_do_not_vary_have_no_slope_and_are_miscalibrated():
+    day, truth, actual = _holdout()
+    c = calibration("candidate", actual, np.full_like(truth, actual.mean()), day, 0.10, 0.25)
+    assert c.mis_sloped and c.miscalibrated and not c.biased
+    assert "slope undefined" in c.explanation
+    assert c.as_dict()["slope_error"] is None
+
+
+def test_the_slope_interval_covers_the_slope_of_a_mis_sloped_model():
+    # Predicted differences doubled: the interval's half-width shrinks with the estimator's
+    # own variance, so a mis-sloped model does not widen its way out of the check.
+    rng = np.random.default_rng(3)
+    covered = 0
+    for _ in range(200):
+        day = np.repeat(np.arange(DAYS), 200)
+        truth = rng.gamma(2.0, 10.0, day.size)
+        actual = truth + rng.normal(0.0, 15.0, day.size)
+        c = calibration("candidate", actual, 20.0 + 2.0 * (truth - 20.0), day, 0.10, 0.25)
+        covered += c.slope_low <= -0.5 <= c.slope_high
+    assert covered >= 180  # 95 % nominal: 190 expected, 180 is 2.3 standard errors below
+
+
 def test_bad_input_is_refused_with_what_was_expected():
     day, truth, actual = _holdout()
-    with pytest.raises(ValueError, match="predictions that vary"):
-        calibration("candidate", actual, np.full_like(truth, 3.0), day, 0.10, 0.25)
     with pytest.raises(ValueError, match="limits must be >= 0"):
         calibration("candidate", actual, truth, day, -0.1, 0.25)
 

@@ -58,6 +58,10 @@ def _comparison(candidate_scale=1.0, day_offsets=None):
         {"champion": Fixed(champion)},
         "start_ts",
         POLICY.non_inferiority_margin,
+        calibration_limits=(
+            POLICY.calibration.max_bias_share,
+            POLICY.calibration.max_slope_error,
+        ),
     )
 
 
@@ -106,8 +110,10 @@ def test_good_candidate_passes_every_gate():
     # Risk metrics are judged in the baseline scenario only; limits in every scenario.
     # Baseline: every scenario limit and risk metric; vol_spike: the CVaR95 only (the policy
     # sets no other); predatory_traders: the CVaR95 and the leakage score.
+    # The candidate's calibration is judged, the champion's reported beside it.
     assert len(report.checks) == (
         1
+        + 2
         + len(POLICY.decision_scenarios)
         + len(SCENARIO_LIMIT_METRICS)
         + 1
@@ -160,7 +166,9 @@ def test_worse_challenger_fails():
     report = evaluate_gates(
         POLICY, "abc", _comparison(candidate_scale=1.5), _stress(), LATENCY, DECISIONS
     )
-    assert [(c.gate, c.value) for c in report.failures] == [("challenger", "worse")]
+    # A candidate predicting half as much again is worse and miscalibrated.
+    assert [c.gate for c in report.failures] == ["challenger", "calibration"]
+    assert report.failures[0].value == "worse"
 
 
 def test_inconclusive_challenger_fails_the_burden_of_proof():
@@ -169,7 +177,9 @@ def test_inconclusive_challenger_fails_the_burden_of_proof():
     comparison = _comparison(day_offsets=12.0)
     assert comparison.champion.verdict == "inconclusive", comparison.champion.explanation
     report = evaluate_gates(POLICY, "abc", comparison, _stress(), LATENCY, DECISIONS)
-    [failure] = report.failures
+    # Off by 12 bps every other day is a level 30 % too high on average: miscalibrated too.
+    failure, miscalibrated = report.failures
+    assert miscalibrated.gate == "calibration"
     assert (failure.gate, failure.value) == ("challenger", "inconclusive")
     assert "burden of proof is on the candidate" in failure.limit
     assert "inconclusive" in report.failure_message()
@@ -338,9 +348,25 @@ def test_a_limit_the_reference_breaches_on_the_same_book_warns_instead_of_failin
     # and sizes, not the model, and cannot reject the candidate.
     stress = _stress(participation_cap_rate=0.30, completion_share=0.20)
     reference = (stress["model"] == "champion") & (stress["scenario"] == "baseline")
-    stress.loc[reference, "participation_cap_rate"] = 0.25
+    stress.loc[reference, "participation_cap_rate"] = 0.28
     report = evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY, DECISIONS)
     assert [(c.gate, c.subject) for c in report.failures] == [("completion share", "baseline")]
     (cap,) = [c for c in report.checks if c.gate == "participation-cap rate"]
     assert cap.status == "warn"
-    assert "champion's own schedule fails it too on this book (0.25)" in cap.limit
+    assert "champion's own schedule fails it too on this book (0.28;" in cap.limit
+    # Breaching it much further than the reference does is the model's own: it fails.
+    stress.loc[reference, "participation_cap_rate"] = 0.10
+    report = evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY, DECISIONS)
+    assert ("participation-cap rate", "baseline") in [(c.gate, c.subject) for c in report.failures]
+
+
+def test_decisions_in_a_directional_scenario_are_reported_not_judged():
+    # vol_spike moves against every order: the faster schedule wins whatever the model.
+    reported = dict(DECISIONS)
+    reported["vol_spike"] = DecisionComparison(
+        "vol_spike", "champion", 40.0, 48.0, 8.0, 5.0, 11.0, 2.0, "worse", 10_000
+    )
+    report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY, reported)
+    assert report.passed, report.failure_message()
+    (check,) = [c for c in report.checks if c.subject == "vs champion in vol_spike"]
+    assert check.status == "warn" and "Reported, not judged" in check.limit

@@ -11,9 +11,10 @@ Bias
 Slope error
     ``b - 1`` with ``b`` the least-squares slope of the realised cost on the prediction
     (``1`` when a prediction's changes come true one for one). Its interval is the
-    day-clustered interval of each order's influence on it,
-    ``(r_i - mean r) (p_i - mean p) / var(p)`` with ``r = actual - predicted``, whose mean is
-    exactly ``b - 1``.
+    day-clustered interval of the estimator's linearisation: with ``x = p - mean p`` and
+    ``e = (r - mean r) - (b - 1) x`` (``r = actual - predicted``), each order contributes
+    ``(b - 1) + x e / var(p)``, whose mean is exactly ``b - 1``. Predictions that do not
+    vary have no slope: their slope error is undefined and counts as miscalibrated.
 
 A statistic is ``miscalibrated`` when its whole interval lies beyond the limit: the holdout
 shows, with 95 % confidence, an error larger than the desk tolerates. A model whose interval
@@ -56,7 +57,9 @@ class Calibration:
 
     @property
     def mis_sloped(self) -> bool:
-        """The slope error's whole interval is beyond the limit (either side)."""
+        """The slope error's whole interval is beyond the limit, or it has no slope."""
+        if not (np.isfinite(self.slope_low) and np.isfinite(self.slope_high)):
+            return True
         return self.slope_low > self.slope_limit or self.slope_high < -self.slope_limit
 
     @property
@@ -68,18 +71,25 @@ class Calibration:
     def explanation(self) -> str:
         """One sentence per statistic: its interval against its limit."""
         share = self.bias / self.mean_actual if self.mean_actual else float("nan")
+        slope = (
+            f"slope error {self.slope_error:+.3f}, CI [{self.slope_low:+.3f}, "
+            f"{self.slope_high:+.3f}]"
+            if np.isfinite(self.slope_error)
+            else "slope undefined (the predictions do not vary)"
+        )
         return (
             f"{self.model} bias {self.bias:+.2f} bps ({share:+.0%} of the holdout's mean "
             f"cost {self.mean_actual:.1f} bps), 95 % CI [{self.bias_low:+.2f}, "
-            f"{self.bias_high:+.2f}], limit +/-{self.bias_limit:.2f}; slope error "
-            f"{self.slope_error:+.3f}, CI [{self.slope_low:+.3f}, {self.slope_high:+.3f}], "
-            f"limit +/-{self.slope_limit:.2f}; {self.n_days} days"
+            f"{self.bias_high:+.2f}], limit +/-{self.bias_limit:.2f}; {slope}, limit "
+            f"+/-{self.slope_limit:.2f}; {self.n_days} days"
         )
 
     def as_dict(self) -> dict[str, object]:
         """JSON-serialisable fields, with the verdict and the explanation."""
+        # An undefined slope is recorded as null: the audit log's JSON has no NaN.
+        fields = {k: (None if v != v else v) for k, v in asdict(self).items()}
         return {
-            **asdict(self),
+            **fields,
             "miscalibrated": self.miscalibrated,
             "explanation": self.explanation,
         }
@@ -111,8 +121,8 @@ def calibration(
     Raises
     ------
     ValueError
-        If the inputs are not paired and finite over at least two days, the predictions
-        do not vary (no slope), or a limit is negative.
+        If the inputs are not paired and finite over at least two days, or a limit is
+        negative.
     """
     actual = np.asarray(actual, dtype=float)
     predicted = np.asarray(predicted, dtype=float)
@@ -121,16 +131,8 @@ def calibration(
             f"calibration limits must be >= 0, got max_bias_share={max_bias_share}, "
             f"max_slope_error={max_slope_error}"
         )
-    spread = float(np.var(predicted))
-    if not spread > 0:
-        raise ValueError(
-            f"{model}: a calibration slope needs predictions that vary, got all equal to "
-            f"{predicted[:1].tolist()}"
-        )
     bias = day_clustered_interval(predicted - actual, days)
-    residual = actual - predicted
-    influence = (residual - residual.mean()) * (predicted - predicted.mean()) / spread
-    slope = day_clustered_interval(influence, days)
+    slope = _slope_error_interval(actual, predicted, days)
     mean_actual = float(actual.mean())
     return Calibration(
         model=model,
@@ -139,9 +141,25 @@ def calibration(
         bias_low=bias.ci_low,
         bias_high=bias.ci_high,
         bias_limit=max_bias_share * abs(mean_actual),
-        slope_error=slope.estimate,
-        slope_low=slope.ci_low,
-        slope_high=slope.ci_high,
+        slope_error=slope[0],
+        slope_low=slope[1],
+        slope_high=slope[2],
         slope_limit=max_slope_error,
         n_days=bias.n_days,
     )
+
+
+def _slope_error_interval(
+    actual: np.ndarray, predicted: np.ndarray, days: np.ndarray
+) -> tuple[float, float, float]:
+    """``b - 1`` and its day-clustered 95 % interval; NaN when the predictions do not vary."""
+    if np.ptp(predicted) == 0:
+        return (float("nan"),) * 3
+    x = predicted - predicted.mean()
+    spread = float(np.mean(x**2))
+    residual = actual - predicted
+    centred = residual - residual.mean()
+    error = float(np.mean(centred * x)) / spread
+    linearised = error + x * (centred - error * x) / spread
+    interval = day_clustered_interval(linearised, days)
+    return interval.estimate, interval.ci_low, interval.ci_high
