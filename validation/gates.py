@@ -312,11 +312,25 @@ def _scenario_checks(policy: ModelPolicy, row: Any) -> list[GateCheck]:
     for m in SCENARIO_LIMIT_METRICS:
         value, limit = getattr(row, m.name), getattr(limits, m.name)
         if limit is not None:
-            checks.append(_upper(m.gate, scenario, value, limit, m.unit))
+            checks.append(_reported(policy, m.name, _upper(m.gate, scenario, value, limit, m.unit)))
     for m in RISK_METRIC_DEFINITIONS:
         if scenario in policy.risk_scenarios(m.name):
-            checks.append(_risk_check(policy, scenario, m, row))
+            checks.append(_reported(policy, m.name, _risk_check(policy, scenario, m, row)))
     return checks
+
+
+def _reported(policy: ModelPolicy, metric: str, check: GateCheck) -> GateCheck:
+    """``check`` reported, not judged, when the policy lists its metric in reported_limits."""
+    if metric not in policy.reported_limits:
+        return check
+    return replace(
+        check,
+        limit=(
+            f"{check.limit}; reported, not judged: no schedule within the family's policy "
+            f"can breach it"
+        ),
+        status="warn" if check.status == "fail" else check.status,
+    )
 
 
 def _excused_if_reference_fails(policy: ModelPolicy, check: GateCheck, reference: Any) -> GateCheck:

@@ -20,7 +20,11 @@ from pydantic import (
     model_validator,
 )
 
-from validation.stress.catalogue import RISK_METRIC_DEFINITIONS, RISK_METRICS
+from validation.stress.catalogue import (
+    RISK_METRIC_DEFINITIONS,
+    RISK_METRICS,
+    SCENARIO_LIMIT_METRICS,
+)
 
 __all__ = [
     "DEFAULT_RISK_LEVELS",
@@ -152,6 +156,10 @@ class ModelPolicy(_Strict):
         A stress or risk limit that the reference's own schedule breaches on the same book
         and markets judges the book: the candidate's breach warns instead of failing, as
         long as its figure is at most this share above the reference's.
+    reported_limits : tuple of str
+        Stress limits and risk metrics (by metric name) that no schedule within the
+        family's policy can breach (``bench/verdicts.py`` counts what decided each
+        verdict): they are computed and reported, and a breach warns instead of failing.
     """
 
     risk_tier: Literal["low", "medium", "high"]
@@ -168,6 +176,7 @@ class ModelPolicy(_Strict):
     # Policies adopted before the calibration check keep parsing with the shipped limits.
     calibration: CalibrationLimits = CalibrationLimits(max_bias_share=0.10, max_slope_error=0.25)
     reference_breach_tolerance: float = Field(default=0.10, ge=0, le=1)
+    reported_limits: tuple[str, ...] = ()
     latency: LatencyBudget
     stress_default: ScenarioLimits
     stress_scenarios: dict[str, ScenarioLimits] = Field(default_factory=dict)
@@ -177,6 +186,13 @@ class ModelPolicy(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelPolicy:
+        limits = [m.name for m in SCENARIO_LIMIT_METRICS] + list(RISK_METRICS)
+        unknown_reported = [m for m in self.reported_limits if m not in limits]
+        if unknown_reported:
+            raise ValueError(
+                f"reported_limits must name stress limits or risk metrics of {limits}; "
+                f"unknown {unknown_reported}"
+            )
         missing = [m for m in RISK_METRICS if m not in self.risk_metrics]
         unknown = [m for m in self.risk_metrics if m not in RISK_METRICS]
         if missing or unknown:

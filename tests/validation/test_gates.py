@@ -370,3 +370,24 @@ def test_decisions_in_a_directional_scenario_are_reported_not_judged():
     assert report.passed, report.failure_message()
     (check,) = [c for c in report.checks if c.subject == "vs champion in vol_spike"]
     assert check.status == "warn" and "Reported, not judged" in check.limit
+
+
+def test_a_limit_the_policy_reports_warns_instead_of_failing():
+    policy = parse_policy(
+        POLICY_TEXT.replace(
+            "    reference_breach_tolerance: 0.10",
+            "    reference_breach_tolerance: 0.10\n    reported_limits: [participation_5min]",
+        )
+    ).for_model("execution-impact")
+    stress = _stress(participation_5min=0.5)
+    report = evaluate_gates(policy, "abc", _comparison(), stress, LATENCY, DECISIONS)
+    assert report.passed, report.failure_message()
+    (check,) = [c for c in report.checks if c.gate == "risk metric participation_5min"]
+    assert check.status == "warn" and "reported, not judged" in check.limit
+    with pytest.raises(PolicyError, match=r"reported_limits must name .* unknown \['speed'\]"):
+        parse_policy(
+            POLICY_TEXT.replace(
+                "    reference_breach_tolerance: 0.10",
+                "    reference_breach_tolerance: 0.10\n    reported_limits: [speed]",
+            )
+        )
