@@ -187,7 +187,7 @@ def run_design(
         days, _ = pd.factorize(frame[FAMILY.time_column].dt.floor("D"))
         for name, (candidate, reference, _) in pairs.items():
             c, r = candidate(frame, rng), reference(frame, rng)
-            judged = compare_paired("reference", y, c, r, days, MARGIN_FRACTION, y.mean())
+            judged = compare_paired("reference", y, c, r, days, MARGIN_FRACTION)
             low, high = percentile_bootstrap((c - y) ** 2 - (r - y) ** 2, days, rng)
             records.append(
                 {

@@ -148,7 +148,7 @@ def test_the_challenger_section_shows_losses_margin_verdict_and_its_reason(audit
     # Errs by 15 bps on alternate days: no difference on average, too few days to tell.
     candidate = truth + np.where(days % 2 == 0, 15.0, 0.0)
     reference = truth + np.where(days % 2 == 1, 15.0, 0.0)
-    judged = compare_paired("champion", actual, candidate, reference, days, 0.1, 20.0)
+    judged = compare_paired("champion", actual, candidate, reference, days, 0.1)
     assert judged.verdict == "inconclusive"
     payload = {"run_id": "run-1", "verdicts": {"champion": judged.verdict}}
     audit.append("maker", Action.CANDIDATE_TRAINED, {"run_id": "run-1"}, MODEL, "1")

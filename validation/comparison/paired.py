@@ -10,7 +10,10 @@ from validation.comparison.inference import day_clustered_interval
 from validation.comparison.losses import PRIMARY_LOSS, loss_metrics, squared_error
 from validation.comparison.verdicts import Verdict, decide, explain
 
-__all__ = ["METHOD", "PairedComparison", "compare_paired"]
+__all__ = ["METHOD", "NAIVE_SOURCE", "PairedComparison", "compare_paired"]
+
+#: What the naive predictor's constant is, as the reports name it.
+NAIVE_SOURCE = "holdout mean"
 
 #: How the interval is computed, as the reports name it.
 METHOD = (
@@ -64,8 +67,6 @@ def compare_paired(
     reference_pred: np.ndarray,
     days: np.ndarray,
     margin_fraction: float,
-    naive_prediction: float,
-    naive_source: str = "holdout mean",
     level: float = 0.95,
 ) -> PairedComparison:
     """Compare the candidate with ``reference`` on the same orders.
@@ -82,11 +83,6 @@ def compare_paired(
         Trading day of each order: the clusters of the interval.
     margin_fraction : float
         Share of the reference's skill the candidate may give up, in [0, 1).
-    naive_prediction : float
-        The naive predictor's constant: the holdout's mean target in the pipeline, a
-        level no candidate can move.
-    naive_source : str
-        What the constant is, for the report (``holdout mean``).
     level : float
         Confidence level of the interval.
 
@@ -102,17 +98,17 @@ def compare_paired(
     """
     if not 0.0 <= margin_fraction < 1.0:
         raise ValueError(f"margin_fraction must be in [0, 1), got {margin_fraction}")
-    if not np.isfinite(naive_prediction):
-        raise ValueError(f"naive_prediction must be finite, got {naive_prediction}")
     candidate_loss = squared_error(actual, candidate_pred)
     reference_loss = squared_error(actual, reference_pred)
+    # The naive predictor is the holdout's own mean: the best constant in hindsight (the
+    # smallest skill, so the strictest margin), and no candidate's training data moves it.
+    naive_prediction = float(np.mean(actual))
     naive_loss = float(np.mean(squared_error(actual, np.full(np.shape(actual), naive_prediction))))
     interval = day_clustered_interval(candidate_loss - reference_loss, days, level)
     skill = naive_loss - float(reference_loss.mean())
     # A reference no better than a constant has no skill to give up: the margin is 0.
     margin = margin_fraction * max(skill, 0.0)
     verdict = decide(interval.ci_low, interval.ci_high, margin)
-    naive = f"{naive_source.replace(' ', '-')} predictor"
     return PairedComparison(
         reference=reference,
         loss=PRIMARY_LOSS,
@@ -120,7 +116,7 @@ def compare_paired(
         reference_loss=float(reference_loss.mean()),
         naive_loss=naive_loss,
         naive_prediction=float(naive_prediction),
-        naive_source=naive_source,
+        naive_source=NAIVE_SOURCE,
         skill=skill,
         margin_fraction=margin_fraction,
         margin=margin,
@@ -140,7 +136,6 @@ def compare_paired(
             margin_fraction,
             skill,
             interval.n_days,
-            naive,
         ),
         candidate_metrics=loss_metrics(actual, candidate_pred),
         reference_metrics=loss_metrics(actual, reference_pred),

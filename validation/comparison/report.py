@@ -167,10 +167,6 @@ def compare_candidate(
     predictions = {"candidate": np.asarray(candidate.predict(features), dtype=float)}
     for name, model in references.items():
         predictions[name] = np.asarray(model.predict(features), dtype=float)
-    # The naive predictor is the holdout's own mean: the best constant in hindsight, which
-    # gives the smallest skill and so the strictest margin, and which no candidate can move
-    # (a training mean would move with a candidate's damaged costs and widen its own margin).
-    naive = float(actual.mean())
     # Integer day codes: factorising an object array of timestamps per comparison is slow.
     days, _ = pd.factorize(holdout[time_column].dt.floor("D"))
     comparisons = {
@@ -181,8 +177,6 @@ def compare_candidate(
             predictions[name],
             days,
             margin,
-            naive,
-            "holdout mean",
         )
         for name in references
     }

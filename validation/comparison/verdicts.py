@@ -58,19 +58,18 @@ def explain(
     margin_fraction: float,
     skill: float,
     n_days: int,
-    naive: str = "holdout-mean predictor",
 ) -> str:
     """One sentence saying why the comparison with ``reference`` got ``verdict``.
 
     Losses are squared errors in bps²; ``skill`` is the reference's loss reduction over
-    the ``naive`` predictor and ``margin = margin_fraction * max(skill, 0)``.
+    the holdout-mean predictor and ``margin = margin_fraction * max(skill, 0)``.
     """
     interval = f"[{ci_low:+.1f}, {ci_high:+.1f}] bps²"
     allowed = (
         f"the margin of {margin:.1f} bps² ({margin_fraction:.0%} of {reference}'s skill of "
-        f"{skill:.1f} bps² over the {naive})"
+        f"{skill:.1f} bps² over the holdout-mean predictor)"
         if skill > 0
-        else f"a margin of 0 ({reference} has no skill over the {naive})"
+        else f"a margin of 0 ({reference} has no skill over the holdout-mean predictor)"
     )
     if verdict == "better":
         return (
