@@ -293,3 +293,18 @@ def test_an_honest_retrain_on_fresh_data_is_non_inferior_in_19_of_20_seeds():
         verdicts.append(judged.verdict)
     passed = sum(v in ("better", "non-inferior") for v in verdicts)
     assert passed >= 19, verdicts
+
+
+def test_the_persistent_interval_counts_a_spell_of_days_as_few_observations():
+    # Twelve days, the last four a volatile spell: the day totals are correlated, and the
+    # interval allowing for it is wider; alternating days make it no narrower than the plain.
+    days = np.repeat(np.arange(12), 50)
+    spell = np.where(days >= 8, 6.0, 0.0) + np.tile(np.linspace(-1.0, 1.0, 50), 12)
+    plain = day_clustered_interval(spell, days)
+    persistent = day_clustered_interval(spell, days, persistent=True)
+    assert persistent.estimate == plain.estimate
+    assert persistent.standard_error > 1.2 * plain.standard_error
+    alternating = np.where(days % 2 == 0, 3.0, -3.0) + np.tile(np.linspace(-1, 1, 50), 12)
+    plain = day_clustered_interval(alternating, days)
+    persistent = day_clustered_interval(alternating, days, persistent=True)
+    assert persistent.standard_error == plain.standard_error

@@ -2,8 +2,9 @@
 
 A comparison with the champion is relative: a candidate trained before a regime shift beats
 a champion that is wrong the same way. Calibration is judged on the holdout's realised costs
-alone, by two statistics with day-clustered 95 % intervals
-(:func:`~validation.comparison.inference.day_clustered_interval`, days as clusters):
+alone, by two statistics with day-clustered 95 % intervals that allow for regimes
+persisting over consecutive days
+(:func:`~validation.comparison.inference.day_clustered_interval` with ``persistent=True``):
 
 Bias
     ``mean(predicted - actual)`` in bps (positive: the model over-predicts), against a
@@ -131,7 +132,7 @@ def calibration(
             f"calibration limits must be >= 0, got max_bias_share={max_bias_share}, "
             f"max_slope_error={max_slope_error}"
         )
-    bias = day_clustered_interval(predicted - actual, days)
+    bias = day_clustered_interval(predicted - actual, days, persistent=True)
     slope = _slope_error_interval(actual, predicted, days)
     mean_actual = float(actual.mean())
     return Calibration(
@@ -161,5 +162,5 @@ def _slope_error_interval(
     centred = residual - residual.mean()
     error = float(np.mean(centred * x)) / spread
     linearised = error + x * (centred - error * x) / spread
-    interval = day_clustered_interval(linearised, days)
+    interval = day_clustered_interval(linearised, days, persistent=True)
     return interval.estimate, interval.ci_low, interval.ci_high
