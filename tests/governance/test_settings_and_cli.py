@@ -120,7 +120,7 @@ def test_policy_with_an_unknown_scenario_is_refused(tmp_path):
     policy = tmp_path / "policy.yaml"
     text = DEFAULT_POLICY.read_text()
     policy.write_text(
-        text.replace("vol_spike, liquidity_withdrawal", "volspike, liquidity_withdrawal")
+        text.replace("[baseline, liquidity_withdrawal", "[baseline, volspike, liquidity_withdrawal")
     )
     with pytest.raises(UsageError, match=r"scenarios \['volspike'\]"):
         load_model_policy(policy, "execution-impact")
