@@ -75,8 +75,10 @@ def test_a_candidate_rushing_its_blocks_cannot_pass(runs):
     assert rushed.completion_share.mean > 0.9
     assert rushed.risk_metrics["participation_5min"].action_rate == 1.0
     policy = parse_policy(DEFAULT_POLICY.read_text()).for_model("execution-impact")
-    failed = {c.gate for c in stress_checks(policy, gate_table(report)) if not c.passed}
-    assert {"completion share", "risk metric participation_5min"} <= failed
+    checks = {c.gate: c for c in stress_checks(policy, gate_table(report))}
+    assert checks["completion share"].status == "fail"
+    # No schedule within the policy's 10 % asks that much: the policy reports it.
+    assert checks["risk metric participation_5min"].status == "warn"
 
 
 def test_a_small_difference_in_one_order_is_within_the_margin(runs):

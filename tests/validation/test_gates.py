@@ -19,7 +19,9 @@ from validation.stress.catalogue import (
 
 POLICY_FILE = Path(__file__).parents[2] / "governance" / "default_policy.yaml"
 POLICY_TEXT = POLICY_FILE.read_text()
-POLICY = parse_policy(POLICY_TEXT).for_model("execution-impact")
+SHIPPED = parse_policy(POLICY_TEXT).for_model("execution-impact")
+#: The shipped policy judging every limit, so that each can be made to fail on its own.
+POLICY = SHIPPED.model_copy(update={"reported_limits": ()})
 
 
 class Fixed:
@@ -373,21 +375,18 @@ def test_decisions_in_a_directional_scenario_are_reported_not_judged():
 
 
 def test_a_limit_the_policy_reports_warns_instead_of_failing():
-    policy = parse_policy(
-        POLICY_TEXT.replace(
-            "    reference_breach_tolerance: 0.10",
-            "    reference_breach_tolerance: 0.10\n    reported_limits: [participation_5min]",
-        )
-    ).for_model("execution-impact")
+    assert "participation_5min" in SHIPPED.reported_limits
     stress = _stress(participation_5min=0.5)
-    report = evaluate_gates(policy, "abc", _comparison(), stress, LATENCY, DECISIONS)
+    report = evaluate_gates(SHIPPED, "abc", _comparison(), stress, LATENCY, DECISIONS)
     assert report.passed, report.failure_message()
     (check,) = [c for c in report.checks if c.gate == "risk metric participation_5min"]
     assert check.status == "warn" and "reported, not judged" in check.limit
+    # Completion is judged: no reference breach, no policy report, it fails.
+    report = evaluate_gates(
+        SHIPPED, "abc", _comparison(), _stress(completion_share=0.5), LATENCY, DECISIONS
+    )
+    assert [c.gate for c in report.failures] == ["completion share"]
     with pytest.raises(PolicyError, match=r"reported_limits must name .* unknown \['speed'\]"):
         parse_policy(
-            POLICY_TEXT.replace(
-                "    reference_breach_tolerance: 0.10",
-                "    reference_breach_tolerance: 0.10\n    reported_limits: [speed]",
-            )
+            POLICY_TEXT.replace("reported_limits: [participation_5min", "reported_limits: [speed")
         )
