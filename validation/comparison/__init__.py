@@ -44,7 +44,8 @@ candidates that give up 21-59 % of the reference's skill (costs scaled by 0.5 or
 10 bps of noise, volatility or participation ignored) are judged ``worse`` in all of them;
 an honest refit of a well-specified model passes in all of them, and the family's own
 candidate retrained on fresh days passes against itself in 98 % (generator's regimes) and
-100 % (independent days).
+100 % (independent days). ``bench/verdicts.py`` measures the whole verdict (comparison,
+calibration, decisions, stress) against the generator's ground truth.
 """
 
 from validation.comparison.calibration import Calibration, calibration
