@@ -63,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from governance.settings import DEFAULT_POLICY  # noqa: E402
 from models import get_family  # noqa: E402
+from models.impact.family import minute_of_session  # noqa: E402
 from models.split import out_of_time_split  # noqa: E402
 from synthetic import SynthConfig, generate  # noqa: E402
 from synthetic.ground_truth import order_expected_cost_bps  # noqa: E402
@@ -185,15 +186,12 @@ def true_cost(holdout: pd.DataFrame, day: np.ndarray, shift_day: int | None, **h
     return order_expected_cost_bps(holdout, impact_multiplier=multiplier, **horizon)
 
 
-def _minute_of_session(frame: pd.DataFrame) -> np.ndarray:
-    start = frame["start_ts"]
-    opened = start.groupby(start.dt.date).transform("min")
-    return (start - opened).dt.total_seconds().to_numpy() / 60.0
-
-
 def true_objective(model, orders, day, shift_day) -> np.ndarray:
-    """Expected cost plus the policy's risk penalty at the horizons ``model`` chooses."""
-    decided = FAMILY.decide(model, orders.assign(start_minute=_minute_of_session(orders)))
+    """Expected cost plus the policy's risk penalty at the horizons ``model`` chooses.
+
+    ``orders`` carry their ``start_minute``, so that every horizon ends by the close.
+    """
+    decided = FAMILY.decide(model, orders)
     horizon = decided["horizon_minutes"].to_numpy()
     cost = true_cost(orders, day, shift_day, horizon_minutes=horizon)
     sigma = orders["true_daily_vol"].to_numpy()
@@ -288,7 +286,8 @@ def _with_truth(
     mse_margin = POLICY.non_inferiority_margin * max(skill, 0.0)
     size = (holdout["qty"] / holdout["adv"]).to_numpy()
     large = size >= np.median(size)
-    book = holdout.loc[large]
+    # Minutes since the open from the whole holdout's days, as the stress book reads them.
+    book = holdout.assign(start_minute=minute_of_session(holdout)).loc[large]
     ours_obj = true_objective(candidate, book, day[large], kind.shift_day)
     theirs_obj = true_objective(champion, book, day[large], kind.shift_day)
     decision_excess = float(ours_obj.mean() - theirs_obj.mean())
@@ -316,7 +315,7 @@ def _with_truth(
         decision_margin,
         bias_share,
         (c.ci_low, c.ci_high),
-        tuple(b / cal.mean_actual for b in (cal.bias, cal.bias_low, cal.bias_high)),
+        (cal.bias_share, cal.bias_low / cal.mean_actual, cal.bias_high / cal.mean_actual),
         worse,
         seconds,
     )

@@ -203,12 +203,11 @@ def calibration_checks(comparison: ComparisonReport) -> list[GateCheck]:
     for name, c in comparison.calibration.items():
         judged = name == "candidate"
         status: Status = "pass" if not c.miscalibrated else "fail" if judged else "warn"
-        share = c.bias / c.mean_actual if c.mean_actual else float("nan")
         checks.append(
             GateCheck(
                 gate="calibration",
                 subject=name,
-                value=f"bias {share:+.1%}, slope error {c.slope_error:+.3f}",
+                value=f"bias {c.bias_share:+.1%}, slope error {c.slope_error:+.3f}",
                 limit=(
                     f"bias and slope error inside their limits unless the whole 95% interval "
                     f"lies beyond them ({'judged' if judged else 'flagged, not judged'}): "
@@ -297,9 +296,12 @@ def stress_checks(policy: ModelPolicy, stress: pd.DataFrame) -> list[GateCheck]:
     checks = []
     for row in stress.loc[candidate].itertuples(index=False):
         reference = references.get(row.scenario)
+        theirs = (
+            {} if reference is None else {c.gate: c for c in _scenario_checks(policy, reference)}
+        )
         for check in _scenario_checks(policy, row):
-            if check.status == "fail" and reference is not None:
-                check = _excused_if_reference_fails(policy, check, reference)
+            if check.status == "fail" and check.gate in theirs:
+                check = _excused_if_reference_fails(policy, check, theirs[check.gate], reference)
             checks.append(check)
     return checks
 
@@ -333,14 +335,15 @@ def _reported(policy: ModelPolicy, metric: str, check: GateCheck) -> GateCheck:
     )
 
 
-def _excused_if_reference_fails(policy: ModelPolicy, check: GateCheck, reference: Any) -> GateCheck:
-    """``check`` as a warning when the reference's schedule fails it as badly on the book.
+def _excused_if_reference_fails(
+    policy: ModelPolicy, check: GateCheck, same: GateCheck, reference: Any
+) -> GateCheck:
+    """``check`` as a warning when the reference's schedule fails it (``same``) as badly.
 
     Excused only when the reference's figure is a number and the candidate's is at most
     ``reference_breach_tolerance`` above it: a candidate that breaches a limit much further
     than the reference does is judged on the difference.
     """
-    same = next(c for c in _scenario_checks(policy, reference) if c.gate == check.gate)
     ours, theirs = float(check.value), float(same.value)
     within = ours <= theirs * (1.0 + policy.reference_breach_tolerance)
     if same.passed or not math.isfinite(theirs) or not within:

@@ -50,7 +50,13 @@ if TYPE_CHECKING:  # LightGBM, scikit-learn and numba load when a model is fitte
 
     from models.impact.compiled import CompiledImpactPolicy
 
-__all__ = ["ImpactFamily", "HORIZON_GRID_MINUTES", "LIGHTGBM_PARAMS", "STRESS_SIZE_QUANTILES"]
+__all__ = [
+    "ImpactFamily",
+    "HORIZON_GRID_MINUTES",
+    "LIGHTGBM_PARAMS",
+    "STRESS_SIZE_QUANTILES",
+    "minute_of_session",
+]
 
 #: Horizons the policy chooses from, in minutes of the session (the last is the whole day).
 HORIZON_GRID_MINUTES = (5, 10, 15, 30, 60, 90, 120, 195, 260, SESSION_MINUTES)
@@ -374,7 +380,7 @@ class ImpactFamily(ModelFamily):
             quantile in :data:`STRESS_SIZE_QUANTILES` of ``qty / adv``, ``order_id``
             ``stress-q500`` ... ``stress-q990``.
         """
-        start = _minute_of_session(holdout)
+        start = minute_of_session(holdout)
         grid = np.asarray(HORIZON_GRID_MINUTES, dtype=float)
         longest = np.array([grid[grid <= SESSION_MINUTES - m + 1e-9].max() for m in start])
         fits = holdout["qty"].to_numpy() <= (
@@ -428,7 +434,7 @@ class ImpactFamily(ModelFamily):
         )
 
 
-def _minute_of_session(orders: pd.DataFrame) -> np.ndarray:
+def minute_of_session(orders: pd.DataFrame) -> np.ndarray:
     """Minutes since the open of each order's start, the open being its day's first start.
 
     Orders start on the bar grid from the open on, so on a day with thousands of orders the

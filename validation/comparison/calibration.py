@@ -52,6 +52,11 @@ class Calibration:
     n_days: int
 
     @property
+    def bias_share(self) -> float:
+        """The bias as a share of the holdout's mean realised cost (NaN when that is 0)."""
+        return self.bias / self.mean_actual if self.mean_actual else float("nan")
+
+    @property
     def biased(self) -> bool:
         """The bias's whole interval is beyond the limit (either side)."""
         return self.bias_low > self.bias_limit or self.bias_high < -self.bias_limit
@@ -71,7 +76,6 @@ class Calibration:
     @property
     def explanation(self) -> str:
         """One sentence per statistic: its interval against its limit."""
-        share = self.bias / self.mean_actual if self.mean_actual else float("nan")
         slope = (
             f"slope error {self.slope_error:+.3f}, CI [{self.slope_low:+.3f}, "
             f"{self.slope_high:+.3f}]"
@@ -79,7 +83,7 @@ class Calibration:
             else "slope undefined (the predictions do not vary)"
         )
         return (
-            f"{self.model} bias {self.bias:+.2f} bps ({share:+.0%} of the holdout's mean "
+            f"{self.model} bias {self.bias:+.2f} bps ({self.bias_share:+.0%} of the holdout's mean "
             f"cost {self.mean_actual:.1f} bps), 95 % CI [{self.bias_low:+.2f}, "
             f"{self.bias_high:+.2f}], limit +/-{self.bias_limit:.2f}; {slope}, limit "
             f"+/-{self.slope_limit:.2f}; {self.n_days} days"

@@ -114,7 +114,8 @@ def day_clustered_interval(
     residual = day_total - estimate * day_count
     spread = float(np.sum(residual**2))
     if persistent:
-        spread = max(spread, _persistent_spread(residual))
+        # Never narrower: negatively correlated neighbours do not shrink the interval.
+        spread += max(0.0, _lagged_covariance(residual))
     standard_error = float(np.sqrt(n_days / (n_days - 1) * spread) / n)
     half_width = float(stats.t.ppf(0.5 + level / 2.0, n_days - 1)) * standard_error
     return DayClusteredInterval(
@@ -137,11 +138,10 @@ def _persistence_lags(n_days: int) -> int:
     return int(4.0 * (n_days / 100.0) ** (2.0 / 9.0))
 
 
-def _persistent_spread(residual: np.ndarray) -> float:
-    """Bartlett-weighted sum of the day totals' autocovariances, days in calendar order."""
+def _lagged_covariance(residual: np.ndarray) -> float:
+    """Bartlett-weighted autocovariances of the day totals, days in calendar order."""
     lags = _persistence_lags(residual.size)
-    spread = float(np.sum(residual**2))
-    for lag in range(1, lags + 1):
-        weight = 1.0 - lag / (lags + 1.0)
-        spread += 2.0 * weight * float(np.sum(residual[lag:] * residual[:-lag]))
-    return spread
+    return sum(
+        2.0 * (1.0 - lag / (lags + 1.0)) * float(np.sum(residual[lag:] * residual[:-lag]))
+        for lag in range(1, lags + 1)
+    )

@@ -68,8 +68,6 @@ def order_market(order: Mapping[str, Any] | pd.Series, config: StressConfig) -> 
     """
     s0 = float(order["arrival_price"])
     vol = float(order["daily_vol"])
-    so = float(order.get("shares_outstanding", math.nan))
-    theta = so / float(order["adv"]) if math.isfinite(so) else config.theta_over_v
     return MarketModel(
         s0=s0,
         sigma=vol if config.dynamics == "geometric" else vol * s0,
@@ -79,7 +77,7 @@ def order_market(order: Mapping[str, Any] | pd.Series, config: StressConfig) -> 
         gamma=config.gamma,
         beta=config.beta,
         delta=config.delta,
-        theta_over_v=theta,
+        theta_over_v=_turnover_inverse(order, config),
         epsilon=float(order["spread_bps"]) / 2e4 * s0,
         adv=float(order["adv"]),
         volume_profile=config.volume_profile,
@@ -168,13 +166,18 @@ def loss_budget_bps(order: Mapping[str, Any] | pd.Series, config: StressConfig) 
     controls = config.controls
     vol = float(order["daily_vol"])
     size = float(order["quantity"]) / float(order["adv"])
-    so = float(order.get("shares_outstanding", math.nan))
-    theta = so / float(order["adv"]) if math.isfinite(so) else config.theta_over_v
+    theta = _turnover_inverse(order, config)
     temporary = config.eta * vol * controls.budget_participation**config.beta
     permanent = config.gamma * vol * size * theta**config.delta
     expected = float(order["spread_bps"]) / 2.0 + 1e4 * (temporary + permanent / 2.0)
     timing = 1e4 * vol * math.sqrt(_rest_of_session_days(order, config) / 3.0)
     return expected + controls.max_loss_risk_multiple * timing
+
+
+def _turnover_inverse(order: Mapping[str, Any] | pd.Series, config: StressConfig) -> float:
+    """``Theta / V`` of the order: its shares outstanding over ADV, else the config's."""
+    so = float(order.get("shares_outstanding", math.nan))
+    return so / float(order["adv"]) if math.isfinite(so) else config.theta_over_v
 
 
 def _rest_of_session_days(order: Mapping[str, Any] | pd.Series, config: StressConfig) -> float:
