@@ -90,6 +90,35 @@ def test_batch_medians_that_disagree_are_inconclusive(monkeypatch):
     assert latency["p50_ms"] == pytest.approx(0.06)  # between the two kinds of batch
 
 
+def test_p99_keeps_a_tail_of_the_call_and_drops_one_disturbed_batch(monkeypatch):
+    """One call in fifty takes a slow branch: that is the call's own p99. A neighbour that
+    slows every call of one batch out of ten is not."""
+    clock = _SteppedClock()
+    monkeypatch.setattr("validation.latency.time", clock)
+    calls = itertools.count()
+
+    def call() -> None:
+        n = next(calls)
+        slow_branch = n % 50 == 49
+        disturbed_batch = n // 200 == 3
+        clock.spend(500 if slow_branch else 90 if disturbed_batch else 30)
+
+    latency = measure_latency(call, batches=10, calls_per_batch=200, warmup=0, attempts=1)
+    assert latency["p99_ms"] == pytest.approx(0.5)
+    assert latency["p50_ms"] == pytest.approx(0.03)
+
+    calls = itertools.count()
+    no_branch = measure_latency(
+        lambda: clock.spend(90 if next(calls) // 200 == 3 else 30),
+        batches=10,
+        calls_per_batch=200,
+        warmup=0,
+        attempts=1,
+    )
+    assert no_branch["p99_ms"] == pytest.approx(0.03)
+    assert no_branch["max_ms"] == pytest.approx(0.09)  # reported, not judged
+
+
 @pytest.mark.parametrize(
     "value, conclusive, status",
     [
