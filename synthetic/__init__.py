@@ -7,8 +7,9 @@ the pipeline consumes, from equations the tests can check a model against:
   Hauptmann & Li (2005), see :mod:`synthetic.ground_truth` (eta=0.142, beta=0.6,
   gamma=0.314, delta=0.25, with ``Theta`` exported as ``shares_outstanding``), plus half
   the spread, timing noise read from the bar path and order-specific Laplace jumps.
-  ``daily_vol`` is a trailing estimate from previous days (what a desk knows before the
-  order); the true same-day volatility is ``true_daily_vol``, ground truth for tests.
+  ``daily_vol`` is the desk's pre-trade estimate (previous days' trailing estimate scaled
+  by what the whole tape showed of the day's regime before the order starts); the true
+  same-day volatility is ``true_daily_vol``, ground truth for tests.
   Horizons follow an observable ``urgency`` (confounded with the day's true volatility)
   except for a documented exploration share drawn at random; see
   :mod:`synthetic.executions`.

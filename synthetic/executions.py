@@ -4,9 +4,11 @@ How an order is made, in the order of the draws:
 
 1. Asset, day and side, uniformly at random.
 2. **Urgency** (``urgency``, in (0, 1), known before the order): the trader's
-   ``logistic(N(0, 1) + URGENCY_VOL_LOADING * log(true_daily_vol / daily_vol))``. Traders
-   hurry when the tape is more volatile than the trailing estimate says, so urgency carries
-   information on the day's true volatility that ``daily_vol`` lacks.
+   ``logistic(N(0, 1) + URGENCY_VOL_LOADING * log(true_daily_vol / trailing))``. Traders
+   hurry when the tape is more volatile than the trailing estimate of previous days says,
+   so urgency carries information on the day's true volatility; ``daily_vol``, the desk's
+   pre-trade estimate, recovers part of it from the tape before the order
+   (:meth:`synthetic.market.MarketPath.pretrade_vol`), all of it never.
 3. **Horizon** ``T`` on bar boundaries, 5 minutes to the whole session. A share
    ``cfg.exploration_share`` of orders (the desk's randomised schedules) gets a horizon
    log-uniform over that range whatever its urgency; every other order gets
@@ -53,7 +55,7 @@ __all__ = ["HORIZON_DISCRETION", "URGENCY_VOL_LOADING", "make_executions"]
 
 _MIN_HORIZON_MIN = 5
 _JUMP_SCALE_BPS = 60.0
-#: Logit of urgency per unit of ``log(true_daily_vol / daily_vol)``: a day twice as
+#: Logit of urgency per unit of ``log(true_daily_vol / trailing)``: a day twice as
 #: volatile as the trailing estimate raises the logit by about 1.4.
 URGENCY_VOL_LOADING = 2.0
 #: Standard deviation of the trader's discretion around the urgency's horizon, in log
@@ -116,7 +118,7 @@ def make_executions(
     DataFrame
         Ordered by ``start_ts``. Known before the order starts: ``order_id, asset, side,
         start_ts, end_ts`` (the planned end), ``qty, arrival_mid, adv,
-        shares_outstanding, daily_vol`` (trailing estimate), ``spread_bps`` (quoted at
+        shares_outstanding, daily_vol`` (pre-trade estimate), ``spread_bps`` (quoted at
         arrival), ``participation`` (planned) and ``urgency``. Known only afterwards:
         ``avg_fill_px, shortfall_bps``. Ground truth for tests, never a model input:
         ``regime`` and ``true_daily_vol`` (the same-day volatility the cost was drawn with).
@@ -164,7 +166,7 @@ def make_executions(
             "avg_fill_px": arrival * (1.0 + side * shortfall * 1e-4),
             "adv": adv,
             "shares_outstanding": universe.shares_outstanding[asset],
-            "daily_vol": trailing,
+            "daily_vol": market.pretrade_vol(asset, day, start_bar),
             "spread_bps": spread,
             "participation": participation,
             "urgency": urgency,

@@ -13,7 +13,7 @@ Almgren, Thum, Hauptmann & Li (2005), "Direct estimation of equity market impact
 ``X`` is the order size in shares (``qty``), ``V`` the average daily volume (``adv``),
 ``T`` the execution horizon in trading days (``end_ts - start_ts``), ``sigma`` the
 order's *true* same-day volatility (``true_daily_vol``; ``daily_vol`` is only the
-trailing estimate a desk has before the order) and ``Theta`` the shares outstanding
+pre-trade estimate a desk has before the order) and ``Theta`` the shares outstanding
 (``shares_outstanding``, so ``Theta / V = shares_outstanding / adv``).
 
 :func:`order_expected_cost_bps` evaluates the law on an executions table (at its own
