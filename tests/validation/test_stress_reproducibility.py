@@ -92,10 +92,10 @@ def test_path_streams_do_not_depend_on_n_paths() -> None:
 
 
 @pytest.mark.parametrize(
-    "scenario", ["vol_spike", "adverse_trend", "feed_corruption", "predatory_traders"]
+    "scenario", ["vol_spike", "falling_market", "feed_corruption", "predatory_traders"]
 )
 def test_compiled_kernel_agrees_with_its_interpreted_source(scenario: str) -> None:
-    # adverse_trend (jumps) and feed_corruption (random spikes) also use the event stream;
+    # falling_market (jumps) and feed_corruption (random spikes) also use the event stream;
     # predatory_traders exercises the leakage reaction.
     scen = load_scenarios()[scenario]
     compiled = _stressed_run(n_paths=40, scenario=scen)
@@ -126,7 +126,7 @@ def test_common_random_numbers_across_schedules_and_scenarios() -> None:
     both = np.isfinite(a["shock"]) & np.isfinite(b["shock"])
     assert both[:10].all() and np.array_equal(a["shock"][both], b["shock"][both])
     # A scenario with jumps draws from the event stream; price shocks are unchanged.
-    d = trace_order(chall, "adverse_trend", cfg, order_id="blk-eq-1", path=3)
+    d = trace_order(chall, "falling_market", cfg, order_id="blk-eq-1", path=3)
     both = np.isfinite(a["shock"]) & np.isfinite(d["shock"])
     assert both[:10].all() and np.array_equal(a["shock"][both], d["shock"][both])
     c = trace_order(champ, "baseline", cfg, order_id="blk-eq-2", path=3)

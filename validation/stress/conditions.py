@@ -115,17 +115,21 @@ class SpreadSchedule(Schedule):
 
 
 class MoveSchedule(Schedule):
-    """Cumulative deterministic move against the order, a fraction in (-1, 1)."""
+    """Cumulative deterministic move of the market's mid, a fraction in (-1, 1), up > 0.
+
+    One direction for the whole book, as in one market: a fall hurts the sales and helps the
+    purchases executing through it.
+    """
 
     @classmethod
     def _check_values(cls, values: list[float]) -> None:
         bad = [v for v in values if not -1 < v < 1]
         if bad:
-            raise ValueError(f"adverse moves must be in (-1, 1) (found {bad[0]:g})")
+            raise ValueError(f"market moves must be in (-1, 1) (found {bad[0]:g})")
 
 
 class Jumps(StrictModel):
-    """Price jumps: Poisson intensity per trading day, mean (against the order) and std."""
+    """Price jumps: Poisson intensity per trading day, mean (of the mid, up > 0) and std."""
 
     intensity_per_day: float = Field(ge=0, allow_inf_nan=False)
     mean: float = Field(0.0, gt=-1, lt=1, allow_inf_nan=False)

@@ -106,7 +106,7 @@ class _Path:
     sigma: np.ndarray
     liquidity: np.ndarray
     spread: np.ndarray
-    adverse: np.ndarray  # cumulative move at the n_window + 1 step boundaries
+    move: np.ndarray  # the market's cumulative move at the n_window + 1 step boundaries
 
 
 def _inv_cdf(p: float) -> float:
@@ -148,9 +148,7 @@ def _require_volume(market: MarketModel, pov_rate: float, controls: Controls) ->
         raise StressInputError(f"{what} needs market.adv (market volume per day), got None")
 
 
-def _scenario_path(
-    scenario: Scenario | None, market: MarketModel, grid: _Grid, side: float
-) -> _Path:
+def _scenario_path(scenario: Scenario | None, market: MarketModel, grid: _Grid) -> _Path:
     n_window = grid.start.size
     if scenario is None:
         path = _Path(
@@ -164,25 +162,21 @@ def _scenario_path(
             scenario.daily_volatility(grid.mid, market.relative_sigma),
             scenario.liquidity_at(grid.mid),
             scenario.spread_at(grid.mid),
-            scenario.adverse_at(np.append(grid.start, grid.end[-1])),
+            scenario.market_move_at(np.append(grid.start, grid.end[-1])),
         )
-    if np.any(1.0 + side * path.adverse <= 0):
-        raise StressInputError("scenario adverse_move would take the price to <= 0")
     return path
 
 
-def _price_steps(
-    stp: np.ndarray, market: MarketModel, path: _Path, side: float, tau: float
-) -> None:
+def _price_steps(stp: np.ndarray, market: MarketModel, path: _Path, tau: float) -> None:
     """Diffusion scale and deterministic increment (drift and scenario move) of each step."""
-    move = path.adverse
+    move = path.move
     if market.dynamics == "geometric":
         stp[:, K.S_VOL] = path.sigma * math.sqrt(tau)
         det = (market.drift - 0.5 * path.sigma**2) * tau
-        det += np.log((1.0 + side * move[1:]) / (1.0 + side * move[:-1]))
+        det += np.log((1.0 + move[1:]) / (1.0 + move[:-1]))
     else:
         stp[:, K.S_VOL] = path.sigma * market.s0 * math.sqrt(tau)
-        det = market.drift * tau + side * market.s0 * np.diff(move)
+        det = market.drift * tau + market.s0 * np.diff(move)
     stp[:, K.S_DET] = det
 
 
@@ -213,12 +207,10 @@ def _liquidity_steps(stp: np.ndarray, market: MarketModel, path: _Path, tau: flo
         )
 
 
-def _jumps(
-    market: MarketModel, scenario: Scenario | None, side: float
-) -> tuple[float, float, float]:
-    """Jump intensity per day, mean (signed against the order) and std: the scenario's first."""
+def _jumps(market: MarketModel, scenario: Scenario | None) -> tuple[float, float, float]:
+    """Jump intensity per day, mean (of the mid, up > 0) and std: the scenario's first."""
     if scenario is not None and scenario.jumps is not None:
-        return scenario.jumps.intensity_per_day, side * scenario.jumps.mean, scenario.jumps.std
+        return scenario.jumps.intensity_per_day, scenario.jumps.mean, scenario.jumps.std
     return market.jump_intensity, market.jump_mean, market.jump_std
 
 
@@ -399,14 +391,14 @@ def prepare_inputs(
 
     grid = _Grid.of(tau, session_minutes, n_window)
     timeline, n_onsets = _scenario_grid(scenario, grid, start_minute)
-    path = _scenario_path(scenario, market, timeline, sgn)
+    path = _scenario_path(scenario, market, timeline)
     stp = np.zeros((timeline.start.size, K.N_STEP))
-    _price_steps(stp, market, path, sgn, tau)
+    _price_steps(stp, market, path, tau)
     _liquidity_steps(stp, market, path, tau)
     base = _session_volume(
         market, grid, tau=tau, start_minute=start_minute, session_minutes=session_minutes
     )
-    jumps = _jumps(market, scenario, sgn)
+    jumps = _jumps(market, scenario)
     stp[:, K.S_JTHR] = _inv_cdf(1.0 - math.exp(-jumps[0] * tau))
     feed = scenario.feed if scenario is not None else None
     feed_params = _feed_steps(stp, feed, timeline)

@@ -43,8 +43,8 @@ Step mechanics (step ``k`` covers ``[k tau, (k+1) tau)``; ``side`` is +1 buy, -1
    is *bad* when the feed guard is on and it has been stale for ``max_stale`` steps or its last
    change exceeds ``spike_threshold``; otherwise it becomes the last good quote ``G``.
 3. Kill switch: when the mark-to-market loss ``side (value + remaining G - X S0)`` (fills plus
-   the unfilled position marked at the last good quote) exceeds ``max_loss``, the order is
-   flattened at once: the remainder is completed (7.) at the step's mid and the order is done.
+   the unfilled position marked at the last good quote) exceeds ``max_loss``, the algorithm
+   stops and the remainder is handed to the backstop (7.).
 4. Within the schedule's horizon the request is ``max(target_k X - filled, pov m_k)`` clipped
    to ``[0, remaining]`` (the engine catches up with its schedule after a pause); after it, the
    algorithm keeps working what is left at the overrun participation ``r``, ``r m_k / (1 -
@@ -70,11 +70,14 @@ Step mechanics (step ``k`` covers ``[k tau, (k+1) tau)``; ``side`` is +1 buy, -1
    (m_k + n)`` stands out of the flow (above ``x0``); ``leak`` is the scenario's strength.
    The quote of the next step is the new mid, or the old quote (stale), or a spiked mid; the
    realised-volatility estimate is an EWMA of the squared quote returns.
-7. Completion: every path ends flat. Whatever is left at the end of the window (the close),
-   and whatever the kill switch flattens, is handed to a backstop that works it over
-   ``completion_steps`` steps at the market's expected volume: it fills at
-   ``M + side Mref (eps + h(u / completion_steps))`` with that step's spread and impact
-   coefficients, the price risk having been carried until then. The cost of the order
+7. Completion: every path ends flat. What the kill switch or the risk monitor hands over
+   (``u`` shares) a backstop works from the next step on, ``u / completion_steps`` a step
+   at the market's expected volume, each trade at ``M + side Mref (eps_k + h)`` with that
+   step's mid, spread and impact, and moving the mid as any trade does (diffusion, jumps,
+   scenario move and the trade's permanent impact): the position's price risk and the
+   backstop's own footprint are carried until it is flat. Whatever is left at the end of
+   the window (the close), the backstop's unworked part included, completes at the last
+   mid with ``completion_steps`` steps' worth of impact. The cost of the order
    (implementation shortfall) includes it, and the overrun's fills.
 8. The risk monitor (``monitor_on``), at the end of each live step, watches the background
    essay's metrics and takes its actions: realised slippage against the interval VWAP so far,
@@ -567,6 +570,8 @@ def simulate_path(
     value = 0.0
     premid = 0.0
     done = False
+    handed = 0.0  # shares the kill switch or the monitor handed to the backstop, not yet worked
+    handed_rate = 0.0
     kill_step = -1.0
     completed = 0.0
     overrun = 0.0
@@ -611,7 +616,35 @@ def simulate_path(
             z_size = gen_evt.standard_normal()
             z_feed = gen_evt.standard_normal()
         if done or qty - filled <= tiny:
-            continue  # the order is flat; the draws keep paths aligned across schedules
+            # The draws keep paths aligned across schedules; the backstop works what it
+            # was handed through the same market, moving the mid as any trade does.
+            if handed > tiny:
+                e = k + lag
+                n = min(handed_rate, handed)
+                price_c = completion_price(
+                    mid,
+                    side,
+                    mid if geom else s0,
+                    stp[e, S_EPS],
+                    base[k] * stp[e, S_LIQ],
+                    n,
+                    1.0,
+                    stp[e, S_TEMP],
+                    power,
+                    beta,
+                )
+                completed += n
+                cvalue += n * price_c
+                cmid += n * mid
+                handed -= n
+                jump = jmean + jstd * z_size if z_jump < stp[e, S_JTHR] else 0.0
+                push = side * stp[e, S_PERM] * n
+                vol = stp[e, S_VOL]
+                if geom:
+                    mid = mid * math.exp(stp[e, S_DET] + vol * z_price + jump + push)
+                else:
+                    mid = mid + stp[e, S_DET] + vol * z_price + s0 * (jump + push)
+            continue
         in_schedule = k < n_sched
 
         e = k + lag
@@ -637,21 +670,8 @@ def simulate_path(
         loss = side * (value + remaining * good_quote - qty * s0)
         if kill_on and loss > max_loss:
             flags |= 1 << C_KILL
-            price_c = completion_price(
-                mid,
-                side,
-                mref,
-                eps,
-                expected_volume,
-                remaining,
-                completion_steps,
-                tco,
-                power,
-                beta,
-            )
-            completed = remaining
-            cvalue = remaining * price_c
-            cmid = remaining * mid
+            handed = remaining
+            handed_rate = remaining / completion_steps
             done = True
             kill_step = float(k)
         else:
@@ -769,21 +789,8 @@ def simulate_path(
                 handoff = True
             left = qty - filled
             if handoff and left > tiny:
-                price_c = completion_price(
-                    new_mid,
-                    side,
-                    new_mid if geom else s0,
-                    eps,
-                    expected_volume,
-                    left,
-                    completion_steps,
-                    tco,
-                    power,
-                    beta,
-                )
-                completed = left
-                cvalue = left * price_c
-                cmid = left * new_mid
+                handed = left
+                handed_rate = left / completion_steps
                 done = True
         if flags != 0:
             for c in range(N_CONTROLS):
@@ -827,7 +834,8 @@ def simulate_path(
             quote = new_quote
         mid = new_mid
 
-    # Completion at the close of what is still left, at the mid after the last step.
+    # Completion at the close of what is still left (the backstop's unworked part too), at
+    # the mid after the last step.
     remaining = qty - filled - completed
     if remaining > tiny:
         e = n_window - 1 + lag
@@ -843,9 +851,9 @@ def simulate_path(
             power,
             beta,
         )
-        completed = remaining
-        cvalue = remaining * price_c
-        cmid = remaining * mid
+        completed += remaining
+        cvalue += remaining * price_c
+        cmid += remaining * mid
     if completed > 0.0 and has_vol:
         vw_value += cvalue
         vw_volume += completed

@@ -21,12 +21,13 @@ YAML or JSON (chosen by the file suffix; ``.json`` is parsed as JSON, anything e
           knots: [[0, 1.0], [20, 0.3]]          # of the volume withdrawn
         spread:                     # optional multiplier of the order's quoted spread (>= 0)
           knots: [[0, 1.0], [15, 8.0]]
-        adverse_move:               # optional deterministic cumulative move of the mid against
-          knots: [[10, 0.0], [40, 0.15]]        # the order (fraction in (-1, 1); 0.15 = 15%
-                                    # down for a sale, up for a purchase), on top of the noise
+        market_move:                # optional deterministic cumulative move of the mid
+          knots: [[10, 0.0], [40, -0.15]]       # (fraction in (-1, 1), up > 0; -0.15 = a
+                                    # 15% fall) on top of the noise, one direction for every
+                                    # order: a fall hurts sales and helps purchases
         jumps:                      # optional; replaces the market model's jump parameters
           intensity_per_day: 4.0    # Poisson intensity (at most one jump per step)
-          mean: 0.005               # mean jump against the order (fraction)
+          mean: -0.005              # mean jump of the mid (fraction, up > 0)
           std: 0.005                # jump-size standard deviation (fraction)
         feed:                       # optional corruption of the quotes the controls see;
           stale: [[20, 35]]         #   [start, end) minutes where the quote is frozen
@@ -47,7 +48,7 @@ scenario with an ``onset``, minutes since the onset: a session minute drawn per 
 execution and each path at a different time of day. A schedule is
 piecewise linear between its knots ``[minute, value]`` (minutes strictly increasing, >= 0)
 and flat before the first and after the last knot. Multipliers are evaluated at the middle of
-each simulation step; the adverse move is evaluated at step boundaries and its increments are
+each simulation step; the market move is evaluated at step boundaries and its increments are
 added to the mid.
 
 The shipped library is package data, found with :mod:`importlib.resources`, so an installed
@@ -108,7 +109,7 @@ REQUIRED_SCENARIOS = (
     "liquidity_withdrawal",
     "spread_blowout",
     "flash_crash_recovery",
-    "adverse_trend",
+    "falling_market",
     "feed_corruption",
     "rts6_peak_load",
     "predatory_traders",
@@ -127,7 +128,7 @@ class Scenario(StrictModel):
         Identifier (lower-case letters, digits, ``_``).
     description
         What the scenario represents.
-    volatility, liquidity, spread, adverse_move
+    volatility, liquidity, spread, market_move
         Schedules over minutes since the order's start (see the module docstring).
     jumps
         Jump process replacing the market model's.
@@ -145,7 +146,7 @@ class Scenario(StrictModel):
     volatility: VolatilitySchedule | None = None
     liquidity: LiquiditySchedule | None = None
     spread: SpreadSchedule | None = None
-    adverse_move: MoveSchedule | None = None
+    market_move: MoveSchedule | None = None
     jumps: Jumps | None = None
     feed: FeedCorruption | None = None
     leakage: Leakage | None = None
@@ -181,12 +182,10 @@ class Scenario(StrictModel):
         minutes = np.asarray(minutes, dtype=float)
         return np.ones(minutes.shape) if self.spread is None else self.spread.at(minutes)
 
-    def adverse_at(self, minutes: np.ndarray) -> np.ndarray:
-        """Cumulative deterministic adverse move at ``minutes`` (0 when not set)."""
+    def market_move_at(self, minutes: np.ndarray) -> np.ndarray:
+        """Cumulative deterministic move of the mid at ``minutes`` (0 when not set)."""
         minutes = np.asarray(minutes, dtype=float)
-        return (
-            np.zeros(minutes.shape) if self.adverse_move is None else self.adverse_move.at(minutes)
-        )
+        return np.zeros(minutes.shape) if self.market_move is None else self.market_move.at(minutes)
 
 
 class ScenarioLibrary(StrictModel):
