@@ -56,9 +56,11 @@ def reports():
     shifted, shifted_day = _market(shift_after_day=HOLDOUT_START)
     stale = out_of_time_split(shifted.loc[shifted_day >= SNAPSHOT], FAMILY.time_column, 0.2)
     inflated = recent.train.assign(shortfall_bps=recent.train["shortfall_bps"] * 1.5)
+    halved = recent.train.assign(shortfall_bps=recent.train["shortfall_bps"] * 0.5)
     return {
         "honest": _judged(recent, recent.train, champion),
         "costs x1.5": _judged(recent, inflated, champion),
+        "costs x0.5": _judged(recent, halved, champion),
         # Trained before impact and volatility rose; the champion is as stale as it is.
         "stale": _judged(stale, stale.train, champion),
     }
@@ -78,6 +80,18 @@ def test_a_candidate_trained_on_inflated_costs_fails_the_challenger_and_calibrat
     assert {"challenger", "calibration"} <= _failed(report), report.failure_message()
     (candidate,) = [c for c in report.failures if c.gate == "calibration"]
     assert candidate.subject == "candidate" and candidate.value.startswith("bias +")
+
+
+def test_a_candidate_trained_on_halved_costs_rushes_and_fails_decisions_and_impact(reports):
+    # Costs recorded at half their size make every horizon look cheap to shorten: the
+    # family's own policy trades faster than the champion's, and that costs more on the
+    # same simulated markets and moves the calm-market price past the essay's action level.
+    failed = {(c.gate, c.subject) for c in reports["costs x0.5"].failures}
+    assert ("decisions", "vs champion in baseline") in failed, failed
+    assert ("risk metric market_impact", "baseline") in failed, failed
+    honest = {(c.gate, c.subject): c.status for c in reports["honest"].checks}
+    assert honest["decisions", "vs champion in baseline"] == "pass"
+    assert honest["risk metric market_impact", "baseline"] != "fail"
 
 
 def test_a_model_trained_before_a_regime_shift_is_refused_and_the_champion_flagged(reports):
