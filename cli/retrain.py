@@ -162,8 +162,16 @@ def _print_demo(outcome: DemoOutcome, total: float) -> None:
         f"  govern audit verify --workdir {outcome.workdir}\n"
         f"  govern stress execution-impact {outcome.champion} --scenario flash_crash_recovery "
         f"--workdir {outcome.workdir}   (a what-if on the champion's own stress book)\n"
-        f"  mlflow ui --backend-store-uri {outcome.tracking_uri} "
-        f"--default-artifact-root {outcome.artifact_location}\n"
-        f"  then open http://127.0.0.1:5000 -> Models -> execution-impact, or the "
-        f"experiment '{outcome.experiment_name}'"
+        f"  {_mlflow_ui(outcome.tracking_uri, outcome.artifact_location)} -> Models -> "
+        f"execution-impact, or the experiment '{outcome.experiment_name}'"
+    )
+
+
+def _mlflow_ui(tracking_uri: str, artifact_location: str | None) -> str:
+    """How to open MLflow's UI on the demo's stores: the server itself, or a local UI."""
+    if artifact_location is None:
+        return f"open {tracking_uri}"
+    return (
+        f"mlflow ui --backend-store-uri {tracking_uri} --default-artifact-root "
+        f"{artifact_location}\n  then open http://127.0.0.1:5000"
     )

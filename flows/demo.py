@@ -73,7 +73,7 @@ class DemoOutcome:
     inventory_markdown: str
     workdir: Path
     tracking_uri: str
-    artifact_location: str
+    artifact_location: str | None
     experiment_name: str
 
 

@@ -22,7 +22,9 @@ def register_version(
     """Register ``model_uri`` as a new version of ``name`` carrying ``tags``.
 
     The registered model is created on first use. Tags are written on creation, so a
-    version never exists without its lineage.
+    version never exists without its lineage. A ``models:/<model id>`` source is sent with
+    its model id: an MLflow server refuses the source without it (the embedded store
+    resolves it either way).
     """
     try:
         client.create_registered_model(
@@ -38,4 +40,14 @@ def register_version(
         tags={k: str(v) for k, v in tags.items()},
         description=description,
         await_creation_for=0,
+        model_id=_logged_model_id(model_uri),
     )
+
+
+def _logged_model_id(model_uri: str) -> str | None:
+    """The logged model a ``models:/<model id>`` URI names; None for any other source."""
+    prefix = "models:/"
+    if not model_uri.startswith(prefix):
+        return None
+    ident = model_uri[len(prefix) :].strip("/")
+    return ident if ident and "/" not in ident else None

@@ -3,7 +3,10 @@
 Resolution order for the work directory: the ``--workdir`` option, then
 ``GOVERN_HOME``, then ``./.govern``. ``MLFLOW_TRACKING_URI`` (and
 ``MLFLOW_REGISTRY_URI``) override the embedded SQLite default, which lives in the
-work directory with artifacts under ``<workdir>/artifacts``. The audit log uses
+work directory with artifacts under ``<workdir>/artifacts`` (also when MLflow talks to a
+database directly); an MLflow server (``http(s)://``) keeps the artifacts where it was told
+to (``--artifacts-destination``, proxied), so that every host reads the same ones. The
+audit log uses
 ``GOVERN_AUDIT_DB_URL`` if set, else the tracking database when that is SQL, else the
 embedded SQLite database. ``GOVERN_POLICY`` points at the policy file (default
 ``<workdir>/policy.yaml`` when there is one, else ``governance/default_policy.yaml``,
@@ -50,7 +53,7 @@ class Settings(BaseModel):
     workdir: Path
     tracking_uri: str
     registry_uri: str
-    artifact_location: str
+    artifact_location: str | None
     audit_db_url: str
     reports_dir: Path
     policy_path: Path
@@ -82,7 +85,7 @@ def get_settings(workdir: Path | str | None = None) -> Settings:
         workdir=root,
         tracking_uri=tracking,
         registry_uri=os.environ.get("MLFLOW_REGISTRY_URI") or tracking,
-        artifact_location=(root / "artifacts").as_uri(),
+        artifact_location=None if _is_server(tracking) else (root / "artifacts").as_uri(),
         audit_db_url=audit,
         reports_dir=root / "reports",
         policy_path=Path(os.environ.get("GOVERN_POLICY") or _workdir_policy(root)).resolve(),
@@ -124,6 +127,11 @@ def require_existing(settings: Settings) -> Settings:
             f"none (check --workdir or GOVERN_HOME; `govern retrain` or `govern demo` create it)"
         )
     return settings
+
+
+def _is_server(tracking_uri: str) -> bool:
+    """Whether MLflow is reached through a tracking server rather than its database."""
+    return tracking_uri.split(":", 1)[0] in ("http", "https")
 
 
 def _audit_default(tracking_uri: str, default_db: str) -> str:

@@ -77,7 +77,7 @@ class Stores:
         """The id of the governed experiment, created under the work directory if missing.
 
         Its artifact location is ``<workdir>/artifacts``, so that an embedded set-up never
-        writes to ``./mlruns``.
+        writes to ``./mlruns``; with an MLflow server, the server's own artifact store.
         """
         name = self.settings.experiment_name
         experiment = self.client.get_experiment_by_name(name)

@@ -38,7 +38,9 @@ def test_a_server_uri_needs_a_shared_audit_database(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="set GOVERN_AUDIT_DB_URL"):
         get_settings(tmp_path)
     monkeypatch.setenv("GOVERN_AUDIT_DB_URL", "postgresql+psycopg://audit@db/governance")
-    assert get_settings(tmp_path).audit_db_url == "postgresql+psycopg://audit@db/governance"
+    served = get_settings(tmp_path)
+    assert served.audit_db_url == "postgresql+psycopg://audit@db/governance"
+    assert served.artifact_location is None  # the server's own artifact store, for every host
 
 
 def test_read_only_commands_refuse_a_missing_workdir(tmp_path):
