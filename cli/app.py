@@ -11,6 +11,7 @@ import typer
 from cli import lifecycle, retrain
 from cli.audit import audit_app
 from cli.data import data_app
+from cli.init import init
 from cli.keys import keys_app
 from cli.lineage import lineage
 from cli.policy import policy_app
@@ -26,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command()(init)
 app.add_typer(data_app, name="data")
 app.add_typer(audit_app, name="audit")
 app.add_typer(signoff_app, name="signoff")

@@ -25,7 +25,7 @@ from flows.config import RetrainConfig
 from flows.retrain import RetrainOutcome, retrain
 from governance.lifecycle import approve
 from governance.lineage import render_inventory, render_report
-from governance.personas import set_up_personas
+from governance.personas import Team, set_up_personas
 from governance.policy_store import signer_for
 from governance.settings import DEFAULT_POLICY, ensure_workdir, get_settings
 from governance.stores import open_stores
@@ -37,7 +37,9 @@ MODEL = "execution-impact"
 AUTHOR = "quant-researcher"
 VALIDATOR = "validator"
 OWNER = "head-of-model-risk"
-PERSONAS = [AUTHOR, VALIDATOR, "on-call", OWNER]
+PERSONAS = Team(
+    owner=OWNER, authors=(AUTHOR,), validators=(VALIDATOR, OWNER), operators=("on-call",)
+)
 
 
 class DemoConfig(BaseModel):
@@ -90,7 +92,7 @@ def demo(config: DemoConfig) -> DemoOutcome:
     stores = open_stores(settings)
     # The demo's policy is the shipped one with its personas' keys; it is written to the
     # work directory, where every later command of the work directory finds it.
-    policy = set_up_personas(settings, stores.audit, DEFAULT_POLICY, PERSONAS, OWNER, MODEL)
+    policy = set_up_personas(settings, stores.audit, DEFAULT_POLICY, PERSONAS, MODEL)
     validator = signer_for(settings.keys_dir, policy.file, VALIDATOR)
     logger = get_run_logger()
     days = []

@@ -1,16 +1,21 @@
-"""Key pairs and an adopted policy for a set of people: what the demo and a first set-up need.
+"""Key pairs and an adopted policy for a team: what a first set-up and the demo need.
 
-A desk sets up its people by hand (``govern keys create`` on each person's machine, the
-public keys into the policy file, ``govern policy adopt``). The demo plays every persona on
-one machine; :func:`set_up_personas` does the same steps for it, in the work directory.
+``govern init`` (:func:`initialise`) makes a key pair for every person and service of a
+:class:`Team`, writes ``<workdir>/policy.yaml`` from the shipped policy with their public
+keys and roles, and has the owner adopt it; it refuses to overwrite anything. The demo plays
+every persona on one machine through the same policy writing (:func:`set_up_personas`),
+keeping the keys a previous run made. A desk whose people hold their keys on their own
+machines does the same by hand: ``govern keys create`` on each machine, the public keys into
+the policy file, ``govern policy adopt``.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from governance.audit import AuditLog
+from governance.audit import AuditLog, open_audit_log
 from governance.identity import (
     create_key,
     create_release_key,
@@ -20,12 +25,12 @@ from governance.identity import (
     release_key_path,
 )
 from governance.policy_store import LoadedPolicy, adopt_policy, load_model_policy
-from governance.settings import Settings
+from governance.settings import Settings, ensure_workdir
 from governance.signatures import policy_in_force
 from governance.signoff_rules import now
 from vocabulary import UsageError
 
-__all__ = ["set_up_personas", "with_members"]
+__all__ = ["Initialised", "Team", "initialise", "set_up_personas", "with_members", "with_team"]
 
 
 def _block(key: str) -> re.Pattern[str]:
@@ -64,18 +69,145 @@ def with_members(policy_text: str, members: dict[str, str], release: tuple[str, 
     return policy_text
 
 
-def set_up_personas(
-    settings: Settings,
-    audit: AuditLog,
-    source: Path,
-    names: list[str],
-    owner: str,
-    model: str,
-    release_signer: str = "release-signer",
-) -> LoadedPolicy:
-    """Give each of ``names`` a key, write ``<workdir>/policy.yaml`` listing them, adopt it.
+@dataclass(frozen=True)
+class Team:
+    """Who governs: the names the policy lists with their keys and roles.
 
-    ``release_signer`` gets the ECDSA P-256 key that signs approved versions as releases.
+    Attributes
+    ----------
+    owner
+        Adopts policies (the policy's ``owners``).
+    authors
+        Train candidates (people, and services such as ``scheduled-retraining``).
+    validators
+        Approve or reject versions (never their own).
+    operators
+        Promote, roll back and decommission.
+    release_signer
+        Holds the ECDSA P-256 key that signs approved versions as releases.
+    """
+
+    owner: str
+    authors: tuple[str, ...]
+    validators: tuple[str, ...]
+    operators: tuple[str, ...]
+    release_signer: str = "release-signer"
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """Every name that signs decisions, each once, in role order."""
+        names = (self.owner, *self.authors, *self.validators, *self.operators)
+        return tuple(dict.fromkeys(names))
+
+    def check(self) -> None:
+        """Refuse a team that could not govern a version from training to champion.
+
+        Raises
+        ------
+        UsageError
+            If a role is empty, or every validator is also an author (nobody could
+            approve their versions: a validator never approves their own).
+        """
+        empty = [
+            role
+            for role, names in (
+                ("--author", self.authors),
+                ("--validator", self.validators),
+                ("--operator", self.operators),
+            )
+            if not names
+        ]
+        if empty:
+            raise UsageError(f"a team needs at least one of each role; missing {empty}")
+        if set(self.validators) <= set(self.authors):
+            raise UsageError(
+                f"every validator ({', '.join(self.validators)}) is also an author: a validator "
+                f"never approves their own version, so name a validator who does not train"
+            )
+
+
+def _role_line(key: str, names: tuple[str, ...]) -> tuple[re.Pattern[str], str]:
+    """A ``key: [...]`` line at any indentation, and its replacement (comment kept)."""
+    pattern = re.compile(rf"^([ \t]*){key}: \[[^\]\n]*\]", re.MULTILINE)
+    return pattern, rf"\g<1>{key}: [{', '.join(names)}]"
+
+
+def with_team(policy_text: str, team: Team, keys: dict[str, str], release_key: str) -> str:
+    """``policy_text`` with the team's keys, release signer and roles written in.
+
+    ``members`` and ``release`` are replaced (:func:`with_members`), ``owners`` becomes the
+    team's owner and every model's ``validators`` and ``operators`` the team's; the rest of
+    the file, comments included, is kept.
+
+    Raises
+    ------
+    UsageError
+        If the text lacks one of those lines.
+    """
+    text = with_members(policy_text, keys, (team.release_signer, release_key))
+    for key, names in (
+        ("owners", (team.owner,)),
+        ("validators", team.validators),
+        ("operators", team.operators),
+    ):
+        pattern, replacement = _role_line(key, names)
+        text, count = pattern.subn(replacement, text)
+        if count == 0:
+            raise UsageError(f"expected a '{key}: [...]' line in the policy file, found none")
+    return text
+
+
+@dataclass(frozen=True)
+class Initialised:
+    """What :func:`initialise` made: the keys, the policy file and its hash."""
+
+    keys: dict[str, Path]
+    release_key: Path
+    policy_path: Path
+    policy_sha256: str
+
+
+def initialise(settings: Settings, source: Path, team: Team, model: str) -> Initialised:
+    """Set up a work directory (or a server deployment's audit log) for ``team``, once.
+
+    Makes a key pair for each member and the release signer, writes
+    ``<workdir>/policy.yaml`` from ``source`` with their keys and roles, and has the owner
+    adopt it in the audit log (created if missing).
+
+    Raises
+    ------
+    UsageError
+        If the team cannot govern (:meth:`Team.check`), or a policy file, any of the keys
+        or a policy in force exists already: nothing is overwritten. Files are checked
+        before anything is made.
+    """
+    team.check()
+    path = settings.workdir / "policy.yaml"
+    keys = {name: key_path(settings.keys_dir, name) for name in team.members}
+    release = release_key_path(settings.keys_dir, team.release_signer)
+    _refuse_to_overwrite([str(p) for p in (path, *keys.values(), release) if p.exists()])
+    settings = ensure_workdir(settings)
+    with open_audit_log(settings.audit_db_url) as audit:
+        if policy_in_force(audit.events()) is not None:
+            _refuse_to_overwrite([f"a policy in force in the audit log {settings.audit_db_url}"])
+        loaded = _write_and_adopt(settings, audit, source, team, model, keep_keys=False)
+    return Initialised(keys, release, path, loaded.sha256)
+
+
+def _refuse_to_overwrite(found: list[str]) -> None:
+    if found:
+        raise UsageError(
+            "govern init sets up a new work directory and never overwrites; found "
+            + "; ".join(found)
+            + " (adopt a changed policy with `govern policy adopt`, add a person with "
+            "`govern keys create`)"
+        )
+
+
+def set_up_personas(
+    settings: Settings, audit: AuditLog, source: Path, team: Team, model: str
+) -> LoadedPolicy:
+    """Give ``team`` keys, write ``<workdir>/policy.yaml`` for it and adopt it: the demo's set-up.
 
     Keys already in the keys directory are kept; a policy already in force is kept when
     the file written is the same.
@@ -85,35 +217,47 @@ def set_up_personas(
     settings, audit
         The work directory and its audit log (no registry is touched).
     source
-        The policy file to copy (its ``members:`` line is replaced).
-    names
-        The personas; ``owner`` among them adopts the policy.
-    owner, model
-        Who adopts, and the model whose entry is returned.
+        The policy file to copy.
+    team
+        The personas and their roles; the owner adopts the policy.
+    model
+        The model whose entry is returned.
 
     Returns
     -------
     LoadedPolicy
         The policy in force, as written.
     """
+    return _write_and_adopt(settings, audit, source, team, model, keep_keys=True)
+
+
+def _write_and_adopt(
+    settings: Settings,
+    audit: AuditLog,
+    source: Path,
+    team: Team,
+    model: str,
+    *,
+    keep_keys: bool,
+) -> LoadedPolicy:
     keys_dir = settings.keys_dir
     members = {}
-    for name in names:
-        existing = key_path(keys_dir, name).is_file()
+    for name in team.members:
+        held = keep_keys and key_path(keys_dir, name).is_file()
         members[name] = (
-            load_signer(keys_dir, name).public_key if existing else create_key(keys_dir, name)
+            load_signer(keys_dir, name).public_key if held else create_key(keys_dir, name)
         )
-    release_path = release_key_path(keys_dir, release_signer)
+    signer = team.release_signer
+    held = keep_keys and release_key_path(keys_dir, signer).is_file()
     release_key = (
-        held_release_key(keys_dir, release_signer)
-        if release_path.is_file()
-        else create_release_key(keys_dir, release_signer)
+        held_release_key(keys_dir, signer) if held else create_release_key(keys_dir, signer)
     )
     path = settings.workdir / "policy.yaml"
-    text = with_members(source.read_bytes().decode("utf-8"), members, (release_signer, release_key))
+    text = with_team(source.read_bytes().decode("utf-8"), team, members, release_key)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     loaded = load_model_policy(path, model)
     current = policy_in_force(audit.events())
     if current is None or current.payload["policy_sha256"] != loaded.sha256:
-        adopt_policy(audit, settings, path, owner, now())
+        adopt_policy(audit, settings, path, team.owner, now())
     return loaded

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: The people of the tests: each gets a key pair, the policy lists their public keys and
-#: head-of-model-risk adopts it (as a desk sets itself up once, before its first retrain).
-PEOPLE = ("maker", "validator", "risk-officer", "head-of-model-risk", "on-call", "intern")
+#: roles (the shipped ones) and head-of-model-risk adopts it, as a desk sets itself up once,
+#: before its first retrain. The intern is a member with no role.
 OWNER = "head-of-model-risk"
 MODEL = "execution-impact"
 
@@ -48,14 +48,20 @@ def run_govern(args: list[str]) -> CliResult:
 
 
 def trust(workdir: Path) -> Path:
-    """Give :data:`PEOPLE` keys in ``workdir``, write its policy listing them, adopt it."""
+    """Give the tests' people keys in ``workdir``, write its policy listing them, adopt it."""
     from governance.audit import open_audit_log
-    from governance.personas import set_up_personas
+    from governance.personas import Team, set_up_personas
     from governance.settings import DEFAULT_POLICY, ensure_workdir, get_settings
 
+    team = Team(
+        owner=OWNER,
+        authors=("maker", "intern"),
+        validators=("validator", "risk-officer", OWNER),
+        operators=("on-call",),
+    )
     settings = ensure_workdir(get_settings(workdir))
     with open_audit_log(settings.audit_db_url) as audit:
-        set_up_personas(settings, audit, DEFAULT_POLICY, list(PEOPLE), OWNER, MODEL)
+        set_up_personas(settings, audit, DEFAULT_POLICY, team, MODEL)
     return workdir / "policy.yaml"
 
 
