@@ -13,10 +13,12 @@ import sys
 import time
 import urllib.request
 import uuid
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 from govern_cli import retrain, run_govern
+from mlflow.server import get_app_client
 from mlflow.tracking import MlflowClient
 
 from governance import load_champion
@@ -64,9 +66,9 @@ def backend_database(tmp_path):
     admin.dispose()
 
 
-@pytest.fixture
-def mlflow_server(tmp_path, backend_database, monkeypatch):
-    """``mlflow server`` on a loopback port; the process environment points at it."""
+@contextmanager
+def _serving(tmp_path, backend: str, *extra: str, env: dict[str, str] | None = None):
+    """``mlflow server`` on a loopback port for the duration of the block; yields its URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
@@ -75,7 +77,7 @@ def mlflow_server(tmp_path, backend_database, monkeypatch):
         "mlflow",
         "server",
         "--backend-store-uri",
-        backend_database,
+        backend,
         "--artifacts-destination",
         str(tmp_path / "server-artifacts"),
         "--host",
@@ -84,20 +86,67 @@ def mlflow_server(tmp_path, backend_database, monkeypatch):
         str(port),
         "--workers",
         "1",
+        *extra,
     ]
     with open(tmp_path / "mlflow-server.log", "w+") as log:
         server = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
         try:
             _wait_healthy(url, server, log)
-            monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
-            audit = backend_database if POSTGRES else f"sqlite:///{tmp_path / 'audit.db'}"
-            monkeypatch.setenv("GOVERN_AUDIT_DB_URL", audit)
             yield url
         finally:
-            os.killpg(server.pid, 15)
-            server.wait(timeout=30)
+            if server.poll() is None:
+                os.killpg(server.pid, 15)
+                server.wait(timeout=30)
+
+
+def _point_at(url: str, backend: str, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
+    audit = backend if POSTGRES else f"sqlite:///{tmp_path / 'audit.db'}"
+    monkeypatch.setenv("GOVERN_AUDIT_DB_URL", audit)
+
+
+@pytest.fixture
+def mlflow_server(tmp_path, backend_database, monkeypatch):
+    """``mlflow server`` on a loopback port; the process environment points at it."""
+    with _serving(tmp_path, backend_database) as url:
+        _point_at(url, backend_database, tmp_path, monkeypatch)
+        yield url
+
+
+@pytest.fixture
+def authenticated_server(tmp_path, backend_database, monkeypatch):
+    """``mlflow server --app-name basic-auth``: everyone reads, only what one created is theirs.
+
+    Users ``governance`` (the service every command below runs as) and ``validator``;
+    yields the URL and each user's credentials.
+    """
+    config = tmp_path / "auth.ini"
+    config.write_text(
+        "[mlflow]\n"
+        "default_permission = READ\n"
+        f"database_uri = sqlite:///{tmp_path / 'auth.db'}\n"
+        "admin_username = admin\n"
+        "admin_password = admin-password-1\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+    )
+    env = {"MLFLOW_AUTH_CONFIG_PATH": str(config), "MLFLOW_FLASK_SERVER_SECRET_KEY": "test"}
+    with _serving(tmp_path, backend_database, "--app-name", "basic-auth", env=env) as url:
+        users = {"governance": "service-password-1", "validator": "validator-password-1"}
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "admin-password-1")
+        admin = get_app_client("basic-auth", tracking_uri=url)
+        for user, password in users.items():
+            admin.create_user(user, password)
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "governance")
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", users["governance"])
+        _point_at(url, backend_database, tmp_path, monkeypatch)
+        yield url, users
 
 
 def _govern(*args: str):
@@ -146,3 +195,62 @@ def test_lifecycle_through_an_mlflow_server(
         assert audit.verify().ok
     champion = load_champion(MODEL, workdir=workdir)
     assert champion.version == "1"
+
+
+#: What someone with MLflow access but no governance role tries on the registry, run in a
+#: process of their own with their credentials; prints each attempt's error code.
+_TAMPERING = """
+import sys
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+client = MlflowClient(sys.argv[1])
+attempts = {
+    "move champion": lambda: client.set_registered_model_alias("execution-impact", "champion", "1"),
+    "edit a tag": lambda: client.set_model_version_tag("execution-impact", "1", "lifecycle", "x"),
+    "edit the description": lambda: client.update_model_version("execution-impact", "1", "x"),
+    "delete the version": lambda: client.delete_model_version("execution-impact", "1"),
+}
+for name, attempt in attempts.items():
+    try:
+        attempt()
+        print(name, "ALLOWED")
+    except MlflowException as exc:
+        print(name, exc.error_code)
+print("read", client.get_model_version("execution-impact", "1").version)
+"""
+
+
+def test_with_authentication_only_the_governance_service_writes_the_registry(
+    prefect_server, small_data_dir, tmp_path, authenticated_server
+):
+    url, users = authenticated_server
+    workdir = tmp_path / "w"
+    done = retrain(small_data_dir, workdir, "--seed", "0")
+    assert done.exit_code == 0, done.output
+    # The validator signs with their key; the service applies the decision to the registry.
+    _govern("signoff", "approve", MODEL, "1", "--as", "validator", "--workdir", str(workdir))
+
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_USERNAME": "validator",
+        "MLFLOW_TRACKING_PASSWORD": users["validator"],
+    }
+    tried = subprocess.run(
+        [sys.executable, "-c", _TAMPERING, url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert tried.returncode == 0, tried.stderr
+    lines = tried.stdout.splitlines()
+    assert lines == [
+        "move champion PERMISSION_DENIED",
+        "edit a tag PERMISSION_DENIED",
+        "edit the description PERMISSION_DENIED",
+        "delete the version PERMISSION_DENIED",
+        "read 1",
+    ], tried.stdout
+    _govern("audit", "verify", "--workdir", str(workdir))
+    assert load_champion(MODEL, workdir=workdir).version == "1"
