@@ -7,9 +7,11 @@ functions, so both paths write the same registry changes and audit events.
 with a typed :class:`SignoffDecision` form that shows the version's evidence and takes the
 validator's signature over the decision (made on their machine with ``govern signoff
 sign``), and once submitted records it through the same rules and checks as ``govern
-signoff approve|reject``: the worker holds no validator's key. The release and promotion
-an approval triggers are signed by the worker's own identity (``GOVERN_SERVICE_ACTOR``, an
-operator).
+signoff approve|reject``: the worker holds no validator's key. A decision the rules or
+the signature check refuse (a bad paste, a signature over another comment, the author's own
+approval) changes nothing: the form is shown again with the reason, up to
+``max_attempts`` times. The release and promotion an approval triggers are signed by the
+worker's own identity (``GOVERN_SERVICE_ACTOR``, an operator).
 """
 
 from typing import Literal
@@ -26,6 +28,7 @@ from governance.policy_store import LoadedPolicy, load_model_policy, presigned_f
 from governance.settings import get_settings, require_existing
 from governance.signatures import Presigned
 from governance.stores import Stores, open_stores
+from vocabulary import NotAuthorised, UsageError
 
 __all__ = [
     "SignoffDecision",
@@ -38,13 +41,13 @@ __all__ = [
 
 
 class SignoffDecision(RunInput):
-    """The form a validator fills in from the Prefect UI."""
+    """The form a validator fills in from the Prefect UI; every field is required."""
 
     decision: Literal["approve", "reject"]
-    validator: str
-    comment: str = ""
+    validator: str = Field(min_length=1, description="Your name, as the policy lists it.")
+    comment: str = Field(min_length=1, description="What you reviewed, or why you reject.")
     signature: str = Field(
-        default="",
+        min_length=1,
         description="The output of `govern signoff sign MODEL VERSION --as YOU --decision "
         "... --comment ...` (same decision and comment as above).",
     )
@@ -91,32 +94,63 @@ def signoff_version(
 
 @flow(name="await-signoff", persist_result=True)
 def await_signoff(
-    model: str, version: str, workdir: str | None = None, timeout_hours: float = 72.0
+    model: str,
+    version: str | int,
+    workdir: str | None = None,
+    timeout_hours: float = 72.0,
+    max_attempts: int = 5,
 ) -> dict | None:
-    """Suspend until a validator submits a :class:`SignoffDecision`, then apply it.
+    """Suspend until a validator submits a :class:`SignoffDecision` that holds, then apply it.
 
-    Must run from a deployment (Prefect restarts a suspended flow when it is resumed).
-    The suspension key is per version, so the restarted run receives the decision.
+    Must run from a deployment (Prefect restarts a suspended flow when it is resumed, from
+    the top: each attempt's suspension key is per version and attempt, so the restarted run
+    reads the decisions submitted so far in order and waits at the first unanswered one).
+
+    Raises
+    ------
+    NotAuthorised
+        After ``max_attempts`` refused decisions, naming the last refusal.
     """
+    version = str(version)
     stores = open_stores(require_existing(get_settings(workdir)))
-    form = SignoffDecision.with_initial_data(
-        description=signoff_evidence(stores, model, version), decision="approve"
-    )
-    decision = suspend_flow_run(
-        wait_for_input=form, timeout=int(timeout_hours * 3600), key=f"signoff-{model}-{version}"
-    )
-    get_run_logger().info(
-        "%s decided to %s %s v%s", decision.validator, decision.decision, model, version
-    )
-    return signoff_version(
-        model,
-        version,
-        decision.decision,
-        decision.validator,
-        decision.comment,
-        workdir,
-        decision.signature,
-    )
+    evidence = signoff_evidence(stores, model, version)
+    refusal = ""
+    for attempt in range(max_attempts):
+        shown = evidence if not refusal else f"**Refused, sign again**: {refusal}\n\n{evidence}"
+        decision = suspend_flow_run(
+            wait_for_input=SignoffDecision.with_initial_data(description=shown),
+            timeout=int(timeout_hours * 3600),
+            key=f"signoff-{model}-{version}-{attempt}",
+        )
+        refusal = _refusal(stores, model, version, decision)
+        if not refusal:
+            get_run_logger().info(
+                "%s decided to %s %s v%s", decision.validator, decision.decision, model, version
+            )
+            return signoff_version(
+                model,
+                version,
+                decision.decision,
+                decision.validator,
+                decision.comment,
+                workdir,
+                decision.signature,
+            )
+        get_run_logger().warning("decision refused, asking again: %s", refusal)
+    raise NotAuthorised(f"{max_attempts} sign-off decisions refused; the last: {refusal}")
+
+
+def _refusal(stores: Stores, model: str, version: str, decision: SignoffDecision) -> str:
+    """Why recording ``decision`` now would be refused; empty when it would not."""
+    try:
+        policy = load_model_policy(stores.settings.policy_path, model)
+        signed = presigned_for(policy.file, decision.validator, decision.signature)
+        lifecycle.sign_decision(
+            stores, policy, model, version, signed, decision.decision, decision.comment
+        )
+    except (NotAuthorised, UsageError) as exc:
+        return str(exc)
+    return ""
 
 
 @flow(name="promote")

@@ -254,14 +254,16 @@ def sign_decision(
     policy: LoadedPolicy,
     model: str,
     version: str,
-    signer: Signer,
+    signer: Signer | Presigned,
     decision: Literal["approve", "reject"],
     comment: str,
 ) -> str:
     """Sign an approval or rejection here, to be recorded elsewhere (the Prefect-UI form).
 
     The statement is the one :func:`approve` or :func:`reject` would sign now, after the
-    same rules: recorded later, it must still be that statement to the byte.
+    same rules: recorded later, it must still be that statement to the byte. Given a
+    decision signed elsewhere (:class:`Presigned`, at its stated time), it checks, without
+    writing anything, that recording it now would succeed.
 
     Returns
     -------
@@ -294,7 +296,7 @@ def sign_decision(
         policy.sha256,
         signer.name,
         signer.public_key,
-        now(),
+        signer.time if isinstance(signer, Presigned) else now(),
     )
     return signature_token(statement, signer.sign(statement_bytes(statement)))
 

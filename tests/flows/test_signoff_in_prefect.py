@@ -78,13 +78,38 @@ def _state(flow_run_id):
         return client.read_flow_run(flow_run_id).state
 
 
+def _suspended_again(flow_run_id, before):
+    """Wait for the run to be suspended in a new state (it asked again), and return it."""
+
+    def asked():
+        state = _state(flow_run_id)
+        return state if state.name == "Suspended" and state.id != before.id else None
+
+    return _wait(asked, "the sign-off run to ask again")
+
+
 def test_validator_signs_off_in_the_prefect_ui(served_signoff, small_data_dir, tmp_path):
     workdir = tmp_path / "w"
     result = retrain(small_data_dir, workdir, "--signoff-deployment", DEPLOYMENT)
     assert result.exit_code == 0, result.output
     flow_run_id = result.stdout.split("sign-off waits in Prefect: flow run ")[1].split()[0]
 
-    _wait(lambda: _state(flow_run_id).name == "Suspended", "the sign-off run to suspend")
+    first = _wait(
+        lambda: _state(flow_run_id) if _state(flow_run_id).name == "Suspended" else None,
+        "the sign-off run to suspend",
+    )
+    # A bad paste is refused and asked again; nothing is recorded.
+    resume_flow_run(
+        flow_run_id,
+        run_input={
+            "decision": "approve",
+            "validator": "validator",
+            "comment": "reviewed in the Prefect UI",
+            "signature": "eyJub3QiOiAic2lnbmVkIn0=",
+        },
+    )
+    _suspended_again(flow_run_id, first)
+    assert not [e for e in _events(workdir) if e.action.startswith(("signoff.", "lifecycle."))]
     # The validator signs on their own machine, then submits the form in the Prefect UI.
     signed = run_govern(
         ["signoff", "sign", MODEL, "1", "--as", "validator", "--workdir", str(workdir)]
@@ -140,7 +165,10 @@ def test_the_prefect_path_enforces_maker_checker(served_signoff, small_data_dir,
     )
     assert result.exit_code == 0, result.output
     flow_run_id = result.stdout.split("sign-off waits in Prefect: flow run ")[1].split()[0]
-    _wait(lambda: _state(flow_run_id).name == "Suspended", "the sign-off run to suspend")
+    first = _wait(
+        lambda: _state(flow_run_id) if _state(flow_run_id).name == "Suspended" else None,
+        "the sign-off run to suspend",
+    )
     # The author cannot even produce the signature...
     own = run_govern(
         ["signoff", "sign", MODEL, "1", "--as", "validator", "--workdir", str(workdir)]
@@ -156,16 +184,29 @@ def test_the_prefect_path_enforces_maker_checker(served_signoff, small_data_dir,
         run_input={
             "decision": "approve",
             "validator": "validator",
+            "comment": "looks fine",
             "signature": other.stdout.strip(),
         },
     )
-    final = _wait(
-        lambda: _state(flow_run_id) if _state(flow_run_id).is_final() else None,
-        "the sign-off run to finish",
-    )
-    assert final.is_failed()
-    assert "signed decisions" in (final.message or "") + str(final.data or "")
-    assert not [e for e in _events(workdir) if e.action == "signoff.approved"]
+    # Refused, nothing recorded, and the form is shown again for a decision that holds.
+    _suspended_again(flow_run_id, first)
+    assert not [e for e in _events(workdir) if e.action.startswith(("signoff.", "lifecycle."))]
+
+
+def test_the_form_requires_every_field_and_the_flow_takes_a_numeric_version():
+    from pydantic import ValidationError
+
+    from flows.lifecycle import SignoffDecision, await_signoff
+
+    filled = {"decision": "approve", "validator": "v", "comment": "ok", "signature": "x"}
+    assert SignoffDecision(**filled).signature == "x"
+    for field in filled:
+        with pytest.raises(ValidationError, match=field):
+            SignoffDecision(**{**filled, field: ""})
+        with pytest.raises(ValidationError, match=field):
+            SignoffDecision(**{k: v for k, v in filled.items() if k != field})
+    checked = await_signoff.validate_parameters({"model": MODEL, "version": 3})
+    assert checked["version"] == 3
 
 
 def test_low_risk_policy_approves_automatically(prefect_server, small_data_dir, tmp_path):
