@@ -78,6 +78,14 @@ def _state(flow_run_id):
         return client.read_flow_run(flow_run_id).state
 
 
+def _suspended(flow_run_id):
+    """Wait for the run to suspend for a decision, and return its state."""
+    return _wait(
+        lambda: _state(flow_run_id) if _state(flow_run_id).name == "Suspended" else None,
+        "the sign-off run to suspend",
+    )
+
+
 def _suspended_again(flow_run_id, before):
     """Wait for the run to be suspended in a new state (it asked again), and return it."""
 
@@ -94,10 +102,7 @@ def test_validator_signs_off_in_the_prefect_ui(served_signoff, small_data_dir, t
     assert result.exit_code == 0, result.output
     flow_run_id = result.stdout.split("sign-off waits in Prefect: flow run ")[1].split()[0]
 
-    first = _wait(
-        lambda: _state(flow_run_id) if _state(flow_run_id).name == "Suspended" else None,
-        "the sign-off run to suspend",
-    )
+    first = _suspended(flow_run_id)
     # A bad paste is refused and asked again; nothing is recorded.
     resume_flow_run(
         flow_run_id,
@@ -165,10 +170,7 @@ def test_the_prefect_path_enforces_maker_checker(served_signoff, small_data_dir,
     )
     assert result.exit_code == 0, result.output
     flow_run_id = result.stdout.split("sign-off waits in Prefect: flow run ")[1].split()[0]
-    first = _wait(
-        lambda: _state(flow_run_id) if _state(flow_run_id).name == "Suspended" else None,
-        "the sign-off run to suspend",
-    )
+    first = _suspended(flow_run_id)
     # The author cannot even produce the signature...
     own = run_govern(
         ["signoff", "sign", MODEL, "1", "--as", "validator", "--workdir", str(workdir)]
