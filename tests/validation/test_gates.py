@@ -381,11 +381,11 @@ def test_a_limit_the_policy_reports_warns_instead_of_failing():
     assert report.passed, report.failure_message()
     (check,) = [c for c in report.checks if c.gate == "risk metric participation_5min"]
     assert check.status == "warn" and "reported, not judged" in check.limit
-    # Market impact is judged: no reference breach, no policy report, it fails.
+    # Completion is judged: no reference breach, no policy report, it fails.
     report = evaluate_gates(
-        SHIPPED, "abc", _comparison(), _stress(market_impact=0.5), LATENCY, DECISIONS
+        SHIPPED, "abc", _comparison(), _stress(completion_share=0.5), LATENCY, DECISIONS
     )
-    assert [c.gate for c in report.failures] == ["risk metric market_impact"]
+    assert [c.gate for c in report.failures] == ["completion share"]
     with pytest.raises(PolicyError, match=r"reported_limits must name .* unknown \['speed'\]"):
         parse_policy(
             POLICY_TEXT.replace("reported_limits: [participation_5min", "reported_limits: [speed")
