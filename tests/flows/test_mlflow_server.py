@@ -1,9 +1,10 @@
-"""The lifecycle with MLflow as a server: the tracking URI is ``http://``, artifacts proxied.
+"""The lifecycle with MLflow as an authenticated server: ``http://``, artifacts proxied.
 
-The test starts ``mlflow server`` itself, on PostgreSQL when GOVERN_TEST_POSTGRES_URL names
-a server (``make test`` starts one; the audit log then shares MLflow's database) and on
-SQLite otherwise, with the artifacts served by the tracking server (``mlflow-artifacts:``).
-Every write and read of the governance commands goes through HTTP.
+The test starts ``mlflow server --app-name basic-auth`` itself, on PostgreSQL when
+GOVERN_TEST_POSTGRES_URL names a server (``make test`` starts one; the audit log then shares
+MLflow's database) and on SQLite otherwise, with the artifacts served by the tracking server
+(``mlflow-artifacts:``). Every write and read of the governance commands goes through HTTP,
+as the governance service; a validator's own credentials can read but not write.
 """
 
 import os
@@ -112,14 +113,6 @@ def _point_at(url: str, backend: str, tmp_path, monkeypatch) -> None:
 
 
 @pytest.fixture
-def mlflow_server(tmp_path, backend_database, monkeypatch):
-    """``mlflow server`` on a loopback port; the process environment points at it."""
-    with _serving(tmp_path, backend_database) as url:
-        _point_at(url, backend_database, tmp_path, monkeypatch)
-        yield url
-
-
-@pytest.fixture
 def authenticated_server(tmp_path, backend_database, monkeypatch):
     """``mlflow server --app-name basic-auth``: everyone reads, only what one created is theirs.
 
@@ -155,48 +148,6 @@ def _govern(*args: str):
     return result
 
 
-def test_lifecycle_through_an_mlflow_server(
-    prefect_server, small_data_dir, tmp_path, mlflow_server
-):
-    workdir = tmp_path / "w"
-    for seed in ("0", "1"):
-        done = retrain(small_data_dir, workdir, "--seed", seed)
-        assert done.exit_code == 0, done.output
-        version = str(int(seed) + 1)
-        _govern(
-            "signoff", "approve", MODEL, version, "--as", "validator", "--workdir", str(workdir)
-        )
-    _govern("rollback", MODEL, "--as", "on-call", "--reason", "drill", "--workdir", str(workdir))
-    _govern(
-        "decommission",
-        MODEL,
-        "2",
-        "--as",
-        "on-call",
-        "--reason",
-        "rolled back in the drill",
-        "--workdir",
-        str(workdir),
-    )
-    lineage = _govern("lineage", MODEL, "1", "--workdir", str(workdir))
-    assert "validator" in lineage.output
-    _govern("audit", "verify", "--workdir", str(workdir))
-
-    settings = get_settings(workdir)
-    assert settings.tracking_uri == mlflow_server
-    # Nothing of MLflow's on the host that ran the commands: the server holds it all.
-    assert not (workdir / "mlflow.db").exists() and not (workdir / "artifacts").exists()
-    assert any((tmp_path / "server-artifacts").rglob("MLmodel"))
-    client = MlflowClient(mlflow_server)
-    assert client.get_model_version_by_alias(MODEL, "champion").version == "1"
-    source = client.get_model_version(MODEL, "1").source
-    assert source.startswith("models:/m-"), source
-    with open_audit_log(settings.audit_db_url, create=False) as audit:
-        assert audit.verify().ok
-    champion = load_champion(MODEL, workdir=workdir)
-    assert champion.version == "1"
-
-
 #: What someone with MLflow access but no governance role tries on the registry, run in a
 #: process of their own with their credentials; prints each attempt's error code.
 _TAMPERING = """
@@ -221,15 +172,20 @@ print("read", client.get_model_version("execution-impact", "1").version)
 """
 
 
-def test_with_authentication_only_the_governance_service_writes_the_registry(
+def test_lifecycle_through_an_authenticated_mlflow_server(
     prefect_server, small_data_dir, tmp_path, authenticated_server
 ):
+    """The whole lifecycle as the governance service; a validator's writes are refused."""
     url, users = authenticated_server
     workdir = tmp_path / "w"
-    done = retrain(small_data_dir, workdir, "--seed", "0")
-    assert done.exit_code == 0, done.output
-    # The validator signs with their key; the service applies the decision to the registry.
-    _govern("signoff", "approve", MODEL, "1", "--as", "validator", "--workdir", str(workdir))
+    for seed in ("0", "1"):
+        done = retrain(small_data_dir, workdir, "--seed", seed)
+        assert done.exit_code == 0, done.output
+        # The validator signs with their key; the service applies the decision.
+        version = str(int(seed) + 1)
+        _govern(
+            "signoff", "approve", MODEL, version, "--as", "validator", "--workdir", str(workdir)
+        )
 
     env = {
         **os.environ,
@@ -244,13 +200,38 @@ def test_with_authentication_only_the_governance_service_writes_the_registry(
         timeout=120,
     )
     assert tried.returncode == 0, tried.stderr
-    lines = tried.stdout.splitlines()
-    assert lines == [
+    assert tried.stdout.splitlines() == [
         "move champion PERMISSION_DENIED",
         "edit a tag PERMISSION_DENIED",
         "edit the description PERMISSION_DENIED",
         "delete the version PERMISSION_DENIED",
         "read 1",
     ], tried.stdout
+
+    _govern("rollback", MODEL, "--as", "on-call", "--reason", "drill", "--workdir", str(workdir))
+    _govern(
+        "decommission",
+        MODEL,
+        "2",
+        "--as",
+        "on-call",
+        "--reason",
+        "rolled back in the drill",
+        "--workdir",
+        str(workdir),
+    )
+    lineage = _govern("lineage", MODEL, "1", "--workdir", str(workdir))
+    assert "validator" in lineage.output
     _govern("audit", "verify", "--workdir", str(workdir))
+
+    settings = get_settings(workdir)
+    assert settings.tracking_uri == url
+    # Nothing of MLflow's on the host that ran the commands: the server holds it all.
+    assert not (workdir / "mlflow.db").exists() and not (workdir / "artifacts").exists()
+    assert any((tmp_path / "server-artifacts").rglob("MLmodel"))
+    client = MlflowClient(url)
+    assert client.get_model_version_by_alias(MODEL, "champion").version == "1"
+    assert client.get_model_version(MODEL, "1").source.startswith("models:/m-")
+    with open_audit_log(settings.audit_db_url, create=False) as audit:
+        assert audit.verify().ok
     assert load_champion(MODEL, workdir=workdir).version == "1"
