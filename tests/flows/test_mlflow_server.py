@@ -155,7 +155,7 @@ import sys
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-client = MlflowClient(sys.argv[1])
+client = MlflowClient(sys.argv[1], sys.argv[1])
 attempts = {
     "move champion": lambda: client.set_registered_model_alias("execution-impact", "champion", "1"),
     "edit a tag": lambda: client.set_model_version_tag("execution-impact", "1", "lifecycle", "x"),
@@ -229,7 +229,7 @@ def test_lifecycle_through_an_authenticated_mlflow_server(
     # Nothing of MLflow's on the host that ran the commands: the server holds it all.
     assert not (workdir / "mlflow.db").exists() and not (workdir / "artifacts").exists()
     assert any((tmp_path / "server-artifacts").rglob("MLmodel"))
-    client = MlflowClient(url)
+    client = MlflowClient(url, url)  # explicit: the process may hold another registry URI
     assert client.get_model_version_by_alias(MODEL, "champion").version == "1"
     assert client.get_model_version(MODEL, "1").source.startswith("models:/m-")
     with open_audit_log(settings.audit_db_url, create=False) as audit:
