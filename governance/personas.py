@@ -254,7 +254,6 @@ def _write_and_adopt(
     )
     path = settings.workdir / "policy.yaml"
     text = with_team(source.read_bytes().decode("utf-8"), team, members, release_key)
-    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     loaded = load_model_policy(path, model)
     current = policy_in_force(audit.events())

@@ -144,7 +144,7 @@ def _audit_default(tracking_uri: str, default_db: str) -> str:
     scheme = tracking_uri.split(":", 1)[0].split("+", 1)[0]
     if scheme in _SQL_SCHEMES:
         return tracking_uri
-    if scheme in ("http", "https"):
+    if _is_server(tracking_uri):
         raise UsageError(
             f"MLFLOW_TRACKING_URI is an MLflow server ({tracking_uri}); set "
             f"GOVERN_AUDIT_DB_URL to the SQL database every worker shares for the audit log "
