@@ -233,19 +233,11 @@ def leave_one_out_table(n_paths: int) -> pd.DataFrame:
     stack = _book_costs(default, n_paths)
     rows = []
     for switch in SWITCHES:
-        flipped = _book_costs(
-            default.model_copy(update={switch: not getattr(default, switch)}), n_paths
-        )
-        row = {"control": switch + ("" if getattr(default, switch) else " (added)")}
+        on = getattr(default, switch)
+        flipped = _book_costs(default.model_copy(update={switch: not on}), n_paths)
+        row = {"control": switch + ("" if on else " (added)")}
         for scenario, cost in stack.items():
-            with_it, without = (
-                (cost, flipped[scenario])
-                if getattr(default, switch)
-                else (
-                    flipped[scenario],
-                    cost,
-                )
-            )
+            with_it, without = (cost, flipped[scenario]) if on else (flipped[scenario], cost)
             d = with_it - without
             half = 1.96 * d.std(ddof=1) / np.sqrt(d.size)
             tail = cvar(with_it) - cvar(without)
