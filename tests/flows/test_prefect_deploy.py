@@ -1,17 +1,33 @@
-"""``infra/prefect.yaml`` deployed on a real Prefect server, with the README's commands."""
+"""``infra/prefect.yaml`` on a real Prefect server and worker, with the README's commands.
+
+The commands are the ones "Running at scale" lists: create the work pool, deploy, start
+a worker, trigger ``nightly``. The worker runs the retrain in its own process under the
+scheduled-retraining service's identity, and hands the version to a sign-off run that
+suspends for a validator's decision.
+"""
 
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import anyio
+import pytest
+from govern_cli import MODEL, OWNER, run_govern
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
 from prefect.settings import PREFECT_API_URL
+
+from governance.audit import open_audit_log
+from governance.history import replay
+from governance.settings import get_settings
+from vocabulary import Lifecycle
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 DEPLOYMENTS = {"nightly", "await-signoff", "rollback", "promote", "decommission"}
+SERVICE = "scheduled-retraining"
 
 
 def _prefect(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -32,24 +48,107 @@ async def _deployments() -> dict[str, object]:
         return {d.name: d for d in await client.read_deployments()}
 
 
-def test_the_readme_commands_deploy_every_flow_with_its_schedule(prefect_server, small_data_dir):
-    env = {
+def _flow_runs(deployment: str) -> list:
+    with get_client(sync_client=True) as client:
+        return client.read_flow_runs(
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[deployment]))
+        )
+
+
+def _wait(predicate, what, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def service_home(tmp_path_factory):
+    """A work directory set up by ``govern init``, the nightly retrain's service an author."""
+    home = tmp_path_factory.mktemp("desk")
+    made = run_govern(
+        [
+            "init",
+            "--owner", OWNER,
+            "--author", SERVICE,
+            "--validator", "validator",
+            "--operator", "on-call",
+            "--model", MODEL,
+            "--workdir", str(home),
+        ]
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    return home
+
+
+@pytest.fixture(scope="module")
+def desk_env(prefect_server, small_data_dir, service_home):
+    """The README's environment for deploying and for the worker."""
+    return {
         **os.environ,
         "PREFECT_API_URL": PREFECT_API_URL.value(),
         "GOVERN_PROJECT_DIR": str(ROOT),
         "GOVERN_DATA_DIR": str(small_data_dir),
+        "GOVERN_HOME": str(service_home),
     }
-    _prefect("work-pool", "create", "governance", "--type", "process", env=env)
-    _prefect("deploy", "--all", "--prefect-file", "infra/prefect.yaml", env=env)
-    listed = _prefect("deployment", "ls", env=env)  # the call that answered 422 before
+
+
+@pytest.fixture(scope="module")
+def deployed(desk_env):
+    _prefect("work-pool", "create", "governance", "--type", "process", env=desk_env)
+    _prefect("deploy", "--all", "--prefect-file", "infra/prefect.yaml", env=desk_env)
+    return desk_env
+
+
+def test_the_readme_commands_deploy_every_flow_with_its_schedule(deployed, small_data_dir):
+    listed = _prefect("deployment", "ls", env=deployed)  # the call that answered 422 before
     assert "nightly" in listed.stdout
 
-    deployed = anyio.run(_deployments)
-    assert DEPLOYMENTS <= set(deployed)
-    nightly = deployed["nightly"]
+    found = anyio.run(_deployments)
+    assert DEPLOYMENTS <= set(found)
+    nightly = found["nightly"]
     assert nightly.work_pool_name == "governance"
     (schedule,) = nightly.schedules
     assert schedule.schedule.cron == "30 22 * * 1-5" and schedule.schedule.timezone == "UTC"
     config = nightly.parameters["config"]
     assert config["data_dir"] == str(small_data_dir)
-    assert config["author"] == "scheduled-retraining"
+    assert config["author"] == SERVICE
+
+
+def test_a_worker_runs_nightly_under_the_service_identity(deployed, service_home):
+    # Poll every second rather than Prefect's default 10 s, to keep the test short.
+    worker_env = {**deployed, "PREFECT_WORKER_QUERY_SECONDS": "1"}
+    worker = subprocess.Popen(
+        [PREFECT, "worker", "start", "--pool", "governance"],
+        cwd=ROOT,
+        env=worker_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _prefect("deployment", "run", "retrain/nightly", env=deployed)
+        (nightly,) = _wait(
+            lambda: [r for r in _flow_runs("nightly") if r.state and r.state.is_final()],
+            "the nightly retrain to finish on the worker",
+            timeout=420,
+        )
+        assert nightly.state.is_completed(), nightly.state
+        (signoff,) = _wait(
+            lambda: [r for r in _flow_runs("await-signoff") if r.state.name == "Suspended"],
+            "the sign-off run it started to suspend for a decision",
+            timeout=180,
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
+    assert signoff.parameters["model"] == MODEL and signoff.parameters["version"] == "1"
+    with open_audit_log(get_settings(service_home).audit_db_url) as audit:
+        events = audit.events(model=MODEL)
+    trained = next(e for e in events if e.action == "candidate.trained")
+    assert trained.actor == SERVICE
+    assert trained.payload["signed"]["statement"]["signer"] == SERVICE
+    assert replay(events)[MODEL].state("1").lifecycle == Lifecycle.PENDING_SIGNOFF
