@@ -63,6 +63,13 @@ def audit_verify(
             f"hash {report.chain.head_hash}; {report.versions_checked} versions and "
             f"{report.files_checked} files re-hashed; signed decisions, checkpoints, release "
             f"bundles, tags and aliases match the log"
+            + (
+                f"; {len(report.deleted_versions)} version(s) deleted from the registry, the "
+                f"loss recorded in the log and their artifacts re-hashed: "
+                f"{', '.join(report.deleted_versions)}"
+                if report.deleted_versions
+                else ""
+            )
         )
 
 

@@ -114,6 +114,8 @@ class VersionHistory:
     gated: bool = False
     gates_passed: bool = False
     approvals: list[Approval] = field(default_factory=list)
+    deleted_from_registry: Milestone | None = None
+    """When an operator recorded that the registry lost the version (it stays on the log)."""
 
     @property
     def lifecycle(self) -> str:
@@ -302,6 +304,18 @@ class ModelHistory:
             self._end_reign(event)
         self.aliases = {a: v for a, v in self.aliases.items() if v != version}
 
+    def _on_registry_deleted(
+        self, event: AuditEvent, version: str, payload: dict[str, Any]
+    ) -> None:
+        history = self.versions.get(version)
+        if history is not None:
+            history.deleted_from_registry = Milestone(
+                event.ts,
+                event.actor,
+                "deleted from the MLflow registry outside governance",
+                event.seq,
+            )
+
 
 def _signing_key(payload: dict[str, Any]) -> str | None:
     """The public key that signed an event (checked by :mod:`governance.signatures`)."""
@@ -317,8 +331,9 @@ _HANDLERS: dict[str, Callable[[ModelHistory, AuditEvent, str, dict[str, Any]], N
     Action.VERSION_PROMOTED: ModelHistory._on_promoted,
     Action.VERSION_ROLLED_BACK: ModelHistory._on_rolled_back,
     Action.VERSION_DECOMMISSIONED: ModelHistory._on_decommissioned,
+    Action.REGISTRY_VERSION_DELETED: ModelHistory._on_registry_deleted,
 }
-"""The actions that change a version's lifecycle; the others are evidence only."""
+"""The actions that change what the log says of a version; the others are evidence only."""
 
 
 def replay(events: Iterable[AuditEvent]) -> dict[str, ModelHistory]:

@@ -10,7 +10,10 @@ Four layers are checked against each other:
   the lineage tags (run, dataset and model hashes) must equal what the event recorded,
   and the model artifacts and dataset files must still hash to those values;
 * each version's lifecycle tag and approvals, and every alias, against a replay of the
-  log (:mod:`governance.history`); registry versions the log never recorded are reported.
+  log (:mod:`governance.history`); registry versions the log never recorded are reported,
+  and so are versions the log recorded that the registry lost (deleted in the MLflow UI),
+  until an operator's ``govern audit reconcile`` records the loss; their artifacts and
+  datasets are re-hashed either way.
 
 Any disagreement is a finding; the report names the first one.
 """
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -69,6 +73,8 @@ class IntegrityReport:
     findings: list[Finding] = field(default_factory=list)
     versions_checked: int = 0
     files_checked: int = 0
+    deleted_versions: list[str] = field(default_factory=list)
+    """Versions deleted from the registry whose loss the log records (not a finding)."""
 
     @property
     def ok(self) -> bool:
@@ -95,6 +101,7 @@ class IntegrityReport:
             },
             "versions_checked": self.versions_checked,
             "files_checked": self.files_checked,
+            "deleted_versions": self.deleted_versions,
             "findings": [f.__dict__ for f in self.findings],
         }
 
@@ -125,17 +132,22 @@ def verify_integrity(stores: Stores, model: str | None = None) -> IntegrityRepor
         Finding("checkpoint", f"seq {problem.seq}", problem.message)
         for problem in check_checkpoints(everything, checkpoints)
     ]
+    histories = replay(events)
     versions = files = 0
+    deleted = []
     for event in events:
         if event.action == Action.VERSION_RELEASED:
             findings += _check_release(stores, event)
         if event.action != Action.CANDIDATE_TRAINED:
             continue
         versions += 1
-        new_findings, hashed = _check_version(stores, event, events)
+        loss_recorded = histories[event.model].state(event.version).deleted_from_registry
+        if loss_recorded is not None:
+            deleted.append(f"{event.model} v{event.version}")
+        new_findings, hashed = _check_version(stores, event, events, loss_recorded is not None)
         findings += new_findings
         files += hashed
-    for name, history in sorted(replay(events).items()):
+    for name, history in sorted(histories.items()):
         findings += _check_history(stores.client, name, history)
     for intent, decided in open_intents(events):
         findings.append(
@@ -148,7 +160,7 @@ def verify_integrity(stores: Stores, model: str | None = None) -> IntegrityRepor
                 f"{'finishes' if decided else 'undoes'} it",
             )
         )
-    return IntegrityReport(chain, findings, versions, files)
+    return IntegrityReport(chain, findings, versions, files, deleted)
 
 
 def checkpoint_head(stores: Stores, report: IntegrityReport, name: str, time: str) -> Checkpoint:
@@ -187,14 +199,36 @@ def raise_on_problems(report: IntegrityReport) -> IntegrityReport:
 
 
 def _check_version(
-    stores: Stores, event: AuditEvent, events: list[AuditEvent]
+    stores: Stores, event: AuditEvent, events: list[AuditEvent], loss_recorded: bool
 ) -> tuple[list[Finding], int]:
+    """The version's registry entry against the log, then its artifacts and dataset."""
     subject = f"{event.model} v{event.version}"
-    payload = event.payload
     try:
         mv = stores.client.get_model_version(event.model, event.version)
     except MlflowException:
-        return [Finding("registry", subject, "version recorded in the audit log is gone")], 0
+        findings = (
+            []
+            if loss_recorded
+            else [
+                Finding(
+                    "registry",
+                    subject,
+                    "deleted from the MLflow registry outside governance; MLflow never "
+                    "reuses a version number, so it cannot be put back under it, and the log, "
+                    "its run and its artifacts (re-hashed here) remain its record: `govern "
+                    "audit reconcile` records the loss",
+                )
+            ]
+        )
+        return _check_evidence(stores, subject, event, findings)
+    return _check_evidence(stores, subject, event, _check_entry(subject, mv, event, events))
+
+
+def _check_entry(
+    subject: str, mv: ModelVersion, event: AuditEvent, events: list[AuditEvent]
+) -> list[Finding]:
+    """The registry's tags and description of a version against the events that set them."""
+    payload = event.payload
     validated = next(
         (
             e
@@ -229,6 +263,14 @@ def _check_version(
                 f"event seq {gated[-1].seq} recorded {gated[-1].payload['description_sha256']}",
             )
         )
+    return findings
+
+
+def _check_evidence(
+    stores: Stores, subject: str, event: AuditEvent, findings: list[Finding]
+) -> tuple[list[Finding], int]:
+    """Re-hash the version's artifacts and dataset against what its training recorded."""
+    payload = event.payload
     try:
         artifacts = download_artifacts(stores, payload["model_uri"])
     except (MlflowException, OSError) as exc:
@@ -321,7 +363,10 @@ def _check_history(client: MlflowClient, model: str, history: ModelHistory) -> l
         else {}
     )
     for alias in sorted(set(actual) | set(history.aliases)):
-        if actual.get(alias) != history.aliases.get(alias):
+        wanted = history.aliases.get(alias)
+        if wanted is not None and wanted not in registry:
+            continue  # the version is gone from the registry: reported by _check_version
+        if actual.get(alias) != wanted:
             findings.append(
                 Finding(
                     "alias",

@@ -6,6 +6,13 @@ governed loader all read the log), but people read it: reconciling makes it say 
 what the log says, and records what it changed as one ``registry.reconciled`` event.
 Versions the log never recorded are not touched; ``audit verify`` keeps reporting them.
 
+A version deleted from the registry (the MLflow UI's delete) cannot be put back under its
+number: MLflow never reuses one. The log, the version's run and its artifacts (which the
+delete leaves) remain its record, and everything that decides or reports reads those.
+Reconciling checks that the artifacts still hash to what the log recorded, then records
+the loss as a ``registry.version_deleted`` event signed by the operator, once; ``audit
+verify`` reports an unrecorded deletion as a finding and a recorded one as a fact.
+
 A lifecycle action cut by a crash leaves a ``lifecycle.intent`` without its
 ``lifecycle.completed`` (:mod:`governance.lifecycle`). If its decisions made it into the
 log, reconciling *finishes* it: the registry is set from the log, as the action would
@@ -26,8 +33,11 @@ from governance.audit import record_event
 from governance.history import ModelHistory, open_intents
 from governance.identity import Signer
 from governance.lease import model_lease, retrain_is_alive
+from governance.loading import verified_artifacts
 from governance.policy_store import LoadedPolicy, require_in_force
-from governance.signoff_rules import check_operator, verified_history
+from governance.registry import registered_versions
+from governance.signatures import record_signed
+from governance.signoff_rules import check_operator, now, verified_history
 from governance.stores import Stores
 from governance.tracking import finish_run
 from governance.view import sync_view
@@ -54,8 +64,9 @@ def reconcile(
     NotAuthorised
         If the signer is neither a validator nor an operator of the model.
     IntegrityError
-        If the audit chain is broken (a broken log cannot be the reference), or the
-        policy is not the one in force.
+        If the audit chain is broken (a broken log cannot be the reference), the
+        policy is not the one in force, or a deleted version's artifacts no longer hash
+        to what the log recorded (its loss is then not recorded).
     """
     actor = signer.name
     check_operator(policy.policy, model, actor, "reconcile")
@@ -65,6 +76,7 @@ def reconcile(
         history = verified_history(stores, model)
         changes = sync_view(stores, model, history)
         closed += _close_cut_actions(stores, model, actor)
+        closed += _record_deleted_versions(stores, policy, model, history, signer)
         if changes:
             record_event(
                 stores.audit,
@@ -115,6 +127,40 @@ def _close_abandoned_retrains(
             {"subject": f"{model} v{version} lifecycle", "was": "validating", "now": "failed"}
         )
     return closed
+
+
+def _record_deleted_versions(
+    stores: Stores, policy: LoadedPolicy, model: str, history: ModelHistory, signer: Signer
+) -> list[dict[str, Any]]:
+    """Record, signed, each version the registry lost and the log has not yet said so."""
+    registered = registered_versions(stores.client, model)
+    lost = [
+        version
+        for version, state in history.versions.items()
+        if version not in registered and state.deleted_from_registry is None
+    ]
+    changes = []
+    for version in lost:
+        _, trained = verified_artifacts(stores, model, version)
+        record_signed(
+            stores.audit,
+            signer,
+            signer.name,
+            Action.REGISTRY_VERSION_DELETED,
+            {k: trained.payload[k] for k in ("model_uri", "model_sha256")},
+            model,
+            version,
+            policy_sha256=policy.sha256,
+            time=now(),
+        )
+        changes.append(
+            {
+                "subject": f"{model} v{version}",
+                "was": "registered",
+                "now": "deleted outside governance (recorded; artifacts verified)",
+            }
+        )
+    return changes
 
 
 def _close_cut_actions(stores: Stores, model: str, actor: str) -> list[dict[str, Any]]:

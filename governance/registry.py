@@ -8,7 +8,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-__all__ = ["register_version"]
+__all__ = ["register_version", "registered_versions"]
 
 
 def register_version(
@@ -51,3 +51,8 @@ def _logged_model_id(model_uri: str) -> str | None:
         return None
     ident = model_uri[len(prefix) :].strip("/")
     return ident if ident and "/" not in ident else None
+
+
+def registered_versions(client: MlflowClient, name: str) -> dict[str, ModelVersion]:
+    """The registry's versions of ``name`` by number (deleted ones are not among them)."""
+    return {str(mv.version): mv for mv in client.search_model_versions(f"name = '{name}'")}

@@ -73,6 +73,7 @@ SIGNED_ACTIONS = frozenset(
         Action.VERSION_ROLLED_BACK,
         Action.VERSION_DECOMMISSIONED,
         Action.VERSION_RELEASED,
+        Action.REGISTRY_VERSION_DELETED,
     }
 )
 #: Evidence recorded unsigned between a version's signed registration and its signed gate

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from governance.history import ModelHistory, replay
+from governance.registry import registered_versions
 from governance.stores import Stores
 from vocabulary import Tag
 
@@ -44,9 +45,12 @@ def sync_view(
 def _sync_aliases(stores: Stores, model: str, history: ModelHistory) -> list[dict[str, Any]]:
     client = stores.client
     registered = {a: str(v) for a, v in client.get_registered_model(model).aliases.items()}
+    versions = registered_versions(client, model)
     changes = []
     for alias in sorted(set(registered) | set(history.aliases)):
         want, have = history.aliases.get(alias), registered.get(alias)
+        if want not in versions:  # deleted from the registry: no alias can point there
+            want = None
         if want == have:
             continue
         if want is None:
@@ -60,7 +64,7 @@ def _sync_aliases(stores: Stores, model: str, history: ModelHistory) -> list[dic
 def _sync_tags(stores: Stores, model: str, history: ModelHistory) -> list[dict[str, Any]]:
     client = stores.client
     changes = []
-    for mv in client.search_model_versions(f"name = '{model}'"):
+    for mv in registered_versions(client, model).values():
         version = str(mv.version)
         state = history.state(version)
         if state is None:

@@ -70,6 +70,7 @@ class Action(StrEnum):
     VERSION_ROLLED_BACK = "version.rolled_back"
     VERSION_DECOMMISSIONED = "version.decommissioned"
     REGISTRY_RECONCILED = "registry.reconciled"
+    REGISTRY_VERSION_DELETED = "registry.version_deleted"
     POLICY_ADOPTED = "policy.adopted"
     VERSION_RELEASED = "version.released"
     LIFECYCLE_INTENT = "lifecycle.intent"

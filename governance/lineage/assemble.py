@@ -122,7 +122,8 @@ def assemble_report(
     replayed = history.state(number)
     trained = last_event(own, Action.CANDIDATE_TRAINED)
     gated = last_event(own, Action.CANDIDATE_GATED)
-    lifecycle = tags.get(Tag.LIFECYCLE, "unknown")
+    # The log's state where the registry lost the version (and with it the tag).
+    lifecycle = tags.get(Tag.LIFECYCLE) or (replayed.lifecycle if replayed else "unknown")
     related = related_events(events, number, run_id)
     return {
         "model": version["model"],
@@ -137,8 +138,26 @@ def assemble_report(
         "gates": gates_section(tags, run, gated),
         "signoff": signoff_section(tags, lifecycle, replayed),
         "events": [event_entry(e, role) for e, role in related],
-        "audit": _audit_section(tags, trained, gated, related, chain, generated_at),
+        "audit": _audit_section(
+            tags, trained, gated, related, chain, generated_at, _registry_note(version, replayed)
+        ),
     }
+
+
+def _registry_note(version: Mapping[str, Any], replayed: VersionHistory | None) -> str | None:
+    """What the report says when the registry lost the version."""
+    if version.get("registry") != "deleted":
+        return None
+    recorded = replayed.deleted_from_registry if replayed else None
+    return (
+        "deleted from the MLflow registry outside governance: this report comes from the "
+        "audit log and the version's run; "
+        + (
+            f"the loss was recorded by {recorded.by} at {recorded.at} (event seq {recorded.seq})"
+            if recorded
+            else "the loss is not yet recorded (`govern audit reconcile`)"
+        )
+    )
 
 
 def missing_evidence(report: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -177,6 +196,7 @@ def _audit_section(
     related: Sequence[tuple[AuditEvent, str]],
     chain: ChainReport,
     generated_at: str,
+    note: str | None,
 ) -> dict[str, Any]:
     hashes = _recorded_hashes(tags, trained, gated)
     altered = [e.seq for e, _ in related if not event_intact(e)]
@@ -195,7 +215,7 @@ def _audit_section(
         "hashes_consistent": all(h["match"] is not False for h in hashes),
         "verified_at": generated_at,
         "artifacts_rehashed": False,
-        "note": None,
+        "note": note,
     }
 
 

@@ -222,6 +222,13 @@ def _describe_reconciled(payload: Mapping[str, Any]) -> str:
     return f"registry put back to the log ({len(changes)} change(s)): {shown}{more}"
 
 
+def _describe_version_deleted(payload: Mapping[str, Any]) -> str:
+    return (
+        f"found deleted from the MLflow registry outside governance; its artifacts at "
+        f"{payload.get('model_uri')} still hash to {payload.get('model_sha256')}"
+    )
+
+
 def _describe_adopted(payload: Mapping[str, Any]) -> str:
     return f"policy adopted: SHA-256 {payload.get('policy_sha256')} (from {payload.get('path')})"
 
@@ -258,6 +265,7 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     Action.VERSION_ROLLED_BACK: _describe_rolled_back,
     Action.VERSION_DECOMMISSIONED: _describe_decommissioned,
     Action.REGISTRY_RECONCILED: _describe_reconciled,
+    Action.REGISTRY_VERSION_DELETED: _describe_version_deleted,
     Action.POLICY_ADOPTED: _describe_adopted,
     Action.VERSION_RELEASED: _describe_released,
     Action.LIFECYCLE_INTENT: _describe_intent,

@@ -19,11 +19,13 @@ from mlflow.entities.model_registry import ModelVersion, RegisteredModel
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from governance.audit import AuditEvent
 from governance.lineage.assemble import assemble_report
 from governance.lineage.inventory import inventory_rows
+from governance.registry import registered_versions
 from governance.settings import Settings
 from governance.stores import Stores
-from vocabulary import Tag, UsageError
+from vocabulary import Action, Tag, UsageError
 
 __all__ = ["inventory", "lineage_report", "require_registry", "run_figures"]
 
@@ -90,9 +92,14 @@ def lineage_report(stores: Stores, model: str, version: str | int) -> dict[str, 
         what exists), or ``version`` is not a positive integer.
     """
     version = _check_version(version)
-    record = _version_record(_get_version(stores.client, model, version))
-    run = _run_record(stores.client, record["tags"].get(Tag.RUN_ID) or record["run_id"])
     events = stores.audit.events(model=model)
+    trained = _trained_events(events)
+    record = (
+        _deleted_version_record(trained[version])
+        if version in trained and version not in registered_versions(stores.client, model)
+        else _version_record(_get_version(stores.client, model, version))
+    )
+    run = _run_record(stores.client, record["tags"].get(Tag.RUN_ID) or record["run_id"])
     chain = stores.audit.verify(model)
     return assemble_report(record, run, events, chain, _now())
 
@@ -118,14 +125,20 @@ def inventory(stores: Stores, model: str) -> list[dict[str, Any]]:
         If the model is not registered.
     """
     registered = _check_model(stores.client, model)
-    versions = stores.client.search_model_versions(f"name = '{model}'")
-    records = sorted((_version_record(v) for v in versions), key=lambda r: int(r["version"]))
+    versions = registered_versions(stores.client, model)
+    events = stores.audit.events(model=model)
+    deleted = {v: e for v, e in _trained_events(events).items() if v not in versions}
+    records = sorted(
+        [_version_record(v) for v in versions.values()]
+        + [_deleted_version_record(e) for e in deleted.values()],
+        key=lambda r: int(r["version"]),
+    )
     # search_model_versions leaves ``aliases`` empty on the SQL store; the model has them.
     for record in records:
         record["aliases"] = sorted(
             alias for alias, v in registered.aliases.items() if str(v) == record["version"]
         )
-    return inventory_rows(records, stores.audit.events(model=model))
+    return inventory_rows(records, events)
 
 
 def run_figures(stores: Stores, run_id: str | None) -> dict[str, bytes]:
@@ -220,6 +233,28 @@ def _version_record(mv: ModelVersion) -> dict[str, Any]:
         "source": mv.source,
         "run_id": mv.run_id,
         "description": mv.description or "",
+        "registry": "registered",
+    }
+
+
+def _trained_events(events: list[AuditEvent]) -> dict[str, AuditEvent]:
+    """Each version the log recorded, by number: its ``candidate.trained`` event."""
+    return {str(e.version): e for e in events if e.action == Action.CANDIDATE_TRAINED}
+
+
+def _deleted_version_record(trained: AuditEvent) -> dict[str, Any]:
+    """A version the registry lost, as the log recorded it (no tags: the registry held them)."""
+    return {
+        "model": trained.model,
+        "version": str(trained.version),
+        "tags": {},
+        "aliases": [],
+        "created_at": trained.ts,
+        "source": trained.payload["model_uri"],
+        "run_id": trained.payload["run_id"],
+        "description": "",
+        "registry": "deleted",
+        "author": trained.actor,
     }
 
 

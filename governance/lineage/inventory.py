@@ -39,6 +39,7 @@ _MILESTONE_COLUMNS = tuple(
 INVENTORY_COLUMNS = (
     "model",
     "version",
+    "registry",
     "lifecycle",
     "aliases",
     "created_at",
@@ -67,7 +68,8 @@ def inventory_rows(
     ----------
     versions : sequence of Mapping
         Version records (see :func:`governance.lineage.assemble.assemble_report`),
-        oldest first, all of one model.
+        oldest first, all of one model; ``registry`` is ``"deleted"`` for a version the
+        registry lost (its record then comes from the log, without tags).
     events : sequence of AuditEvent
         Every audit event of the model, ordered by seq.
 
@@ -93,10 +95,12 @@ def _inventory_row(version: Mapping[str, Any], history: VersionHistory | None) -
     row = {
         "model": version["model"],
         "version": version["version"],
-        "lifecycle": tags.get(Tag.LIFECYCLE, "unknown"),
+        "registry": version.get("registry", "registered"),
+        # The log's state where the registry lost the version (and with it the tag).
+        "lifecycle": tags.get(Tag.LIFECYCLE) or (history.lifecycle if history else "unknown"),
         "aliases": list(version.get("aliases", [])),
         "created_at": version.get("created_at"),
-        "author": tags.get(Tag.AUTHOR),
+        "author": tags.get(Tag.AUTHOR) or version.get("author"),
         "run_id": tags.get(Tag.RUN_ID) or version.get("run_id"),
         "gates": _GATE_RESULTS[
             history.gates_passed if gated else bool_tag(tags.get(Tag.GATES_PASSED))
@@ -168,7 +172,7 @@ def inventory_markdown(model: str, rows: Sequence[Mapping[str, Any]]) -> str:
     """
     body = [
         (
-            r["version"],
+            r["version"] + (" (deleted from the registry)" if r["registry"] == "deleted" else ""),
             r["lifecycle"],
             _when(r["created_at"]),
             r["author"] or "-",

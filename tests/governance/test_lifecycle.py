@@ -1375,3 +1375,42 @@ def test_a_decommission_killed_at_each_step_is_finished_or_undone_by_reconcile(w
     assert govern(workdir, "audit", "verify").exit_code == 0
     expected = "pending-signoff" if step == "intent" else "decommissioned"
     assert state(workdir)[0]["3"] == expected
+
+
+def test_a_version_deleted_in_the_ui_stays_on_the_record_and_its_loss_is_recorded(workdir):
+    _promoted(workdir)  # v1 champion
+    client_for(workdir).delete_model_version(MODEL, "1")
+
+    found = govern(workdir, "audit", "verify")
+    assert found.exit_code == EXIT_INTEGRITY
+    assert "v1: deleted from the MLflow registry outside governance" in found.stderr
+    # What was decided stands on the log and the hash-checked artifacts, not on the view.
+    assert load_champion(MODEL, workdir=workdir).version == "1"
+    report = govern(workdir, "lineage", MODEL, "1", "--format", "json")
+    assert report.exit_code == 0, report.output
+    lineage = json.loads(report.stdout)
+    assert lineage["lifecycle"] == "champion"
+    assert "deleted from the MLflow registry" in lineage["audit"]["note"]
+    listed = govern(workdir, "lineage", MODEL, "--inventory", "--format", "json")
+    rows = {row["version"]: row for row in json.loads(listed.stdout)}
+    assert rows["1"]["lifecycle"] == "champion" and rows["1"]["registry"] == "deleted"
+    assert rows["2"]["registry"] == "registered"
+
+    # Reconcile cannot re-register it under its number (MLflow never reuses one): it
+    # checks the artifacts and records the loss, signed by the operator, once.
+    fixed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert fixed.exit_code == 0, fixed.output
+    assert "v1" in fixed.stdout and "deleted" in fixed.stdout
+    recorded = [e for e in actions(workdir) if e[0] == "registry.version_deleted"]
+    assert recorded == [("registry.version_deleted", "1", "on-call")]
+    assert govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call").exit_code == 0
+    assert len([e for e in actions(workdir) if e[0] == "registry.version_deleted"]) == 1
+    verified = govern(workdir, "audit", "verify")
+    assert verified.exit_code == 0, verified.output
+    assert "1 version(s) deleted from the registry" in verified.stdout
+    # A rollback or promotion that would alias a deleted version still acts on the log.
+    assert approve(workdir, "2").exit_code == 0
+    back = govern(workdir, "rollback", MODEL, "--as", "on-call", "--reason", "slippage alert")
+    assert back.exit_code == 0, back.output
+    assert load_champion(MODEL, workdir=workdir).version == "1"
+    assert govern(workdir, "audit", "verify").exit_code == 0
