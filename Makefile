@@ -29,7 +29,9 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed $(VENV)/.system
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	GOVERN_TEST_POSTGRES_URL=$$(bash .ci/postgres.sh) $(BIN)/pytest
+	url=$$(bash .ci/postgres.sh) && status=0 && \
+	  GOVERN_TEST_POSTGRES_URL=$$url $(BIN)/pytest || status=$$?; \
+	  bash .ci/postgres.sh stop; exit $$status
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

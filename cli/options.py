@@ -6,7 +6,9 @@ answers at once.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -113,11 +115,40 @@ def _validation_message(exc: Exception) -> str:
 
 
 def quiet_network_and_local_state(workdir: Path) -> None:
-    """Keep Prefect's and GX's state local and stop them phoning home (no network here)."""
+    """Keep Prefect's and GX's state local, stop them phoning home, show one line per stage.
+
+    Prefect's and MLflow's INFO chatter (every task's state, the temporary server, table
+    creation) is off unless ``PREFECT_LOGGING_LEVEL`` or ``MLFLOW_LOGGING_LEVEL`` asks for
+    it; the flows' own progress goes to stderr, one line per stage.
+    """
     os.environ.setdefault("PREFECT_HOME", str(workdir / "prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    _show_progress()
+
+
+class _StderrLines(logging.Handler):
+    """Writes each record to the ``sys.stderr`` of the moment.
+
+    An embedding caller may have redirected stderr since the handler was made.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(self.format(record) + "\n")
+
+
+def _show_progress() -> None:
+    from flows.timing import progress
+
+    if not any(isinstance(h, _StderrLines) for h in progress.handlers):
+        handler = _StderrLines()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
 
 
 def existing_stores(workdir: Path | None) -> Stores:

@@ -18,11 +18,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from prefect import flow, get_run_logger
+from prefect import flow
 from pydantic import BaseModel, ConfigDict, Field
 
 from flows.config import RetrainConfig
 from flows.retrain import RetrainOutcome, retrain
+from flows.timing import progress
 from governance.lifecycle import approve
 from governance.lineage import render_inventory, render_report
 from governance.personas import Team, set_up_personas
@@ -94,11 +95,10 @@ def demo(config: DemoConfig) -> DemoOutcome:
     # work directory, where every later command of the work directory finds it.
     policy = set_up_personas(settings, stores.audit, DEFAULT_POLICY, PERSONAS, MODEL)
     validator = signer_for(settings.keys_dir, policy.file, VALIDATOR)
-    logger = get_run_logger()
     days = []
     for name, synth in _DAYS.items():
         data_dir = settings.workdir / "data" / name
-        logger.info(
+        progress.info(
             "%s: synthesising %s parent orders into %s", name, f"{config.orders:,}", data_dir
         )
         write(generate(SynthConfig(orders=config.orders, **synth)), data_dir)
@@ -112,6 +112,7 @@ def demo(config: DemoConfig) -> DemoOutcome:
             )
         )
         seconds = time.perf_counter() - started
+        progress.info("%s: %s signs off version %s", name, VALIDATOR, outcome.version)
         signed = approve(
             stores,
             policy,
@@ -132,6 +133,7 @@ def demo(config: DemoConfig) -> DemoOutcome:
             )
         )
     champion = days[-1].retrain.version
+    progress.info("writing the lineage report of champion v%s and the inventory", champion)
     lineage_path = settings.reports_dir / f"lineage-{MODEL}-v{champion}.html"
     lineage_path.parent.mkdir(parents=True, exist_ok=True)
     lineage_path.write_text(render_report(stores, MODEL, champion, "html")[0], encoding="utf-8")

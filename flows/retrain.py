@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import recording as record
 from flows.config import RetrainConfig
-from flows.stress_fan_out import fan_out_runner
+from flows.stress_fan_out import fan_out
 from flows.timing import StageTimer
 from governance.candidate import CandidateRun, data_report_path
 from governance.champion import Champion, champion_by_log
@@ -162,7 +162,7 @@ def judge(
 def retrain(config: RetrainConfig) -> RetrainOutcome:
     """Validate, train, register, challenge, stress and gate a candidate."""
     stores = open_stores(ensure_workdir(get_settings(config.workdir)))
-    timer = StageTimer()
+    timer = StageTimer(prefix=f"{config.model_name}: ")
     with timer("load policy, data, hash"):
         library = load_scenarios()
         policy = load_policy(stores, config, library)
@@ -210,7 +210,8 @@ def _govern_candidate(
         record.comparison(stores, run, version, comparison)
     with timer("stress backtests"):
         books = schedule_stress_books(config, split, fitted, champion)
-        per_scenario = fan_out_runner(config.dask_address)(
+        per_scenario = fan_out(
+            config.dask_address,
             {name: book.to_dict(orient="list") for name, book in books.items()},
             list(config.scenarios or library.names),
             library,

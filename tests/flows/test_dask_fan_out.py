@@ -1,9 +1,17 @@
 """Stress scenarios fanned out to a real dask.distributed cluster give the same results."""
 
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
 import numpy as np
+import psutil
 import pytest
 from distributed import LocalCluster
-from govern_cli import retrain
+from govern_cli import trust
 from prefect_dask import DaskTaskRunner
 
 from flows.stress_fan_out import stress_fan_out
@@ -42,11 +50,55 @@ def test_dask_workers_reproduce_the_threaded_results(prefect_server, cluster):
                 )
 
 
-def test_retrain_with_a_dask_cluster(prefect_server, cluster, small_data_dir, tmp_path):
-    workdir = tmp_path / "w"
-    result = retrain(small_data_dir, workdir, "--dask-address", cluster.scheduler_address)
-    assert result.exit_code == 0, result.output
+def test_a_retrain_on_dask_without_a_prefect_server_keeps_its_task_runs(small_data_dir, tmp_path):
+    """The workers report to the retrain's temporary Prefect server and start none of their own.
+
+    A cluster of its own: workers that served the test server before would report there.
+    """
+    workdir, home = tmp_path / "w", tmp_path / "prefect-home"
+    trust(workdir)
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        done, started = _retrain_on(
+            cluster, small_data_dir, workdir, {**env, "PREFECT_HOME": str(home)}
+        )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert not started, "Dask workers started Prefect servers of their own"
+
+    names = set(load_scenarios().names)
     with open_audit_log(get_settings(workdir).audit_db_url) as audit:
         stressed = [e for e in audit.events() if e.action == "candidate.stressed"]
-    scenarios = {row["scenario"] for row in stressed[0].payload["table"]}
-    assert scenarios == set(load_scenarios().names)
+    assert {row["scenario"] for row in stressed[0].payload["table"]} == names
+    # Each scenario's task run is in the flow's own server, named after its scenario.
+    with closing(sqlite3.connect(home / "prefect.db")) as db:
+        runs = {n for (n,) in db.execute("SELECT name FROM task_run")}
+    assert {f"stress-{name}" for name in names} <= runs
+
+
+def _retrain_on(cluster, data_dir, workdir, env):
+    """Run ``govern retrain`` on ``cluster``; return it and the servers its workers started."""
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("govern")),
+            "retrain",
+            "--data", str(data_dir),
+            "--workdir", str(workdir),
+            "--as", "maker",
+            "--stress-paths", "500",
+            "--dask-address", cluster.scheduler_address,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )  # fmt: skip
+    workers = [psutil.Process(nanny.process.pid) for nanny in cluster.workers.values()]
+    started = [
+        child.cmdline()
+        for worker in workers
+        for child in worker.children(recursive=True)
+        if "uvicorn" in " ".join(child.cmdline())
+    ]
+    return done, started

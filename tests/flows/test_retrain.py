@@ -64,6 +64,7 @@ def test_retrain_registers_a_version_with_full_lineage(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w"]
     assert "registered execution-impact version 1" in result.output
     assert "Stage timings" in result.output
+    assert "execution-impact: stress backtests" in result.stderr  # progress, one line a stage
 
     settings = get_settings(workdir)
     client = MlflowClient(settings.tracking_uri, settings.registry_uri)
