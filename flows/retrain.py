@@ -4,7 +4,8 @@ data -> contracts -> training -> registration -> challenger comparison -> stress
 backtests (one mapped task per scenario) -> latency -> gates -> pending sign-off.
 
 Runs in Prefect's ephemeral mode when no server is configured, against a server when
-``PREFECT_API_URL`` is set. Each task is one expensive computation or one I/O step;
+``PREFECT_API_URL`` is set. Each stage after the MLflow run opens is also an OpenLineage
+run (:mod:`governance.run_events`). Each task is one expensive computation or one I/O step;
 computing and recording are separate tasks, and only recording tasks retry (their writes
 are idempotent per run, see :mod:`flows.recording`).
 """
@@ -25,6 +26,7 @@ from governance.champion import Champion, champion_by_log
 from governance.datasets import Snapshot, load_snapshot
 from governance.lease import retrain_beacon
 from governance.policy_store import LoadedPolicy, load_model_policy
+from governance.run_events import LineageDataset, RetrainLineage, lineage_client
 from governance.serving import decision_latency
 from governance.settings import ensure_workdir, get_settings
 from governance.stores import Stores, open_stores
@@ -169,18 +171,29 @@ def retrain(config: RetrainConfig) -> RetrainOutcome:
         snapshot = load_and_hash(config)
     with timer("open MLflow run"):
         run = record.open_run(stores, config, snapshot, policy)
+    lineage = RetrainLineage(
+        lineage_client(stores.settings.workdir),
+        config.model_name,
+        run.run_id,
+        LineageDataset.of_snapshot(snapshot),
+    )
+    lineage.start()
+    timer.around = lineage.stage
     registered: list[str] = []
     # The beacon tells `govern audit reconcile` this run is alive; if the process dies, the
     # version it left validating is closed as failed there.
     with retrain_beacon(stores.audit.engine, run.run_id, config.author):
         try:
-            return _govern_candidate(
+            outcome = _govern_candidate(
                 stores, config, policy, library, snapshot, run, timer, registered
             )
         except BaseException as error:
             # Whatever failed, the run is closed and a half-validated version retired.
             record.failure(stores, run, registered[0] if registered else None, error)
+            lineage.finish(error)
             raise
+    lineage.finish()
+    return outcome
 
 
 def _govern_candidate(
@@ -193,17 +206,20 @@ def _govern_candidate(
     timer: StageTimer,
     registered: list[str],
 ) -> RetrainOutcome:
-    with timer("data contracts"):
-        intake = record.data_validation(stores, run, snapshot, check_data(config, policy, snapshot))
+    with timer("data contracts") as stage:
+        checked = check_data(config, policy, snapshot)
+        stage.checked(checked.report)
+        intake = record.data_validation(stores, run, snapshot, checked)
         split = intake.split
     with timer("train"):
         fitted = train(config, split)
         metrics = evaluate(config, split, fitted)
-    with timer("log and register"):
+    with timer("log and register") as stage:
         version = record.training(
             stores, config, run, snapshot, intake.report, split, fitted, metrics
         )
         registered.append(version)
+        stage.produced(LineageDataset.of_version(stores, config.model_name, version))
     with timer("challenger comparison"):
         champion = load_champion(stores, config)
         comparison = challenge(config, split, fitted, champion, policy)
