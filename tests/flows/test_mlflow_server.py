@@ -7,6 +7,7 @@ MLflow's database) and on SQLite otherwise, with the artifacts served by the tra
 as the governance service; a validator's own credentials can read but not write.
 """
 
+import configparser
 import os
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import time
 import urllib.request
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +28,7 @@ from governance import load_champion
 from governance.audit import open_audit_log
 from governance.settings import get_settings
 
+ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = os.environ.get("GOVERN_TEST_POSTGRES_URL")
 MODEL = "execution-impact"
 
@@ -119,16 +122,17 @@ def authenticated_server(tmp_path, backend_database, monkeypatch):
     Users ``governance`` (the service every command below runs as) and ``validator``;
     yields the URL and each user's credentials.
     """
+    shipped = configparser.ConfigParser()
+    shipped.read(ROOT / "infra" / "mlflow-auth.ini")
+    shipped["mlflow"]["database_uri"] = f"sqlite:///{tmp_path / 'auth.db'}"
     config = tmp_path / "auth.ini"
-    config.write_text(
-        "[mlflow]\n"
-        "default_permission = READ\n"
-        f"database_uri = sqlite:///{tmp_path / 'auth.db'}\n"
-        "admin_username = admin\n"
-        "admin_password = admin-password-1\n"
-        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-    )
-    env = {"MLFLOW_AUTH_CONFIG_PATH": str(config), "MLFLOW_FLASK_SERVER_SECRET_KEY": "test"}
+    with config.open("w") as out:
+        shipped.write(out)
+    env = {
+        "MLFLOW_AUTH_CONFIG_PATH": str(config),
+        "MLFLOW_AUTH_ADMIN_PASSWORD": "admin-password-1",
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": "test",
+    }
     with _serving(tmp_path, backend_database, "--app-name", "basic-auth", env=env) as url:
         users = {"governance": "service-password-1", "validator": "validator-password-1"}
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
