@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from governance.lineage.evidence import last_event
+from governance.audit import last_event
 from governance.loading import load_verified
 from governance.release import verify_release
 from governance.settings import get_settings, require_existing

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from governance.lineage.evidence import last_event
+from governance.audit import last_event
 from governance.signoff_rules import verified_history
 from governance.stores import Stores, download_artifacts
 from validation.policy import ModelPolicy

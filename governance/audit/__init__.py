@@ -44,6 +44,7 @@ from governance.audit.chain import (
     AuditEvent,
     ChainReport,
     compute_event_hash,
+    last_event,
     verify_chain,
 )
 from governance.audit.log import (
@@ -67,6 +68,7 @@ __all__ = [
     "audit_events_table",
     "compute_event_hash",
     "create_audit_engine",
+    "last_event",
     "open_audit_log",
     "os_identity",
     "record_event",

@@ -29,6 +29,7 @@ __all__ = [
     "Draft",
     "compute_event_hash",
     "draft_event",
+    "last_event",
     "seal",
     "subject_of",
     "verify_chain",
@@ -370,3 +371,12 @@ def _check_text(name: str, value: Any, max_length: int) -> None:
         raise UsageError(
             f"{name} must be at most {max_length} characters, got {len(value)}: {value[:40]!r}.."
         )
+
+
+def last_event(events: Iterable[AuditEvent], action: str) -> AuditEvent | None:
+    """The newest event with ``action`` (a re-recorded step supersedes the older one)."""
+    found = None
+    for event in events:
+        if event.action == action:
+            found = event
+    return found

@@ -14,10 +14,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from governance.audit import AuditEvent, ChainReport
+from governance.audit import AuditEvent, ChainReport, last_event
 from governance.history import ModelHistory, VersionHistory, replay
 from governance.lineage.events import DATA_ACTIONS, event_entry, event_intact, related_events
-from governance.lineage.evidence import last_event
 from governance.lineage.judgement import (
     comparison_section,
     gates_section,

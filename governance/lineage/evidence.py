@@ -8,21 +8,10 @@ missing into the section's ``note``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from governance.audit import AuditEvent
-
-__all__ = ["bool_tag", "join_notes", "json_tag", "last_event"]
-
-
-def last_event(events: Iterable[AuditEvent], action: str) -> AuditEvent | None:
-    """The newest event with ``action`` (a re-recorded step supersedes the older one)."""
-    found = None
-    for event in events:
-        if event.action == action:
-            found = event
-    return found
+__all__ = ["bool_tag", "join_notes", "json_tag"]
 
 
 def bool_tag(value: str | None) -> bool | None:

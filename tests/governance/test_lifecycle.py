@@ -1414,3 +1414,22 @@ def test_a_version_deleted_in_the_ui_stays_on_the_record_and_its_loss_is_recorde
     assert back.exit_code == 0, back.output
     assert load_champion(MODEL, workdir=workdir).version == "1"
     assert govern(workdir, "audit", "verify").exit_code == 0
+
+
+def test_the_governed_loader_imports_neither_numba_nor_the_engine_nor_the_reports(workdir):
+    _promoted(workdir)
+    probe = (
+        "import sys\n"
+        "import pandas as pd\n"
+        "from governance import load_champion\n"
+        f"champion = load_champion({MODEL!r}, workdir={str(workdir)!r})\n"
+        "orders = pd.DataFrame({'qty': [1e3, 5e5], 'adv': 5e6, 'daily_vol': 0.02,\n"
+        "                       'spread_bps': 4.0, 'shares_outstanding': 5e8})\n"
+        "assert len(champion.decide(orders)) == 2\n"
+        "unwanted = ['numba', 'validation.stress.kernels', 'validation.stress.engine',\n"
+        "            'validation.stress.runner', 'governance.lineage', 'matplotlib', 'prefect']\n"
+        "print(sorted(u for u in unwanted if u in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout

@@ -16,29 +16,47 @@ inputs), :mod:`~validation.stress.results` and :mod:`~validation.stress.engine`
 :mod:`~validation.stress.report`, :mod:`~validation.stress.runner` (:func:`run_stress`) and
 :mod:`~validation.stress.catalogue` (the metrics the gates judge). Plots are in
 :mod:`validation.stress.plots`, which this package does not import, so that running stress
-tests does not import matplotlib.
+tests does not import matplotlib. The names below are imported on first use, so that a
+reader of limits and results (the governed loader, through the policy) imports neither
+numba nor the engine.
 """
 
-from validation.stress.catalogue import GATE_STATISTICS, gate_table
-from validation.stress.config import StressConfig
-from validation.stress.controls import Controls
-from validation.stress.engine import simulate
-from validation.stress.errors import ScenarioFileError, StressInputError
-from validation.stress.kernels import CHUNK_SIZE, CONTROL_NAMES
-from validation.stress.market import MarketModel
-from validation.stress.metrics import Distribution, ScenarioMetrics
-from validation.stress.orders import example_orders, schedule_holdings, validate_orders
-from validation.stress.provenance import engine_sha256
-from validation.stress.report import OrderResult, ScenarioResult, StressReport
-from validation.stress.results import PathTrace, SimulationResult
-from validation.stress.runner import run_scenario, run_stress, trace_order
-from validation.stress.scenarios import (
-    REQUIRED_SCENARIOS,
-    SCENARIO_FILE,
-    Scenario,
-    ScenarioLibrary,
-    load_scenarios,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "GATE_STATISTICS": "validation.stress.catalogue",
+    "gate_table": "validation.stress.catalogue",
+    "StressConfig": "validation.stress.config",
+    "Controls": "validation.stress.controls",
+    "simulate": "validation.stress.engine",
+    "ScenarioFileError": "validation.stress.errors",
+    "StressInputError": "validation.stress.errors",
+    "CHUNK_SIZE": "validation.stress.kernels",
+    "CONTROL_NAMES": "validation.stress.controls",
+    "MarketModel": "validation.stress.market",
+    "Distribution": "validation.stress.metrics",
+    "ScenarioMetrics": "validation.stress.metrics",
+    "example_orders": "validation.stress.orders",
+    "schedule_holdings": "validation.stress.orders",
+    "validate_orders": "validation.stress.orders",
+    "engine_sha256": "validation.stress.provenance",
+    "OrderResult": "validation.stress.report",
+    "ScenarioResult": "validation.stress.report",
+    "StressReport": "validation.stress.report",
+    "PathTrace": "validation.stress.results",
+    "SimulationResult": "validation.stress.results",
+    "run_scenario": "validation.stress.runner",
+    "run_stress": "validation.stress.runner",
+    "trace_order": "validation.stress.runner",
+    "REQUIRED_SCENARIOS": "validation.stress.scenarios",
+    "SCENARIO_FILE": "validation.stress.scenarios",
+    "Scenario": "validation.stress.scenarios",
+    "ScenarioLibrary": "validation.stress.scenarios",
+    "load_scenarios": "validation.stress.scenarios",
+}
 
 __all__ = [
     "CHUNK_SIZE",
@@ -71,3 +89,14 @@ __all__ = [
     "trace_order",
     "validate_orders",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'validation.stress' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -11,7 +11,24 @@ from pydantic import Field
 from validation.stress._base import StrictModel
 from validation.stress.errors import StressInputError
 
-__all__ = ["Controls"]
+__all__ = ["CONTROL_NAMES", "Controls"]
+
+#: Every control and risk-monitor action the kernels can take, in the order of their bits in
+#: the kernels' flags (:mod:`validation.stress.kernels` numbers them ``C_KILL`` ...). Here,
+#: not in the kernels' module, so that reading results and limits never imports numba.
+CONTROL_NAMES = (
+    "kill_switch",
+    "feed_guard",
+    "price_collar",
+    "slippage_guard",
+    "participation_cap",
+    # The risk monitor's actions on the background essay's metrics (market impact's, "reduce
+    # size", is the slippage guard's limit).
+    "slippage_pause",
+    "participation_halt",
+    "dispersion_review",
+    "leakage_reroute",
+)
 
 
 class Controls(StrictModel):

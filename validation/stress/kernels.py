@@ -123,6 +123,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from validation.stress.controls import CONTROL_NAMES
+
 __all__ = [
     "CHUNK_SIZE",
     "CONTROL_NAMES",
@@ -156,20 +158,7 @@ C_PAUSE = 5
 C_HALT = 6
 C_REVIEW = 7
 C_REROUTE = 8
-N_CONTROLS = 9
-CONTROL_NAMES = (
-    "kill_switch",
-    "feed_guard",
-    "price_collar",
-    "slippage_guard",
-    "participation_cap",
-    # The risk monitor's actions on the background essay's metrics (market impact's, "reduce
-    # size", is the slippage guard's limit).
-    "slippage_pause",
-    "participation_halt",
-    "dispersion_review",
-    "leakage_reroute",
-)
+N_CONTROLS = len(CONTROL_NAMES)
 
 # --- scalar parameters (par) ------------------------------------------------------------------
 PAR_NAMES = (

@@ -65,7 +65,7 @@ from typing import Any
 
 import numpy as np
 
-from validation.stress.kernels import CONTROL_NAMES
+from validation.stress.controls import CONTROL_NAMES
 from validation.stress.results import SimulationResult
 
 __all__ = [

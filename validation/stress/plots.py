@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from validation.stress.kernels import CONTROL_NAMES
+from validation.stress.controls import CONTROL_NAMES
 from validation.stress.report import StressReport
 from validation.stress.results import PathTrace
 

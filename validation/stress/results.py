@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from validation.stress.kernels import CONTROL_NAMES
+from validation.stress.controls import CONTROL_NAMES
 
 __all__ = ["PathTrace", "SimulationResult"]
 
@@ -28,7 +28,7 @@ class PathTrace:
         ``desired`` (the schedule's planned trade for the step, before any control or
         catch-up), ``trade``, ``price`` (fill
         price, NaN without a trade), ``market_volume``, ``flags`` (bit ``c`` set when control
-        ``c`` of :data:`~validation.stress.kernels.CONTROL_NAMES` had its condition met),
+        ``c`` of :data:`~validation.stress.controls.CONTROL_NAMES` had its condition met),
         ``tolerance`` and ``slippage`` (slippage guard; NaN when not evaluated), ``sigma_hat``
         (realised-volatility estimate), ``loss`` (mark-to-market loss at the start), ``shock`` (the
         price shock ``z_price``), ``stale_run``, ``abs_return`` (last quote change)
@@ -95,7 +95,7 @@ class SimulationResult:
         ``y`` over live steps, for the information-leakage correlation.
     control_counts, first_fire
         Steps at which each control bound, and the first such step (-1 never), columns in
-        :data:`validation.stress.kernels.CONTROL_NAMES` order.
+        :data:`validation.stress.controls.CONTROL_NAMES` order.
     kill_step
         Step at which the kill switch flattened the order (-1 never).
     max_loss_bps
