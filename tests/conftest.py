@@ -5,7 +5,11 @@ SQLite in a temporary directory, Great Expectations runs in an ephemeral context
 """
 
 import os
+import signal
 import tempfile
+import time
+import uuid
+from pathlib import Path
 
 # Prefect binds its console log handler to the stderr of the moment it is first
 # imported; importing it here, before any CliRunner swaps the streams, keeps its
@@ -24,6 +28,10 @@ os.environ.pop("GOVERN_POLICY", None)
 os.environ.pop("GOVERN_KEYS_DIR", None)
 # A retrain that names no author is maker's, whose key govern_cli.trust creates.
 os.environ["GOVERN_USER"] = "maker"
+# Every process the tests start inherits this mark; whatever still carries it when the
+# session ends outlived the test that started it (see pytest_sessionfinish).
+SESSION_MARK = f"GOVERN_TEST_SESSION={uuid.uuid4().hex}"
+os.environ["GOVERN_TEST_SESSION"] = SESSION_MARK.split("=", 1)[1]
 
 import prefect  # noqa: E402, F401
 import pytest  # noqa: E402
@@ -61,3 +69,37 @@ def make_data_dir(tmp_path):
         return out
 
     return make
+
+
+def _marked_processes() -> dict[int, str]:
+    """Live processes started by this session (other than pytest itself): pid -> command."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if SESSION_MARK.encode() in (proc / "environ").read_bytes().split(b"\0"):
+                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                found[int(proc.name)] = command[:200]
+        except OSError:  # exited meanwhile, or not ours to read
+            continue
+    return found
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the session if a process a test started is still running, then stop it."""
+    deadline = time.monotonic() + 15  # servers stopped at teardown may take a moment
+    left = _marked_processes()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.5)
+        left = _marked_processes()
+    if not left:
+        return
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    listing = "\n".join(f"  pid {pid}: {command}" for pid, command in left.items())
+    print(f"\nprocesses started by the tests outlived them (now killed):\n{listing}")
+    session.exitstatus = 1

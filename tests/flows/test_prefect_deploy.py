@@ -6,7 +6,9 @@ scheduled-retraining service's identity, and hands the version to a sign-off run
 suspends for a validator's decision.
 """
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -63,6 +65,18 @@ def _wait(predicate, what, timeout):
             return value
         time.sleep(1)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM a process and everything it started; SIGKILL what is left after 30 s."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +141,7 @@ def test_a_worker_runs_nightly_under_the_service_identity(deployed, service_home
         env=worker_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its flow-run processes stop with it
     )
     try:
         _prefect("deployment", "run", "retrain/nightly", env=deployed)
@@ -142,8 +157,7 @@ def test_a_worker_runs_nightly_under_the_service_identity(deployed, service_home
             timeout=180,
         )
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        _stop_group(worker)
 
     assert signoff.parameters["model"] == MODEL and signoff.parameters["version"] == "1"
     with open_audit_log(get_settings(service_home).audit_db_url) as audit:

@@ -1,5 +1,6 @@
 """Sign-off, promotion, rollback, decommission and audit verification on real MLflow/Prefect."""
 
+import contextlib
 import json
 import os
 import re
@@ -742,8 +743,11 @@ def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_d
     trust(workdir)
     govern_bin = str(Path(sys.executable).with_name("govern"))
     args = ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir), "--as", "maker"]
-    # Many stress paths: the process is still stressing when it is killed.
-    retrain_process = subprocess.Popen([govern_bin, *args, "--stress-paths", "400000"])
+    # Many stress paths: the process is still stressing when it is killed. A session of its
+    # own: the kill takes its temporary Prefect server with it, as a crash of the host would.
+    retrain_process = subprocess.Popen(
+        [govern_bin, *args, "--stress-paths", "400000"], start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 240
         # Killed once the log recorded the training: the version is registered and the
@@ -752,10 +756,11 @@ def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_d
         while not _training_recorded(workdir / "mlflow.db") and time.monotonic() < deadline:
             time.sleep(0.5)
         assert _training_recorded(workdir / "mlflow.db"), "the retrain never recorded training"
-        retrain_process.send_signal(signal.SIGKILL)
+        os.killpg(retrain_process.pid, signal.SIGKILL)
         retrain_process.wait(timeout=30)
     finally:
-        retrain_process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(retrain_process.pid, signal.SIGKILL)
     client = client_for(workdir)
     run_id = client.get_model_version(MODEL, "1").run_id
     assert client.get_run(run_id).info.status == "RUNNING"
