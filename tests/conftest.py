@@ -71,6 +71,11 @@ def make_data_dir(tmp_path):
     return make
 
 
+# multiprocessing's helper of this very process (the local Dask cluster starts it): it
+# exits when pytest does, by design.
+_RESOURCE_TRACKER = "multiprocessing.resource_tracker"
+
+
 def _marked_processes() -> dict[int, str]:
     """Live processes started by this session (other than pytest itself): pid -> command."""
     found = {}
@@ -80,7 +85,8 @@ def _marked_processes() -> dict[int, str]:
         try:
             if SESSION_MARK.encode() in (proc / "environ").read_bytes().split(b"\0"):
                 command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                found[int(proc.name)] = command[:200]
+                if _RESOURCE_TRACKER not in command:
+                    found[int(proc.name)] = command[:200]
         except OSError:  # exited meanwhile, or not ours to read
             continue
     return found
