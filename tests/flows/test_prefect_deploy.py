@@ -11,12 +11,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import anyio
 import pytest
 from govern_cli import MODEL, OWNER, run_govern
+from polling import wait_for
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
 from prefect.settings import PREFECT_API_URL
@@ -55,16 +55,6 @@ def _flow_runs(deployment: str) -> list:
         return client.read_flow_runs(
             deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[deployment]))
         )
-
-
-def _wait(predicate, what, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _stop_group(process: subprocess.Popen) -> None:
@@ -145,13 +135,13 @@ def test_a_worker_runs_nightly_under_the_service_identity(deployed, service_home
     )
     try:
         _prefect("deployment", "run", "retrain/nightly", env=deployed)
-        (nightly,) = _wait(
+        (nightly,) = wait_for(
             lambda: [r for r in _flow_runs("nightly") if r.state and r.state.is_final()],
             "the nightly retrain to finish on the worker",
             timeout=420,
         )
         assert nightly.state.is_completed(), nightly.state
-        (signoff,) = _wait(
+        (signoff,) = wait_for(
             lambda: [r for r in _flow_runs("await-signoff") if r.state.name == "Suspended"],
             "the sign-off run it started to suspend for a decision",
             timeout=180,

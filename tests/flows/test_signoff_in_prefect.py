@@ -5,11 +5,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 from govern_cli import adopt, retrain, run_govern, trust
 from mlflow.tracking import MlflowClient
+from polling import wait_for
 from prefect.client.orchestration import get_client
 from prefect.flow_runs import resume_flow_run
 from prefect.settings import PREFECT_API_URL
@@ -19,16 +19,6 @@ from governance.settings import get_settings
 
 MODEL = "execution-impact"
 DEPLOYMENT = "await-signoff/await-signoff"
-
-
-def _wait(predicate, what, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _events(workdir):
@@ -66,7 +56,7 @@ def served_signoff(prefect_server):
                 return None
 
     try:
-        _wait(deployed, "the await-signoff deployment to be served")
+        wait_for(deployed, "the await-signoff deployment to be served")
         yield
     finally:
         process.terminate()
@@ -80,7 +70,7 @@ def _state(flow_run_id):
 
 def _suspended(flow_run_id):
     """Wait for the run to suspend for a decision, and return its state."""
-    return _wait(
+    return wait_for(
         lambda: _state(flow_run_id) if _state(flow_run_id).name == "Suspended" else None,
         "the sign-off run to suspend",
     )
@@ -93,7 +83,7 @@ def _suspended_again(flow_run_id, before):
         state = _state(flow_run_id)
         return state if state.name == "Suspended" and state.id != before.id else None
 
-    return _wait(asked, "the sign-off run to ask again")
+    return wait_for(asked, "the sign-off run to ask again")
 
 
 def test_validator_signs_off_in_the_prefect_ui(served_signoff, small_data_dir, tmp_path):
@@ -130,7 +120,7 @@ def test_validator_signs_off_in_the_prefect_ui(served_signoff, small_data_dir, t
             "signature": signed.stdout.strip(),
         },
     )
-    final = _wait(
+    final = wait_for(
         lambda: _state(flow_run_id) if _state(flow_run_id).is_final() else None,
         "the sign-off run to finish",
     )
