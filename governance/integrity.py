@@ -205,7 +205,9 @@ def _check_version(
     subject = f"{event.model} v{event.version}"
     try:
         mv = stores.client.get_model_version(event.model, event.version)
-    except MlflowException:
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise  # an unreachable registry is an outage, not a deletion
         findings = (
             []
             if loss_recorded
