@@ -40,6 +40,7 @@ from governance.hashing import sha256_file, sha256_text, sha256_tree
 from governance.history import ModelHistory, open_intents, replay
 from governance.loading import verified_artifacts
 from governance.policy_store import signer_for
+from governance.registry import registered_versions
 from governance.release import verify_release
 from governance.signatures import check_signatures, policy_in_force
 from governance.stores import Stores, download_artifacts
@@ -332,7 +333,7 @@ def _check_dataset(subject: str, event: AuditEvent) -> tuple[list[Finding], int]
 def _check_history(client: MlflowClient, model: str, history: ModelHistory) -> list[Finding]:
     """Compare lifecycle tags, approvals and aliases with the replayed audit log."""
     findings = []
-    registry = {str(mv.version): mv for mv in client.search_model_versions(f"name = '{model}'")}
+    registry = registered_versions(client, model)
     for version in sorted(set(registry) - set(history.versions), key=int):
         findings.append(Finding("registry", f"{model} v{version}", "version has no audit trail"))
     for version, expected in sorted(history.versions.items(), key=lambda kv: int(kv[0])):

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from governance.loading import trained_event
+from governance.audit import last_event
+from vocabulary import Action
 
 if TYPE_CHECKING:  # the client is imported where events are made, not at start-up
     from openlineage.client import OpenLineageClient
@@ -79,7 +80,9 @@ class LineageDataset:
     @classmethod
     def of_version(cls, stores: Stores, model: str, version: str) -> LineageDataset:
         """A registered version's model artifacts, as its ``candidate.trained`` event names them."""
-        trained = trained_event(stores, model, version).payload
+        # Just recorded by this retrain, whose chain the governed steps verify.
+        events = stores.audit.events(model=model, version=version)
+        trained = last_event(events, Action.CANDIDATE_TRAINED).payload
         return cls(stores.settings.tracking_uri, trained["model_uri"], trained["model_sha256"])
 
 
@@ -147,18 +150,18 @@ class RetrainLineage:
         self.namespace = os.environ.get("OPENLINEAGE_NAMESPACE") or DEFAULT_NAMESPACE
         self.job = f"{model}.retrain"
         self.run_id = str(uuid.UUID(hex=run_id))
-        self.known: list[LineageDataset] = list(snapshot)
-        self._snapshot = list(snapshot)
+        self.snapshot = list(snapshot)
+        self.produced: list[LineageDataset] = []
 
     def start(self) -> None:
         """The retrain's own run begins."""
-        self._emit("START", self.job, self.run_id, self._snapshot, [], {})
+        self._emit("START", self.job, self.run_id, self.snapshot, [], {})
 
     def finish(self, error: BaseException | None = None) -> None:
         """The retrain's own run ends: ``COMPLETE``, or ``FAIL`` with ``error``."""
         state = "COMPLETE" if error is None else "FAIL"
-        outputs = [d for d in self.known if d not in self._snapshot]
-        self._emit(state, self.job, self.run_id, self._snapshot, outputs, _error_facets(error))
+        errors = _error_facets(error)
+        self._emit(state, self.job, self.run_id, self.snapshot, self.produced, errors)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[StageLineage]:
@@ -166,7 +169,7 @@ class RetrainLineage:
         from openlineage.client.uuid import generate_new_uuid
 
         job, run_id = f"{self.job}.{name.replace(' ', '-')}", str(generate_new_uuid())
-        inputs = list(self.known)
+        inputs = self.snapshot + self.produced
         parent = self._parent_facet()
         self._emit("START", job, run_id, inputs, [], parent)
         stage = StageLineage()
@@ -176,7 +179,7 @@ class RetrainLineage:
             self._end_stage("FAIL", job, run_id, inputs, stage, {**parent, **_error_facets(error)})
             raise
         self._end_stage("COMPLETE", job, run_id, inputs, stage, parent)
-        self.known += [d for d in stage.outputs if d not in self.known]
+        self.produced += [d for d in stage.outputs if d not in self.produced]
 
     def _end_stage(
         self,

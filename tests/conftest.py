@@ -9,7 +9,6 @@ import signal
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
 # Prefect binds its console log handler to the stderr of the moment it is first
 # imported; importing it here, before any CliRunner swaps the streams, keeps its
@@ -35,6 +34,7 @@ os.environ["GOVERN_TEST_SESSION"] = SESSION_MARK.split("=", 1)[1]
 
 import prefect  # noqa: E402, F401
 import pytest  # noqa: E402
+from processes import processes_with_env  # noqa: E402
 
 from synthetic import SynthConfig, generate, write  # noqa: E402
 
@@ -78,18 +78,11 @@ _RESOURCE_TRACKER = "multiprocessing.resource_tracker"
 
 def _marked_processes() -> dict[int, str]:
     """Live processes started by this session (other than pytest itself): pid -> command."""
-    found = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            if SESSION_MARK.encode() in (proc / "environ").read_bytes().split(b"\0"):
-                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                if _RESOURCE_TRACKER not in command:
-                    found[int(proc.name)] = command[:200]
-        except OSError:  # exited meanwhile, or not ours to read
-            continue
-    return found
+    return {
+        pid: command
+        for pid, command in processes_with_env(SESSION_MARK).items()
+        if _RESOURCE_TRACKER not in command
+    }
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -11,6 +11,7 @@ import venv
 from pathlib import Path
 
 import pytest
+from processes import processes_with_env
 
 ROOT = Path(__file__).parents[1]
 
@@ -75,7 +76,7 @@ def test_the_installed_demo_runs_from_an_empty_directory(installed, tmp_path):
         assert stage in done.stderr, output
     assert "Finished in state" not in done.stdout + done.stderr
     assert "Starting temporary server" not in done.stdout + done.stderr
-    assert not _processes_with_env("PREFECT_HOME", run["env"]["PREFECT_HOME"])
+    assert not processes_with_env(f"PREFECT_HOME={run['env']['PREFECT_HOME']}")
     if done.returncode == 4:
         assert "failed its gates" in done.stderr, output
     else:
@@ -86,16 +87,3 @@ def test_the_installed_demo_runs_from_an_empty_directory(installed, tmp_path):
     )
     assert lineage.returncode == 0, lineage.stderr
     assert "<style>" in report.read_text() and "execution-impact" in report.read_text()
-
-
-def _processes_with_env(name, value):
-    """Command lines of the live processes whose environment sets NAME=VALUE."""
-    wanted = f"{name}={value}".encode()
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and wanted in (proc / "environ").read_bytes().split(b"\0"):
-                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-    return found

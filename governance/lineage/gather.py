@@ -215,7 +215,7 @@ def _get_version(client: MlflowClient, model: str, version: str) -> ModelVersion
     try:
         return client.get_model_version(model, version)
     except MlflowException as exc:
-        known = sorted(int(v.version) for v in client.search_model_versions(f"name = '{model}'"))
+        known = sorted(int(v) for v in registered_versions(client, model))
         raise UsageError(
             f"no version {version} of registered model {model!r} "
             f"(versions: {', '.join(map(str, known)) or 'none'})"

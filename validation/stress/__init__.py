@@ -58,37 +58,7 @@ _WHERE = {
     "load_scenarios": "validation.stress.scenarios",
 }
 
-__all__ = [
-    "CHUNK_SIZE",
-    "CONTROL_NAMES",
-    "GATE_STATISTICS",
-    "REQUIRED_SCENARIOS",
-    "SCENARIO_FILE",
-    "Controls",
-    "Distribution",
-    "MarketModel",
-    "OrderResult",
-    "PathTrace",
-    "Scenario",
-    "ScenarioFileError",
-    "ScenarioLibrary",
-    "ScenarioMetrics",
-    "ScenarioResult",
-    "SimulationResult",
-    "StressConfig",
-    "StressInputError",
-    "StressReport",
-    "engine_sha256",
-    "example_orders",
-    "gate_table",
-    "load_scenarios",
-    "run_scenario",
-    "run_stress",
-    "schedule_holdings",
-    "simulate",
-    "trace_order",
-    "validate_orders",
-]
+__all__ = sorted(_WHERE)
 
 
 def __getattr__(name: str) -> Any:
@@ -99,4 +69,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return list(__all__)
