@@ -55,10 +55,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from governance.settings import DEFAULT_POLICY  # noqa: E402
 from models.impact import ImpactFamily  # noqa: E402
-from synthetic import SynthConfig  # noqa: E402
-from synthetic.executions import make_executions  # noqa: E402
+from synthetic import SynthConfig, trade  # noqa: E402
 from synthetic.ground_truth import order_expected_cost_bps  # noqa: E402
-from synthetic.market import Regimes, Universe, draw_regimes, draw_universe, make_bars  # noqa: E402
+from synthetic.market import Regimes, Universe, draw_regimes, draw_universe  # noqa: E402
 from tests.validation.cost_law import fit_cost_law  # noqa: E402
 from validation.comparison import VERDICTS, compare_paired  # noqa: E402
 from validation.policy import parse_policy  # noqa: E402
@@ -100,11 +99,10 @@ def simulate(
     """``days`` trading days of the fixed market: the executions and market bars tables."""
     cfg = SynthConfig(days=days, orders=orders, assets=universe.names.size)
     regimes = _regimes(cfg, rng, independent)
-    market = make_bars(cfg, universe, regimes, rng)
-    executions = make_executions(cfg, universe, regimes, market, rng)
+    executions, bars = trade(cfg, universe, regimes, rng, rng)
     # The family's frame: with the market move its market-adjusted target subtracts.
-    tables = {"executions": executions, "market_bars": market.bars}
-    return FAMILY.training_frame(tables), market.bars
+    tables = {"executions": executions, "market_bars": bars}
+    return FAMILY.training_frame(tables), bars
 
 
 def _law(train: Tables, hold: tuple[str, ...] = ()) -> Predict:

@@ -16,8 +16,8 @@ starts, ``order_id, asset, side, start_ts``, the *planned* ``end_ts`` (start plu
 horizon chosen before trading), ``qty, arrival_mid, adv, shares_outstanding``, the
 trailing ``daily_vol`` estimate, the ``spread_bps`` quoted at arrival, the *planned*
 ``participation`` and ``urgency``; only afterwards, ``avg_fill_px`` and ``shortfall_bps``
-(and, in generated data, the ground truth ``true_daily_vol`` and ``regime``). A model
-family's features may read pre-trade columns only.
+(and, in generated data, the ground truth ``true_daily_vol``, ``true_day_volume`` and
+``regime``). A model family's features may read pre-trade columns only.
 
 Derived check columns (see :class:`~expectations.spec.DerivedColumn`):
 
@@ -109,6 +109,10 @@ POST_TRADE = {
         "only the trailing daily_vol"
     ),
     "regime": "the day's volatility regime, generator ground truth",
+    "true_day_volume": (
+        "the day's expected market volume, generator ground truth; before the order a desk "
+        "has the adv"
+    ),
 }
 
 

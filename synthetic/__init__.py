@@ -14,9 +14,11 @@ the pipeline consumes, from equations the tests can check a model against:
   except for a documented exploration share drawn at random; see
   :mod:`synthetic.executions`.
 * ``market_bars`` - per-asset mid prices from a factor model (market-wide and asset
-  parts, each intraday and as a drift of the day; see :mod:`synthetic.market`) sampled on
-  bars, a U-shaped intraday volume curve, bid/ask around the mid and displayed depth. Days
-  are calm or volatile (volatility x2, spread x sqrt 2) by a two-state Markov chain.
+  parts, each intraday and as a drift of the day) plus the orders' own footprint (their
+  permanent impact; see :mod:`synthetic.market`) sampled on bars, a U-shaped intraday
+  volume curve, bid/ask around the mid and displayed depth. Days are calm or volatile
+  (volatility x2, spread and volume x sqrt 2) by a two-state Markov chain. An order's
+  temporary impact depends on the volume its window traded.
 * ``rfq`` - dealer quotes with a logistic fill model, see :mod:`synthetic.rfq`.
 
 ``shift_after_day`` injects a regime shift (impact and volatility scaled from that
@@ -34,11 +36,18 @@ import pandas as pd
 
 from synthetic.config import CORRUPTION_KINDS, SynthConfig
 from synthetic.corruption import inject
-from synthetic.executions import make_executions
-from synthetic.market import draw_regimes, draw_universe, make_bars
+from synthetic.executions import draw_orders, footprint, make_executions
+from synthetic.market import (
+    Regimes,
+    Universe,
+    draw_news,
+    draw_regimes,
+    draw_universe,
+    make_market,
+)
 from synthetic.rfq import make_rfq
 
-__all__ = ["SynthConfig", "SyntheticData", "CORRUPTION_KINDS", "generate", "write"]
+__all__ = ["SynthConfig", "SyntheticData", "CORRUPTION_KINDS", "generate", "trade", "write"]
 
 TABLES = ("executions", "market_bars", "rfq")
 
@@ -56,15 +65,34 @@ class SyntheticData:
         return {name: getattr(self, name) for name in TABLES}
 
 
+def trade(
+    cfg: SynthConfig,
+    universe: Universe,
+    regimes: Regimes,
+    market_rng: np.random.Generator,
+    order_rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The orders of ``cfg`` traded in the market: the executions and market bars tables.
+
+    The news comes first, the orders are decided on what traders knew of it, their
+    footprint joins the news in the bars, and each order is priced on those bars.
+    """
+    news = draw_news(cfg, universe, regimes, market_rng)
+    orders = draw_orders(cfg, universe, regimes, news, order_rng)
+    moved = footprint(cfg, universe, regimes, orders)
+    market = make_market(cfg, universe, regimes, news, moved, market_rng)
+    return make_executions(cfg, universe, regimes, market, orders, order_rng), market.bars
+
+
 def generate(cfg: SynthConfig) -> SyntheticData:
     """Generate the tables for ``cfg``; deterministic in ``cfg``."""
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(5)]
     universe = draw_universe(cfg, streams[0])
     regimes = draw_regimes(cfg, streams[1])
-    market = make_bars(cfg, universe, regimes, streams[2])
+    executions, market_bars = trade(cfg, universe, regimes, streams[2], streams[3])
     tables = {
-        "executions": make_executions(cfg, universe, regimes, market, streams[3]),
-        "market_bars": market.bars,
+        "executions": executions,
+        "market_bars": market_bars,
         "rfq": make_rfq(cfg, universe, regimes, streams[4]),
     }
     if cfg.corruption:

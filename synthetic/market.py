@@ -2,8 +2,9 @@
 
 The mid-price path is what every order's timing noise is read from (see
 :mod:`synthetic.executions`), so the market bars and the executions tell one story.
-Each bar's log return of asset ``a`` on day ``d`` is, with ``s = sigma[a, d]`` the day's
-true volatility (daily, fraction) and ``dt`` the bar's share of the session,
+It is the market's news plus the desk's own footprint. The news part of each bar's log
+return of asset ``a`` on day ``d`` is, with ``s = sigma[a, d]`` the day's true volatility
+(daily, fraction) and ``dt`` the bar's share of the session,
 
 ``r = s * sqrt(1 - w) * sqrt(dt) * (sqrt(rho) * f[d, b] + sqrt(1 - rho) * e[a, d, b])``
 ``  + s * sqrt(w) * dt * (sqrt(rho) * g[d] + sqrt(1 - rho) * h[a, d]) - s**2 * dt / 2``
@@ -12,21 +13,30 @@ with independent standard normals ``f`` (market-wide, per bar), ``e`` (the asset
 per bar), ``g`` (market-wide drift of the day) and ``h`` (the asset's drift of the
 day). ``rho`` = :data:`MARKET_SHARE` is the share of variance the market factor explains
 and ``w`` = :data:`DAY_DRIFT_SHARE` the share of a full day's variance that comes from
-the day's drift, so a whole session's log return has variance ``s**2`` as before. Orders
-of the same day and asset (and, through ``f`` and ``g``, of the same day in other
-assets) therefore share part of their timing noise.
+the day's drift, so a whole session's news has variance ``s**2``. Orders of the same day
+and asset (and, through ``f`` and ``g``, of the same day in other assets) therefore share
+part of their timing noise. The footprint is every order's permanent impact, spread evenly
+over the bars of its window and kept afterwards (:func:`synthetic.executions.footprint`):
+the bars of an asset move with the orders traded in it, so a benchmark read from the
+asset's own bars contains the order's own impact. The orders' volume is not added to the
+bars' volume: the generator's orders are a sample of hypothetical parent orders (about
+three days of volume per asset and day in the demo), not one desk's trading.
+
+Bar volume is the asset's ADV times the day's volume multiplier (volatile days trade more,
+:data:`synthetic.ground_truth.VOLUME_VOL_ELASTICITY`) times the intraday curve's share of
+the bar (:func:`synthetic.ground_truth.window_volume_share`) times a mean-one log-normal
+noise of :data:`BAR_VOLUME_NOISE`.
 
 ``daily_vol`` as the executions table exports it is *not* ``sigma[a, d]``: a desk only
 knows what happened before the order. It starts from a trailing estimate, the
 exponentially weighted mean (decay :data:`VOL_EWMA_DECAY`) of the asset's realised
-variance on previous days (the sum of its squared bar log returns), seeded by the mean of
-:data:`HISTORY_DAYS` days of history simulated before the first exported day; an order
-that starts after the open gets it scaled by the day's regime as every asset's bars so far
-show it (:meth:`MarketPath.pretrade_vol`). A trailing estimate alone lags a volatile spell
-by a day or two, and a model fitted on it misreads the lag as impact: on five seeds the
-fitted exponents were beta 0.65-0.75 and delta 0.35 (truth 0.6 and 0.25) with it, beta
-0.60-0.65 and delta 0.30 with the pre-trade estimate (``bench/law.py``). The true
-``sigma[a, d]`` is exported as ``true_daily_vol``, for tests only.
+variance on previous days (the sum of its squared bar log returns, footprint included),
+seeded by the mean of :data:`HISTORY_DAYS` days of history simulated before the first
+exported day; an order that starts after the open gets it scaled by the day's regime as
+every asset's bars so far show it (:meth:`MarketPath.pretrade_vol`). A trailing estimate
+alone lags a volatile spell by a day or two, and a model fitted on it misreads the lag as
+impact (``bench/law.py``). The true ``sigma[a, d]`` is exported as ``true_daily_vol``, for
+tests only.
 """
 
 from __future__ import annotations
@@ -37,23 +47,25 @@ import numpy as np
 import pandas as pd
 
 from synthetic.config import SynthConfig
+from synthetic.ground_truth import SESSION_OPEN_UTC, VOLUME_VOL_ELASTICITY, window_volume_share
 from vocabulary import SESSION_MINUTES
 
 __all__ = [
+    "BAR_VOLUME_NOISE",
     "DAY_DRIFT_SHARE",
     "HISTORY_DAYS",
     "MARKET_SHARE",
     "PRIOR_SESSION_SHARE",
     "VOL_EWMA_DECAY",
     "MarketPath",
+    "News",
     "Regimes",
     "Universe",
+    "draw_news",
     "draw_regimes",
     "draw_universe",
-    "make_bars",
+    "make_market",
 ]
-
-_OPEN_UTC = pd.Timedelta(hours=14, minutes=30)
 
 #: Share of each asset's return variance explained by the market-wide factor (a typical
 #: single-stock R-squared against its index).
@@ -71,6 +83,8 @@ PRIOR_SESSION_SHARE = 0.5
 #: Days of price history simulated before the first exported day, so that ``daily_vol``
 #: is a trailing estimate from day one (their mean realised variance seeds the average).
 HISTORY_DAYS = 20
+#: Standard deviation of the log-normal noise of each bar's volume around the curve.
+BAR_VOLUME_NOISE = 0.3
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,28 @@ class Regimes:
     session_open: pd.DatetimeIndex
     history_vol_multiplier: np.ndarray
 
+    @property
+    def volume_multiplier(self) -> np.ndarray:
+        """The expected volume of each exported day, as a multiple of the ADV."""
+        return self.vol_multiplier**VOLUME_VOL_ELASTICITY
+
+
+@dataclass(frozen=True)
+class News:
+    """The market's news: the price path before any order's footprint.
+
+    Attributes
+    ----------
+    log_returns : ndarray, shape (assets, HISTORY_DAYS + days, bars_per_day)
+        News log return of every bar of the history and the exported days.
+    trailing_vol : ndarray, shape (assets, days)
+        EWMA of the news' realised variance on previous days, as volatility: what a
+        trader's sense of a normal day is made of (:mod:`synthetic.executions` reads it).
+    """
+
+    log_returns: np.ndarray
+    trailing_vol: np.ndarray
+
 
 @dataclass(frozen=True)
 class MarketPath:
@@ -140,8 +176,10 @@ class MarketPath:
     mids : ndarray, shape (assets, days, bars_per_day + 1)
         Mid price at every bar boundary; bar ``b`` opens at ``mids[..., b]`` and closes at
         ``mids[..., b + 1]``.
+    volume : ndarray, shape (assets, days, bars_per_day)
+        Market volume of every bar (the ``volume`` column).
     trailing_vol : ndarray, shape (assets, days)
-        The EWMA estimate of each asset and day's volatility from previous days only.
+        The EWMA estimate of each asset and day's volatility from previous days' bars.
     realised_so_far : ndarray, shape (assets, days, bars_per_day + 1)
         Realised variance of the day up to every bar boundary (sum of the squared bar log
         returns before it): the day's tape a desk has seen when an order starts there.
@@ -149,6 +187,7 @@ class MarketPath:
 
     bars: pd.DataFrame
     mids: np.ndarray
+    volume: np.ndarray
     trailing_vol: np.ndarray
     realised_so_far: np.ndarray
 
@@ -225,16 +264,9 @@ def draw_regimes(cfg: SynthConfig, rng: np.random.Generator) -> Regimes:
         volatile=volatile,
         vol_multiplier=vol_mult,
         impact_multiplier=impact_mult,
-        session_open=days + _OPEN_UTC,
+        session_open=days + SESSION_OPEN_UTC,
         history_vol_multiplier=np.where(history, cfg.volatile_multiplier, 1.0),
     )
-
-
-def _u_shaped_volume_curve(n_bars: int) -> np.ndarray:
-    """Intraday share of daily volume per bar: high at the open and close, low at lunch."""
-    x = (np.arange(n_bars) + 0.5) / n_bars
-    curve = 1.0 + 2.5 * (x - 0.5) ** 2 * 4
-    return curve / curve.sum()
 
 
 def _log_returns(sig: np.ndarray, n_bars: int, rng: np.random.Generator) -> np.ndarray:
@@ -269,32 +301,63 @@ def _trailing_vol(log_ret: np.ndarray, n_history: int) -> np.ndarray:
     return np.sqrt(variance)
 
 
-def make_bars(
+def draw_news(
     cfg: SynthConfig, universe: Universe, regimes: Regimes, rng: np.random.Generator
+) -> News:
+    """Draw the news part of the price path, history days first, and its trailing estimate."""
+    n_bars = SESSION_MINUTES // cfg.bar_minutes
+    multiplier = np.concatenate([regimes.history_vol_multiplier, regimes.vol_multiplier])
+    log_returns = _log_returns(universe.sigma[:, None] * multiplier[None, :], n_bars, rng)
+    return News(log_returns=log_returns, trailing_vol=_trailing_vol(log_returns, HISTORY_DAYS))
+
+
+def _bar_volume(
+    cfg: SynthConfig, universe: Universe, regimes: Regimes, rng: np.random.Generator
+) -> np.ndarray:
+    """Volume of every exported bar: ADV x the day's multiplier x the curve x noise."""
+    n_bars = SESSION_MINUTES // cfg.bar_minutes
+    curve = window_volume_share(np.arange(n_bars) / n_bars, 1.0 / n_bars)
+    day = universe.adv[:, None] * regimes.volume_multiplier[None, :]
+    shape = (cfg.assets, cfg.days, n_bars)
+    noise = rng.lognormal(-0.5 * BAR_VOLUME_NOISE**2, BAR_VOLUME_NOISE, shape)
+    return np.round(day[:, :, None] * curve * noise)
+
+
+def make_market(
+    cfg: SynthConfig,
+    universe: Universe,
+    regimes: Regimes,
+    news: News,
+    footprint: np.ndarray,
+    rng: np.random.Generator,
 ) -> MarketPath:
-    """Simulate the mid-price path (history and exported days) and build its bars.
+    """The exported days' price path (news plus the orders' footprint) and its bars.
 
     Prices are continuous overnight: each day opens at the previous day's close. Bars of
     the history days are not exported; they only feed the trailing volatility estimate.
+
+    Parameters
+    ----------
+    footprint : ndarray, shape (assets, days, bars_per_day)
+        Log return every bar of the exported days owes to the orders' permanent impact.
 
     Returns
     -------
     MarketPath
         ``bars`` with columns ``ts, asset, open, high, low, close, volume, bid, ask,
-        depth`` sorted by asset then time, the mids at every bar boundary and the
-        trailing volatility estimate of every exported asset-day.
+        depth`` sorted by asset then time, the mids at every bar boundary, the bars'
+        volume and the trailing volatility estimate of every exported asset-day.
     """
     n_bars = SESSION_MINUTES // cfg.bar_minutes
     n_assets, n_days = cfg.assets, cfg.days
     dt = 1.0 / n_bars
-    multiplier = np.concatenate([regimes.history_vol_multiplier, regimes.vol_multiplier])
-    all_sig = universe.sigma[:, None] * multiplier[None, :]
-    all_ret = _log_returns(all_sig, n_bars, rng)
+    all_ret = news.log_returns.copy()
+    all_ret[:, HISTORY_DAYS:] += footprint
     trailing = _trailing_vol(all_ret, HISTORY_DAYS)
     day_close = np.log(universe.price)[:, None] + np.cumsum(all_ret.sum(axis=2), axis=1)
     day_open = np.concatenate([np.log(universe.price)[:, None], day_close[:, :-1]], axis=1)
     log_ret, day_open = all_ret[:, HISTORY_DAYS:], day_open[:, HISTORY_DAYS:]
-    sig = all_sig[:, HISTORY_DAYS:, None]
+    sig = universe.sigma[:, None, None] * regimes.vol_multiplier[None, :, None]
     log_mid = day_open[:, :, None] + np.concatenate(
         [np.zeros((n_assets, n_days, 1)), np.cumsum(log_ret, axis=2)], axis=2
     )
@@ -303,9 +366,7 @@ def make_bars(
     wiggle = np.abs(rng.standard_normal((2, n_assets, n_days, n_bars))) * sig * np.sqrt(dt) * 0.5
     highs = np.maximum(opens, closes) * (1 + wiggle[0])
     lows = np.minimum(opens, closes) * (1 - wiggle[1])
-    curve = _u_shaped_volume_curve(n_bars)
-    noise = rng.lognormal(0.0, 0.3, (n_assets, n_days, n_bars))
-    volume = np.round(universe.adv[:, None, None] * curve * noise)
+    volume = _bar_volume(cfg, universe, regimes, rng)
     half_spread = (
         closes
         * universe.spread_bps[:, None, None]
@@ -334,4 +395,6 @@ def make_bars(
     )
     zeros = np.zeros((n_assets, n_days, 1))
     so_far = np.concatenate([zeros, np.cumsum(log_ret**2, axis=2)], axis=2)
-    return MarketPath(bars=bars, mids=mids, trailing_vol=trailing, realised_so_far=so_far)
+    return MarketPath(
+        bars=bars, mids=mids, volume=volume, trailing_vol=trailing, realised_so_far=so_far
+    )

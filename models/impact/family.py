@@ -82,8 +82,10 @@ MAX_UNBENCHMARKED_SHARE = 0.01
 
 #: The residual booster. Most of a realised cost is market noise, so the booster is kept
 #: coarse (at least 1,000 orders per leaf, or 1.25 % of the training rows) and its rounds
-#: are chosen out of time (:data:`EARLY_STOPPING_ROUNDS`): on a small sample it stops after
-#: a round or two and the candidate is the law.
+#: are chosen out of time (:data:`EARLY_STOPPING_ROUNDS`); the rounds early stopping picks
+#: are kept only if they beat the law on those days by :data:`BOOSTER_EVIDENCE` day-clustered
+#: standard errors, else one round (the candidate is the law): on noisy costs the best
+#: round of a few days is often the noise's.
 LIGHTGBM_PARAMS: dict[str, Any] = {
     "objective": "regression",
     "learning_rate": 0.05,
@@ -105,6 +107,9 @@ MAX_BOOST_ROUNDS = 400
 EARLY_STOPPING_ROUNDS = 40
 #: Share of the training days (the last ones) the booster's rounds are chosen on.
 EARLY_STOPPING_DAYS_SHARE = 0.2
+#: How many standard errors (clustered by day) the booster's gain in squared error over the
+#: law alone must reach on the early-stopping days for its rounds to be kept.
+BOOSTER_EVIDENCE = 2.0
 
 
 class ImpactFamily(ModelFamily):
@@ -225,15 +230,22 @@ class ImpactFamily(ModelFamily):
     def _early_stopping_rounds(
         self, train: pd.DataFrame, law: ImpactLaw, params: dict[str, Any]
     ) -> int:
-        """Rounds of the residual booster: the best on the last days of the window."""
+        """Rounds of the residual booster: the best on the last days of the window, if real.
+
+        The gain of the best round over the law alone, per order of those days, is kept only
+        when its mean exceeds :data:`BOOSTER_EVIDENCE` standard errors clustered by day;
+        otherwise one round.
+        """
         import lightgbm as lgb
 
         inner = out_of_time_split(train, self.time_column, EARLY_STOPPING_DAYS_SHARE)
-        sets = []
+        sets, residuals = [], []
         for part in (inner.train, inner.holdout):
             x = self.features(part)
-            residual = self.target(part) - law_cost_bps(law, x)
-            sets.append(self._residual_dataset(x, residual, reference=sets[0] if sets else None))
+            residuals.append(self.target(part) - law_cost_bps(law, x))
+            sets.append(
+                self._residual_dataset(x, residuals[-1], reference=sets[0] if sets else None)
+            )
         probe = lgb.train(
             params,
             sets[0],
@@ -241,7 +253,12 @@ class ImpactFamily(ModelFamily):
             valid_sets=[sets[1]],
             callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
         )
-        return max(int(probe.best_iteration), 1)
+        rounds = max(int(probe.best_iteration), 1)
+        held = self.features(inner.holdout)[list(RESIDUAL_FEATURES)]
+        correction = probe.predict(held, num_iteration=rounds)
+        gain = residuals[1] ** 2 - (residuals[1] - correction) ** 2
+        day = pd.to_datetime(inner.holdout[self.time_column]).dt.date.to_numpy()
+        return rounds if _clustered_t(gain, day) > BOOSTER_EVIDENCE else 1
 
     @staticmethod
     def _residual_dataset(
@@ -432,6 +449,18 @@ class ImpactFamily(ModelFamily):
                 "style": "vwap",
             }
         )
+
+
+def _clustered_t(values: np.ndarray, cluster: np.ndarray) -> float:
+    """The mean of ``values`` over its CR1 standard error with ``cluster`` as clusters."""
+    sums = pd.Series(values).groupby(cluster).sum().to_numpy()
+    counts = pd.Series(values).groupby(cluster).size().to_numpy()
+    mean = values.mean()
+    if sums.size < 2:
+        return 0.0
+    scores = sums - counts * mean
+    variance = (scores**2).sum() * sums.size / (sums.size - 1) / values.size**2
+    return float(mean / np.sqrt(variance)) if variance > 0 else 0.0
 
 
 def minute_of_session(orders: pd.DataFrame) -> np.ndarray:

@@ -128,7 +128,8 @@ def test_importing_expectations_does_not_import_great_expectations():
 def test_executions_declares_when_every_column_is_known():
     contract = CONTRACTS["executions"]
     assert set(contract.pre_trade) | set(contract.post_trade) >= set(contract.schema)
-    assert {"avg_fill_px", "shortfall_bps", "true_daily_vol", "regime"} <= set(contract.post_trade)
+    ground_truth = {"true_daily_vol", "true_day_volume", "regime"}
+    assert {"avg_fill_px", "shortfall_bps", *ground_truth} <= set(contract.post_trade)
     assert {"daily_vol", "urgency", "shares_outstanding", "participation"} <= set(
         contract.pre_trade
     )

@@ -1,11 +1,16 @@
 import numpy as np
 import pandas as pd
 import pytest
+from own_move import own_move_bps, own_window
 from pydantic import ValidationError
 
-from models.impact.market import market_move_bps
 from synthetic import CORRUPTION_KINDS, SynthConfig, generate, write
-from synthetic.ground_truth import order_expected_cost_bps
+from synthetic.ground_truth import (
+    VOLUME_VOL_ELASTICITY,
+    order_expected_cost_bps,
+    permanent_impact,
+    window_volume_share,
+)
 from synthetic.market import DAY_DRIFT_SHARE, MARKET_SHARE, PRIOR_SESSION_SHARE, VOL_EWMA_DECAY
 
 EXECUTION_COLUMNS = {
@@ -26,6 +31,7 @@ EXECUTION_COLUMNS = {
     "shortfall_bps",
     "regime",
     "true_daily_vol",
+    "true_day_volume",
 }
 BAR_COLUMNS = {"ts", "asset", "open", "high", "low", "close", "volume", "bid", "ask", "depth"}
 
@@ -73,20 +79,69 @@ def _asset_day(frame: pd.DataFrame, time_column: str) -> pd.DataFrame:
     return frame.assign(day=frame[time_column].dt.normalize())
 
 
-def test_shortfall_is_expected_cost_plus_the_bar_path_plus_small_noise(data):
-    """Shortfall = law at the true volatility + the move of the bars' mid + a small residual.
+def _half_permanent_bps(ex: pd.DataFrame) -> np.ndarray:
+    size, theta = ex["qty"] / ex["adv"], ex["shares_outstanding"] / ex["adv"]
+    return 1e4 * permanent_impact(ex["true_daily_vol"], size, theta).to_numpy() / 2.0
 
-    What is left once the timing component read from ``market_bars`` is removed is the
-    within-bar residual (a few bps) and the rare order-specific jump: zero mean, and small
-    next to the timing component itself.
+
+def test_shortfall_is_expected_cost_plus_the_bar_path_plus_small_noise(data):
+    """Shortfall = the law's temporary impact and half spread + the asset's own mid move + noise.
+
+    The bars carry each order's footprint, so the asset's own move includes the half of the
+    order's permanent impact a linear schedule meets; what is left is the within-bar
+    residual, the window volume's noise on the temporary impact and the rare jump: zero
+    mean, and small next to the move itself.
     """
     ex = data.executions
-    timing = market_move_bps(ex, data.market_bars)
-    left = ex["shortfall_bps"].to_numpy() - timing - order_expected_cost_bps(ex)
+    own_move = own_move_bps(ex, data.market_bars)
+    impact_and_spread = order_expected_cost_bps(ex) - _half_permanent_bps(ex)
+    left = ex["shortfall_bps"].to_numpy() - own_move - impact_and_spread
     stderr = left.std() / np.sqrt(len(left))
     assert abs(left.mean()) < 4 * stderr
     assert np.median(np.abs(left)) < 3.0
-    assert np.median(np.abs(timing)) > 10 * np.median(np.abs(left))
+    assert np.median(np.abs(own_move)) > 10 * np.median(np.abs(left))
+
+
+def test_the_bars_carry_each_orders_own_footprint():
+    """Blocks move their asset's mid: a linear schedule meets half their permanent impact.
+
+    Averaged over orders of both sides, the market's news cancels and the own move is the
+    footprint; for blocks of 5 % of ADV or more it is a third or more of their expected cost.
+    """
+    data = generate(SynthConfig(orders=60_000, days=20, assets=5, seed=8))
+    ex = data.executions
+    own_move = own_move_bps(ex, data.market_bars)
+    half_permanent = _half_permanent_bps(ex)
+    blocks = (ex["qty"] / ex["adv"] >= 0.05).to_numpy()
+    stderr = own_move[blocks].std() / np.sqrt(blocks.sum())
+    assert abs(own_move[blocks].mean() - half_permanent[blocks].mean()) < 4 * stderr
+    assert half_permanent[blocks].mean() > 5 * stderr
+    assert half_permanent[blocks].mean() > order_expected_cost_bps(ex)[blocks].mean() / 3
+
+
+def test_cost_depends_on_the_volume_the_window_traded(data):
+    """An order pays more temporary impact when its window traded less than expected."""
+    ex = data.executions
+    volume = own_window(ex, data.market_bars, "volume", "sum")
+    minutes = (ex["end_ts"] - ex["start_ts"]).dt.total_seconds() / 60.0
+    since_open = ex["start_ts"] - ex["start_ts"].dt.normalize() - pd.Timedelta("14h30min")
+    share = window_volume_share(since_open.dt.total_seconds() / 23_400.0, minutes / 390.0)
+    surprise = np.log(volume / (ex["true_day_volume"] * share))
+    own_move = own_move_bps(ex, data.market_bars)
+    left = ex["shortfall_bps"] - own_move - order_expected_cost_bps(ex) + _half_permanent_bps(ex)
+    quiet, busy = left[surprise < -0.1], left[surprise > 0.1]
+    assert quiet.median() > busy.median() + 0.5
+    assert abs(surprise.mean()) < 0.02  # the window's expected volume is the bars' mean
+
+
+def test_volatile_days_trade_more(data):
+    bars = _asset_day(data.market_bars, "ts")
+    regime = _asset_day(data.executions, "start_ts").groupby("day")["regime"].first()
+    daily = bars.groupby(["asset", "day"])["volume"].sum().reset_index()
+    daily["regime"] = regime.reindex(daily["day"]).to_numpy()
+    by_regime = daily.groupby("regime")["volume"].mean()
+    expected = 2.0**VOLUME_VOL_ELASTICITY
+    assert by_regime["volatile"] / by_regime["calm"] == pytest.approx(expected, rel=0.1)
 
 
 def _realised(bars: pd.DataFrame) -> pd.DataFrame:

@@ -2,10 +2,10 @@
 
 Fits ``eta``, ``beta`` and ``gamma`` of :mod:`synthetic.ground_truth` (``delta`` fixed at
 its true value) by least squares on the *market-adjusted* shortfall of the training orders:
-the shortfall minus the move of the mid over the order's window, read from the market bars
-(:func:`models.impact.market.market_move_bps`). That move is timing noise no model
-predicts, and removing it makes the fit precise. Its inputs include ``true_daily_vol``,
-which a desk does not know before the order: this is a ground-truth-based predictor with
+the shortfall minus the market's move over the order's window, read from the market bars
+(:func:`models.impact.market.market_move_bps`), as the family's target. Its inputs include
+``true_daily_vol`` and the window's expected volume (``true_day_volume`` and the intraday
+curve), which a desk does not know before the order: this is a ground-truth-based predictor with
 estimation noise, the good model the comparison tests and ``bench/comparison.py`` damage
 and retrain, not a deployable model.
 """
@@ -24,22 +24,20 @@ from synthetic.ground_truth import (
     DELTA,
     ETA,
     GAMMA,
+    order_window_participation,
     permanent_impact,
     temporary_impact,
 )
-from vocabulary import SESSION_MINUTES
 
 INPUTS = ("true_daily_vol", "participation", "size_over_adv", "turnover_inverse", "spread_bps")
 
 
 def law_inputs(executions: pd.DataFrame) -> dict[str, np.ndarray]:
     """The law's inputs of each order of a generated executions table."""
-    horizon_days = (executions["end_ts"] - executions["start_ts"]).dt.total_seconds().to_numpy()
-    horizon_days = horizon_days / (60.0 * SESSION_MINUTES)
     qty, adv = executions["qty"].to_numpy(float), executions["adv"].to_numpy(float)
     return {
         "true_daily_vol": executions["true_daily_vol"].to_numpy(float),
-        "participation": qty / (adv * horizon_days),
+        "participation": order_window_participation(executions),
         "size_over_adv": qty / adv,
         "turnover_inverse": executions["shares_outstanding"].to_numpy(float) / adv,
         "spread_bps": executions["spread_bps"].to_numpy(float),

@@ -9,7 +9,7 @@ import pytest
 
 from synthetic import generate
 from synthetic.config import SynthConfig
-from synthetic.ground_truth import GAMMA, order_expected_cost_bps, permanent_impact
+from synthetic.ground_truth import GAMMA, expected_cost_bps, permanent_impact
 from validation.stress import Controls, StressConfig, run_scenario, run_stress
 from vocabulary import SESSION_MINUTES
 
@@ -55,17 +55,14 @@ def test_engine_mean_cost_matches_the_generators_expected_cost(executions) -> No
         simulate_to_close=False,
     )
     result = run_scenario(orders, "baseline", cfg)
-    law = order_expected_cost_bps(
-        pd.DataFrame(
-            {
-                "qty": orders["quantity"],
-                "adv": orders["adv"],
-                "shares_outstanding": orders["shares_outstanding"],
-                "spread_bps": orders["spread_bps"],
-                "true_daily_vol": orders["daily_vol"],
-            }
-        ),
-        horizon_minutes=minutes,
+    horizon_days = minutes / SESSION_MINUTES
+    size = orders["quantity"] / orders["adv"]
+    law = expected_cost_bps(
+        orders["daily_vol"].to_numpy(),
+        (size / horizon_days).to_numpy(),
+        size.to_numpy(),
+        (orders["shares_outstanding"] / orders["adv"]).to_numpy(),
+        orders["spread_bps"].to_numpy(),
     )
     steps = minutes / cfg.step_minutes
     for order, expected in zip(result.orders, law, strict=True):
