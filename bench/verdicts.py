@@ -156,6 +156,7 @@ class Outcome:
     truth_worse: list[str]
     seconds: float
     long_run_mse_excess: float = math.nan
+    reported_breaches: list[str] = dataclasses.field(default_factory=list)
 
 
 def market(seed: int, orders: int, shift_day: int | None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -206,6 +207,17 @@ def _checks_failing_reference(checks: list[GateCheck], table: pd.DataFrame) -> l
     return [f"{c.gate} [{c.subject}]" for c in checks if (c.gate, c.subject) in failing]
 
 
+def _reported_breaches(table: pd.DataFrame) -> list[str]:
+    """Reported (not judged) limits the candidate breaches: what judging them would fail."""
+    judged_all = POLICY.model_copy(update={"reported_limits": ()})
+    failing = {(c.gate, c.subject) for c in stress_checks(POLICY, table) if not c.passed}
+    return [
+        f"{c.gate} [{c.subject}]"
+        for c in stress_checks(judged_all, table)
+        if not c.passed and (c.gate, c.subject) not in failing
+    ]
+
+
 def judge_candidate(seed, kind, split, day_holdout, champion, paths) -> Outcome:
     """Fit the candidate of ``kind`` and judge it as the retrain does."""
     started = time.perf_counter()
@@ -243,6 +255,7 @@ def judge_candidate(seed, kind, split, day_holdout, champion, paths) -> Outcome:
         day_holdout,
         time.perf_counter() - started,
     )
+    outcome.reported_breaches = _reported_breaches(gate_table(stress))
     if kind.name == "honest":
         outcome.long_run_mse_excess = long_run_mse_excess(seed, fitted.candidate, champion)
     return outcome
@@ -376,7 +389,12 @@ def run_seed(seed: int, kinds: list[Kind], orders: int, paths: int) -> list[Outc
                 if outcome.failed_reference_too
                 else ""
             )
-            + (f"; excused: {'; '.join(outcome.excused)}" if outcome.excused else ""),
+            + (f"; excused: {'; '.join(outcome.excused)}" if outcome.excused else "")
+            + (
+                f"; reported limits breached: {'; '.join(outcome.reported_breaches)}"
+                if outcome.reported_breaches
+                else ""
+            ),
             flush=True,
         )
     return outcomes
@@ -422,6 +440,7 @@ def report(outcomes: list[Outcome], elapsed: float, load: tuple[float, float], a
     passed_bad = sum(o.passed for o in bad)
     also = sum(bool(o.failed_reference_too) for o in outcomes if not o.passed)
     excused = Counter(e.split(" [")[0] for o in outcomes for e in o.excused)
+    reported = Counter(r for o in outcomes for r in o.reported_breaches)
     covered = sum(o.ci[0] <= o.true_mse_excess <= o.ci[1] for o in honest)
     long_run = sum(o.ci[0] <= o.long_run_mse_excess <= o.ci[1] for o in honest)
     print(
@@ -430,6 +449,8 @@ def report(outcomes: list[Outcome], elapsed: float, load: tuple[float, float], a
         f"Rejections decided by a check the champion's own schedule also fails: {also}.\n"
         f"Breaches excused because the champion's schedule breaches the same limit on the "
         f"same book (warnings): {dict(excused) or 'none'}.\n"
+        f"Reported limits the candidates breached (judging them would have failed them): "
+        f"{dict(reported) or 'none'} over {len(outcomes)} candidates.\n"
         f"Comparison interval covering the true squared-error difference on the holdout's "
         f"orders (honest candidates): {_rate(covered, len(honest))}; the true long-run "
         f"difference over 480 days of the same market: {_rate(long_run, len(honest))} (goal "

@@ -37,8 +37,10 @@ def runs():
         # Small orders spread over the whole day: the timing risk the policy exists to avoid.
         "dawdling": (SMALL, _book([390.0, 390.0, 390.0], share_of_adv=0.002)),
     }
+    # The calm market as the desk runs it, and without controls, where risk metrics are judged.
+    calm = ["baseline", "baseline_uncontrolled"]
     return {
-        name: run_stress({"champion": ours, "candidate": theirs}, ["baseline"], config)
+        name: run_stress({"champion": ours, "candidate": theirs}, calm, config)
         for name, (ours, theirs) in candidates.items()
     }
 
@@ -68,8 +70,9 @@ def test_a_candidate_rushing_its_blocks_cannot_pass(runs):
     # Blocks of 10 % of ADV asked for in five minutes: the cap clips them and they are worked
     # off after their horizon, every path completed at a cost, so the rush does not look
     # cheap (after the controls its cost is close to the sensible book's); what fails it is
-    # its own footprint: the schedule's requested participation breaches its action level
-    # everywhere and it leaves almost the whole book to the overrun.
+    # its own footprint: it leaves almost the whole book to the overrun, and without the
+    # controls its requested participation breaches its action level everywhere and its
+    # impact moves the price past the essay's action level.
     report = runs["rushed"]
     rushed = report["baseline", "candidate"].metrics
     assert rushed.completion_share.mean > 0.9
@@ -77,6 +80,8 @@ def test_a_candidate_rushing_its_blocks_cannot_pass(runs):
     policy = parse_policy(DEFAULT_POLICY.read_text()).for_model("execution-impact")
     checks = {c.gate: c for c in stress_checks(policy, gate_table(report))}
     assert checks["completion share"].status == "fail"
+    assert checks["risk metric market_impact"].status == "fail"
+    assert checks["risk metric market_impact"].subject == "baseline_uncontrolled"
     # No schedule within the policy's 10 % asks that much: the policy reports it.
     assert checks["risk metric participation_5min"].status == "warn"
 

@@ -67,14 +67,19 @@ def _comparison(candidate_scale=1.0, day_offsets=None):
     )
 
 
+#: Where the risk metrics are judged: the calm market with every control off.
+CALM = "baseline_uncontrolled"
+
+
 def _stress(**overrides):
     """A gate table (validation.stress.catalogue.gate_table) of a candidate within every limit.
 
     Risk metrics are columns of exceedance rates: ``name`` is the share of order-paths above
     the action level, ``name_alert_rate`` above the alert level, ``name_value`` the p95.
+    ``overrides`` apply to the candidate in the calm market, with and without controls.
     """
     rows = []
-    for scenario in ("baseline", "vol_spike", "predatory_traders"):
+    for scenario in ("baseline", CALM, "vol_spike", "predatory_traders_uncontrolled"):
         for model in ("candidate", "champion"):
             row = {
                 "scenario": scenario,
@@ -88,7 +93,7 @@ def _stress(**overrides):
             }
             for m in RISK_METRIC_DEFINITIONS:
                 row |= {m.name: 0.0, f"{m.name}_alert_rate": 0.0, f"{m.name}_value": 0.0}
-            if model == "candidate" and scenario == "baseline":
+            if model == "candidate" and scenario in ("baseline", CALM):
                 row.update(overrides)
             rows.append(row)
     return pd.DataFrame(rows)
@@ -109,9 +114,10 @@ DECISIONS = {
 def test_good_candidate_passes_every_gate():
     report = evaluate_gates(POLICY, "abc", _comparison(), _stress(), LATENCY, DECISIONS)
     assert report.passed, report.to_markdown()
-    # Risk metrics are judged in the baseline scenario only; limits in every scenario.
-    # Baseline: every scenario limit and risk metric; vol_spike: the CVaR95 only (the policy
-    # sets no other); predatory_traders: the CVaR95 and the leakage score.
+    # Risk metrics are judged in the uncontrolled calm market only; limits in every scenario.
+    # Baseline: every scenario limit; uncontrolled: the CVaR95 and every risk metric;
+    # vol_spike: the CVaR95 only (the policy sets no other); predatory traders uncontrolled:
+    # the CVaR95 and the leakage score.
     # The candidate's calibration is judged, the champion's reported beside it.
     assert len(report.checks) == (
         1
@@ -119,8 +125,9 @@ def test_good_candidate_passes_every_gate():
         + len(POLICY.decision_scenarios)
         + len(SCENARIO_LIMIT_METRICS)
         + 1
-        + 2
         + len(RISK_METRICS)
+        + 1
+        + 2
         + 2
     )
     assert report.summary()["counts"]["fail"] == 0
@@ -146,7 +153,7 @@ def test_each_stress_limit_fails_its_gate(overrides, gate):
     report = evaluate_gates(POLICY, "abc", _comparison(), _stress(**overrides), LATENCY, DECISIONS)
     assert not report.passed
     assert [c.gate for c in report.failures] == [gate]
-    assert report.failures[0].subject == "baseline"
+    assert report.failures[0].subject == (CALM if gate.startswith("risk metric") else "baseline")
 
 
 def test_alert_level_warns_without_failing():
@@ -285,19 +292,21 @@ def test_default_risk_levels_apply_when_the_policy_sets_none():
 def test_missing_measurements_fail_instead_of_passing():
     stress = _stress(market_impact=float("nan"), cvar95_over_loss_budget=float("nan"))
     report = evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY, DECISIONS)
-    assert sorted(c.gate for c in report.failures) == [
-        "risk metric market_impact",
-        "stress CVaR95",
+    assert sorted((c.gate, c.subject) for c in report.failures) == [
+        ("risk metric market_impact", CALM),
+        ("stress CVaR95", "baseline"),
+        ("stress CVaR95", CALM),
     ]
 
 
 def test_leakage_is_judged_where_others_react_to_what_they_see():
     stress = _stress()
-    hunted = (stress["scenario"] == "predatory_traders") & (stress["model"] == "candidate")
+    hunted = stress["scenario"] == "predatory_traders_uncontrolled"
+    hunted &= stress["model"] == "candidate"
     stress.loc[hunted, "information_leakage"] = 0.2  # one order in five above 0.90
     report = evaluate_gates(POLICY, "abc", _comparison(), stress, LATENCY, DECISIONS)
     assert [(c.gate, c.subject) for c in report.failures] == [
-        ("risk metric information_leakage", "predatory_traders")
+        ("risk metric information_leakage", "predatory_traders_uncontrolled")
     ]
     assert "share of orders above action 0.9" in report.failures[0].limit
 

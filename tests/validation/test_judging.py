@@ -88,10 +88,10 @@ def test_a_candidate_trained_on_halved_costs_rushes_and_fails_decisions_and_impa
     # same simulated markets and moves the calm-market price past the essay's action level.
     failed = {(c.gate, c.subject) for c in reports["costs x0.5"].failures}
     assert ("decisions", "vs champion in baseline") in failed, failed
-    assert ("risk metric market_impact", "baseline") in failed, failed
+    assert ("risk metric market_impact", "baseline_uncontrolled") in failed, failed
     honest = {(c.gate, c.subject): c.status for c in reports["honest"].checks}
     assert honest["decisions", "vs champion in baseline"] == "pass"
-    assert honest["risk metric market_impact", "baseline"] != "fail"
+    assert honest["risk metric market_impact", "baseline_uncontrolled"] != "fail"
 
 
 def test_a_model_trained_before_a_regime_shift_is_refused_and_the_champion_flagged(reports):

@@ -212,7 +212,7 @@ def _simulate_order(
         seed=config.seed,
         side="buy" if order["side"] > 0 else "sell",
         pov_rate=pov,
-        controls=order_controls(order, config),
+        controls=Controls.none() if scenario.controls == "none" else order_controls(order, config),
         scenario=scenario,
         start_minute=start,
         window=n_window * tau,

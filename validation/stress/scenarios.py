@@ -41,6 +41,9 @@ YAML or JSON (chosen by the file suffix; ``.json`` is parsed as JSON, anything e
         leakage:                    # optional; others trade ahead of a visible order
           strength: 3.0             #   adverse move per unit of excess participation, in
           threshold: 0.10           #   step sigmas, once ours / (market + ours) > threshold
+        controls: desk              # optional; "desk" (default): the desk's controls act,
+                                    #   "none": every control off, so the figures are the
+                                    #   schedule's own footprint (what the risk metrics judge)
 
 Every time in a schedule is in **minutes since the order starts executing**, or, for a
 scenario with an ``onset``, minutes since the onset: a session minute drawn per path between
@@ -139,6 +142,10 @@ class Scenario(StrictModel):
     onset
         Session minutes between which the scenario begins, drawn per path; its knots then
         count minutes from the onset. Without one they count from the order's start.
+    controls
+        ``"desk"``: each order runs under the desk's controls sized for it
+        (:func:`validation.stress.runner.order_controls`); ``"none"``: every control off,
+        the schedule's own footprint.
     """
 
     name: str
@@ -151,6 +158,7 @@ class Scenario(StrictModel):
     feed: FeedCorruption | None = None
     leakage: Leakage | None = None
     onset: Onset | None = None
+    controls: Literal["desk", "none"] = "desk"
 
     @field_validator("name")
     @classmethod
