@@ -224,7 +224,7 @@ def version_description(
         for name, c in comparison.comparisons.items()
     )
     decisions = "\n".join(
-        f"  {c.subject}: {c.value}. {c.limit}" for c in gates.checks if c.gate == "decisions"
+        f"  {c.subject}: {c.value} ({c.status})" for c in gates.checks if c.gate == "decisions"
     )
     cand = stress.loc[stress["model"] == "candidate"]
     worst = cand.loc[cand["cvar95_shortfall_bps"].idxmax()]
@@ -241,5 +241,21 @@ def version_description(
     ]
     if not gates.passed:
         lines.append("Failed checks:\n" + gates.failure_message())
-    lines.append("Reports: run artifacts reports/*.json|md|html, plots/*.png.")
-    return "\n".join(lines)
+    reports = "Reports: run artifacts reports/*.json|md|html, plots/*.png."
+    return _within_limit("\n".join(lines), reports)
+
+
+#: MLflow stores a version's description in a column of 5,000 characters (PostgreSQL and
+#: MySQL refuse longer ones; SQLite does not check).
+DESCRIPTION_LIMIT = 5000
+
+
+def _within_limit(summary: str, footer: str) -> str:
+    """``summary`` and ``footer``, whole lines of the summary dropped to fit the limit."""
+    text = f"{summary}\n{footer}"
+    if len(text) <= DESCRIPTION_LIMIT:
+        return text
+    note = "... (cut to fit the registry; the gate report has every check)"
+    room = DESCRIPTION_LIMIT - len(footer) - len(note) - 2
+    kept = summary[:room].rsplit("\n", 1)[0]
+    return f"{kept}\n{note}\n{footer}"
