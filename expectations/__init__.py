@@ -44,28 +44,11 @@ __all__ = [
     "TableContract",
     "check_table",
     "dtype_matches",
-    "get_contract",
 ]
 
 CONTRACTS: dict[str, TableContract] = {
     module.TABLE: module.CONTRACT for module in (executions, market_bars, rfq)
 }
-
-
-def get_contract(table: str) -> TableContract:
-    """Return the default contract of ``table``.
-
-    Raises
-    ------
-    KeyError
-        If there is no contract for ``table``.
-    """
-    try:
-        return CONTRACTS[table]
-    except KeyError:
-        raise KeyError(
-            f"no data contract for table {table!r}; expected one of {', '.join(CONTRACTS)}"
-        ) from None
 
 
 def check_table(contracts: dict[str, TableContract] | None = None) -> list[dict[str, str]]:

@@ -30,7 +30,6 @@ from typing import Any, Literal
 
 from governance.audit import record_event
 from governance.checkpoints import write_checkpoint
-from governance.faults import crash_point
 from governance.history import ModelHistory, VersionHistory
 from governance.identity import Signer, release_signing_key
 from governance.lease import model_lease
@@ -86,9 +85,7 @@ def _journal(stores: Stores, actor: str, action: str, model: str, version: str) 
         {"action": action, "version": version},
         model=model,
     )
-    crash_point("intent")
     yield
-    crash_point("view")
     record_event(
         stores.audit,
         actor,
@@ -112,7 +109,6 @@ def _decide(
     checkpoint covers it).
     """
     events = record_decisions(stores.audit, decisions, policy_sha256=policy.sha256, time=now())
-    crash_point("decided")
     for decision, event in zip(decisions, events, strict=True):
         signer = decision.signer if isinstance(decision.signer, Signer) else recorder
         if signer is not None:

@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
-from mlflow.entities.model_registry import ModelVersion
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
 from governance.audit import AuditEvent
 from governance.hashing import sha256_tree
@@ -21,7 +18,7 @@ from governance.stores import Stores, download_artifacts
 from models import get_family
 from vocabulary import Action, IntegrityError, UsageError
 
-__all__ = ["LoadedModel", "find_alias", "load_verified", "trained_event", "verified_artifacts"]
+__all__ = ["LoadedModel", "load_verified", "trained_event", "verified_artifacts"]
 
 
 @dataclass(frozen=True)
@@ -32,19 +29,6 @@ class LoadedModel:
     version: str
     local_path: Path
     predictor: object
-
-
-def find_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
-    """Return the version holding ``alias`` in the registry, or ``None``.
-
-    The registry's aliases are a view for people; nothing decides on them.
-    """
-    try:
-        return client.get_model_version_by_alias(name, alias)
-    except MlflowException as exc:
-        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-            return None
-        raise
 
 
 def trained_event(stores: Stores, model: str, version: str) -> AuditEvent:

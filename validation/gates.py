@@ -10,7 +10,6 @@ to be re-measured (:mod:`validation.latency`).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -83,10 +82,6 @@ class GateReport:
             },
             "checks": [asdict(c) for c in self.checks],
         }
-
-    def to_json(self) -> str:
-        """The summary as indented JSON."""
-        return json.dumps(self.summary(), indent=2)
 
     def to_markdown(self) -> str:
         """A Markdown table of every check."""

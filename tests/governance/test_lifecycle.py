@@ -1304,10 +1304,10 @@ def test_an_edited_version_description_is_caught(workdir):
 
 def _killed(workdir, step, *args):
     """Run ``govern ARGS`` in its own process and SIGKILL it at ``step`` of the action."""
-    env = {**os.environ, "GOVERN_FAULT_KILL_AT": step}
-    env.pop("MLFLOW_TRACKING_URI", None)
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    drill = Path(__file__).parents[1] / "crash_drill.py"
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("govern")), *args, "--workdir", str(workdir)],
+        [sys.executable, str(drill), step, *args, "--workdir", str(workdir)],
         env=env,
         capture_output=True,
         text=True,

@@ -1,0 +1,48 @@
+"""Run ``govern`` in this process and SIGKILL it at a named step of a lifecycle action.
+
+Usage: ``python tests/crash_drill.py STEP govern-args...``, STEP one of ``intent`` (the
+intent recorded, nothing decided), ``decided`` (the decisions recorded, the registry not yet
+set) or ``view`` (the registry set, the completion not recorded). The lifecycle module's
+own recording functions are wrapped, so the product carries no hook for it.
+"""
+
+import os
+import signal
+import sys
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _drill(step: str) -> None:
+    import governance.lifecycle as lifecycle
+    from vocabulary import Action
+
+    record_event, record_decisions = lifecycle.record_event, lifecycle.record_decisions
+
+    def event(store, actor, action, *args, **kwargs):
+        if step == "view" and action == Action.LIFECYCLE_COMPLETED:
+            _die()
+        recorded = record_event(store, actor, action, *args, **kwargs)
+        if step == "intent" and action == Action.LIFECYCLE_INTENT:
+            _die()
+        return recorded
+
+    def decisions(*args, **kwargs):
+        recorded = record_decisions(*args, **kwargs)
+        if step == "decided":
+            _die()
+        return recorded
+
+    lifecycle.record_event, lifecycle.record_decisions = event, decisions
+
+
+if __name__ == "__main__":
+    # The script's own directory (tests/) comes first on the path, and its test packages
+    # (tests/models, ...) would shadow the product's.
+    sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
+    _drill(sys.argv[1])
+    from cli import app
+
+    app(sys.argv[2:], prog_name="govern")
