@@ -11,6 +11,13 @@ for the head it verified.
 :func:`check_checkpoints` then finds a checkpoint beyond the end of the log (truncation)
 or naming a hash the log no longer has at that seq (a rewrite), and any checkpoint whose
 signature is not that of a member of a policy the log adopted.
+
+Only a signed checkpoint is evidence about the log, so only a signed one that contradicts
+it stops a lifecycle action or the governed loader (:func:`raise_on_bad_checkpoints`). A
+line or tag nobody with a key could have written (garbage, an unsigned or foreign
+signature) is a finding for ``govern audit verify``, never a wall: otherwise anyone who can
+edit a registered model's tags in the MLflow UI, or append to the checkpoint file, could
+lock every operator out, the emergency rollback included.
 """
 
 from __future__ import annotations
@@ -155,19 +162,11 @@ def check_checkpoints(
     """
     by_seq = {e.seq: e for e in events}
     head = events[-1].seq if events else 0
-    members: dict[str, set[str]] = {}
-    for event in events:
-        if event.action == Action.POLICY_ADOPTED:
-            for name, key in parse_policy(event.payload["policy_yaml"]).members.items():
-                members.setdefault(name, set()).add(key)
+    members = _members(events)
     problems = []
     for checkpoint in checkpoints:
         where = f"checkpoint at {checkpoint.source}"
-        if checkpoint.public_key not in members.get(checkpoint.signer, set()) or not (
-            signature_is_valid(
-                checkpoint.public_key, checkpoint.signed_bytes(), checkpoint.signature
-            )
-        ):
+        if not _signed_by_a_member(checkpoint, members):
             problems.append(
                 SignatureProblem(
                     checkpoint.seq,
@@ -197,11 +196,35 @@ def check_checkpoints(
     return problems
 
 
-def raise_on_bad_checkpoints(stores: Stores, events: list[AuditEvent]) -> None:
-    """Raise :class:`IntegrityError` naming the first checkpoint the log contradicts."""
-    problems = check_checkpoints(
-        events, read_checkpoints(stores.settings.checkpoint_path, stores.client)
+def _members(events: list[AuditEvent]) -> dict[str, set[str]]:
+    """Every public key each member held under a policy the log adopted."""
+    members: dict[str, set[str]] = {}
+    for event in events:
+        if event.action == Action.POLICY_ADOPTED:
+            for name, key in parse_policy(event.payload["policy_yaml"]).members.items():
+                members.setdefault(name, set()).add(key)
+    return members
+
+
+def _signed_by_a_member(checkpoint: Checkpoint, members: dict[str, set[str]]) -> bool:
+    return checkpoint.public_key in members.get(checkpoint.signer, set()) and (
+        signature_is_valid(checkpoint.public_key, checkpoint.signed_bytes(), checkpoint.signature)
     )
+
+
+def raise_on_bad_checkpoints(stores: Stores, events: list[AuditEvent]) -> None:
+    """Raise :class:`IntegrityError` naming the first signed checkpoint the log contradicts.
+
+    Checkpoints no member signed are left to ``govern audit verify`` (see the module
+    docstring): they say nothing about the log, and must not stop an operator.
+    """
+    members = _members(events)
+    signed = [
+        c
+        for c in read_checkpoints(stores.settings.checkpoint_path, stores.client)
+        if _signed_by_a_member(c, members)
+    ]
+    problems = check_checkpoints(events, signed)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise IntegrityError(

@@ -1152,6 +1152,32 @@ def test_a_validly_signed_decision_appended_around_the_rules_is_caught(workdir):
     assert "the lifecycle did not allow it: version 3 was 'rejected'" in verify.stderr
 
 
+def test_unsigned_checkpoints_are_findings_not_a_lock_out(workdir):
+    """Garbage in the checkpoint tag (MLflow UI) and file (file system) stops nobody.
+
+    Nobody without a key can write a checkpoint that verifies, so what they write says
+    nothing about the log: the champion is served, an emergency rollback goes through, and
+    ``audit verify`` names both forgeries.
+    """
+    assert approve(workdir, "1").exit_code == 0
+    assert approve(workdir, "2").exit_code == 0
+    client_for(workdir).set_registered_model_tag(MODEL, "audit.checkpoint", "{}")
+    with get_settings(workdir).checkpoint_path.open("a") as handle:
+        handle.write("not a checkpoint\n")
+    verify = govern(workdir, "audit", "verify", "--json")
+    assert verify.exit_code == EXIT_INTEGRITY
+    findings = json.loads(verify.stdout[: verify.stdout.rindex("}") + 1])["findings"]
+    forged = sorted(f["message"].split(" is not signed")[0] for f in findings)
+    assert len(forged) == 2 and "audit-checkpoints.jsonl:" in forged[0], forged
+    assert forged[1] == "checkpoint at tag audit.checkpoint of execution-impact", forged
+    assert load_champion(MODEL, workdir=workdir).version == "2"
+    rolled = govern(workdir, "rollback", MODEL, "--as", "on-call", "--reason", "v2 misprices")
+    assert rolled.exit_code == 0, rolled.output
+    assert load_champion(MODEL, workdir=workdir).version == "1"
+    # The rollback's own checkpoint replaced the tag; the file keeps the forged line.
+    assert govern(workdir, "audit", "verify").exit_code == EXIT_INTEGRITY
+
+
 def test_audit_verify_as_a_member_checkpoints_the_head(workdir):
     from governance.checkpoints import read_checkpoints
 
