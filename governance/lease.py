@@ -1,61 +1,59 @@
-"""One lifecycle change at a time per model: a lease row in the governance database.
+"""One lifecycle change at a time per model: a lock that dies with its holder.
 
 Promotion, rollback and decommissioning move aliases in MLflow and append an audit
 event. Two of them interleaving could leave the aliases and the log disagreeing, so
-each holds the model's lease for its duration. Taking the lease is a single INSERT on
-a primary key, which every SQL database arbitrates atomically; no transaction stays
-open while MLflow is written to (on SQLite that would lock MLflow out).
+each holds the model's lease for its duration.
 
-The row says who holds it: the actor, the host, the process id, when it was taken and a
-heartbeat the holder refreshes every :data:`HEARTBEAT_SECONDS` while it works. A lease is
-*dead*, and the next process breaks it, when its holder ran on this host and its process
-no longer exists (a ``kill -9``: broken at once; a paused or busy holder on this host is
-alive whatever its heartbeat), or, for a holder on another host, when its heartbeat is
-older than :data:`HEARTBEAT_TIMEOUT_SECONDS`. So an
-emergency rollback after a crash waits seconds, never minutes, and a live holder, however
-long its step, is never overtaken. A step a crash cut short may have moved aliases without
-its event: ``govern audit verify`` reports it and ``govern audit reconcile`` repairs it.
+The lease *is* a lock that only a live process can hold, and that its death releases:
+
+* on PostgreSQL, a session-level advisory lock (``pg_try_advisory_lock``) held on a
+  connection of its own for the whole step; a killed holder's session ends and the server
+  releases it;
+* on SQLite, an exclusive ``flock`` on a file beside the database (``<db>.locks/``), which
+  the kernel releases when the holder's process exits, however it exits.
+
+Nobody can forge that: a row written into the database by hand, or a file that merely
+exists, holds nothing. The row of ``governance_lifecycle_holders`` only says who holds the
+lock (actor, host, process id, since when) for the message of a refused rival; a row whose
+lock nobody holds (a holder killed before it could delete it, or a forgery) is replaced by
+the next holder. So an emergency rollback after a crash waits for nothing, a live holder,
+however long its step, is never overtaken, and no row anyone writes can lock an operator
+out. A step a crash cut short may have moved aliases without its event: ``govern audit
+verify`` reports it and ``govern audit reconcile`` repairs it.
 
 A retrain holds a lease of its own, keyed by its MLflow run (:func:`retrain_beacon`), from
 the moment its run is open until it ends: a version still ``validating`` whose retrain
-holds no live lease was left by a killed process, and ``govern audit reconcile`` closes it
+holds no lease was left by a killed process, and ``govern audit reconcile`` closes it
 (:func:`retrain_is_alive`).
 """
 
 from __future__ import annotations
 
-import logging
+import fcntl
+import hashlib
 import os
 import socket
-import threading
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 
-from governance.audit.schema import SQLITE_LOCK_OPTION
-from vocabulary.errors import NotAuthorised
+from vocabulary.errors import NotAuthorised, UsageError
 
 __all__ = [
-    "HEARTBEAT_SECONDS",
-    "HEARTBEAT_TIMEOUT_SECONDS",
     "LifecycleConflict",
     "model_lease",
     "retrain_beacon",
     "retrain_is_alive",
 ]
 
-#: How often a holder refreshes its heartbeat.
-HEARTBEAT_SECONDS = 5.0
-#: A heartbeat older than this means the holder is gone (six missed beats).
-HEARTBEAT_TIMEOUT_SECONDS = 30.0
-
-_log = logging.getLogger(__name__)
 _metadata = sa.MetaData()
-_leases = sa.Table(
-    "governance_lifecycle_leases",
+_holders = sa.Table(
+    "governance_lifecycle_holders",
     _metadata,
     sa.Column("model", sa.String(256), primary_key=True),
     sa.Column("holder", sa.String(200), nullable=False),
@@ -63,7 +61,6 @@ _leases = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("token", sa.String(36), nullable=False),
     sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 
@@ -73,34 +70,30 @@ class LifecycleConflict(NotAuthorised):
 
 @contextmanager
 def model_lease(engine: sa.Engine, model: str, holder: str) -> Iterator[None]:
-    """Hold the lifecycle lease of ``model`` for the enclosed block, heartbeating.
+    """Hold the lifecycle lease of ``model`` for the enclosed block.
 
     Parameters
     ----------
     engine
         The governance database's engine (the audit log's, ``stores.audit.engine``).
     model, holder
-        What is leased, and who holds it (recorded in the row with host and pid).
+        What is leased, and who holds it (recorded with host and pid for others to read).
 
     Raises
     ------
     LifecycleConflict
-        If a live holder has the model's lease; the message names it.
+        If a live process holds the model's lease; the message names it.
     """
     _metadata.create_all(engine, checkfirst=True)
-    token = _acquire(engine, model, holder)
-    stop = threading.Event()
-    beating = threading.Thread(
-        target=_heartbeat, args=(engine, token, stop), name=f"lease-{model}", daemon=True
-    )
-    beating.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        beating.join()
-        with engine.begin() as connection:
-            connection.execute(sa.delete(_leases).where(_leases.c.token == token))
+    with _server_lock(engine, model) as held:
+        if not held:
+            raise LifecycleConflict(_conflict_message(engine, model))
+        token = _record_holder(engine, model, holder)
+        try:
+            yield
+        finally:
+            with engine.begin() as connection:
+                connection.execute(sa.delete(_holders).where(_holders.c.token == token))
 
 
 def retrain_beacon(engine: sa.Engine, run_id: str, holder: str) -> AbstractContextManager[None]:
@@ -109,123 +102,96 @@ def retrain_beacon(engine: sa.Engine, run_id: str, holder: str) -> AbstractConte
 
 
 def retrain_is_alive(engine: sa.Engine, run_id: str) -> bool:
-    """Whether the retrain of run ``run_id`` holds a live lease (is still working)."""
-    _metadata.create_all(engine, checkfirst=True)
-    with engine.connect() as connection:
-        row = connection.execute(
-            sa.select(_leases).where(_leases.c.model == _retrain_key(run_id))
-        ).first()
-    return row is not None and not _is_dead(row, datetime.now(UTC), socket.gethostname())
+    """Whether a live process holds the lease of retrain run ``run_id``."""
+    with _server_lock(engine, _retrain_key(run_id)) as held:
+        return not held
 
 
 def _retrain_key(run_id: str) -> str:
     return f"retrain:{run_id}"
 
 
-def _heartbeat(engine: sa.Engine, token: str, stop: threading.Event) -> None:
-    while not stop.wait(HEARTBEAT_SECONDS):
-        try:
-            with engine.begin() as connection:
-                beat = connection.execute(
-                    sa.update(_leases)
-                    .where(_leases.c.token == token)
-                    .values(heartbeat_at=datetime.now(UTC))
-                )
-        except sa.exc.SQLAlchemyError as exc:  # the step itself will meet the outage
-            _log.warning("lease heartbeat failed: %s", exc)
-            continue
-        if beat.rowcount == 0:
-            # Broken by another process that took this holder for dead (only across hosts,
-            # after 30 s of silence): say so loudly; the rules re-read the log before acting.
-            _log.error("the lifecycle lease %s was broken by another process", token)
-            return
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: it exists
-        return True
-    return True
-
-
-def _is_dead(row: sa.Row, now: datetime, host: str) -> bool:
-    """Whether the lease's holder is gone: by its process on this host, by heartbeat elsewhere.
-
-    A paused or busy holder on this host is alive whatever its heartbeat says.
-    """
-    if row.host == host:
-        return row.pid != os.getpid() and not _process_exists(row.pid)
-    heartbeat = row.heartbeat_at
-    if heartbeat.tzinfo is None:  # SQLite returns naive datetimes; they were stored in UTC
-        heartbeat = heartbeat.replace(tzinfo=UTC)
-    return now - heartbeat > timedelta(seconds=HEARTBEAT_TIMEOUT_SECONDS)
-
-
-def _break_dead_lease(engine: sa.Engine, model: str, now: datetime, host: str) -> None:
-    with engine.connect() as connection:
-        # BEGIN IMMEDIATE on SQLite: two processes breaking the same lease wait for each
-        # other instead of failing to upgrade a read lock.
-        connection.execution_options(**{SQLITE_LOCK_OPTION: True})
-        with connection.begin():
-            _break_if_dead(connection, model, now, host)
-
-
-def _break_if_dead(connection: sa.Connection, model: str, now: datetime, host: str) -> None:
-    row = connection.execute(sa.select(_leases).where(_leases.c.model == model)).first()
-    if row is not None and _is_dead(row, now, host):
-        # By token: only the dead row goes, never one a live process took meanwhile.
-        connection.execute(sa.delete(_leases).where(_leases.c.token == row.token))
-        _log.warning(
-            "broke the lifecycle lease of %s left by %s (pid %s on %s, taken %s)",
-            model,
-            row.holder,
-            row.pid,
-            row.host,
-            row.acquired_at,
+@contextmanager
+def _server_lock(engine: sa.Engine, key: str) -> Iterator[bool]:
+    """Try to take ``key``'s lock without waiting; yield whether it was taken."""
+    if engine.dialect.name == "postgresql":
+        with _advisory_lock(engine, key) as held:
+            yield held
+    elif engine.dialect.name == "sqlite":
+        with _file_lock(engine, key) as held:
+            yield held
+    else:
+        raise UsageError(
+            f"lifecycle leases need the audit database on PostgreSQL or SQLite, got "
+            f"{engine.dialect.name}"
         )
 
 
-def _acquire(engine: sa.Engine, model: str, holder: str) -> str:
-    now = datetime.now(UTC)
-    host = socket.gethostname()
-    token = str(uuid.uuid4())
-    _break_dead_lease(engine, model, now, host)
+@contextmanager
+def _advisory_lock(engine: sa.Engine, key: str) -> Iterator[bool]:
+    # A connection of its own, kept for the block: the lock belongs to its session.
+    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+    with engine.connect() as connection:
+        held = bool(connection.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": number}))
+        connection.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": number})
+                connection.commit()
+
+
+@contextmanager
+def _file_lock(engine: sa.Engine, key: str) -> Iterator[bool]:
+    database = engine.url.database
+    folder = (
+        Path(database).with_name(Path(database).name + ".locks")
+        if database and database != ":memory:"
+        else Path(tempfile.gettempdir()) / "govern-locks"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".lock")
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        with engine.begin() as connection:
-            connection.execute(
-                sa.insert(_leases).values(
-                    model=model,
-                    holder=holder,
-                    host=host,
-                    pid=os.getpid(),
-                    token=token,
-                    acquired_at=now,
-                    heartbeat_at=now,
-                )
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _record_holder(engine: sa.Engine, model: str, holder: str) -> str:
+    """Replace whatever row the model has (its lock was free) with this holder's."""
+    token = str(uuid.uuid4())
+    with engine.begin() as connection:
+        connection.execute(sa.delete(_holders).where(_holders.c.model == model))
+        connection.execute(
+            sa.insert(_holders).values(
+                model=model,
+                holder=holder,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                token=token,
+                acquired_at=datetime.now(UTC),
             )
-    except sa.exc.IntegrityError:
-        raise LifecycleConflict(_conflict_message(engine, model, now)) from None
+        )
     return token
 
 
-def _conflict_message(engine: sa.Engine, model: str, now: datetime) -> str:
+def _conflict_message(engine: sa.Engine, model: str) -> str:
     with engine.connect() as connection:
-        row = connection.execute(sa.select(_leases).where(_leases.c.model == model)).first()
-    if row is None:
-        who = "another process (it has just finished)"
-    else:
-        heartbeat = row.heartbeat_at
-        heartbeat = heartbeat if heartbeat.tzinfo else heartbeat.replace(tzinfo=UTC)
-        who = (
-            f"{row.holder} (pid {row.pid} on {row.host}, since {row.acquired_at}, last "
-            f"heartbeat {(now - heartbeat).total_seconds():.0f} s ago)"
-        )
+        row = connection.execute(sa.select(_holders).where(_holders.c.model == model)).first()
+    who = (
+        "another process (taking or releasing it at this moment)"
+        if row is None
+        else f"{row.holder} (pid {row.pid} on {row.host}, since {row.acquired_at})"
+    )
     return (
         f"refused by rule 'one lifecycle change at a time': {model} is being changed by "
-        f"{who}; retry when it has finished (a holder silent for "
-        f"{HEARTBEAT_TIMEOUT_SECONDS:.0f} s, or whose process on this host is gone, is taken "
-        f"to be dead and its lease broken)"
+        f"{who}; retry when it has finished (the lease is a lock its holder's process holds: "
+        f"it is released the moment that process ends, however it ends)"
     )

@@ -103,3 +103,47 @@ def test_lifecycle_on_postgresql(prefect_server, small_data_dir, tmp_path, datab
     truncated = run_govern(["audit", "verify", "--workdir", str(workdir)])
     assert truncated.exit_code == 6, truncated.output
     assert "its newest events were deleted" in truncated.stderr
+
+
+_HOLD = """
+import sys, time
+import sqlalchemy as sa
+from governance.lease import model_lease
+with model_lease(sa.create_engine(sys.argv[1]), "m", "crasher"):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_the_lease_is_an_advisory_lock_of_a_live_session(database_url):
+    """On PostgreSQL the lease is the holder's session lock: held while it lives, never forged."""
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    from governance.lease import LifecycleConflict, model_lease
+
+    engine = sa.create_engine(database_url)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, database_url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(LifecycleConflict, match=rf"crasher \(pid {holder.pid} on "):
+            with model_lease(engine, "m", "rival"):
+                pass
+    finally:
+        holder.kill()  # SIGKILL: its session ends, the server releases the lock
+        holder.wait()
+    # The killed holder's row stays (it never ran its cleanup); a database writer then makes
+    # it claim another host until 2099. Neither holds the lock, so neither blocks.
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE governance_lifecycle_holders SET host = 'far', acquired_at = :t"),
+            {"t": datetime(2099, 1, 1, tzinfo=UTC)},
+        )
+    with model_lease(engine, "m", "on-call"):
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT holder FROM governance_lifecycle_holders"))
+            assert [r.holder for r in rows] == ["on-call"]
+    engine.dispose()
