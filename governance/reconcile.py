@@ -72,7 +72,9 @@ def reconcile(
     check_operator(policy.policy, model, actor, "reconcile")
     require_in_force(stores.audit, policy)
     with model_lease(stores.audit.engine, model, actor):
-        closed = _close_abandoned_retrains(stores, model, verified_history(stores, model), actor)
+        closed = _close_abandoned_retrains(
+            stores, policy, model, verified_history(stores, model), signer
+        )
         history = verified_history(stores, model)
         changes = sync_view(stores, model, history)
         closed += _close_cut_actions(stores, model, actor)
@@ -89,9 +91,9 @@ def reconcile(
 
 
 def _close_abandoned_retrains(
-    stores: Stores, model: str, history: ModelHistory, actor: str
+    stores: Stores, policy: LoadedPolicy, model: str, history: ModelHistory, signer: Signer
 ) -> list[dict[str, Any]]:
-    """Close as failed every version left ``validating`` by a retrain that is gone."""
+    """Close as failed, signed, every version left ``validating`` by a retrain that is gone."""
     client = stores.client
     closed = []
     for version, state in history.versions.items():
@@ -114,13 +116,16 @@ def _close_abandoned_retrains(
             closed.append({"subject": f"run {run_id}", "was": "RUNNING", "now": "FAILED"})
         client.set_model_version_tag(model, version, Tag.LIFECYCLE, Lifecycle.FAILED)
         client.set_model_version_tag(model, version, Tag.FAILURE_REASON, reason)
-        record_event(
+        record_signed(
             stores.audit,
-            actor,
+            signer,
+            signer.name,
             Action.CANDIDATE_FAILED,
             {"run_id": run_id, "error": reason},
-            model=model,
-            version=version,
+            model,
+            version,
+            policy_sha256=policy.sha256,
+            time=now(),
             key=f"{run_id}:{Action.CANDIDATE_FAILED}",
         )
         closed.append(

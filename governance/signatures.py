@@ -67,6 +67,7 @@ SIGNED_ACTIONS = frozenset(
         Action.POLICY_ADOPTED,
         Action.CANDIDATE_TRAINED,
         Action.CANDIDATE_GATED,
+        Action.CANDIDATE_FAILED,
         Action.SIGNOFF_APPROVED,
         Action.SIGNOFF_REJECTED,
         Action.VERSION_PROMOTED,
@@ -515,6 +516,14 @@ def _role_problem(
         if action == Action.CANDIDATE_GATED and (trained is None or trained.actor != signer):
             return "gated by someone other than the version's author"
         return None
+    if action == Action.CANDIDATE_FAILED:
+        # Its own retrain failing, or an operator closing a retrain that died.
+        if (trained is None or trained.actor != signer) and not model_policy.may_operate(signer):
+            return (
+                f"{signer!r} is neither the version's author nor a validator or operator of "
+                f"{event.model}"
+            )
+        return None
     if action == Action.VERSION_RELEASED and (
         policy.release is None
         or event.payload.get("release_public_key") != policy.release.public_key
@@ -558,6 +567,7 @@ _MUST_BE = {
     Action.VERSION_ROLLED_BACK: (Lifecycle.PREVIOUS,),
     Action.VERSION_RELEASED: (Lifecycle.APPROVED,),
     Action.CANDIDATE_GATED: (Lifecycle.VALIDATING,),
+    Action.CANDIDATE_FAILED: (Lifecycle.VALIDATING,),
 }
 
 

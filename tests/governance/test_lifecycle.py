@@ -885,18 +885,29 @@ def test_every_decision_is_signed_by_the_key_the_policy_lists(workdir):
     assert approval["gate_report_sha256"] and approval["decision"] == "signoff.approved"
 
 
-def test_a_forged_event_appended_through_the_public_api_fails_verify(workdir):
-    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
-        audit.append(
+@pytest.mark.parametrize(
+    "actor, action, payload",
+    [
+        (
             "validator",
             "signoff.approved",
             {"comment": "lgtm", "approvals": 1, "required": 1, "automatic": False},
-            model=MODEL,
-            version="1",
-        )
+        ),
+        # A version marked failed changes its state as much as an approval does.
+        ("maker", "candidate.failed", {"run_id": "r", "error": "forged"}),
+    ],
+    ids=["approval", "failure"],
+)
+def test_a_forged_event_appended_through_the_public_api_fails_verify(
+    workdir, actor, action, payload
+):
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        audit.append(actor, action, payload, model=MODEL, version="1")
     verify = govern(workdir, "audit", "verify")
     assert verify.exit_code == EXIT_INTEGRITY
-    assert "no signed statement" in verify.stderr and "signoff.approved" in verify.stderr
+    assert "no signed statement" in verify.stderr and action in verify.stderr
+    reconcile = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert reconcile.exit_code == EXIT_INTEGRITY  # never copied into the registry
     before = state(workdir)
     promote = govern(workdir, "promote", MODEL, "1", "--as", "on-call")
     assert (
