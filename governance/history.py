@@ -278,6 +278,21 @@ class ModelHistory:
         self._set(version, Lifecycle.REJECTED, event, payload.get("comment", ""))
         self._drop_candidate(version)
 
+    def promotion_moves(self) -> dict[str, str | None]:
+        """What a promotion moves besides the version it crowns, by this history.
+
+        The champion becomes ``previous``; the former ``previous`` is ``retired``, unless
+        there is no champion (it then stays ``previous``).
+        """
+        champion = self.aliases.get(Alias.CHAMPION)
+        previous = self.aliases.get(Alias.PREVIOUS)
+        retired = previous if previous is not None and champion not in (None, previous) else None
+        return {"previous": champion, "retired": retired}
+
+    def rollback_moves(self) -> dict[str, str | None]:
+        """What a rollback moves besides the version it restores: the champion is demoted."""
+        return {"demoted": self.aliases.get(Alias.CHAMPION)}
+
     def _on_promoted(self, event: AuditEvent, version: str, payload: dict[str, Any]) -> None:
         previous, retired = payload.get("previous"), payload.get("retired")
         reason = payload.get("reason")

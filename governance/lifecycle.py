@@ -405,10 +405,7 @@ def promote(
 
 def _promotion(history: ModelHistory, version: str, reason: str) -> dict[str, Any]:
     """What promoting ``version`` moves, by the log: the champion to previous, and so on."""
-    champion = history.aliases.get(Alias.CHAMPION)
-    previous = history.aliases.get(Alias.PREVIOUS)
-    retired = previous if previous is not None and champion not in (None, previous) else None
-    return {"reason": reason, "champion": version, "previous": champion, "retired": retired}
+    return {"reason": reason, "champion": version, **history.promotion_moves()}
 
 
 def rollback(stores: Stores, policy: LoadedPolicy, model: str, signer: Signer, reason: str) -> dict:
@@ -428,12 +425,11 @@ def rollback(stores: Stores, policy: LoadedPolicy, model: str, signer: Signer, r
     require_in_force(stores.audit, policy)
     with model_lease(stores.audit.engine, model, signer.name):
         history = verified_history(stores, model)
-        champion = history.aliases.get(Alias.CHAMPION)
         target = history.aliases.get(Alias.PREVIOUS)
         if target is None:
             raise UsageError(f"cannot roll back {model}: the audit log names no previous champion")
         _check_rollback_target(model, target, history.state(target))
-        payload = {"reason": reason, "champion": target, "demoted": champion}
+        payload = {"reason": reason, "champion": target, **history.rollback_moves()}
         with _journal(stores, signer.name, "rollback", model, target):
             _decide(
                 stores,

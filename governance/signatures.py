@@ -571,6 +571,31 @@ _MUST_BE = {
 }
 
 
+def _moves_problem(event: AuditEvent, history: ModelHistory | None) -> str | None:
+    """Whether the versions a promotion or rollback moves, besides its own, are the log's.
+
+    Their fields (``previous``, ``retired``, ``demoted``) change other versions' states in
+    the replay, so a signer must not choose them: a rollback naming a decommissioned
+    version as ``demoted`` would otherwise put it back in the line of succession.
+    """
+    if history is None or event.action not in (
+        Action.VERSION_PROMOTED,
+        Action.VERSION_ROLLED_BACK,
+    ):
+        return None
+    moves = (
+        history.promotion_moves()
+        if event.action == Action.VERSION_PROMOTED
+        else history.rollback_moves()
+    )
+    for name, value in {"champion": event.version, **moves}.items():
+        if event.payload.get(name) != value:
+            return (
+                f"it names {event.payload.get(name)!r} as {name}, but by the log that is {value!r}"
+            )
+    return None
+
+
 def _rule_problem(event: AuditEvent, history: ModelHistory | None) -> str | None:
     """Whether the lifecycle allowed ``event`` where it stands in the log."""
     if event.action == Action.POLICY_ADOPTED:
@@ -591,6 +616,9 @@ def _rule_problem(event: AuditEvent, history: ModelHistory | None) -> str | None
         and state.lifecycle == Lifecycle.DECOMMISSIONED
     ):
         return f"version {event.version} was already decommissioned"
+    moved = _moves_problem(event, history)
+    if moved is not None:
+        return moved
     if event.action == Action.SIGNOFF_APPROVED:
         if not state.gates_passed:
             return f"version {event.version} failed its gates and cannot be approved"

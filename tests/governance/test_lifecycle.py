@@ -1173,6 +1173,39 @@ def test_a_validly_signed_decision_appended_around_the_rules_is_caught(workdir):
     assert "the lifecycle did not allow it: version 3 was 'rejected'" in verify.stderr
 
 
+def test_a_signed_rollback_cannot_choose_which_version_it_demotes(workdir):
+    """The on-call key signs a rollback whose ``demoted`` names decommissioned v1."""
+    from governance.policy_store import load_model_policy, signer_for
+    from governance.signatures import record_signed
+    from governance.signoff_rules import now
+
+    for version in ("1", "2", "3"):
+        assert approve(workdir, version).exit_code == 0  # v3 champion, v2 previous
+    gone = govern(workdir, "decommission", MODEL, "1", "--as", "on-call", "--reason", "old")
+    assert gone.exit_code == 0, gone.output
+    settings = get_settings(workdir)
+    loaded = load_model_policy(settings.policy_path, MODEL)
+    on_call = signer_for(settings.keys_dir, loaded.file, "on-call")
+    with open_audit_log(settings.audit_db_url) as audit:
+        record_signed(
+            audit,
+            on_call,
+            "on-call",
+            "version.rolled_back",
+            {"reason": "drill", "champion": "2", "demoted": "1"},
+            MODEL,
+            "2",
+            policy_sha256=loaded.sha256,
+            time=now(),
+        )
+    verify = govern(workdir, "audit", "verify")
+    assert verify.exit_code == EXIT_INTEGRITY
+    assert "it names '1' as demoted, but by the log that is '3'" in verify.stderr
+    assert govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call").exit_code == (
+        EXIT_INTEGRITY
+    )
+
+
 def test_unsigned_checkpoints_are_findings_not_a_lock_out(workdir):
     """Garbage in the checkpoint tag (MLflow UI) and file (file system) stops nobody.
 
