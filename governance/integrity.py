@@ -121,10 +121,22 @@ def verify_integrity(stores: Stores, model: str | None = None) -> IntegrityRepor
     -------
     IntegrityReport
         Use :func:`raise_on_problems` to turn findings into exit code 6.
+
+    Raises
+    ------
+    UsageError
+        If ``model`` is named and the log has no record of it (a misspelled name must not
+        verify as a clean, empty history).
     """
     chain = stores.audit.verify(model)
     everything = stores.audit.events()
     events = [e for e in everything if model is None or e.model == model]
+    if model is not None and not events:
+        known = sorted({e.model for e in everything if e.model})
+        raise UsageError(
+            f"the audit log has no record of a model named {model!r}; it knows "
+            f"{', '.join(known) or 'no model yet'}"
+        )
     checkpoints = read_checkpoints(stores.settings.checkpoint_path, stores.client)
     findings = [
         Finding("signature", f"seq {problem.seq}", problem.message)

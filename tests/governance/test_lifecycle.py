@@ -602,6 +602,14 @@ def test_lineage_at_refuses_bad_requests(workdir, args, message):
     assert result.exit_code == EXIT_USAGE and message in result.stderr, result.output
 
 
+def test_audit_verify_names_a_model_the_log_never_saw(workdir):
+    result = govern(workdir, "audit", "verify", "execution-impakt")
+    assert result.exit_code == EXIT_USAGE
+    assert "no record of a model named 'execution-impakt'; it knows execution-impact" in (
+        result.stderr
+    )
+
+
 def test_lineage_at_names_a_model_the_log_never_saw(workdir):
     result = govern(workdir, "lineage", "execution-impakt", "--at", "2026-12-01")
     assert result.exit_code == EXIT_USAGE
