@@ -121,15 +121,26 @@ def _inventory_row(version: Mapping[str, Any], history: VersionHistory | None) -
     return row
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (``=HYPERLINK(...)``);
+#: comments and reasons are free text anyone with a key, or the registry's tags, can set.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> str:
-    """One inventory value as flat text (CSV cells)."""
+    """One inventory value as flat text (CSV cells), never a spreadsheet formula.
+
+    A value a spreadsheet would evaluate gets a leading apostrophe, which it shows as text
+    (the OWASP rule for CSV injection).
+    """
     if value is None:
         return ""
     if isinstance(value, list):
-        return "; ".join(
+        text = "; ".join(
             f"{v['by']} ({v['at']})" if isinstance(v, Mapping) else str(v) for v in value
         )
-    return str(value)
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def inventory_csv(rows: Sequence[Mapping[str, Any]]) -> str:

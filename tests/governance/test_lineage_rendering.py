@@ -169,3 +169,22 @@ def test_the_challenger_section_shows_losses_margin_verdict_and_its_reason(audit
         assert judged.explanation in text and "inconclusive" in text
     assert "MSE difference [95% CI]" in markdown and "allowed margin" in page
     assert 'class="badge warn">inconclusive' in to_html(report)
+
+
+def test_an_inventory_cell_is_never_a_spreadsheet_formula():
+    import csv
+    import io
+
+    from governance.lineage.inventory import INVENTORY_COLUMNS, inventory_csv
+
+    row = dict.fromkeys(INVENTORY_COLUMNS)
+    row |= {
+        "version": "3",
+        "rejection_comment": '=HYPERLINK("http://x.example","open")',
+        "decommission_reason": "-2+3",
+        "author": "maker",
+    }
+    (parsed,) = csv.DictReader(io.StringIO(inventory_csv([row])))
+    assert parsed["rejection_comment"] == '\'=HYPERLINK("http://x.example","open")'
+    assert parsed["decommission_reason"] == "'-2+3"
+    assert parsed["author"] == "maker" and parsed["version"] == "3"
