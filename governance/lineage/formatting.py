@@ -19,12 +19,29 @@ __all__ = [
     "lifecycle_meaning",
     "measure",
     "number",
+    "plain_text",
     "production_line",
     "reference_label",
     "short_ts",
 ]
 
 _GATE_STATUSES = ("pass", "warn", "fail")
+
+
+def plain_text(value: Any) -> Any:
+    """``value`` with every string's ``<`` and ``>`` as HTML entities, recursively.
+
+    Comments, reasons and tags are free text that people with a key, or with access to the
+    registry's tags, write; rendered Markdown must show them, never run them as markup
+    (``<script>``, ``<svg onload=...>``). Renderers show the entities as the characters.
+    """
+    if isinstance(value, str):
+        return value.replace("<", "&lt;").replace(">", "&gt;")
+    if isinstance(value, Mapping):
+        return {key: plain_text(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_text(item) for item in value]
+    return value
 
 
 def number(value: Any, digits: int = 2) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 from governance.audit import AuditEvent
 from governance.history import Milestone, ModelHistory, VersionHistory, replay
 from governance.lineage.evidence import bool_tag
-from governance.lineage.formatting import short_ts
+from governance.lineage.formatting import plain_text, short_ts
 from governance.lineage.markdown import table
 from vocabulary import Tag
 
@@ -179,8 +179,10 @@ def inventory_markdown(model: str, rows: Sequence[Mapping[str, Any]]) -> str:
     -------
     str
         A heading and one table row per version; how a version left production
-        (rolled back, retired, decommissioned) is one column with who, when and why.
+        (rolled back, retired, decommissioned) is one column with who, when and why; free
+        text shows its ``<`` and ``>`` as entities.
     """
+    rows = plain_text(list(rows))
     body = [
         (
             r["version"] + (" (deleted from the registry)" if r["registry"] == "deleted" else ""),

@@ -23,6 +23,7 @@ from governance.lineage.formatting import (
     lifecycle_meaning,
     measure,
     number,
+    plain_text,
     production_line,
     reference_label,
     short_ts,
@@ -46,8 +47,10 @@ def to_markdown(report: Mapping[str, Any]) -> str:
     Returns
     -------
     str
-        Markdown with the same sections as the HTML report (without the plots).
+        Markdown with the same sections as the HTML report (without the plots); free
+        text shows its ``<`` and ``>`` as entities (:func:`plain_text`).
     """
+    report = plain_text(report)
     parts = [
         f"# Lineage of {report['model']} version {report['version']}",
         "",

@@ -188,3 +188,26 @@ def test_an_inventory_cell_is_never_a_spreadsheet_formula():
     assert parsed["rejection_comment"] == '\'=HYPERLINK("http://x.example","open")'
     assert parsed["decommission_reason"] == "'-2+3"
     assert parsed["author"] == "maker" and parsed["version"] == "3"
+
+
+def test_free_text_is_shown_in_markdown_never_run_as_markup(audit):
+    from governance.lineage.inventory import INVENTORY_COLUMNS, inventory_markdown
+
+    report = _report(audit, {"table": [STRESS_ROW]})
+    report["signoff"]["approvals"][0]["comment"] = "<script>alert(1)</script>"
+    report["lifecycle_history"][-1]["reason"] = "<svg onload=alert(1)>"
+    markdown = to_markdown(report)
+    assert "<script" not in markdown and "<svg" not in markdown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+    row = dict.fromkeys(INVENTORY_COLUMNS) | {
+        "version": "1",
+        "registry": "registered",
+        "lifecycle": "decommissioned",
+        "gates": "passed",
+        "approvers": [],
+        "decommissioned_at": "2026-02-02T10:00:00+00:00",
+        "decommissioned_by": "on-call",
+        "decommission_reason": "<img src=x onerror=alert(1)>",
+    }
+    inventory = inventory_markdown(MODEL, [row])
+    assert "<img" not in inventory and "&lt;img src=x onerror=alert(1)&gt;" in inventory
