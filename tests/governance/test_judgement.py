@@ -2,18 +2,11 @@
 
 import numpy as np
 import pandas as pd
+from fixed_model import Fixed
 
 from governance.judgement import DESCRIPTION_LIMIT, version_description
 from validation.comparison import compare_candidate
 from validation.gates import GateCheck, GateReport
-
-
-class Fixed:
-    def __init__(self, values):
-        self.values = values
-
-    def predict(self, features):
-        return self.values
 
 
 def _comparison():

@@ -1151,31 +1151,42 @@ def test_rechaining_after_an_edit_is_caught(workdir):
     assert rewritten and all("the log was rewritten" in f["message"] for f in rewritten)
 
 
-def test_a_validly_signed_decision_appended_around_the_rules_is_caught(workdir):
+def _signed_around_the_rules(workdir, name, action, payload, version):
+    """Append ``action`` signed with ``name``'s own key through the public API, no rule asked."""
     from governance.policy_store import load_model_policy, signer_for
     from governance.signatures import record_signed
     from governance.signoff_rules import now
 
+    settings = get_settings(workdir)
+    loaded = load_model_policy(settings.policy_path, MODEL)
+    signer = signer_for(settings.keys_dir, loaded.file, name)
+    with open_audit_log(settings.audit_db_url) as audit:
+        record_signed(
+            audit,
+            signer,
+            name,
+            action,
+            payload,
+            MODEL,
+            version,
+            policy_sha256=loaded.sha256,
+            time=now(),
+        )
+
+
+def test_a_validly_signed_decision_appended_around_the_rules_is_caught(workdir):
     rejected = govern(
         workdir, "signoff", "reject", MODEL, "3", "--as", "validator", "--comment", "tail risk"
     )
     assert rejected.exit_code == 0, rejected.output
-    settings = get_settings(workdir)
-    loaded = load_model_policy(settings.policy_path, MODEL)
-    validator = signer_for(settings.keys_dir, loaded.file, "validator")
     # The validator's own key, the right statement, but no rule asked: v3 was rejected.
-    with open_audit_log(settings.audit_db_url) as audit:
-        record_signed(
-            audit,
-            validator,
-            "validator",
-            "signoff.approved",
-            {"comment": "changed my mind", "approvals": 1, "required": 1, "automatic": False},
-            MODEL,
-            "3",
-            policy_sha256=loaded.sha256,
-            time=now(),
-        )
+    _signed_around_the_rules(
+        workdir,
+        "validator",
+        "signoff.approved",
+        {"comment": "changed my mind", "approvals": 1, "required": 1, "automatic": False},
+        "3",
+    )
     verify = govern(workdir, "audit", "verify")
     assert verify.exit_code == EXIT_INTEGRITY
     assert "the lifecycle did not allow it: version 3 was 'rejected'" in verify.stderr
@@ -1183,29 +1194,17 @@ def test_a_validly_signed_decision_appended_around_the_rules_is_caught(workdir):
 
 def test_a_signed_rollback_cannot_choose_which_version_it_demotes(workdir):
     """The on-call key signs a rollback whose ``demoted`` names decommissioned v1."""
-    from governance.policy_store import load_model_policy, signer_for
-    from governance.signatures import record_signed
-    from governance.signoff_rules import now
-
     for version in ("1", "2", "3"):
         assert approve(workdir, version).exit_code == 0  # v3 champion, v2 previous
     gone = govern(workdir, "decommission", MODEL, "1", "--as", "on-call", "--reason", "old")
     assert gone.exit_code == 0, gone.output
-    settings = get_settings(workdir)
-    loaded = load_model_policy(settings.policy_path, MODEL)
-    on_call = signer_for(settings.keys_dir, loaded.file, "on-call")
-    with open_audit_log(settings.audit_db_url) as audit:
-        record_signed(
-            audit,
-            on_call,
-            "on-call",
-            "version.rolled_back",
-            {"reason": "drill", "champion": "2", "demoted": "1"},
-            MODEL,
-            "2",
-            policy_sha256=loaded.sha256,
-            time=now(),
-        )
+    _signed_around_the_rules(
+        workdir,
+        "on-call",
+        "version.rolled_back",
+        {"reason": "drill", "champion": "2", "demoted": "1"},
+        "2",
+    )
     verify = govern(workdir, "audit", "verify")
     assert verify.exit_code == EXIT_INTEGRITY
     assert "it names '1' as demoted, but by the log that is '3'" in verify.stderr

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from fixed_model import Fixed
 
 from validation.comparison import calibration, compare_candidate
 from validation.gates import calibration_checks
@@ -75,14 +76,6 @@ def test_bad_input_is_refused_with_what_was_expected():
     day, truth, actual = _holdout()
     with pytest.raises(ValueError, match="limits must be >= 0"):
         calibration("candidate", actual, truth, day, -0.1, 0.25)
-
-
-class Fixed:
-    def __init__(self, values):
-        self.values = values
-
-    def predict(self, features):
-        return self.values
 
 
 def test_the_candidate_fails_and_a_champion_wrong_the_same_way_is_flagged():

@@ -3,6 +3,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from fixed_model import Fixed
 from scipy import stats
 
 from models import get_family, out_of_time_split
@@ -20,16 +21,6 @@ from validation.comparison import (
 
 MARGIN = 0.10
 FAMILY = get_family("execution-impact")
-
-
-class Fixed:
-    """A 'model' whose predictions are given (the comparison only calls predict)."""
-
-    def __init__(self, values):
-        self.values = values
-
-    def predict(self, features):
-        return self.values
 
 
 @pytest.fixture(scope="module")

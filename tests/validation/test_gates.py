@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from fixed_model import Fixed
 
 from validation.comparison import compare_candidate
 from validation.decisions import DecisionComparison
@@ -22,14 +23,6 @@ POLICY_TEXT = POLICY_FILE.read_text()
 SHIPPED = parse_policy(POLICY_TEXT).for_model("execution-impact")
 #: The shipped policy judging every limit, so that each can be made to fail on its own.
 POLICY = SHIPPED.model_copy(update={"reported_limits": ()})
-
-
-class Fixed:
-    def __init__(self, values):
-        self.values = values
-
-    def predict(self, features):
-        return self.values
 
 
 def _comparison(candidate_scale=1.0, day_offsets=None):
