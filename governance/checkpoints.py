@@ -160,21 +160,32 @@ def check_checkpoints(
         One per checkpoint that is not signed by a member of a policy the log adopted,
         lies beyond the log's last event, or names another hash than the log has there.
     """
-    by_seq = {e.seq: e for e in events}
-    head = events[-1].seq if events else 0
     members = _members(events)
-    problems = []
+    signed, problems = [], []
     for checkpoint in checkpoints:
-        where = f"checkpoint at {checkpoint.source}"
-        if not _signed_by_a_member(checkpoint, members):
+        if _signed_by_a_member(checkpoint, members):
+            signed.append(checkpoint)
+        else:
             problems.append(
                 SignatureProblem(
                     checkpoint.seq,
-                    f"{where} is not signed by a member of an adopted policy "
-                    f"(signer {checkpoint.signer!r})",
+                    f"checkpoint at {checkpoint.source} is not signed by a member of an "
+                    f"adopted policy (signer {checkpoint.signer!r})",
                 )
             )
-        elif checkpoint.seq > head:
+    return problems + _contradictions(events, signed)
+
+
+def _contradictions(
+    events: list[AuditEvent], signed: Iterable[Checkpoint]
+) -> list[SignatureProblem]:
+    """Signed checkpoints beyond the log's end (truncation) or naming another hash (rewrite)."""
+    by_seq = {e.seq: e for e in events}
+    head = events[-1].seq if events else 0
+    problems = []
+    for checkpoint in signed:
+        where = f"checkpoint at {checkpoint.source}"
+        if checkpoint.seq > head:
             problems.append(
                 SignatureProblem(
                     checkpoint.seq,
@@ -224,7 +235,7 @@ def raise_on_bad_checkpoints(stores: Stores, events: list[AuditEvent]) -> None:
         for c in read_checkpoints(stores.settings.checkpoint_path, stores.client)
         if _signed_by_a_member(c, members)
     ]
-    problems = check_checkpoints(events, signed)
+    problems = _contradictions(events, signed)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise IntegrityError(
