@@ -25,8 +25,8 @@ from governance.policy_store import LoadedPolicy, require_in_force, signer_for
 from governance.registry import register_version
 from governance.settings import Settings
 from governance.signatures import SIGNED_ACTIONS, record_signed
-from governance.signoff_rules import now
 from governance.stores import Stores, download_artifacts, fluent_mlflow
+from governance.version_state import now
 from governance.version_tags import data_validation_tag, rows_tag
 from models import FittedModels, get_family
 from validation.data_contracts import ContractReport

@@ -23,8 +23,8 @@ from governance.audit import last_event
 from governance.loading import load_verified
 from governance.release import verify_release
 from governance.settings import get_settings, require_existing
-from governance.signoff_rules import verified_history
 from governance.stores import Stores, open_stores
+from governance.version_state import verified_history
 from models import ModelFamily, Predictor, get_family
 from vocabulary import Action, Alias, IntegrityError, UsageError
 
@@ -50,7 +50,7 @@ def champion_by_log(stores: Stores, model: str) -> Champion | None:
     """The champion according to the verified log, loaded and checked; ``None`` if none.
 
     Checked: the chain, every signed decision and the checkpoints (by
-    :func:`~governance.signoff_rules.verified_history`), the artifacts against the hash
+    :func:`~governance.version_state.verified_history`), the artifacts against the hash
     the log recorded, and the version's release bundle with the model-signing verifier.
 
     Raises

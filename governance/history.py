@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.audit import AuditEvent
+from governance.rulebook import Transition, transition_for
 from vocabulary import Action, Alias, Lifecycle
 
 __all__ = [
@@ -206,10 +207,11 @@ class ModelHistory:
         return None
 
     def apply(self, event: AuditEvent) -> None:
-        """Advance the history by one event of this model."""
+        """Advance the history by one event of this model, as its rulebook step says."""
         handler = _HANDLERS.get(event.action)
-        if handler is not None:
-            handler(self, event, str(event.version), event.payload)
+        step = transition_for(event.action, event.payload)
+        if handler is not None and step is not None:
+            handler(self, event, str(event.version), event.payload, step)
 
     def _set(
         self,
@@ -240,15 +242,17 @@ class ModelHistory:
         if self.aliases.get(Alias.CANDIDATE) == version:
             del self.aliases[Alias.CANDIDATE]
 
-    def _on_trained(self, event: AuditEvent, version: str, payload: dict[str, Any]) -> None:
-        start = StateChange(
-            Lifecycle.VALIDATING, Action.CANDIDATE_TRAINED, event.seq, event.ts, event.actor
-        )
+    def _on_trained(
+        self, event: AuditEvent, version: str, payload: dict[str, Any], step: Transition
+    ) -> None:
+        start = StateChange(step.to_state, step.action, event.seq, event.ts, event.actor)
         self.versions[version] = VersionHistory(
             author=event.actor, states=[start], author_key=_signing_key(payload)
         )
 
-    def _on_gated(self, event: AuditEvent, version: str, payload: dict[str, Any]) -> None:
+    def _on_gated(
+        self, event: AuditEvent, version: str, payload: dict[str, Any], step: Transition
+    ) -> None:
         history = self.versions[version]
         history.gated, history.gates_passed = True, bool(payload["gates"]["passed"])
         history.gated_policy_sha256 = payload["gates"].get("policy_sha256")
@@ -257,10 +261,14 @@ class ModelHistory:
         if lifecycle == Lifecycle.PENDING_SIGNOFF:
             self.aliases[Alias.CANDIDATE] = version
 
-    def _on_failed(self, event: AuditEvent, version: str, payload: dict[str, Any]) -> None:
-        self._set(version, Lifecycle.FAILED, event, payload.get("error"))
+    def _on_failed(
+        self, event: AuditEvent, version: str, payload: dict[str, Any], step: Transition
+    ) -> None:
+        self._set(version, step.to_state, event, payload.get("error"))
 
-    def _on_approved(self, event: AuditEvent, version: str, payload: dict[str, Any]) -> None:
+    def _on_approved(
+        self, event: AuditEvent, version: str, payload: dict[str, Any], step: Transition
+    ) -> None:
         approval = Approval(
             event.actor,
             event.ts,
@@ -272,10 +280,12 @@ class ModelHistory:
         )
         self.versions[version].approvals.append(approval)
         if payload["approvals"] >= payload["required"]:
-            self._set(version, Lifecycle.APPROVED, event)
+            self._set(version, step.to_state, event)
 
-    def _on_rejected(self, event: AuditEvent, version: str, payload: dict[str, Any]) -> None:
-        self._set(version, Lifecycle.REJECTED, event, payload.get("comment", ""))
+    def _on_rejected(
+        self, event: AuditEvent, version: str, payload: dict[str, Any], step: Transition
+    ) -> None:
+        self._set(version, step.to_state, event, payload.get("comment", ""))
         self._drop_candidate(version)
 
     def promotion_moves(self) -> dict[str, str | None]:
@@ -293,12 +303,14 @@ class ModelHistory:
         """What a rollback moves besides the version it restores: the champion is demoted."""
         return {"demoted": self.aliases.get(Alias.CHAMPION)}
 
-    def _on_promoted(self, event: AuditEvent, version: str, payload: dict[str, Any]) -> None:
+    def _on_promoted(
+        self, event: AuditEvent, version: str, payload: dict[str, Any], step: Transition
+    ) -> None:
         previous, retired = payload.get("previous"), payload.get("retired")
         reason = payload.get("reason")
         self._set(retired, Lifecycle.RETIRED, event, reason, version)
         self._set(previous, Lifecycle.PREVIOUS, event, reason, version)
-        self._set(version, Lifecycle.CHAMPION, event, reason, version)
+        self._set(version, step.to_state, event, reason, version)
         self._drop_candidate(version)
         self._crown(version, event)
         if previous is not None:
@@ -306,21 +318,25 @@ class ModelHistory:
         elif self.aliases.get(Alias.PREVIOUS) == version:
             del self.aliases[Alias.PREVIOUS]
 
-    def _on_rolled_back(self, event: AuditEvent, version: str, payload: dict[str, Any]) -> None:
+    def _on_rolled_back(
+        self, event: AuditEvent, version: str, payload: dict[str, Any], step: Transition
+    ) -> None:
         reason = payload.get("reason")
         self._set(payload.get("demoted"), Lifecycle.ROLLED_BACK, event, reason, version)
-        self._set(version, Lifecycle.CHAMPION, event, reason, version)
+        self._set(version, step.to_state, event, reason, version)
         self._crown(version, event)
         self.aliases.pop(Alias.PREVIOUS, None)
 
-    def _on_decommissioned(self, event: AuditEvent, version: str, payload: dict[str, Any]) -> None:
-        self._set(version, Lifecycle.DECOMMISSIONED, event, payload.get("reason"))
+    def _on_decommissioned(
+        self, event: AuditEvent, version: str, payload: dict[str, Any], step: Transition
+    ) -> None:
+        self._set(version, step.to_state, event, payload.get("reason"))
         if self.aliases.get(Alias.CHAMPION) == version:
             self._end_reign(event)
         self.aliases = {a: v for a, v in self.aliases.items() if v != version}
 
     def _on_registry_deleted(
-        self, event: AuditEvent, version: str, payload: dict[str, Any]
+        self, event: AuditEvent, version: str, payload: dict[str, Any], step: Transition
     ) -> None:
         history = self.versions.get(version)
         if history is not None:
@@ -337,7 +353,9 @@ def _signing_key(payload: dict[str, Any]) -> str | None:
     return payload.get("signed", {}).get("statement", {}).get("public_key")
 
 
-_HANDLERS: dict[str, Callable[[ModelHistory, AuditEvent, str, dict[str, Any]], None]] = {
+_HANDLERS: dict[
+    str, Callable[[ModelHistory, AuditEvent, str, dict[str, Any], Transition], None]
+] = {
     Action.CANDIDATE_TRAINED: ModelHistory._on_trained,
     Action.CANDIDATE_GATED: ModelHistory._on_gated,
     Action.CANDIDATE_FAILED: ModelHistory._on_failed,

@@ -5,7 +5,7 @@ directory (``GOVERN_KEYS_DIR``, else ``<workdir>/keys``) and prints the public k
 an owner then lists under ``members`` in the policy. Acting ``--as NAME`` means signing
 with that file: a process that does not hold NAME's private key cannot decide as NAME.
 The private key is not encrypted at rest; protecting the file (an account of its own, a
-hardware token at scale) is the holder's part, see the README's threat model.
+hardware token at scale) is the holder's part, see docs/threat-model.md.
 
 Approved versions are also signed as a *release*, in the OpenSSF model-signing format,
 whose key-based signer takes elliptic-curve keys only: ``govern keys create NAME
@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from vocabulary import NotAuthorised, UsageError
+from vocabulary import NotAuthorised, Rule, UsageError
 
 __all__ = [
     "KEY_PREFIX",
@@ -189,9 +189,10 @@ def load_signer(keys_dir: Path, name: str) -> Signer:
     """
     path = key_path(keys_dir, name)
     if not path.is_file():
-        raise NotAuthorised(
-            f"refused by rule 'signed decisions': acting as {name!r} needs {name}'s private "
-            f"key at {path}, found none (set GOVERN_KEYS_DIR, or `govern keys create {name}`)"
+        raise NotAuthorised.by(
+            Rule.SIGNED_DECISIONS,
+            f"acting as {name!r} needs {name}'s private "
+            f"key at {path}, found none (set GOVERN_KEYS_DIR, or `govern keys create {name}`)",
         )
     _require_owner_only(path)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
@@ -214,16 +215,17 @@ def release_signing_key(keys_dir: Path, name: str, listed: str) -> Path:
     """
     path = release_key_path(keys_dir, name)
     if not path.is_file():
-        raise NotAuthorised(
-            f"refused by rule 'signed releases': signing a release as {name!r} needs the "
-            f"release key at {path}, found none (`govern keys create {name} --release`)"
+        raise NotAuthorised.by(
+            Rule.SIGNED_RELEASES,
+            f"signing a release as {name!r} needs the "
+            f"release key at {path}, found none (`govern keys create {name} --release`)",
         )
     _require_owner_only(path)
     held = held_release_key(keys_dir, name)
     if held != listed:
-        raise NotAuthorised(
-            f"refused by rule 'signed releases': the release key held for {name!r} is "
-            f"{held}, the policy lists {listed}"
+        raise NotAuthorised.by(
+            Rule.SIGNED_RELEASES,
+            f"the release key held for {name!r} is {held}, the policy lists {listed}",
         )
     return path
 

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from vocabulary.errors import NotAuthorised, UsageError
+from vocabulary import NotAuthorised, Rule, UsageError
 
 __all__ = [
     "LifecycleConflict",
@@ -191,7 +191,7 @@ def _conflict_message(engine: sa.Engine, model: str) -> str:
         else f"{row.holder} (pid {row.pid} on {row.host}, since {row.acquired_at})"
     )
     return (
-        f"refused by rule 'one lifecycle change at a time': {model} is being changed by "
+        f"refused by rule '{Rule.ONE_CHANGE_AT_A_TIME}': {model} is being changed by "
         f"{who}; retry when it has finished (the lease is a lock its holder's process holds: "
         f"it is released the moment that process ends, however it ends)"
     )

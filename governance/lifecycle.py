@@ -30,14 +30,15 @@ from typing import Any, Literal
 
 from governance.audit import record_event
 from governance.checkpoints import write_checkpoint
-from governance.history import ModelHistory, VersionHistory
+from governance.history import ModelHistory
 from governance.identity import Signer, release_signing_key
 from governance.lease import model_lease
 from governance.loading import verified_artifacts
 from governance.policy_store import LoadedPolicy, require_in_force
 from governance.release import sign_release
+from governance.rule_checks import Request, enforce
+from governance.rulebook import AUTO_APPROVER, REPLACES, transition
 from governance.signatures import (
-    AUTO_APPROVER,
     Decision,
     Presigned,
     record_decisions,
@@ -45,19 +46,17 @@ from governance.signatures import (
     statement_bytes,
     statement_for,
 )
-from governance.signoff_rules import (
+from governance.stores import Stores
+from governance.version_state import (
     VersionState,
-    check_operator,
-    check_signoff,
     now,
     read_state,
     tagged_state,
     verified_history,
 )
-from governance.stores import Stores
 from governance.view import sync_view
 from validation.policy import ReleaseSigner
-from vocabulary import Action, Alias, Lifecycle, NotAuthorised, Tag, UsageError
+from vocabulary import Action, Alias, Lifecycle, Tag, UsageError
 
 __all__ = [
     "approve",
@@ -115,6 +114,28 @@ def _decide(
             write_checkpoint(
                 stores.settings.checkpoint_path, stores.client, model, signer, event, now()
             )
+
+
+def _enforce(
+    policy: LoadedPolicy,
+    step: str,
+    model: str,
+    version: str,
+    signer: Signer | Presigned,
+    history: ModelHistory,
+    actor: str | None = None,
+) -> None:
+    """Refuse the lifecycle ``step`` if the rulebook does (:mod:`governance.rule_checks`)."""
+    request = Request(
+        transition(step),
+        policy.file,
+        model,
+        version,
+        actor or signer.name,
+        signer.name,
+        signer.public_key,
+    )
+    enforce(request, history)
 
 
 def pending_signoffs(stores: Stores, model: str | None = None) -> list[dict[str, Any]]:
@@ -184,7 +205,7 @@ def approve(
     with model_lease(stores.audit.engine, model, actor):
         history = verified_history(stores, model)
         state = read_state(stores, model, version, history)
-        check_signoff(policy.policy, state, actor, "approve", signer.public_key)
+        _enforce(policy, "approve", model, version, signer, history, actor)
         payload = approval_payload(policy, state, actor, comment)
         approvals, required = payload["approvals"], payload["required"]
         complete = approvals >= required
@@ -272,8 +293,9 @@ def sign_decision(
         If a sign-off rule refuses, as for :func:`approve` and :func:`reject`.
     """
     require_in_force(stores.audit, policy)
-    state = read_state(stores, model, version)
-    check_signoff(policy.policy, state, signer.name, decision, signer.public_key)
+    history = verified_history(stores, model)
+    state = read_state(stores, model, version, history)
+    _enforce(policy, decision, model, version, signer, history)
     if decision == "approve":
         action, payload = (
             Action.SIGNOFF_APPROVED,
@@ -349,8 +371,9 @@ def reject(
         raise UsageError("a rejection needs --comment explaining why, got an empty comment")
     require_in_force(stores.audit, policy)
     with model_lease(stores.audit.engine, model, signer.name):
-        state = read_state(stores, model, version)
-        check_signoff(policy.policy, state, signer.name, "reject", signer.public_key)
+        history = verified_history(stores, model)
+        read_state(stores, model, version, history)
+        _enforce(policy, "reject", model, version, signer, history)
         with _journal(stores, signer.name, "reject", model, version):
             rejection = {"comment": comment}
             _decide(
@@ -381,16 +404,11 @@ def promote(
         If the actor may not operate the model, the version is not approved, or another
         lifecycle change of the model is in progress.
     """
-    check_operator(policy.policy, model, signer.name, "promote")
     require_in_force(stores.audit, policy)
     with model_lease(stores.audit.engine, model, signer.name):
         history = verified_history(stores, model)
-        state = read_state(stores, model, version, history)
-        if state.lifecycle != Lifecycle.APPROVED:
-            raise NotAuthorised(
-                f"refused by rule 'only approved versions are promoted': {model} version "
-                f"{version} is {state.lifecycle!r}"
-            )
+        read_state(stores, model, version, history)
+        _enforce(policy, "promote", model, version, signer, history)
         payload = _promotion(history, version, reason)
         with _journal(stores, signer.name, "promote", model, version):
             _decide(
@@ -421,14 +439,13 @@ def rollback(stores: Stores, policy: LoadedPolicy, model: str, signer: Signer, r
     """
     if not reason.strip():
         raise UsageError("a rollback needs --reason, got an empty reason")
-    check_operator(policy.policy, model, signer.name, "roll back")
     require_in_force(stores.audit, policy)
     with model_lease(stores.audit.engine, model, signer.name):
         history = verified_history(stores, model)
         target = history.aliases.get(Alias.PREVIOUS)
         if target is None:
             raise UsageError(f"cannot roll back {model}: the audit log names no previous champion")
-        _check_rollback_target(model, target, history.state(target))
+        _enforce(policy, "rollback", model, target, signer, history)
         payload = {"reason": reason, "champion": target, **history.rollback_moves()}
         with _journal(stores, signer.name, "rollback", model, target):
             _decide(
@@ -439,21 +456,6 @@ def rollback(stores: Stores, policy: LoadedPolicy, model: str, signer: Signer, r
             )
             sync_view(stores, model)
     return payload
-
-
-def _check_rollback_target(model: str, version: str, state: VersionHistory | None) -> None:
-    ok = (
-        state is not None
-        and state.gates_passed
-        and bool(state.approvers)
-        and state.lifecycle == Lifecycle.PREVIOUS
-    )
-    if not ok:
-        found = "unknown to the log" if state is None else repr(state.lifecycle)
-        raise NotAuthorised(
-            f"refused by rule 'roll back only to an approved, gated, live version': {model} "
-            f"version {version} is {found}"
-        )
 
 
 def decommission(
@@ -475,14 +477,12 @@ def decommission(
         raise UsageError("decommissioning needs --reason, got an empty reason")
     if replacement is not None and no_replacement:
         raise UsageError("give either --replacement or --no-replacement, not both")
-    check_operator(policy.policy, model, signer.name, "decommission")
     require_in_force(stores.audit, policy)
     actor = signer.name
     with model_lease(stores.audit.engine, model, actor):
         history = verified_history(stores, model)
         state = read_state(stores, model, version, history)
-        if state.lifecycle == Lifecycle.DECOMMISSIONED:
-            raise UsageError(f"{model} version {version} is already decommissioned")
+        _enforce(policy, "decommission", model, version, signer, history)
         is_champion = Alias.CHAMPION in state.aliases
         if replacement is not None and not is_champion:
             raise UsageError(
@@ -495,7 +495,8 @@ def decommission(
                 f"--replacement VERSION or --no-replacement"
             )
         if replacement is not None:
-            _check_replacement(stores, history, model, version, replacement)
+            read_state(stores, model, replacement, history)
+            _enforce(policy, "replace", model, replacement, signer, history)
         payload = {
             "reason": reason,
             "was_champion": is_champion,
@@ -509,6 +510,9 @@ def decommission(
             installed = {
                 "reason": f"replaces decommissioned version {version}",
                 "champion": replacement,
+                REPLACES: version,
+                "previous": None,
+                "retired": None,
             }
             decisions.append(
                 Decision(signer, actor, Action.VERSION_PROMOTED, installed, model, replacement)
@@ -523,14 +527,3 @@ def decommission(
                 stores.client.set_model_version_tag(model, version, key, value)
             sync_view(stores, model)
     return payload
-
-
-def _check_replacement(
-    stores: Stores, history: ModelHistory, model: str, version: str, replacement: str
-) -> None:
-    target = read_state(stores, model, replacement, history)
-    if replacement == version or not Lifecycle(target.lifecycle).promotable:
-        raise NotAuthorised(
-            f"refused by rule 'replacements must have been approved': {model} version "
-            f"{replacement} is {target.lifecycle!r}"
-        )

@@ -27,7 +27,7 @@ from governance.identity import (
 from governance.policy_store import LoadedPolicy, adopt_policy, load_model_policy
 from governance.settings import Settings, ensure_workdir
 from governance.signatures import policy_in_force
-from governance.signoff_rules import now
+from governance.version_state import now
 from vocabulary import UsageError
 
 __all__ = ["Initialised", "Team", "initialise", "set_up_personas", "with_members", "with_team"]

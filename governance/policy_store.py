@@ -16,6 +16,8 @@ from governance.audit import AuditEvent, AuditLog
 from governance.checkpoints import write_checkpoint
 from governance.hashing import sha256_text
 from governance.identity import Signer, load_signer, signature_is_valid
+from governance.rule_checks import Request, enforce
+from governance.rulebook import transition
 from governance.settings import Settings
 from governance.signatures import (
     Presigned,
@@ -27,7 +29,7 @@ from governance.signatures import (
 )
 from validation.policy import ModelPolicy, PolicyError, PolicyFile, parse_policy
 from validation.stress import ScenarioLibrary, load_scenarios
-from vocabulary import Action, NotAuthorised, UsageError
+from vocabulary import Action, NotAuthorised, Rule, UsageError
 
 __all__ = [
     "LoadedPolicy",
@@ -131,15 +133,17 @@ def signer_for(keys_dir: Path, policy: PolicyFile, name: str) -> Signer:
     """
     listed = policy.members.get(name)
     if listed is None:
-        raise NotAuthorised(
-            f"refused by rule 'signed decisions': {name!r} has no public key in the policy "
-            f"(members: {', '.join(sorted(policy.members)) or 'none'})"
+        raise NotAuthorised.by(
+            Rule.SIGNED_DECISIONS,
+            f"{name!r} has no public key in the policy "
+            f"(members: {', '.join(sorted(policy.members)) or 'none'})",
         )
     signer = load_signer(keys_dir, name)
     if signer.public_key != listed:
-        raise NotAuthorised(
-            f"refused by rule 'signed decisions': the key held for {name!r} is "
-            f"{signer.public_key}, the policy lists {listed} for {name!r}"
+        raise NotAuthorised.by(
+            Rule.SIGNED_DECISIONS,
+            f"the key held for {name!r} is "
+            f"{signer.public_key}, the policy lists {listed} for {name!r}",
         )
     return signer
 
@@ -158,20 +162,19 @@ def presigned_for(policy: PolicyFile, name: str, token: str) -> Presigned:
     statement, signature = read_token(token)
     signer = statement.get("signer")
     if signer != name:
-        raise NotAuthorised(
-            f"refused by rule 'signed decisions': the signature was made by {signer!r}, the "
-            f"decision names {name!r}"
+        raise NotAuthorised.by(
+            Rule.SIGNED_DECISIONS,
+            f"the signature was made by {signer!r}, the decision names {name!r}",
         )
     listed = policy.members.get(name)
     if listed is None or statement.get("public_key") != listed:
-        raise NotAuthorised(
-            f"refused by rule 'signed decisions': the signature's key is "
-            f"{statement.get('public_key')}, the policy lists {listed} for {name!r}"
+        raise NotAuthorised.by(
+            Rule.SIGNED_DECISIONS,
+            f"the signature's key is "
+            f"{statement.get('public_key')}, the policy lists {listed} for {name!r}",
         )
     if not signature_is_valid(listed, statement_bytes(statement), signature):
-        raise NotAuthorised(
-            f"refused by rule 'signed decisions': the signature is not {name}'s ({listed})"
-        )
+        raise NotAuthorised.by(Rule.SIGNED_DECISIONS, f"the signature is not {name}'s ({listed})")
     return Presigned(name, listed, statement, signature)
 
 
@@ -185,7 +188,7 @@ def adopt_policy(
 
     The owner must be an owner of the policy in force, with the key it lists; the very
     first adoption of a log is checked against the adopted file itself (the root of trust,
-    which the README says how to anchor).
+    which docs/design.md says how to anchor).
 
     Raises
     ------
@@ -199,11 +202,7 @@ def adopt_policy(
     if current is not None and current.payload["policy_sha256"] == sha256:
         raise UsageError(f"{path} (SHA-256 {sha256}) is already the policy in force")
     authority = proposed if current is None else parse_policy(current.payload["policy_yaml"])
-    if owner not in authority.owners:
-        raise NotAuthorised(
-            f"refused by rule 'owners adopt policies': {owner!r} is not an owner of the policy "
-            f"in force (owners: {', '.join(authority.owners)})"
-        )
+    enforce(Request(transition("adopt"), authority, None, None, owner, owner), None)
     signer = signer_for(settings.keys_dir, authority, owner)
     payload = {"policy_sha256": sha256, "policy_yaml": text, "path": str(path)}
     event = record_signed(

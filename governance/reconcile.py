@@ -36,12 +36,13 @@ from governance.lease import model_lease, retrain_is_alive
 from governance.loading import verified_artifacts
 from governance.policy_store import LoadedPolicy, require_in_force
 from governance.registry import registered_versions
+from governance.rule_checks import require_role
 from governance.signatures import record_signed
-from governance.signoff_rules import check_operator, now, verified_history
 from governance.stores import Stores
 from governance.tracking import finish_run
+from governance.version_state import now, verified_history
 from governance.view import sync_view
-from vocabulary import Action, Lifecycle, Tag
+from vocabulary import Action, Lifecycle, Role, Tag
 
 __all__ = ["reconcile"]
 
@@ -69,7 +70,7 @@ def reconcile(
         to what the log recorded (its loss is then not recorded).
     """
     actor = signer.name
-    check_operator(policy.policy, model, actor, "reconcile")
+    require_role(policy.file, model, Role.OPERATOR, actor, "reconcile")
     require_in_force(stores.audit, policy)
     with model_lease(stores.audit.engine, model, actor):
         closed = _close_abandoned_retrains(

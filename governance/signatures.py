@@ -36,11 +36,12 @@ from governance.audit import GENESIS_HASH, AuditEvent, AuditLog, os_identity
 from governance.hashing import canonical_json, sha256_json, sha256_text
 from governance.history import ModelHistory
 from governance.identity import Signer, signature_is_valid
+from governance.rule_checks import Request, moves_refusal, refusal
+from governance.rulebook import AUTO_APPROVER, transition_for
 from validation.policy import PolicyError, PolicyFile, parse_policy
-from vocabulary import Action, IntegrityError, Lifecycle, NotAuthorised, UsageError
+from vocabulary import Action, IntegrityError, NotAuthorised, Rule, UsageError
 
 __all__ = [
-    "AUTO_APPROVER",
     "SIGNED",
     "Decision",
     "JUDGED_EVIDENCE",
@@ -57,9 +58,6 @@ __all__ = [
     "statement_for",
 ]
 
-#: Actor recorded when a low-risk policy approves a version whose gates all passed; the
-#: retrain's author signs that approval, since the policy itself holds no key.
-AUTO_APPROVER = "policy:auto-approval"
 #: The payload key of an event's signed statement and signature.
 SIGNED = "signed"
 SIGNED_ACTIONS = frozenset(
@@ -180,10 +178,11 @@ class Presigned:
         differ = sorted(
             k for k in now.keys() | self.statement.keys() if now.get(k) != self.statement.get(k)
         )
-        raise NotAuthorised(
-            f"refused by rule 'signed decisions': the statement {self.name} signed differs from "
+        raise NotAuthorised.by(
+            Rule.SIGNED_DECISIONS,
+            f"the statement {self.name} signed differs from "
             f"the decision as it stands now in {', '.join(differ)} (the version changed since, or "
-            f"the comment differs); sign it again with `govern signoff sign`"
+            f"the comment differs); sign it again with `govern signoff sign`",
         )
 
 
@@ -477,9 +476,7 @@ def _problem(event: AuditEvent, subject: list[AuditEvent], state: _Replay) -> st
             return f"its signed statement says {name} {claimed.get(name)!r}, the log says {value!r}"
     if not signature_is_valid(public_key, statement_bytes(expected), str(signed.get("signature"))):
         return f"the signature is not {signer}'s ({public_key})"
-    return _role_problem(event, subject, policy, signer, public_key) or _rule_problem(
-        event, state.histories.get(event.model or "")
-    )
+    return _rule_problem(event, policy, signer, public_key, state.histories.get(event.model or ""))
 
 
 def _adoption_problem(payload: Mapping[str, Any]) -> str | None:
@@ -500,128 +497,21 @@ def _expected_signer(event: AuditEvent, subject: list[AuditEvent]) -> str:
     return trained.actor if trained is not None else event.actor
 
 
-def _role_problem(
-    event: AuditEvent, subject: list[AuditEvent], policy: PolicyFile, signer: str, key: str
+def _rule_problem(
+    event: AuditEvent,
+    policy: PolicyFile,
+    signer: str,
+    public_key: str,
+    history: ModelHistory | None,
 ) -> str | None:
-    action = event.action
-    if action == Action.POLICY_ADOPTED:
-        if signer not in policy.owners:
-            return f"{signer!r} is not an owner of the policy in force ({', '.join(policy.owners)})"
+    """Whether the rulebook allowed ``event`` where it stands in the log, as before acting."""
+    step = transition_for(event.action, event.payload)
+    if step is None:
         return None
-    if event.model not in policy.models:
-        return f"the policy in force has no entry for model {event.model!r}"
-    model_policy = policy.models[event.model]
-    trained = next((e for e in subject if e.action == Action.CANDIDATE_TRAINED), None)
-    if action in (Action.CANDIDATE_TRAINED, Action.CANDIDATE_GATED):
-        if action == Action.CANDIDATE_GATED and (trained is None or trained.actor != signer):
-            return "gated by someone other than the version's author"
-        return None
-    if action == Action.CANDIDATE_FAILED:
-        # Its own retrain failing, or an operator closing a retrain that died.
-        if (trained is None or trained.actor != signer) and not model_policy.may_operate(signer):
-            return (
-                f"{signer!r} is neither the version's author nor a validator or operator of "
-                f"{event.model}"
-            )
-        return None
-    if action == Action.VERSION_RELEASED and (
-        policy.release is None
-        or event.payload.get("release_public_key") != policy.release.public_key
-    ):
-        return "released with another key than the policy in force names for releases"
-    if event.actor == AUTO_APPROVER:
-        if action not in (
-            Action.SIGNOFF_APPROVED,
-            Action.VERSION_RELEASED,
-            Action.VERSION_PROMOTED,
-        ):
-            return "the automatic approver only approves, and promotes what it approved"
-        if not model_policy.auto_approve_when_gates_pass:
-            return "automatic approval, which the policy in force does not allow"
-        return None
-    if action == Action.VERSION_RELEASED:
-        # By the approver, or by the service that recorded an approval signed elsewhere.
-        if not model_policy.may_operate(signer):
-            return f"{signer!r} is neither a validator nor an operator of {event.model}"
-        return None
-    if action in (Action.SIGNOFF_APPROVED, Action.SIGNOFF_REJECTED):
-        if signer not in model_policy.validators:
-            return f"{signer!r} is not a validator of {event.model} in the policy in force"
-        author_key = trained.payload[SIGNED]["statement"]["public_key"] if trained else None
-        if action == Action.SIGNOFF_APPROVED and key == author_key:
-            return f"approved with the key that signed the version's training ({key})"
-        return None
-    if not model_policy.may_operate(signer):
-        return f"{signer!r} is neither a validator nor an operator of {event.model}"
-    return None
-
-
-# The state a version must be in, by the log, for each decision: what the lifecycle
-# functions check before they append, checked again on the record, so that a decision
-# appended around them (through the public append API, by someone holding a valid key) is
-# still found. A promotion may also install a decommissioned champion's replacement.
-_MUST_BE = {
-    Action.SIGNOFF_APPROVED: (Lifecycle.PENDING_SIGNOFF,),
-    Action.SIGNOFF_REJECTED: (Lifecycle.PENDING_SIGNOFF,),
-    Action.VERSION_PROMOTED: (Lifecycle.APPROVED, Lifecycle.PREVIOUS, Lifecycle.ROLLED_BACK),
-    Action.VERSION_ROLLED_BACK: (Lifecycle.PREVIOUS,),
-    Action.VERSION_RELEASED: (Lifecycle.APPROVED,),
-    Action.CANDIDATE_GATED: (Lifecycle.VALIDATING,),
-    Action.CANDIDATE_FAILED: (Lifecycle.VALIDATING,),
-}
-
-
-def _moves_problem(event: AuditEvent, history: ModelHistory | None) -> str | None:
-    """Whether the versions a promotion or rollback moves, besides its own, are the log's.
-
-    Their fields (``previous``, ``retired``, ``demoted``) change other versions' states in
-    the replay, so a signer must not choose them: a rollback naming a decommissioned
-    version as ``demoted`` would otherwise put it back in the line of succession.
-    """
-    if history is None or event.action not in (
-        Action.VERSION_PROMOTED,
-        Action.VERSION_ROLLED_BACK,
-    ):
-        return None
-    moves = (
-        history.promotion_moves()
-        if event.action == Action.VERSION_PROMOTED
-        else history.rollback_moves()
+    request = Request(
+        step, policy, event.model, event.version, event.actor, signer, public_key, event.payload
     )
-    for name, value in {"champion": event.version, **moves}.items():
-        if event.payload.get(name) != value:
-            return (
-                f"it names {event.payload.get(name)!r} as {name}, but by the log that is {value!r}"
-            )
-    return None
-
-
-def _rule_problem(event: AuditEvent, history: ModelHistory | None) -> str | None:
-    """Whether the lifecycle allowed ``event`` where it stands in the log."""
-    if event.action == Action.POLICY_ADOPTED:
-        return None
-    state = history.state(event.version or "") if history is not None else None
-    if event.action == Action.CANDIDATE_TRAINED:
-        return None if state is None else f"version {event.version} was already trained"
-    if state is None:
-        return f"version {event.version} was never trained according to the log"
-    allowed = _MUST_BE.get(event.action)
-    if allowed is not None and state.lifecycle not in allowed:
-        return (
-            f"the lifecycle did not allow it: version {event.version} was {state.lifecycle!r}, "
-            f"expected {' or '.join(repr(str(a)) for a in allowed)}"
-        )
-    if (
-        event.action == Action.VERSION_DECOMMISSIONED
-        and state.lifecycle == Lifecycle.DECOMMISSIONED
-    ):
-        return f"version {event.version} was already decommissioned"
-    moved = _moves_problem(event, history)
-    if moved is not None:
-        return moved
-    if event.action == Action.SIGNOFF_APPROVED:
-        if not state.gates_passed:
-            return f"version {event.version} failed its gates and cannot be approved"
-        if event.actor in state.approvers:
-            return f"{event.actor!r} had already approved version {event.version}"
-    return None
+    refused = refusal(request, history)
+    if refused is None and history is not None:
+        refused = moves_refusal(request, history)
+    return None if refused is None else f"rule '{refused.rule}': {refused.reason}"

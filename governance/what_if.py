@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 
 from governance.audit import last_event
-from governance.signoff_rules import verified_history
 from governance.stores import Stores, download_artifacts
+from governance.version_state import verified_history
 from validation.policy import ModelPolicy
 from validation.stress import Controls, StressConfig, engine_sha256, load_scenarios, run_stress
 from vocabulary import Action, IntegrityError, UsageError

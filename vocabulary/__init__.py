@@ -13,7 +13,7 @@ from vocabulary.errors import (
     NotAuthorised,
     UsageError,
 )
-from vocabulary.terms import SESSION_MINUTES, Action, Alias, Lifecycle, Tag
+from vocabulary.terms import SESSION_MINUTES, Action, Alias, Lifecycle, Role, Rule, Tag
 
 __all__ = [
     "SESSION_MINUTES",
@@ -25,6 +25,8 @@ __all__ = [
     "IntegrityError",
     "Lifecycle",
     "NotAuthorised",
+    "Role",
+    "Rule",
     "Tag",
     "UsageError",
 ]

@@ -37,6 +37,11 @@ class CandidateRejected(GovernanceError):
 class NotAuthorised(GovernanceError):
     """A sign-off, promotion or other lifecycle action was refused by the policy."""
 
+    @classmethod
+    def by(cls, rule: str, reason: str) -> NotAuthorised:
+        """The refusal by a named rule (a :class:`~vocabulary.Rule`), in the one wording."""
+        return cls(f"refused by rule '{rule}': {reason}")
+
 
 class IntegrityError(GovernanceError):
     """A stored hash, hash chain or artifact does not match what was recorded."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["SESSION_MINUTES", "Action", "Alias", "Lifecycle", "Tag"]
+__all__ = ["SESSION_MINUTES", "Action", "Alias", "Lifecycle", "Role", "Rule", "Tag"]
 
 SESSION_MINUTES = 390
 """Length of the trading session (09:30-16:00) in minutes: the clock of every order."""
@@ -108,3 +108,42 @@ class Tag(StrEnum):
     DECOMMISSION_REASON = "decommission.reason"
     FAILURE_REASON = "failure.reason"
     AUDIT_CHECKPOINT = "audit.checkpoint"  # on the registered model: its latest checkpoint
+
+
+class Role(StrEnum):
+    """Who may take a lifecycle decision, as :mod:`governance.rulebook` requires it."""
+
+    OWNER = "owner"  # an owner of the policy in force
+    MEMBER = "member"  # anyone the policy in force lists with a key
+    VERSION_AUTHOR = "version author"  # whoever signed the version's training
+    AUTHOR_OR_OPERATOR = "version author, validator or operator"
+    VALIDATOR = "validator"  # a validator of the model
+    OPERATOR = "validator or operator"  # of the model
+
+
+class Rule(StrEnum):
+    """The named rules a lifecycle decision is refused by, in messages and the rulebook."""
+
+    OWNERS_ADOPT = "owners adopt policies"
+    MODEL_IN_POLICY = "the policy covers the model"
+    TRAINED_ONCE = "a version is trained once"
+    KNOWN_VERSIONS = "only versions the log saw trained"
+    ONLY_VALIDATING_JUDGED = "only validating versions are judged"
+    AUTHORS_GATE = "authors gate their own versions"
+    AUTHORS_OR_OPERATORS_CLOSE = "authors or operators close a failed validation"
+    DECOMMISSIONED_IS_FINAL = "decommissioned is final"
+    ONLY_PENDING_SIGNED = "only pending versions are signed"
+    VALIDATORS_ONLY = "validators only"
+    AUTOMATIC_APPROVAL = "automatic approval"
+    MAKER_CHECKER = "maker-checker"
+    GATES_MUST_PASS = "gates must pass"
+    DISTINCT_APPROVERS = "distinct approvers"
+    ONLY_APPROVED_RELEASED = "only approved versions are released"
+    SIGNED_RELEASES = "signed releases"
+    ONLY_APPROVED_PROMOTED = "only approved versions are promoted"
+    REPLACEMENTS_APPROVED = "replacements must have been approved"
+    ROLLBACK_TARGET = "roll back only to an approved, gated, live version"
+    MOVES_BY_THE_LOG = "other versions move by the log"
+    OPERATORS_ONLY = "operators only"
+    SIGNED_DECISIONS = "signed decisions"
+    ONE_CHANGE_AT_A_TIME = "one lifecycle change at a time"

@@ -1,10 +1,10 @@
-"""The sign-off rules and the state they judge: who may decide what about a version.
+"""The state a lifecycle step acts on: the model's verified history, and the registry's view.
 
 A version's author, gate result, approvals and lifecycle state come from replaying the
 audit log (:mod:`governance.history`), because registry tags can be edited in the MLflow
 UI; a registry that disagrees with the log is refused. The replay is read only after the
-chain and every signed decision in it verify, and maker-checker compares the keys that
-signed, not the names written beside them.
+chain and every signed decision in it verify; the rulebook (:mod:`governance.rule_checks`)
+judges a step on it.
 """
 
 from __future__ import annotations
@@ -12,31 +12,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
 
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from governance.checkpoints import raise_on_bad_checkpoints
 from governance.history import ModelHistory, replay
-from governance.signatures import AUTO_APPROVER, raise_on_bad_signatures
+from governance.signatures import raise_on_bad_signatures
 from governance.stores import Stores
-from validation.policy import ModelPolicy
-from vocabulary import IntegrityError, Lifecycle, NotAuthorised, Tag, UsageError
+from vocabulary import IntegrityError, Lifecycle, Tag, UsageError
 
-__all__ = [
-    "AUTO_APPROVER",
-    "Decision",
-    "VersionState",
-    "check_operator",
-    "check_signoff",
-    "now",
-    "read_state",
-    "tagged_state",
-    "verified_history",
-]
-
-Decision = Literal["approve", "reject"]
+__all__ = ["VersionState", "now", "read_state", "tagged_state", "verified_history"]
 
 
 @dataclass(frozen=True)
@@ -51,8 +37,6 @@ class VersionState:
     approvals: tuple[dict[str, str], ...]
     aliases: tuple[str, ...]  # by the audit log, from read_state; by the registry, tagged
     run_id: str
-    author_key: str | None = None  # the key that signed the training, by the audit log
-    approver_keys: tuple[str, ...] = ()
     gated_policy_sha256: str | None = None  # the policy its gates were judged under
 
     @property
@@ -116,8 +100,6 @@ def read_state(
         approvals=tagged.approvals,
         aliases=tuple(sorted(a for a, v in history.aliases.items() if v == tagged.version)),
         run_id=tagged.run_id,
-        author_key=expected.author_key,
-        approver_keys=tuple(a.key for a in expected.approvals if a.key),
         gated_policy_sha256=expected.gated_policy_sha256,
     )
 
@@ -155,69 +137,3 @@ def tagged_state(mv: ModelVersion) -> VersionState:
         aliases=tuple(mv.aliases or ()),
         run_id=tags.get(Tag.RUN_ID, mv.run_id or ""),
     )
-
-
-def check_signoff(
-    policy: ModelPolicy,
-    state: VersionState,
-    actor: str,
-    decision: Decision,
-    key: str | None = None,
-) -> None:
-    """Apply the sign-off rules; raise :class:`NotAuthorised` naming the rule that refuses.
-
-    Rules, in order: a decommissioned version is final; only ``pending-signoff`` versions
-    are signed; only the policy's validators sign (the automatic approver only when the
-    policy allows it); nobody approves their own version (maker-checker: neither under
-    the author's name nor with the key that signed the training, whatever name it is
-    listed under); a version whose gates failed cannot be approved; each validator, and
-    each key, approves once.
-    """
-    where = f"{state.model} version {state.version}"
-    if state.lifecycle == Lifecycle.DECOMMISSIONED:
-        raise NotAuthorised(
-            f"refused by rule 'decommissioned is final': {where} was decommissioned"
-        )
-    if state.lifecycle != Lifecycle.PENDING_SIGNOFF:
-        raise NotAuthorised(
-            f"refused by rule 'only pending versions are signed': {where} is "
-            f"{state.lifecycle!r}, expected 'pending-signoff'"
-        )
-    if actor == AUTO_APPROVER:
-        if not policy.auto_approve_when_gates_pass:
-            raise NotAuthorised(
-                f"refused by rule 'automatic approval': the policy of {state.model} "
-                f"(risk tier {policy.risk_tier}) does not allow it"
-            )
-    elif actor not in policy.validators:
-        raise NotAuthorised(
-            f"refused by rule 'validators only': {actor!r} is not a validator of "
-            f"{state.model} (validators: {', '.join(policy.validators)})"
-        )
-    if decision == "reject":
-        return
-    if actor == state.author:
-        raise NotAuthorised(
-            f"refused by rule 'maker-checker': {actor!r} trained {where} and may not approve it"
-        )
-    if actor != AUTO_APPROVER and key is not None and key == state.author_key:
-        raise NotAuthorised(
-            f"refused by rule 'maker-checker': {actor!r} signs with {key}, the key that "
-            f"signed the training of {where} (as {state.author!r})"
-        )
-    if not state.gates_passed:
-        raise NotAuthorised(f"refused by rule 'gates must pass': the gates of {where} failed")
-    if actor in state.approvers or (key is not None and key in state.approver_keys):
-        raise NotAuthorised(
-            f"refused by rule 'distinct approvers': {actor!r} (key {key}) already approved {where}"
-        )
-
-
-def check_operator(policy: ModelPolicy, model: str, actor: str, what: str) -> None:
-    """Refuse an actor who is neither a validator nor an operator of the model's policy."""
-    if not policy.may_operate(actor):
-        raise NotAuthorised(
-            f"refused by rule 'operators only': {actor!r} may not {what} {model} "
-            f"(validators: {', '.join(policy.validators)}; "
-            f"operators: {', '.join(policy.operators) or 'none'})"
-        )
