@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint docs format bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed $(VENV)/.system
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mkdocs build --strict --quiet
 	url=$$(bash .ci/postgres.sh) && status=0 && \
 	  GOVERN_TEST_POSTGRES_URL=$$url $(BIN)/pytest || status=$$?; \
 	  bash .ci/postgres.sh stop; exit $$status
@@ -36,6 +37,9 @@ test: $(VENV)/.installed $(VENV)/.system
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+docs: $(VENV)/.installed
+	$(BIN)/mkdocs build --strict
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format .

@@ -54,7 +54,7 @@ def audit_verify(
         raise_on_problems(report)
         if signer is not None:
             from governance.integrity import checkpoint_head
-            from governance.signoff_rules import now
+            from governance.version_state import now
 
             checkpoint_head(stores, report, signer, now())
             typer.echo(f"checkpointed head seq {report.chain.head_seq}, signed by {signer}")

@@ -88,7 +88,7 @@ def lineage(
         report = None
         if at is not None:
             from governance.lineage.at_moment import champion_at, parse_moment, render_champion_at
-            from governance.signoff_rules import verified_history
+            from governance.version_state import verified_history
 
             moment = parse_moment(at)
             answer = champion_at(verified_history(stores, model), model, moment)

@@ -29,7 +29,7 @@ def policy_adopt(
         from governance.audit import open_audit_log
         from governance.policy_store import adopt_policy
         from governance.settings import ensure_workdir, get_settings
-        from governance.signoff_rules import now
+        from governance.version_state import now
 
         settings = ensure_workdir(get_settings(workdir))
         with open_audit_log(settings.audit_db_url) as audit:

@@ -24,7 +24,7 @@ class ExpectColumnDtypeToBeKind(BatchExpectation):
     ``datetime64[ns, UTC]`` and ``datetime64[us, UTC]`` are timestamp_tz). The result's
     ``observed_value`` is the column's dtype, or ``"missing"`` if there is no such column.
 
-    Parameters
+    Attributes
     ----------
     column : str
         The column.

@@ -1,4 +1,4 @@
-"""``infra/prefect.yaml`` on a real Prefect server and worker, with the README's commands.
+"""``infra/prefect.yaml`` on a real Prefect server and worker, with the commands of docs/servers.md.
 
 The commands are the ones "Running at scale" lists: create the work pool, deploy, start
 a worker, trigger ``nightly``. The worker runs the retrain in its own process under the
@@ -90,7 +90,7 @@ def service_home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def desk_env(prefect_server, small_data_dir, service_home):
-    """The README's environment for deploying and for the worker."""
+    """The environment docs/servers.md gives for deploying and for the worker."""
     return {
         **os.environ,
         "PREFECT_API_URL": PREFECT_API_URL.value(),

@@ -32,7 +32,7 @@ __all__ = [
 class Schedule(StrictModel):
     """Piecewise-linear schedule of a value over minutes since the order's start.
 
-    Parameters
+    Attributes
     ----------
     knots
         ``[minute, value]`` pairs, minutes finite, >= 0 and strictly increasing.

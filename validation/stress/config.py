@@ -17,7 +17,7 @@ __all__ = ["StressConfig"]
 class StressConfig(StrictModel):
     """Configuration of a stress run (frozen; unknown fields are refused).
 
-    Parameters
+    Attributes
     ----------
     n_paths, seed
         Simulated paths per order and scenario, and the seed of the random streams.

@@ -37,7 +37,7 @@ class Controls(StrictModel):
     Whatever a control leaves unfilled is completed at a cost (the engine's completion), so
     no control makes an order look cheaper by not finishing it.
 
-    Parameters
+    Attributes
     ----------
     kill_switch, max_loss_bps, max_loss_risk_multiple, budget_participation
         Stop the algorithm and hand the remainder to the backstop, which works it through

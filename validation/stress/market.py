@@ -56,7 +56,7 @@ U_SHAPE_CURVATURE = 2.0
 class MarketModel(StrictModel):
     """Parameters of the simulated market (see the module docstring for the equations).
 
-    Parameters
+    Attributes
     ----------
     s0
         Arrival (initial) mid price, > 0.
