@@ -26,8 +26,8 @@ def policy_adopt(
     GOVERN_POLICY, or <workdir>/policy.yaml); one holding another refuses with exit 6.
     """
     with exit_codes():
+        from governance.adoption import adopt_policy
         from governance.audit import open_audit_log
-        from governance.policy_store import adopt_policy
         from governance.settings import ensure_workdir, get_settings
         from governance.version_state import now
 

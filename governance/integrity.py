@@ -4,7 +4,7 @@ Four layers are checked against each other:
 
 * the audit log's hash chain (every payload and event hash, every link);
 * every signed decision against the policy in force when it was made
-  (:func:`governance.signatures.check_signatures`), and the chain against the signed
+  (:func:`governance.rule_checks.check_decisions`), and the chain against the signed
   checkpoints of its head kept outside the database (:mod:`governance.checkpoints`);
 * each registered version against the ``candidate.trained`` event that registered it:
   the lineage tags (run, dataset and model hashes) must equal what the event recorded,
@@ -42,7 +42,8 @@ from governance.loading import verified_artifacts
 from governance.policy_store import signer_for
 from governance.registry import registered_versions
 from governance.release import verify_release
-from governance.signatures import check_signatures, policy_in_force
+from governance.rule_checks import check_decisions
+from governance.signatures import policy_in_force
 from governance.stores import Stores, download_artifacts
 from governance.version_tags import expected_tags
 from validation.policy import parse_policy
@@ -140,7 +141,7 @@ def verify_integrity(stores: Stores, model: str | None = None) -> IntegrityRepor
     checkpoints = read_checkpoints(stores.settings.checkpoint_path, stores.client)
     findings = [
         Finding("signature", f"seq {problem.seq}", problem.message)
-        for problem in check_signatures(everything)
+        for problem in check_decisions(everything)
     ] + [
         Finding("checkpoint", f"seq {problem.seq}", problem.message)
         for problem in check_checkpoints(everything, checkpoints)

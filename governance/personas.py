@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from governance.adoption import adopt_policy
 from governance.audit import AuditLog, open_audit_log
 from governance.identity import (
     create_key,
@@ -24,7 +25,7 @@ from governance.identity import (
     load_signer,
     release_key_path,
 )
-from governance.policy_store import LoadedPolicy, adopt_policy, load_model_policy
+from governance.policy_store import LoadedPolicy, load_model_policy
 from governance.settings import Settings, ensure_workdir
 from governance.signatures import policy_in_force
 from governance.version_state import now

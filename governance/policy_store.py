@@ -12,28 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from governance.audit import AuditEvent, AuditLog
-from governance.checkpoints import write_checkpoint
+from governance.audit import AuditLog
 from governance.hashing import sha256_text
 from governance.identity import Signer, load_signer, signature_is_valid
-from governance.rule_checks import Request, enforce
-from governance.rulebook import transition
-from governance.settings import Settings
 from governance.signatures import (
     Presigned,
     check_in_force,
-    policy_in_force,
     read_token,
-    record_signed,
     statement_bytes,
 )
 from validation.policy import ModelPolicy, PolicyError, PolicyFile, parse_policy
 from validation.stress import ScenarioLibrary, load_scenarios
-from vocabulary import Action, NotAuthorised, Rule, UsageError
+from vocabulary import NotAuthorised, Rule, UsageError
 
 __all__ = [
     "LoadedPolicy",
-    "adopt_policy",
     "load_model_policy",
     "presigned_for",
     "read_policy_file",
@@ -176,45 +169,3 @@ def presigned_for(policy: PolicyFile, name: str, token: str) -> Presigned:
     if not signature_is_valid(listed, statement_bytes(statement), signature):
         raise NotAuthorised.by(Rule.SIGNED_DECISIONS, f"the signature is not {name}'s ({listed})")
     return Presigned(name, listed, statement, signature)
-
-
-def adopt_policy(
-    audit: AuditLog, settings: Settings, path: Path, owner: str, time: str
-) -> AuditEvent:
-    """Make the policy file at ``path`` the one in force, signed by ``owner``.
-
-    Needs the audit log, the owner's key (in ``settings.keys_dir``) and the checkpoint
-    file only: adopting a policy touches no registry.
-
-    The owner must be an owner of the policy in force, with the key it lists; the very
-    first adoption of a log is checked against the adopted file itself (the root of trust,
-    which docs/design.md says how to anchor).
-
-    Raises
-    ------
-    UsageError
-        If the file is malformed or already in force.
-    NotAuthorised
-        If ``owner`` is not an owner, or does not hold the key the policy lists.
-    """
-    proposed, text, sha256 = read_policy_file(path)
-    current = policy_in_force(audit.events())
-    if current is not None and current.payload["policy_sha256"] == sha256:
-        raise UsageError(f"{path} (SHA-256 {sha256}) is already the policy in force")
-    authority = proposed if current is None else parse_policy(current.payload["policy_yaml"])
-    enforce(Request(transition("adopt"), authority, None, None, owner, owner), None)
-    signer = signer_for(settings.keys_dir, authority, owner)
-    payload = {"policy_sha256": sha256, "policy_yaml": text, "path": str(path)}
-    event = record_signed(
-        audit,
-        signer,
-        owner,
-        Action.POLICY_ADOPTED,
-        payload,
-        None,
-        None,
-        policy_sha256=sha256,
-        time=time,
-    )
-    write_checkpoint(settings.checkpoint_path, None, None, signer, event, time)
-    return event

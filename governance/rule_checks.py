@@ -10,16 +10,28 @@ the version's state from the same replay (:mod:`governance.history`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.audit import AuditEvent
 from governance.history import ModelHistory, VersionHistory
-from governance.rulebook import AUTO_APPROVER, REPLACES, Transition
+from governance.rulebook import AUTO_APPROVER, REPLACES, Transition, transition_for
+from governance.signatures import SignatureProblem, check_signatures, raise_on_bad_signatures
 from validation.policy import ModelPolicy, PolicyFile
 from vocabulary import Lifecycle, NotAuthorised, Role, Rule
 
-__all__ = ["Refusal", "Request", "enforce", "moves_refusal", "refusal", "require_role"]
+__all__ = [
+    "Refusal",
+    "Request",
+    "check_decisions",
+    "enforce",
+    "moves_refusal",
+    "raise_on_bad_decisions",
+    "refusal",
+    "require_role",
+    "rule_problem",
+]
 
 #: What the automatic approver may do: approve, and release and promote what it approved.
 _AUTOMATIC_STEPS = frozenset({"approve", "release", "promote"})
@@ -288,3 +300,33 @@ def _approval_refusal(request: Request, state: VersionHistory, where: str) -> Re
     if actor in state.approvers or (key is not None and key in approver_keys):
         return Refusal(Rule.DISTINCT_APPROVERS, f"{actor!r} (key {key}) already approved {where}")
     return None
+
+
+def rule_problem(
+    event: AuditEvent,
+    policy: PolicyFile,
+    signer: str,
+    public_key: str,
+    history: ModelHistory | None,
+) -> str | None:
+    """Whether the rulebook allowed ``event`` where it stands in the log, as before acting."""
+    step = transition_for(event.action, event.payload)
+    if step is None:
+        return None
+    request = Request(
+        step, policy, event.model, event.version, event.actor, signer, public_key, event.payload
+    )
+    refused = refusal(request, history)
+    if refused is None and history is not None:
+        refused = moves_refusal(request, history)
+    return None if refused is None else f"rule '{refused.rule}': {refused.reason}"
+
+
+def check_decisions(events: Iterable[AuditEvent]) -> list[SignatureProblem]:
+    """Every signed decision of a log: its signature and key, and the rulebook where it stands."""
+    return check_signatures(events, rule_problem)
+
+
+def raise_on_bad_decisions(events: Iterable[AuditEvent]) -> None:
+    """Raise :class:`~vocabulary.IntegrityError` naming the first decision that fails."""
+    raise_on_bad_signatures(events, rule_problem)

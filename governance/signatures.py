@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,8 +36,7 @@ from governance.audit import GENESIS_HASH, AuditEvent, AuditLog, os_identity
 from governance.hashing import canonical_json, sha256_json, sha256_text
 from governance.history import ModelHistory
 from governance.identity import Signer, signature_is_valid
-from governance.rule_checks import Request, moves_refusal, refusal
-from governance.rulebook import AUTO_APPROVER, transition_for
+from governance.rulebook import AUTO_APPROVER
 from validation.policy import PolicyError, PolicyFile, parse_policy
 from vocabulary import Action, IntegrityError, NotAuthorised, Rule, UsageError
 
@@ -46,6 +45,7 @@ __all__ = [
     "Decision",
     "JUDGED_EVIDENCE",
     "Presigned",
+    "RuleCheck",
     "SIGNED_ACTIONS",
     "SignatureProblem",
     "check_signatures",
@@ -81,6 +81,12 @@ JUDGED_EVIDENCE = frozenset({Action.CANDIDATE_COMPARED, Action.CANDIDATE_STRESSE
 # Written by the process that records, not by the signer, so not signed: a statement
 # signed away from the recording machine could not know them.
 _UNSIGNED_KEYS = frozenset({SIGNED, "recorded_by", "event_key"})
+
+
+#: Judges a decision whose signature checks out where it stands in the log: the event, the
+#: policy in force, the signer, their key and the model's history before it; returns why it
+#: breaks a rule, or None.
+RuleCheck = Callable[[AuditEvent, PolicyFile, str, str, ModelHistory | None], str | None]
 
 
 @dataclass(frozen=True)
@@ -388,8 +394,13 @@ class _Replay:
         return self.subjects.setdefault((event.model, event.version), [])
 
 
-def check_signatures(events: Iterable[AuditEvent]) -> list[SignatureProblem]:
+def check_signatures(
+    events: Iterable[AuditEvent], rules: RuleCheck | None = None
+) -> list[SignatureProblem]:
     """Check every signed decision of a log against the policy in force when it was made.
+
+    With ``rules`` (the lifecycle's rulebook, :func:`governance.rule_checks.rule_problem`),
+    each decision that checks out is also judged where it stands in the replayed log.
 
     Evidence of a version (:data:`JUDGED_EVIDENCE`) appended after its signed gate verdict
     is a problem too: consumers read a version's latest evidence, and nobody signed that.
@@ -411,7 +422,7 @@ def check_signatures(events: Iterable[AuditEvent]) -> list[SignatureProblem]:
         subject = state.subject(event)
         message = None
         if event.action in SIGNED_ACTIONS:
-            message = _problem(event, subject, state)
+            message = _problem(event, subject, state, rules)
         elif event.action in JUDGED_EVIDENCE and any(
             e.action == Action.CANDIDATE_GATED for e in subject
         ):
@@ -431,15 +442,17 @@ def check_signatures(events: Iterable[AuditEvent]) -> list[SignatureProblem]:
     return problems
 
 
-def raise_on_bad_signatures(events: Iterable[AuditEvent]) -> None:
+def raise_on_bad_signatures(events: Iterable[AuditEvent], rules: RuleCheck | None = None) -> None:
     """Raise :class:`IntegrityError` naming the first decision that does not check out."""
-    problems = check_signatures(events)
+    problems = check_signatures(events, rules)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise IntegrityError(f"signed decisions do not verify: {problems[0].message}{more}")
 
 
-def _problem(event: AuditEvent, subject: list[AuditEvent], state: _Replay) -> str | None:
+def _problem(
+    event: AuditEvent, subject: list[AuditEvent], state: _Replay, rules: RuleCheck | None
+) -> str | None:
     payload = event.payload
     signed = payload.get(SIGNED)
     if not isinstance(signed, dict) or not isinstance(signed.get("statement"), dict):
@@ -476,7 +489,9 @@ def _problem(event: AuditEvent, subject: list[AuditEvent], state: _Replay) -> st
             return f"its signed statement says {name} {claimed.get(name)!r}, the log says {value!r}"
     if not signature_is_valid(public_key, statement_bytes(expected), str(signed.get("signature"))):
         return f"the signature is not {signer}'s ({public_key})"
-    return _rule_problem(event, policy, signer, public_key, state.histories.get(event.model or ""))
+    if rules is None:
+        return None
+    return rules(event, policy, signer, public_key, state.histories.get(event.model or ""))
 
 
 def _adoption_problem(payload: Mapping[str, Any]) -> str | None:
@@ -495,23 +510,3 @@ def _expected_signer(event: AuditEvent, subject: list[AuditEvent]) -> str:
         return event.actor
     trained = next((e for e in subject if e.action == Action.CANDIDATE_TRAINED), None)
     return trained.actor if trained is not None else event.actor
-
-
-def _rule_problem(
-    event: AuditEvent,
-    policy: PolicyFile,
-    signer: str,
-    public_key: str,
-    history: ModelHistory | None,
-) -> str | None:
-    """Whether the rulebook allowed ``event`` where it stands in the log, as before acting."""
-    step = transition_for(event.action, event.payload)
-    if step is None:
-        return None
-    request = Request(
-        step, policy, event.model, event.version, event.actor, signer, public_key, event.payload
-    )
-    refused = refusal(request, history)
-    if refused is None and history is not None:
-        refused = moves_refusal(request, history)
-    return None if refused is None else f"rule '{refused.rule}': {refused.reason}"

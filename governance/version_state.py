@@ -18,7 +18,7 @@ from mlflow.exceptions import MlflowException
 
 from governance.checkpoints import raise_on_bad_checkpoints
 from governance.history import ModelHistory, replay
-from governance.signatures import raise_on_bad_signatures
+from governance.rule_checks import raise_on_bad_decisions
 from governance.stores import Stores
 from vocabulary import IntegrityError, Lifecycle, Tag, UsageError
 
@@ -119,7 +119,7 @@ def verified_history(stores: Stores, model: str) -> ModelHistory:
     """
     stores.audit.verify_or_raise(model)
     events = stores.audit.events()
-    raise_on_bad_signatures(events)
+    raise_on_bad_decisions(events)
     raise_on_bad_checkpoints(stores, events)
     return replay(e for e in events if e.model == model).get(model) or ModelHistory()
 

@@ -15,10 +15,10 @@ from govern_cli import MODEL, trust
 from governance.audit import open_audit_log
 from governance.history import replay
 from governance.policy_store import load_model_policy, signer_for
-from governance.rule_checks import Request, refusal
+from governance.rule_checks import Request, check_decisions, refusal
 from governance.rulebook import AUTO_APPROVER, TRANSITIONS, transition
 from governance.settings import get_settings
-from governance.signatures import check_signatures, record_signed
+from governance.signatures import record_signed
 from vocabulary import Lifecycle, Role, Rule
 
 #: Who holds each role among the tests' people (the author of every version is 'maker').
@@ -126,7 +126,7 @@ def logs(tmp_path_factory):
         log = SignedLog(workdir)
         log.walk(path)
         assert log.history().state("1").lifecycle == state, state
-        assert check_signatures(log.audit.events()) == []
+        assert check_decisions(log.audit.events()) == []
         log.audit.close()
         found[state] = workdir
     return found
@@ -145,7 +145,7 @@ def refused_both_ways(log, request, rule=None):
     assert refused is not None and rule in (None, refused.rule), refused
     payload = log.payload(request.step.name, request.version)
     log.append(request.step.name, request.version, request.signer, request.actor, **payload)
-    (problem,) = check_signatures(log.audit.events())
+    (problem,) = check_decisions(log.audit.events())
     assert f"rule '{refused.rule}'" in problem.message
     return refused
 
@@ -164,7 +164,7 @@ def test_each_step_is_allowed_from_its_states_only_before_acting_on_record_and_i
     before = refusal(request, log.history())  # what a lifecycle command checks first
 
     log.append(step.name, "1", signer, **log.payload(step.name, "1"))
-    problems = check_signatures(log.audit.events())
+    problems = check_decisions(log.audit.events())
     allowed = state in step.from_states
     if allowed:
         assert before is None, before
