@@ -53,7 +53,7 @@ import pandas as pd
 # The tests are not installed: make the checkout's tests/ importable however this is started.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from governance.settings import DEFAULT_POLICY  # noqa: E402
+from governance.stores.settings import DEFAULT_POLICY  # noqa: E402
 from models.impact import ImpactFamily  # noqa: E402
 from synthetic import SynthConfig, trade  # noqa: E402
 from synthetic.ground_truth import order_expected_cost_bps  # noqa: E402

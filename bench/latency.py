@@ -124,7 +124,7 @@ def main() -> None:
     import mlflow
     from mlflow.models import infer_signature
 
-    from governance.tracking import PIP_REQUIREMENTS
+    from governance.stores.tracking import PIP_REQUIREMENTS
 
     cpus = len(os.sched_getaffinity(0))
     load_before = os.getloadavg()

@@ -29,7 +29,7 @@ _PROBE = """
 import json, sys, time
 started = time.perf_counter()
 from governance import load_champion
-import governance.champion
+import governance.loader.champion
 imported = time.perf_counter()
 champion = load_champion(sys.argv[1], workdir=sys.argv[2])
 loaded = time.perf_counter()
@@ -39,7 +39,7 @@ orders = pd.DataFrame({"qty": [1e3, 5e5], "adv": 5e6, "daily_vol": 0.02, "spread
 champion.decide(orders)
 decided = time.perf_counter()
 heavy = ["numba", "validation.stress.kernels", "validation.stress.engine",
-         "governance.lineage", "matplotlib", "prefect"]
+         "lineage", "matplotlib", "prefect"]
 print(json.dumps({"import": imported - started, "load": loaded - imported,
                   "decide": decided - loaded,
                   "heavy": [m for m in heavy if m in sys.modules],

@@ -61,7 +61,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from governance.settings import DEFAULT_POLICY  # noqa: E402
+from governance.stores.settings import DEFAULT_POLICY  # noqa: E402
 from models import get_family  # noqa: E402
 from models.impact.family import minute_of_session  # noqa: E402
 from models.split import out_of_time_split  # noqa: E402

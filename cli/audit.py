@@ -44,8 +44,8 @@ def audit_verify(
         import json
 
         from governance.integrity import raise_on_problems, verify_integrity
-        from governance.settings import get_settings, require_existing
-        from governance.stores import open_stores
+        from governance.stores.handle import open_stores
+        from governance.stores.settings import get_settings, require_existing
 
         stores = open_stores(require_existing(get_settings(workdir)), create_audit=False)
         report = verify_integrity(stores, model)
@@ -54,7 +54,7 @@ def audit_verify(
         raise_on_problems(report)
         if signer is not None:
             from governance.integrity import checkpoint_head
-            from governance.version_state import now
+            from governance.lifecycle.version_state import now
 
             checkpoint_head(stores, report, signer, now())
             typer.echo(f"checkpointed head seq {report.chain.head_seq}, signed by {signer}")
@@ -81,7 +81,7 @@ def audit_reconcile(
 ) -> None:
     """Put the registry's aliases and lifecycle tags back to what the audit log says."""
     with exit_codes():
-        from governance.reconcile import reconcile
+        from governance.lifecycle.reconcile import reconcile
 
         stores = existing_stores(workdir)
         policy = model_policy(stores, model)

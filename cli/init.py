@@ -38,8 +38,8 @@ def init(
     in force, exists already.
     """
     with exit_codes():
-        from governance.personas import Team, initialise
-        from governance.settings import DEFAULT_POLICY, get_settings
+        from governance.lifecycle.personas import Team, initialise
+        from governance.stores.settings import DEFAULT_POLICY, get_settings
 
         team = Team(owner, tuple(author), tuple(validator), tuple(operator), release_signer)
         made = initialise(get_settings(workdir), DEFAULT_POLICY, team, model)

@@ -31,13 +31,13 @@ def keys_create(
     pair (NAME.release.pem) for signing releases in the OpenSSF model-signing format.
     """
     with exit_codes():
-        from governance.identity import (
+        from governance.stores.settings import get_settings
+        from governance.trust.identity import (
             create_key,
             create_release_key,
             key_path,
             release_key_path,
         )
-        from governance.settings import get_settings
 
         keys_dir = get_settings(workdir).keys_dir
         if release:

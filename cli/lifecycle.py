@@ -29,7 +29,7 @@ def promote(
 ) -> None:
     """Make an approved version the champion (the old champion becomes previous)."""
     with exit_codes():
-        from governance.lifecycle import promote as promote_version
+        from governance.lifecycle.actions import promote as promote_version
 
         stores = existing_stores(workdir)
         policy = model_policy(stores, model)
@@ -46,7 +46,7 @@ def rollback(
 ) -> None:
     """Make the previous champion the champion again."""
     with exit_codes():
-        from governance.lifecycle import rollback as rollback_model
+        from governance.lifecycle.actions import rollback as rollback_model
 
         stores = existing_stores(workdir)
         policy = model_policy(stores, model)
@@ -69,7 +69,7 @@ def decommission(
 ) -> None:
     """Retire a version for good: aliases removed, artifacts kept, never promotable again."""
     with exit_codes():
-        from governance.lifecycle import decommission as decommission_version
+        from governance.lifecycle.actions import decommission as decommission_version
 
         stores = existing_stores(workdir)
         policy = model_policy(stores, model)

@@ -71,7 +71,9 @@ def lineage(
             raise UsageError(
                 f"give exactly one of VERSION, --inventory or --at; got {', '.join(chosen_modes)}"
             )
-        from governance.lineage import (
+        from governance.stores.handle import open_stores
+        from governance.stores.settings import get_settings
+        from lineage import (
             INVENTORY_FORMATS,
             REPORT_FORMATS,
             choose_format,
@@ -79,16 +81,14 @@ def lineage(
             render_report,
             require_registry,
         )
-        from governance.settings import get_settings
-        from governance.stores import open_stores
 
         # Before open_stores: it would create an empty SQLite registry where a mistyped
         # --workdir points, and lineage names the missing database instead.
         stores = open_stores(require_registry(get_settings(workdir)), create_audit=False)
         report = None
         if at is not None:
-            from governance.lineage.at_moment import champion_at, parse_moment, render_champion_at
-            from governance.version_state import verified_history
+            from governance.lifecycle.version_state import verified_history
+            from lineage.at_moment import champion_at, parse_moment, render_champion_at
 
             moment = parse_moment(at)
             answer = champion_at(verified_history(stores, model), model, moment)

@@ -20,9 +20,9 @@ from cli.exit_codes import EXIT_UNEXPECTED, EXIT_USAGE, exit_code_for
 from vocabulary.errors import GovernanceError
 
 if TYPE_CHECKING:  # imported for annotations only: the CLI must start fast
-    from governance.identity import Signer
-    from governance.policy_store import LoadedPolicy
-    from governance.stores import Stores
+    from governance.stores.handle import Stores
+    from governance.trust.identity import Signer
+    from governance.trust.policy_store import LoadedPolicy
 
 __all__ = [
     "ActorOption",
@@ -84,7 +84,7 @@ def exit_codes() -> Iterator[None]:
     except Exception as exc:  # the CLI is the last line: report, never hang or dump silently
         if os.environ.get("GOVERN_DEBUG"):
             raise
-        from governance.stores import is_store_outage
+        from governance.stores.handle import is_store_outage
 
         if is_store_outage(exc):
             _fail(_outage_message(exc), EXIT_UNEXPECTED)
@@ -153,21 +153,21 @@ def _show_progress() -> None:
 
 def existing_stores(workdir: Path | None) -> Stores:
     """The stores of a work directory that must already exist (every command but retrain)."""
-    from governance.settings import get_settings, require_existing
-    from governance.stores import open_stores
+    from governance.stores.handle import open_stores
+    from governance.stores.settings import get_settings, require_existing
 
     return open_stores(require_existing(get_settings(workdir)))
 
 
 def model_policy(stores: Stores, model: str) -> LoadedPolicy:
     """The policy entry of ``model`` in the policy file the stores' settings name."""
-    from governance.policy_store import load_model_policy
+    from governance.trust.policy_store import load_model_policy
 
     return load_model_policy(stores.settings.policy_path, model)
 
 
 def acting(stores: Stores, policy: LoadedPolicy, name: str) -> Signer:
     """The key of ``--as NAME``, held by this process and listed by the policy."""
-    from governance.policy_store import signer_for
+    from governance.trust.policy_store import signer_for
 
     return signer_for(stores.settings.keys_dir, policy.file, name)

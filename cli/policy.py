@@ -26,10 +26,10 @@ def policy_adopt(
     GOVERN_POLICY, or <workdir>/policy.yaml); one holding another refuses with exit 6.
     """
     with exit_codes():
-        from governance.adoption import adopt_policy
-        from governance.audit import open_audit_log
-        from governance.settings import ensure_workdir, get_settings
-        from governance.version_state import now
+        from governance.ledger import open_audit_log
+        from governance.lifecycle.adoption import adopt_policy
+        from governance.lifecycle.version_state import now
+        from governance.stores.settings import ensure_workdir, get_settings
 
         settings = ensure_workdir(get_settings(workdir))
         with open_audit_log(settings.audit_db_url) as audit:

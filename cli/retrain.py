@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # imported for annotations only: the CLI must start fast
     from flows.config import RetrainConfig
     from flows.demo import DemoOutcome
     from flows.retrain import RetrainOutcome
-    from governance.settings import Settings
+    from governance.stores.settings import Settings
 
 __all__ = ["demo", "retrain"]
 
@@ -45,7 +45,7 @@ def retrain(
     """
     with exit_codes():
         from flows.config import RetrainConfig, default_actor
-        from governance.settings import ensure_workdir, get_settings
+        from governance.stores.settings import ensure_workdir, get_settings
 
         settings = ensure_workdir(get_settings(workdir))
         quiet_network_and_local_state(settings.workdir)
@@ -79,7 +79,7 @@ def demo(
     first becomes ``previous``.
     """
     with exit_codes():
-        from governance.settings import ensure_workdir, get_settings
+        from governance.stores.settings import ensure_workdir, get_settings
 
         settings = ensure_workdir(get_settings(workdir))
         quiet_network_and_local_state(settings.workdir)
@@ -98,9 +98,9 @@ def _admit(settings: Settings, config: RetrainConfig) -> None:
 
     All before the workflow engine starts: exit 3 for data, 5 for the key, 6 for the policy.
     """
-    from governance.audit import open_audit_log
-    from governance.intake import admit_snapshot
-    from governance.policy_store import load_model_policy, require_in_force, signer_for
+    from governance.ledger import open_audit_log
+    from governance.records.admission import admit_snapshot
+    from governance.trust.policy_store import load_model_policy, require_in_force, signer_for
     from models import get_family
 
     loaded = load_model_policy(settings.policy_path, config.model_name)

@@ -31,7 +31,7 @@ def signoff_list(
 ) -> None:
     """Show versions waiting for sign-off, their gate results and MLflow runs."""
     with exit_codes():
-        from governance.lifecycle import pending_signoffs
+        from governance.lifecycle.actions import pending_signoffs
 
         rows = pending_signoffs(existing_stores(workdir), model)
         if not rows:
@@ -56,7 +56,7 @@ def signoff_approve(
 ) -> None:
     """Approve a pending version; the last required approval promotes it to champion."""
     with exit_codes():
-        from governance.lifecycle import approve
+        from governance.lifecycle.actions import approve
 
         stores = existing_stores(workdir)
         policy = model_policy(stores, model)
@@ -88,7 +88,7 @@ def signoff_reject(
 ) -> None:
     """Reject a pending version for good."""
     with exit_codes():
-        from governance.lifecycle import reject
+        from governance.lifecycle.actions import reject
 
         stores = existing_stores(workdir)
         policy = model_policy(stores, model)
@@ -114,7 +114,7 @@ def signoff_sign(
     Paste it into the form's signature field with the same decision and comment.
     """
     with exit_codes():
-        from governance.lifecycle import sign_decision
+        from governance.lifecycle.actions import sign_decision
         from vocabulary.errors import UsageError
 
         if decision not in ("approve", "reject"):

@@ -24,12 +24,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows.config import RetrainConfig
 from flows.retrain import RetrainOutcome, retrain
 from flows.timing import progress
-from governance.lifecycle import approve
-from governance.lineage import render_inventory, render_report
-from governance.personas import Team, set_up_personas
-from governance.policy_store import signer_for
-from governance.settings import DEFAULT_POLICY, ensure_workdir, get_settings
-from governance.stores import open_stores
+from governance.lifecycle.actions import approve
+from governance.lifecycle.personas import Team, set_up_personas
+from governance.stores.handle import open_stores
+from governance.stores.settings import DEFAULT_POLICY, ensure_workdir, get_settings
+from governance.trust.policy_store import signer_for
+from lineage import render_inventory, render_report
 from synthetic import SynthConfig, generate, write
 
 __all__ = ["DemoConfig", "DemoDay", "DemoOutcome", "demo"]

@@ -1,6 +1,6 @@
 """Lifecycle steps as Prefect flows, so automations and the Prefect UI can trigger them.
 
-Each flow is a thin shell over :mod:`governance.lifecycle`; the CLI calls the same
+Each flow is a thin shell over :mod:`governance.lifecycle.actions`; the CLI calls the same
 functions, so both paths write the same registry changes and audit events.
 
 ``await-signoff`` is how a validator signs off from the Prefect UI: the flow suspends
@@ -21,13 +21,13 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from pydantic import Field
 
-from governance import lifecycle
-from governance.evidence import signoff_evidence
-from governance.identity import Signer
-from governance.policy_store import LoadedPolicy, load_model_policy, presigned_for, signer_for
-from governance.settings import get_settings, require_existing
-from governance.signatures import Presigned
-from governance.stores import Stores, open_stores
+from governance.lifecycle import actions as lifecycle
+from governance.stores.handle import Stores, open_stores
+from governance.stores.settings import get_settings, require_existing
+from governance.trust.identity import Signer
+from governance.trust.policy_store import LoadedPolicy, load_model_policy, presigned_for, signer_for
+from governance.trust.signatures import Presigned
+from lineage.signoff_evidence import signoff_evidence
 from vocabulary import NotAuthorised, UsageError
 
 __all__ = [

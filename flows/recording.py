@@ -15,13 +15,13 @@ from prefect.deployments import run_deployment
 from prefect.runtime import flow_run
 
 from flows.config import RetrainConfig
-from governance import candidate as records
-from governance import judgement
-from governance.datasets import Snapshot
-from governance.lifecycle import hand_over_to_signoff
-from governance.plots import stress_figures
-from governance.policy_store import LoadedPolicy, signer_for
-from governance.stores import Stores, is_store_outage
+from governance.lifecycle.actions import hand_over_to_signoff
+from governance.records import candidate as records
+from governance.records import verdict as judgement
+from governance.records.training_plots import stress_figures
+from governance.stores.datasets import Snapshot
+from governance.stores.handle import Stores, is_store_outage
+from governance.trust.policy_store import LoadedPolicy, signer_for
 from models import FittedModels, Split, get_family
 from validation.comparison import ComparisonReport
 from validation.data_contracts import ContractReport

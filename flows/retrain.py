@@ -5,7 +5,7 @@ backtests (one mapped task per scenario) -> latency -> gates -> pending sign-off
 
 Runs in Prefect's ephemeral mode when no server is configured, against a server when
 ``PREFECT_API_URL`` is set. Each stage after the MLflow run opens is also an OpenLineage
-run (:mod:`governance.run_events`). Each task is one expensive computation or one I/O step;
+run (:mod:`governance.records.run_events`). Each task is one expensive computation or one I/O step;
 computing and recording are separate tasks, and only recording tasks retry (their writes
 are idempotent per run, see :mod:`flows.recording`).
 """
@@ -21,15 +21,15 @@ from flows import recording as record
 from flows.config import RetrainConfig
 from flows.stress_fan_out import fan_out
 from flows.timing import StageTimer
-from governance.candidate import CandidateRun, data_report_path
-from governance.champion import Champion, champion_by_log
-from governance.datasets import Snapshot, load_snapshot
-from governance.lease import retrain_beacon
-from governance.policy_store import LoadedPolicy, load_model_policy
-from governance.run_events import LineageDataset, RetrainLineage, lineage_client
-from governance.serving import decision_latency
-from governance.settings import ensure_workdir, get_settings
-from governance.stores import Stores, open_stores
+from governance.lifecycle.lease import retrain_beacon
+from governance.loader.champion import Champion, champion_by_log
+from governance.records.candidate import CandidateRun, data_report_path
+from governance.records.run_events import LineageDataset, RetrainLineage, lineage_client
+from governance.records.serving import decision_latency
+from governance.stores.datasets import Snapshot, load_snapshot
+from governance.stores.handle import Stores, open_stores
+from governance.stores.settings import ensure_workdir, get_settings
+from governance.trust.policy_store import LoadedPolicy, load_model_policy
 from models import FittedModels, Split, get_family
 from validation import judging
 from validation.comparison import ComparisonReport

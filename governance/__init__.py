@@ -1,4 +1,4 @@
-"""Governance: the stores, the audit log, the lifecycle rules, lineage, the governed loader.
+"""Governance: the ledger, the stores, trust, the lifecycle, a retrain's records, the loader.
 
 ``from governance import load_champion`` is the entry point of an execution engine; it is
 imported on first use so that importing a light submodule (settings) stays light.
@@ -13,7 +13,7 @@ __all__ = ["load_champion"]
 
 def __getattr__(name: str) -> Any:
     if name == "load_champion":
-        from governance.champion import load_champion
+        from governance.loader.champion import load_champion
 
         return load_champion
     raise AttributeError(f"module 'governance' has no attribute {name!r}")

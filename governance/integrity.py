@@ -4,13 +4,13 @@ Four layers are checked against each other:
 
 * the audit log's hash chain (every payload and event hash, every link);
 * every signed decision against the policy in force when it was made
-  (:func:`governance.rule_checks.check_decisions`), and the chain against the signed
-  checkpoints of its head kept outside the database (:mod:`governance.checkpoints`);
+  (:func:`governance.lifecycle.rule_checks.check_decisions`), and the chain against the signed
+  checkpoints of its head kept outside the database (:mod:`governance.trust.checkpoints`);
 * each registered version against the ``candidate.trained`` event that registered it:
   the lineage tags (run, dataset and model hashes) must equal what the event recorded,
   and the model artifacts and dataset files must still hash to those values;
 * each version's lifecycle tag and approvals, and every alias, against a replay of the
-  log (:mod:`governance.history`); registry versions the log never recorded are reported,
+  log (:mod:`governance.ledger.replay`); registry versions the log never recorded are reported,
   and so are versions the log recorded that the registry lost (deleted in the MLflow UI),
   until an operator's ``govern audit reconcile`` records the loss; their artifacts and
   datasets are re-hashed either way.
@@ -29,23 +29,23 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from governance.audit import AuditEvent, ChainReport
-from governance.checkpoints import (
+from governance.ledger import AuditEvent, ChainReport
+from governance.ledger.hashing import sha256_file, sha256_text, sha256_tree
+from governance.ledger.replay import ModelHistory, open_intents, replay
+from governance.lifecycle.rule_checks import check_decisions
+from governance.records.version_tags import expected_tags
+from governance.stores.artifacts import verified_artifacts
+from governance.stores.handle import Stores, download_artifacts
+from governance.stores.registry import registered_versions
+from governance.trust.checkpoints import (
     Checkpoint,
     check_checkpoints,
     read_checkpoints,
     write_checkpoint,
 )
-from governance.hashing import sha256_file, sha256_text, sha256_tree
-from governance.history import ModelHistory, open_intents, replay
-from governance.loading import verified_artifacts
-from governance.policy_store import signer_for
-from governance.registry import registered_versions
-from governance.release import verify_release
-from governance.rule_checks import check_decisions
-from governance.signatures import policy_in_force
-from governance.stores import Stores, download_artifacts
-from governance.version_tags import expected_tags
+from governance.trust.policy_store import signer_for
+from governance.trust.release import verify_release
+from governance.trust.signatures import policy_in_force
 from validation.policy import parse_policy
 from vocabulary import Action, IntegrityError, Tag, UsageError
 

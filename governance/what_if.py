@@ -20,9 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from governance.audit import last_event
-from governance.stores import Stores, download_artifacts
-from governance.version_state import verified_history
+from governance.ledger import last_event
+from governance.lifecycle.version_state import verified_history
+from governance.stores.handle import Stores, download_artifacts
 from validation.policy import ModelPolicy
 from validation.stress import Controls, StressConfig, engine_sha256, load_scenarios, run_stress
 from vocabulary import Action, IntegrityError, UsageError

@@ -41,7 +41,7 @@ The **timing component** is ``side_sign * (twap_mid / arrival_mid - 1) * 1e4``, 
 ``twap_mid`` is the mean over the order's bars of ``(open + close) / 2`` in
 ``market_bars``: the mid a linear schedule meets, on the path every order of that asset
 shares (news with market-wide, day and asset parts, and every order's footprint, see
-:mod:`synthetic.market`); :func:`models.impact.market.market_move_bps` reads the market's
+:mod:`synthetic.market`); :func:`models.impact.market_move.market_move_bps` reads the market's
 part of it from the bars. The **within-bar residual** is the
 part of a linear schedule's timing noise inside bars that the bars cannot show (the mean
 of a Brownian bridge over each bar): ``N(0, 1) * sigma * sqrt((1 - w) * dt_bar / (12 H))``

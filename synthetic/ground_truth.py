@@ -27,7 +27,7 @@ realised order pays at the volume its window actually traded (see
 :func:`order_expected_cost_bps` evaluates the law on an executions table (at its own
 horizons or at another one, for counterfactual decisions). Each order's timing component
 can be read off the market bars alone, as a desk reads it
-(:func:`models.impact.market.market_move_bps`).
+(:func:`models.impact.market_move.market_move_bps`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ def _die() -> None:
 
 
 def _drill(step: str) -> None:
-    import governance.lifecycle as lifecycle
+    import governance.lifecycle.actions as lifecycle
     from vocabulary import Action
 
     record_event, record_decisions = lifecycle.record_event, lifecycle.record_decisions

@@ -49,9 +49,9 @@ def run_govern(args: list[str]) -> CliResult:
 
 def trust(workdir: Path) -> Path:
     """Give the tests' people keys in ``workdir``, write its policy listing them, adopt it."""
-    from governance.audit import open_audit_log
-    from governance.personas import Team, set_up_personas
-    from governance.settings import DEFAULT_POLICY, ensure_workdir, get_settings
+    from governance.ledger import open_audit_log
+    from governance.lifecycle.personas import Team, set_up_personas
+    from governance.stores.settings import DEFAULT_POLICY, ensure_workdir, get_settings
 
     team = Team(
         owner=OWNER,

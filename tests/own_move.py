@@ -1,7 +1,7 @@
 """What an order's own asset did over its window, read from the bars as a test checks it.
 
 The product's benchmark reads the market's move from the other assets
-(:func:`models.impact.market.market_move_bps`); the tests read the asset's own bars to show
+(:func:`models.impact.market_move.market_move_bps`); the tests read the asset's own bars to show
 what that benchmark leaves in: the order's own footprint.
 """
 

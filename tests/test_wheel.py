@@ -64,13 +64,13 @@ def _outside_the_checkout(tmp_path):
 
 def test_the_wheel_carries_its_package_data(installed, tmp_path):
     probe = (
-        "import governance.settings as s, validation.stress.scenarios as sc, "
+        "import governance.stores.settings as s, validation.stress.scenarios as sc, "
         "importlib.resources as r\n"
         "assert s.DEFAULT_POLICY.is_file(), s.DEFAULT_POLICY\n"
         "assert 'site-packages' in str(s.DEFAULT_POLICY), s.DEFAULT_POLICY\n"
         "lib = sc.load_scenarios()\n"
         "assert 'baseline' in lib.names and len(lib.sha256) == 64\n"
-        "assert r.files('governance.lineage').joinpath('report.css').is_file()\n"
+        "assert r.files('lineage').joinpath('report.css').is_file()\n"
     )
     done = subprocess.run(
         [str(installed / "python"), "-c", probe], **_outside_the_checkout(tmp_path)

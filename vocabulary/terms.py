@@ -111,7 +111,7 @@ class Tag(StrEnum):
 
 
 class Role(StrEnum):
-    """Who may take a lifecycle decision, as :mod:`governance.rulebook` requires it."""
+    """Who may take a lifecycle decision, as :mod:`vocabulary.rulebook` requires it."""
 
     OWNER = "owner"  # an owner of the policy in force
     MEMBER = "member"  # anyone the policy in force lists with a key

@@ -4,7 +4,7 @@
 the MLflow pyfunc that costs milliseconds for one order, mostly pandas and schema checks.
 Here the candidate's residual booster is flattened once into arrays (:class:`TreeEnsemble`)
 and one order's whole decision, the law at the ten horizons of the grid included, is one
-call into a numba kernel (:func:`models.impact.kernels.decide_order`): a few microseconds.
+call into a numba kernel (:func:`models.impact.decision_kernels.decide_order`): a few microseconds.
 Same features, same tree semantics (missing values and default directions as LightGBM), same
 sum order, same law, same policy: the booster's correction is LightGBM's to the bit, the
 law's powers are the C library's ``pow`` where NumPy's vectorised one can differ in the last
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from models.family import CompiledPolicy
-from models.impact import kernels
+from models.impact import decision_kernels as kernels
 from models.impact.law import ImpactLaw
 from vocabulary import SESSION_MINUTES
 
@@ -58,7 +58,7 @@ _NODE_DTYPE = np.dtype(
 
 @dataclass(frozen=True)
 class TreeEnsemble:
-    """A LightGBM regression ensemble as the arrays of :mod:`models.impact.kernels`.
+    """A LightGBM regression ensemble as the arrays of :mod:`models.impact.decision_kernels`.
 
     Build it with :meth:`from_lightgbm`; the layout is described in the kernels' module.
     """
@@ -221,7 +221,7 @@ class CompiledImpactPolicy(CompiledPolicy):
         The candidate's fitted cost law.
     ensemble : TreeEnsemble
         The candidate's residual booster; its features must be
-        :data:`models.impact.kernels.KERNEL_FEATURES`.
+        :data:`models.impact.decision_kernels.KERNEL_FEATURES`.
     grid_minutes : sequence of float
         The horizons the policy chooses from.
     risk_aversion, max_participation : float

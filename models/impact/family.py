@@ -1,7 +1,7 @@
 """Pre-trade market-impact family: predicts the shortfall (bps) of a parent order.
 
 Target: the market-adjusted shortfall (bps), the shortfall minus the market's own move over
-the order's window read from the market bars (:mod:`models.impact.market`), the desk's TCA
+the order's window read from the market bars (:mod:`models.impact.market_move`), the desk's TCA
 benchmark: the same expected cost, a fraction of the noise.
 
 Candidate: the desk's cost law with its exponents fitted (:mod:`models.impact.law`) plus a
@@ -33,7 +33,7 @@ from models.impact.features import (
     sqrt_law_features,
 )
 from models.impact.law import ImpactLaw, fit_impact_law
-from models.impact.market import market_move_bps
+from models.impact.market_move import market_move_bps
 from models.impact.model import (
     LAW_INPUTS,
     MONOTONE_RESIDUAL,

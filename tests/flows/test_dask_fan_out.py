@@ -15,8 +15,8 @@ from govern_cli import trust
 from prefect_dask import DaskTaskRunner
 
 from flows.stress_fan_out import stress_fan_out
-from governance.audit import open_audit_log
-from governance.settings import get_settings
+from governance.ledger import open_audit_log
+from governance.stores.settings import get_settings
 from validation.stress import StressConfig, example_orders, load_scenarios
 
 

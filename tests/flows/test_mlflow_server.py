@@ -25,8 +25,8 @@ from mlflow.server import get_app_client
 from mlflow.tracking import MlflowClient
 
 from governance import load_champion
-from governance.audit import open_audit_log
-from governance.settings import get_settings
+from governance.ledger import open_audit_log
+from governance.stores.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = os.environ.get("GOVERN_TEST_POSTGRES_URL")

@@ -16,9 +16,14 @@ from govern_cli import MODEL, retrain
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from governance.audit import open_audit_log
-from governance.run_events import LineageDataset, RetrainLineage, events_file, lineage_client
-from governance.settings import get_settings
+from governance.ledger import open_audit_log
+from governance.records.run_events import (
+    LineageDataset,
+    RetrainLineage,
+    events_file,
+    lineage_client,
+)
+from governance.stores.settings import get_settings
 
 SPEC = Path(__file__).with_name("openlineage_spec")
 STAGES = (

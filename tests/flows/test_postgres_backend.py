@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from govern_cli import retrain, run_govern
 from mlflow.tracking import MlflowClient
 
-from governance.audit import open_audit_log
-from governance.settings import get_settings
+from governance.ledger import open_audit_log
+from governance.stores.settings import get_settings
 
 SERVER = os.environ.get("GOVERN_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(
@@ -108,7 +108,7 @@ def test_lifecycle_on_postgresql(prefect_server, small_data_dir, tmp_path, datab
 _HOLD = """
 import sys, time
 import sqlalchemy as sa
-from governance.lease import model_lease
+from governance.lifecycle.lease import model_lease
 with model_lease(sa.create_engine(sys.argv[1]), "m", "crasher"):
     print("held", flush=True)
     time.sleep(600)
@@ -121,7 +121,7 @@ def test_the_lease_is_an_advisory_lock_of_a_live_session(database_url):
     import sys
     from datetime import UTC, datetime
 
-    from governance.lease import LifecycleConflict, model_lease
+    from governance.lifecycle.lease import LifecycleConflict, model_lease
 
     engine = sa.create_engine(database_url)
     holder = subprocess.Popen(

@@ -21,9 +21,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
 from prefect.settings import PREFECT_API_URL
 
-from governance.audit import open_audit_log
-from governance.history import replay
-from governance.settings import get_settings
+from governance.ledger import open_audit_log
+from governance.ledger.replay import replay
+from governance.stores.settings import get_settings
 from vocabulary import Lifecycle
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,9 +15,9 @@ from govern_cli import adopt, run_govern
 from mlflow.tracking import MlflowClient
 
 from cli.exit_codes import EXIT_DATA_REJECTED, EXIT_GATES_FAILED
-from governance.audit import open_audit_log, os_identity
-from governance.hashing import sha256_file, sha256_tree
-from governance.settings import get_settings
+from governance.ledger import open_audit_log, os_identity
+from governance.ledger.hashing import sha256_file, sha256_tree
+from governance.stores.settings import get_settings
 from models import get_family
 
 # Every critical data-contract check, the defect that trips it, and words the error must name.
@@ -122,7 +122,7 @@ def test_retrain_registers_a_version_with_full_lineage(
     # never pickled, and its hash is recorded; MLflow's pyfunc predicts what it predicts.
     import mlflow
 
-    from governance.stores import download_artifacts, fluent_mlflow, open_stores
+    from governance.stores.handle import download_artifacts, fluent_mlflow, open_stores
 
     stores = open_stores(settings)
     local = download_artifacts(stores, version.source)
@@ -205,9 +205,9 @@ def test_warning_checks_are_logged_and_the_run_goes_on(
 def test_second_candidate_is_challenged_by_the_champion(
     prefect_server, registered_workdir, small_data_dir, tmp_path
 ):
-    from governance.lifecycle import approve
-    from governance.policy_store import load_model_policy, signer_for
-    from governance.stores import open_stores
+    from governance.lifecycle.actions import approve
+    from governance.stores.handle import open_stores
+    from governance.trust.policy_store import load_model_policy, signer_for
 
     workdir = tmp_path / "w"
     shutil.copytree(registered_workdir, workdir)
@@ -360,7 +360,7 @@ def test_only_outages_are_retried():
         TEMPORARILY_UNAVAILABLE,
     )
 
-    from governance.stores import is_store_outage
+    from governance.stores.handle import is_store_outage
     from vocabulary import DataRejected
 
     assert is_store_outage(ConnectionRefusedError("mlflow server down"))

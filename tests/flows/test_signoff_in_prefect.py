@@ -14,8 +14,8 @@ from prefect.client.orchestration import get_client
 from prefect.flow_runs import resume_flow_run
 from prefect.settings import PREFECT_API_URL
 
-from governance.audit import open_audit_log
-from governance.settings import get_settings
+from governance.ledger import open_audit_log
+from governance.stores.settings import get_settings
 
 MODEL = "execution-impact"
 DEPLOYMENT = "await-signoff/await-signoff"
@@ -142,8 +142,8 @@ def test_validator_signs_off_in_the_prefect_ui(served_signoff, small_data_dir, t
 
 
 def test_the_form_shows_the_evidence(prefect_server, small_data_dir, tmp_path):
-    from governance.evidence import signoff_evidence
-    from governance.stores import open_stores
+    from governance.stores.handle import open_stores
+    from lineage.signoff_evidence import signoff_evidence
 
     workdir = tmp_path / "w"
     assert retrain(small_data_dir, workdir).exit_code == 0

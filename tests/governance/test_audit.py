@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from cli.exit_codes import EXIT_INTEGRITY, exit_code_for
-from governance.audit import (
+from governance.ledger import (
     GENESIS_HASH,
     KNOWN_ACTIONS,
     TABLE_NAME,
@@ -30,7 +30,7 @@ from governance.audit import (
     record_event,
     verify_chain,
 )
-from governance.hashing import (
+from governance.ledger.hashing import (
     canonical_json,
     sha256_file,
     sha256_json,

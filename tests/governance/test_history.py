@@ -6,8 +6,8 @@ what the log returns; the payloads are those the lifecycle steps record.
 
 import pytest
 
-from governance.audit import open_audit_log
-from governance.history import replay
+from governance.ledger import open_audit_log
+from governance.ledger.replay import replay
 from vocabulary import Action, Lifecycle
 
 MODEL = "execution-impact"

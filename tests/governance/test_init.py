@@ -6,8 +6,8 @@ import yaml
 from govern_cli import retrain, run_govern
 
 from cli.exit_codes import EXIT_USAGE
-from governance.audit import open_audit_log
-from governance.settings import get_settings
+from governance.ledger import open_audit_log
+from governance.stores.settings import get_settings
 
 TEAM = [
     "--owner",

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from govern_cli import retrain
 
 from cli.exit_codes import EXIT_DATA_REJECTED
-from governance.audit import open_audit_log
-from governance.settings import get_settings
+from governance.ledger import open_audit_log
+from governance.stores.settings import get_settings
 
 
 def _rewrite(table: str, change):

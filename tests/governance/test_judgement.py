@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from fixed_model import Fixed
 
-from governance.judgement import DESCRIPTION_LIMIT, version_description
+from governance.records.verdict import DESCRIPTION_LIMIT, version_description
 from validation.comparison import compare_candidate
 from validation.gates import GateCheck, GateReport
 

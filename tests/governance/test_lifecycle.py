@@ -16,11 +16,11 @@ from mlflow.tracking import MlflowClient
 
 from cli.exit_codes import EXIT_INTEGRITY, EXIT_NOT_AUTHORISED, EXIT_USAGE
 from governance import load_champion
-from governance.audit import open_audit_log
-from governance.hashing import sha256_file
-from governance.lease import model_lease
-from governance.settings import get_settings
-from governance.stores import open_stores
+from governance.ledger import open_audit_log
+from governance.ledger.hashing import sha256_file
+from governance.lifecycle.lease import model_lease
+from governance.stores.handle import open_stores
+from governance.stores.settings import get_settings
 from validation.policy import parse_policy
 from vocabulary.errors import IntegrityError, NotAuthorised, UsageError
 
@@ -483,7 +483,7 @@ def test_a_champion_alias_moved_in_the_ui_is_not_served_nor_recorded(workdir, sm
 
 
 def test_rules_refuse_to_act_on_an_edited_log(workdir):
-    from governance.audit import TABLE_NAME, create_audit_engine
+    from governance.ledger import TABLE_NAME, create_audit_engine
 
     engine = create_audit_engine(get_settings(workdir).audit_db_url)
     with engine.begin() as conn:
@@ -607,8 +607,8 @@ def test_an_unreachable_mlflow_is_named_within_30_s_and_leaves_no_lease(workdir)
 
 _HOLD_LEASE = """
 import sys, time
-from governance.audit import open_audit_log
-from governance.lease import model_lease
+from governance.ledger import open_audit_log
+from governance.lifecycle.lease import model_lease
 with open_audit_log(sys.argv[1]) as audit, model_lease(audit.engine, sys.argv[2], "crasher"):
     print("held", flush=True)
     time.sleep(600)
@@ -705,7 +705,7 @@ def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_d
     import signal
     import time
 
-    from governance.lease import retrain_beacon
+    from governance.lifecycle.lease import retrain_beacon
 
     workdir = tmp_path / "killed"
     trust(workdir)
@@ -750,8 +750,8 @@ def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_d
     refused = approve(workdir, "1")
     assert refused.exit_code == EXIT_NOT_AUTHORISED
     # Had the retrain only been paused, its gates could not reopen the closed version.
-    from governance.candidate import CandidateRun
-    from governance.judgement import record_gates
+    from governance.records.candidate import CandidateRun
+    from governance.records.verdict import record_gates
     from validation.gates import GateReport
 
     stores = open_stores(get_settings(workdir))
@@ -774,8 +774,8 @@ def _rewrite_log(workdir, *statements):
     Every payload hash, link and event hash is recomputed after the edit, so the hash chain
     alone verifies again.
     """
-    from governance.audit import GENESIS_HASH, compute_event_hash
-    from governance.hashing import sha256_text
+    from governance.ledger import GENESIS_HASH, compute_event_hash
+    from governance.ledger.hashing import sha256_text
 
     with sqlite3.connect(_audit_db(workdir)) as conn:
         for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'"):
@@ -897,8 +897,8 @@ def test_stress_evidence_appended_after_the_gate_verdict_fails_verify(workdir):
 
 
 def test_a_statement_signed_with_a_key_of_ones_own_fails_verify(workdir, tmp_path):
-    from governance.hashing import canonical_json
-    from governance.identity import create_key, load_signer
+    from governance.ledger.hashing import canonical_json
+    from governance.trust.identity import create_key, load_signer
 
     create_key(tmp_path / "mallory", "validator")  # a key of the right name, not the listed one
     forger = load_signer(tmp_path / "mallory", "validator")
@@ -963,7 +963,7 @@ def test_maker_checker_compares_keys_not_names(workdir):
 
 
 def test_an_approval_signed_by_a_key_not_in_the_policy_is_refused(workdir, tmp_path):
-    from governance.identity import create_key
+    from governance.trust.identity import create_key
 
     before = (state(workdir), actions(workdir))
     # Someone replaces the validator's key file with a key of their own.
@@ -1103,9 +1103,9 @@ def test_rechaining_after_an_edit_is_caught(workdir):
 
 def _signed_around_the_rules(workdir, name, action, payload, version):
     """Append ``action`` signed with ``name``'s own key through the public API, no rule asked."""
-    from governance.policy_store import load_model_policy, signer_for
-    from governance.signatures import record_signed
-    from governance.version_state import now
+    from governance.lifecycle.version_state import now
+    from governance.trust.policy_store import load_model_policy, signer_for
+    from governance.trust.signatures import record_signed
 
     settings = get_settings(workdir)
     loaded = load_model_policy(settings.policy_path, MODEL)
@@ -1196,7 +1196,7 @@ def test_unsigned_checkpoints_are_findings_not_a_lock_out(workdir):
 
 
 def test_audit_verify_as_a_member_checkpoints_the_head(workdir):
-    from governance.checkpoints import read_checkpoints
+    from governance.trust.checkpoints import read_checkpoints
 
     settings = get_settings(workdir)
     signed = govern(workdir, "audit", "verify", "--as", "intern")  # a member, no role needed
@@ -1217,7 +1217,7 @@ def _released(workdir, version):
     """The version's release event, its bundle's file in the artifact store, its artifacts."""
     from urllib.parse import urlparse
 
-    from governance.loading import verified_artifacts
+    from governance.stores.artifacts import verified_artifacts
 
     stores = open_stores(get_settings(workdir))
     (released,) = [
@@ -1253,7 +1253,7 @@ def _model_signing_verify(model_dir, bundle, public_pem, tmp_path):
 
 
 def test_an_approved_version_carries_a_bundle_the_model_signing_verifier_accepts(workdir, tmp_path):
-    from governance.identity import release_public_pem
+    from governance.trust.identity import release_public_pem
 
     assert approve(workdir, "1").exit_code == 0
     released, bundle, model_dir = _released(workdir, "1")
@@ -1275,7 +1275,7 @@ def test_an_approved_version_carries_a_bundle_the_model_signing_verifier_accepts
 
 
 def test_load_champion_refuses_a_replaced_release_bundle(workdir, tmp_path):
-    from governance.identity import create_release_key, release_key_path
+    from governance.trust.identity import create_release_key, release_key_path
 
     assert approve(workdir, "1").exit_code == 0
     assert load_champion(MODEL, workdir=workdir).version == "1"
@@ -1475,7 +1475,7 @@ def test_the_governed_loader_imports_neither_numba_nor_the_engine_nor_the_report
         "                       'spread_bps': 4.0, 'shares_outstanding': 5e8})\n"
         "assert len(champion.decide(orders)) == 2\n"
         "unwanted = ['numba', 'validation.stress.kernels', 'validation.stress.engine',\n"
-        "            'validation.stress.runner', 'governance.lineage', 'matplotlib', 'prefect']\n"
+        "            'validation.stress.runner', 'lineage', 'matplotlib', 'prefect']\n"
         "print(sorted(u for u in unwanted if u in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)

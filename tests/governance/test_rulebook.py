@@ -12,14 +12,14 @@ import shutil
 import pytest
 from govern_cli import MODEL, trust
 
-from governance.audit import open_audit_log
-from governance.history import replay
-from governance.policy_store import load_model_policy, signer_for
-from governance.rule_checks import Request, check_decisions, refusal
-from governance.rulebook import AUTO_APPROVER, TRANSITIONS, transition
-from governance.settings import get_settings
-from governance.signatures import record_signed
+from governance.ledger import open_audit_log
+from governance.ledger.replay import replay
+from governance.lifecycle.rule_checks import Request, check_decisions, refusal
+from governance.stores.settings import get_settings
+from governance.trust.policy_store import load_model_policy, signer_for
+from governance.trust.signatures import record_signed
 from vocabulary import Lifecycle, Role, Rule
+from vocabulary.rulebook import AUTO_APPROVER, TRANSITIONS, transition
 
 #: Who holds each role among the tests' people (the author of every version is 'maker').
 HOLDER = {

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from govern_cli import run_govern
 
-from governance.settings import get_settings, require_existing
+from governance.stores.settings import get_settings, require_existing
 from vocabulary.errors import UsageError
 
 GOVERN = str(Path(sys.executable).with_name("govern"))
@@ -116,8 +116,8 @@ def test_data_synth_names_an_unknown_corruption(tmp_path):
 
 
 def test_policy_with_an_unknown_scenario_is_refused(tmp_path):
-    from governance.policy_store import load_model_policy
-    from governance.settings import DEFAULT_POLICY
+    from governance.stores.settings import DEFAULT_POLICY
+    from governance.trust.policy_store import load_model_policy
 
     policy = tmp_path / "policy.yaml"
     text = DEFAULT_POLICY.read_text()

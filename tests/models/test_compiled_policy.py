@@ -8,8 +8,8 @@ import pytest
 from models import get_family, out_of_time_split
 from models.impact import HORIZON_GRID_MINUTES
 from models.impact.compiled import CompiledImpactPolicy, TreeEnsemble
+from models.impact.decision_kernels import ZERO_THRESHOLD
 from models.impact.family import LIGHTGBM_PARAMS
-from models.impact.kernels import ZERO_THRESHOLD
 from models.impact.model import RESIDUAL_FEATURES
 from synthetic import SynthConfig, generate
 

@@ -8,7 +8,7 @@ from own_move import own_move_bps
 from models import get_family, out_of_time_split, regression_metrics
 from models.impact import FEATURES, HORIZON_GRID_MINUTES, impact_features
 from models.impact.family import STRESS_SIZE_QUANTILES
-from models.impact.market import market_move_bps
+from models.impact.market_move import market_move_bps
 from synthetic import SynthConfig, generate
 from synthetic.ground_truth import order_expected_cost_bps
 from tests.models.ground_truth_scores import Constant, Score, recovery_scores

@@ -3,7 +3,7 @@
 Fits ``eta``, ``beta`` and ``gamma`` of :mod:`synthetic.ground_truth` (``delta`` fixed at
 its true value) by least squares on the *market-adjusted* shortfall of the training orders:
 the shortfall minus the market's move over the order's window, read from the market bars
-(:func:`models.impact.market.market_move_bps`), as the family's target. Its inputs include
+(:func:`models.impact.market_move.market_move_bps`), as the family's target. Its inputs include
 ``true_daily_vol`` and the window's expected volume (``true_day_volume`` and the intraday
 curve), which a desk does not know before the order: this is a ground-truth-based predictor with
 estimation noise, the good model the comparison tests and ``bench/comparison.py`` damage
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import curve_fit
 
-from models.impact.market import market_move_bps
+from models.impact.market_move import market_move_bps
 from synthetic.ground_truth import (
     BETA,
     DELTA,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from governance.settings import DEFAULT_POLICY
+from governance.stores.settings import DEFAULT_POLICY
 from validation.decisions import compare_decisions
 from validation.gates import decision_checks, stress_checks
 from validation.policy import parse_policy

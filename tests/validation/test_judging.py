@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from governance.settings import DEFAULT_POLICY
+from governance.stores.settings import DEFAULT_POLICY
 from models import get_family, out_of_time_split
 from synthetic import SynthConfig, generate
 from validation import judging

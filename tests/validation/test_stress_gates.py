@@ -2,7 +2,7 @@
 
 import pytest
 
-from governance.settings import DEFAULT_POLICY
+from governance.stores.settings import DEFAULT_POLICY
 from validation.gates import stress_checks
 from validation.policy import parse_policy
 from validation.stress import StressConfig, example_orders, run_stress

@@ -6,7 +6,7 @@ paths per scenario, with risk controls on, and measures what it cost. Champion a
 run on common random numbers, so their difference is paired.
 
 Modules, bottom up: :mod:`~validation.stress.kernels` (numba) and
-:mod:`~validation.stress.streams` (their random streams); :mod:`~validation.stress.market`
+:mod:`~validation.stress.streams` (their random streams); :mod:`~validation.stress.market_model`
 (the market model), :mod:`~validation.stress.controls`, :mod:`~validation.stress.conditions`
 and :mod:`~validation.stress.scenarios` (the library as data, ``scenarios.yaml``);
 :mod:`~validation.stress.arguments` and :mod:`~validation.stress.inputs` (checked kernel
@@ -36,7 +36,7 @@ _WHERE = {
     "StressInputError": "validation.stress.errors",
     "CHUNK_SIZE": "validation.stress.kernels",
     "CONTROL_NAMES": "validation.stress.controls",
-    "MarketModel": "validation.stress.market",
+    "MarketModel": "validation.stress.market_model",
     "Distribution": "validation.stress.metrics",
     "ScenarioMetrics": "validation.stress.metrics",
     "example_orders": "validation.stress.orders",

@@ -19,7 +19,7 @@ from validation.stress.arguments import integer
 from validation.stress.controls import Controls
 from validation.stress.errors import StressInputError
 from validation.stress.inputs import KernelInputs, prepare_inputs
-from validation.stress.market import MarketModel
+from validation.stress.market_model import MarketModel
 from validation.stress.results import PathTrace, SimulationResult
 from validation.stress.scenarios import Scenario
 from validation.stress.streams import make_generators
@@ -219,7 +219,7 @@ def simulate(
 ) -> SimulationResult:
     """Execute one schedule on ``n_paths`` simulated market paths.
 
-    The market's equations are those of :mod:`validation.stress.market`, the step mechanics
+    The market's equations are those of :mod:`validation.stress.market_model`, the step mechanics
     those of :mod:`validation.stress.kernels`. With the defaults (a sale, no controls, no
     scenario) and ``impact="linear"``, ``dynamics="arithmetic"``, ``drift=0`` and a schedule that
     ends flat (``x_N = 0``) this is exactly the discrete model of Almgren & Chriss (2000),

@@ -21,7 +21,7 @@ from validation.stress.arguments import check_holdings, finite_number, integer, 
 from validation.stress.conditions import FeedCorruption
 from validation.stress.controls import Controls
 from validation.stress.errors import StressInputError
-from validation.stress.market import MarketModel, volume_curve_integral
+from validation.stress.market_model import MarketModel, volume_curve_integral
 from validation.stress.metrics import ESSAY_RISK_LEVELS
 from validation.stress.scenarios import Scenario
 from vocabulary import SESSION_MINUTES

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from validation.stress.errors import StressInputError
-from validation.stress.market import volume_curve_integral
+from validation.stress.market_model import volume_curve_integral
 from vocabulary import SESSION_MINUTES
 
 __all__ = [

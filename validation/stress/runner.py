@@ -34,7 +34,7 @@ from validation.stress.config import StressConfig
 from validation.stress.controls import Controls
 from validation.stress.engine import simulate
 from validation.stress.errors import StressInputError
-from validation.stress.market import MarketModel
+from validation.stress.market_model import MarketModel
 from validation.stress.metrics import book_shortfall, compute_metrics
 from validation.stress.orders import schedule_holdings, validate_orders
 from validation.stress.report import OrderResult, ScenarioResult, StressReport

@@ -1,0 +1,530 @@
+"""The lifecycle of a registered version: sign-off, promotion, rollback, decommissioning.
+
+States (the ``lifecycle`` tag)::
+
+    validating -> pending-signoff -> approved -> champion -> previous -> retired
+               -> rejected (gates failed, or a validator rejected it)
+    champion --rollback--> rolled-back          any --decommission--> decommissioned
+
+Aliases: ``candidate`` (awaiting sign-off), ``champion`` (in production), ``previous``
+(the champion before it, the rollback target). Every decision is appended to the audit
+log signed by whoever made it (:mod:`governance.trust.signatures`): each function takes the
+decider's :class:`~governance.trust.identity.Signer`, and the policy this process holds, which
+must be the one in force. Changes hold the model's lease (:mod:`governance.lifecycle.lease`), so two
+of them cannot interleave.
+
+Each action is crash-safe in three steps: a ``lifecycle.intent`` event; then every
+decision of the action (an approval, its release and the promotion it triggers) in one
+transaction, the point of no return; then the registry set from the log
+(:func:`governance.lifecycle.view.sync_view`) and a ``lifecycle.completed`` event. A crash before
+the decisions leaves the registry as it was; a crash after them leaves decisions the
+registry does not show yet. Either way ``govern audit reconcile`` finds the intent
+without a completion and undoes or finishes the action (:mod:`governance.lifecycle.reconcile`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from governance.ledger import record_event
+from governance.ledger.replay import ModelHistory
+from governance.lifecycle.lease import model_lease
+from governance.lifecycle.rule_checks import Request, enforce
+from governance.lifecycle.version_state import (
+    VersionState,
+    now,
+    read_state,
+    tagged_state,
+    verified_history,
+)
+from governance.lifecycle.view import sync_view
+from governance.stores.artifacts import verified_artifacts
+from governance.stores.handle import Stores
+from governance.trust.checkpoints import write_checkpoint
+from governance.trust.identity import Signer, release_signing_key
+from governance.trust.policy_store import LoadedPolicy, require_in_force
+from governance.trust.release import sign_release
+from governance.trust.signatures import (
+    Decision,
+    Presigned,
+    record_decisions,
+    signature_token,
+    statement_bytes,
+    statement_for,
+)
+from validation.policy import ReleaseSigner
+from vocabulary import Action, Alias, Lifecycle, Tag, UsageError
+from vocabulary.rulebook import AUTO_APPROVER, REPLACES, transition
+
+__all__ = [
+    "approve",
+    "decommission",
+    "hand_over_to_signoff",
+    "pending_signoffs",
+    "promote",
+    "reject",
+    "rollback",
+    "sign_decision",
+]
+
+
+@contextmanager
+def _journal(stores: Stores, actor: str, action: str, model: str, version: str) -> Iterator[None]:
+    """Bracket an action with its intent and completion events.
+
+    Both concern the model, not the version, so that they never become the version's
+    newest event, which a decision signed elsewhere names (``govern signoff sign``).
+    """
+    intent = record_event(
+        stores.audit,
+        actor,
+        Action.LIFECYCLE_INTENT,
+        {"action": action, "version": version},
+        model=model,
+    )
+    yield
+    record_event(
+        stores.audit,
+        actor,
+        Action.LIFECYCLE_COMPLETED,
+        {"intent_seq": intent.seq, "action": action, "version": version, "outcome": "completed"},
+        model=model,
+    )
+
+
+def _decide(
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    decisions: list[Decision],
+    recorder: Signer | None = None,
+) -> None:
+    """Append ``decisions`` at once, then checkpoint each event.
+
+    Each signer checkpoints its own event; a decision signed elsewhere is checkpointed by
+    the ``recorder`` (the service recording it), or not at all without one (the next
+    checkpoint covers it).
+    """
+    events = record_decisions(stores.audit, decisions, policy_sha256=policy.sha256, time=now())
+    for decision, event in zip(decisions, events, strict=True):
+        signer = decision.signer if isinstance(decision.signer, Signer) else recorder
+        if signer is not None:
+            write_checkpoint(
+                stores.settings.checkpoint_path, stores.client, model, signer, event, now()
+            )
+
+
+def _enforce(
+    policy: LoadedPolicy,
+    step: str,
+    model: str,
+    version: str,
+    signer: Signer | Presigned,
+    history: ModelHistory,
+    actor: str | None = None,
+) -> None:
+    """Refuse the lifecycle ``step`` if the rulebook does (:mod:`~.rule_checks`)."""
+    request = Request(
+        transition(step),
+        policy.file,
+        model,
+        version,
+        actor or signer.name,
+        signer.name,
+        signer.public_key,
+    )
+    enforce(request, history)
+
+
+def pending_signoffs(stores: Stores, model: str | None = None) -> list[dict[str, Any]]:
+    """Versions waiting for sign-off, with their gate results and runs."""
+    client = stores.client
+    query = f"tags.{Tag.LIFECYCLE} = '{Lifecycle.PENDING_SIGNOFF}'"
+    if model:
+        quoted = model.replace("'", "''")
+        query = f"name = '{quoted}' and {query}"
+    rows = []
+    for mv in client.search_model_versions(query):
+        state = tagged_state(mv)
+        rows.append(
+            {
+                "model": state.model,
+                "version": state.version,
+                "author": state.author,
+                "gates_passed": state.gates_passed,
+                "gates_failed": mv.tags.get(Tag.GATES_FAILED, ""),
+                "approvals": [a["by"] for a in state.approvals],
+                "run_id": state.run_id,
+                "experiment_id": client.get_run(state.run_id).info.experiment_id,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["model"], int(r["version"])))
+
+
+def approve(
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    version: str,
+    signer: Signer | Presigned,
+    comment: str,
+    *,
+    actor: str | None = None,
+    service: Signer | None = None,
+) -> dict[str, Any]:
+    """Record an approval; the last required one releases the version and promotes it.
+
+    Parameters
+    ----------
+    stores, policy, model, version
+        Where, under which policy (it must be in force), which version.
+    signer
+        The validator, holding their key, or their approval signed elsewhere
+        (``govern signoff sign``, checked by :func:`~governance.trust.policy_store.presigned_for`).
+    comment
+        Why.
+    actor
+        :data:`~governance.trust.signatures.AUTO_APPROVER` for an automatic approval, which the
+        retrain's author signs; otherwise the signer.
+    service
+        Who records an approval signed elsewhere (a Prefect worker, an operator holding
+        its own key): it signs the release and the promotion the approval triggers, which
+        the validator could not sign in advance.
+
+    Returns
+    -------
+    dict
+        ``approvals``, ``required``, ``promoted`` (the promotion event payload or None),
+        ``policy_sha256`` (the policy in force) and ``gated_under_policy_sha256`` (the
+        policy the gates ran under, when it was another; the approval records it too).
+    """
+    require_in_force(stores.audit, policy)
+    actor = actor or signer.name
+    with model_lease(stores.audit.engine, model, actor):
+        history = verified_history(stores, model)
+        state = read_state(stores, model, version, history)
+        _enforce(policy, "approve", model, version, signer, history, actor)
+        payload = approval_payload(policy, state, actor, comment)
+        approvals, required = payload["approvals"], payload["required"]
+        complete = approvals >= required
+        # The last approval releases the version: refuse now, not half-way, if it cannot.
+        release = _release_signer(stores, policy) if complete else None
+        follower = service or signer
+        if complete and isinstance(follower, Presigned):
+            raise UsageError(
+                f"{signer.name}'s approval was signed elsewhere; whoever records it must sign "
+                f"the release and promotion it triggers with a key of their own "
+                f"(GOVERN_SERVICE_ACTOR on a Prefect worker)"
+            )
+        follows = actor if service is None else service.name
+        promoted = None
+        with _journal(stores, actor, "approve", model, version):
+            decisions = [Decision(signer, actor, Action.SIGNOFF_APPROVED, payload, model, version)]
+            if release is not None:
+                local, trained = verified_artifacts(stores, model, version)
+                released = sign_release(stores, release, local, trained.payload["run_id"])
+                decisions.append(
+                    Decision(follower, follows, Action.VERSION_RELEASED, released, model, version)
+                )
+                if policy.policy.promote_on_approval:
+                    # The approval itself authorises this promotion, so the approver is
+                    # recorded as promoter even when the policy does not list them as an
+                    # operator.
+                    promoted = _promotion(history, version, "sign-off complete")
+                    decisions.append(
+                        Decision(
+                            follower, follows, Action.VERSION_PROMOTED, promoted, model, version
+                        )
+                    )
+            _decide(stores, policy, model, decisions, service)
+            sync_view(stores, model)
+    return {
+        "approvals": approvals,
+        "required": required,
+        "promoted": promoted,
+        "gated_under_policy_sha256": payload.get("gated_under_policy_sha256"),
+        "policy_sha256": policy.sha256,
+    }
+
+
+def approval_payload(
+    policy: LoadedPolicy, state: VersionState, actor: str, comment: str
+) -> dict[str, Any]:
+    """What an approval of ``state`` by ``actor`` records (and its maker signs)."""
+    payload: dict[str, Any] = {
+        "comment": comment,
+        "approvals": len(state.approvals) + 1,
+        "required": policy.policy.approvals_required,
+        "automatic": actor == AUTO_APPROVER,
+    }
+    # A policy adopted after the gates ran: the approval goes ahead under the policy in
+    # force (which the statement signs), and says on the record that the gates were not.
+    if state.gated_policy_sha256 != policy.sha256:
+        payload["gated_under_policy_sha256"] = state.gated_policy_sha256
+    return payload
+
+
+def sign_decision(
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    version: str,
+    signer: Signer | Presigned,
+    decision: Literal["approve", "reject"],
+    comment: str,
+) -> str:
+    """Sign an approval or rejection here, to be recorded elsewhere (the Prefect-UI form).
+
+    The statement is the one :func:`approve` or :func:`reject` would sign now, after the
+    same rules: recorded later, it must still be that statement to the byte. Given a
+    decision signed elsewhere (:class:`Presigned`, at its stated time), it checks, without
+    writing anything, that recording it now would succeed.
+
+    Returns
+    -------
+    str
+        The signed statement as one line of text
+        (:func:`~governance.trust.signatures.signature_token`).
+
+    Raises
+    ------
+    NotAuthorised
+        If a sign-off rule refuses, as for :func:`approve` and :func:`reject`.
+    """
+    require_in_force(stores.audit, policy)
+    history = verified_history(stores, model)
+    state = read_state(stores, model, version, history)
+    _enforce(policy, decision, model, version, signer, history)
+    if decision == "approve":
+        action, payload = (
+            Action.SIGNOFF_APPROVED,
+            approval_payload(policy, state, signer.name, comment),
+        )
+    else:
+        if not comment.strip():
+            raise UsageError("a rejection needs --comment explaining why, got an empty comment")
+        action, payload = Action.SIGNOFF_REJECTED, {"comment": comment}
+    statement = statement_for(
+        action,
+        model,
+        version,
+        payload,
+        stores.audit.events(model=model, version=version),
+        policy.sha256,
+        signer.name,
+        signer.public_key,
+        signer.time if isinstance(signer, Presigned) else now(),
+    )
+    return signature_token(statement, signer.sign(statement_bytes(statement)))
+
+
+def _release_signer(stores: Stores, policy: LoadedPolicy) -> ReleaseSigner:
+    """The policy's release signer, whose key this process must hold.
+
+    Raises
+    ------
+    UsageError
+        If the policy names no release signer.
+    NotAuthorised
+        If this process does not hold the release key the policy lists.
+    """
+    release = policy.file.release
+    if release is None:
+        raise UsageError(
+            f"the policy in force ({policy.path}) names no release signer ('release:'), so an "
+            f"approved version could not be signed for release; an owner adds one "
+            f"(`govern keys create NAME --release`) and adopts the policy"
+        )
+    release_signing_key(stores.settings.keys_dir, release.signer, release.public_key)
+    return release
+
+
+def hand_over_to_signoff(
+    stores: Stores, policy: LoadedPolicy, model: str, version: str, author: Signer
+) -> str:
+    """After the gates passed: approve automatically if the policy allows; return the state.
+
+    The automatic approval is recorded as :data:`~governance.trust.signatures.AUTO_APPROVER`
+    and signed by the retrain's ``author``: the policy allowed it, the author vouches
+    that the gates it records are the ones that ran.
+    """
+    if policy.policy.auto_approve_when_gates_pass:
+        approve(stores, policy, model, version, author, "all gates passed", actor=AUTO_APPROVER)
+    return stores.client.get_model_version(model, version).tags[Tag.LIFECYCLE]
+
+
+def reject(
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    version: str,
+    signer: Signer | Presigned,
+    comment: str,
+    service: Signer | None = None,
+) -> None:
+    """Reject a pending version for good; the comment is mandatory.
+
+    ``service`` records a rejection signed elsewhere, as for :func:`approve`.
+    """
+    if not comment.strip():
+        raise UsageError("a rejection needs --comment explaining why, got an empty comment")
+    require_in_force(stores.audit, policy)
+    with model_lease(stores.audit.engine, model, signer.name):
+        history = verified_history(stores, model)
+        read_state(stores, model, version, history)
+        _enforce(policy, "reject", model, version, signer, history)
+        with _journal(stores, signer.name, "reject", model, version):
+            rejection = {"comment": comment}
+            _decide(
+                stores,
+                policy,
+                model,
+                [Decision(signer, signer.name, Action.SIGNOFF_REJECTED, rejection, model, version)],
+                service,
+            )
+            client = stores.client
+            client.set_model_version_tag(model, version, Tag.REJECTED_BY, signer.name)
+            client.set_model_version_tag(model, version, Tag.REJECTION_COMMENT, comment)
+            sync_view(stores, model)
+
+
+def promote(
+    stores: Stores, policy: LoadedPolicy, model: str, version: str, signer: Signer, reason: str
+) -> dict[str, Any]:
+    """Make an approved version the champion; the old champion becomes ``previous``.
+
+    The champion it replaces and the ``previous`` it retires are the log's, not whatever
+    the registry's aliases say: an alias moved in the MLflow UI is overwritten, never
+    written into the record.
+
+    Raises
+    ------
+    NotAuthorised
+        If the actor may not operate the model, the version is not approved, or another
+        lifecycle change of the model is in progress.
+    """
+    require_in_force(stores.audit, policy)
+    with model_lease(stores.audit.engine, model, signer.name):
+        history = verified_history(stores, model)
+        read_state(stores, model, version, history)
+        _enforce(policy, "promote", model, version, signer, history)
+        payload = _promotion(history, version, reason)
+        with _journal(stores, signer.name, "promote", model, version):
+            _decide(
+                stores,
+                policy,
+                model,
+                [Decision(signer, signer.name, Action.VERSION_PROMOTED, payload, model, version)],
+            )
+            sync_view(stores, model)
+    return payload
+
+
+def _promotion(history: ModelHistory, version: str, reason: str) -> dict[str, Any]:
+    """What promoting ``version`` moves, by the log: the champion to previous, and so on."""
+    return {"reason": reason, "champion": version, **history.promotion_moves()}
+
+
+def rollback(stores: Stores, policy: LoadedPolicy, model: str, signer: Signer, reason: str) -> dict:
+    """Make the log's ``previous`` the champion again; the demoted one becomes ``rolled-back``.
+
+    Raises
+    ------
+    UsageError
+        If the log names no previous champion.
+    NotAuthorised
+        If the target is not a version that was approved, passed its gates and is not
+        decommissioned (whatever the registry's ``previous`` alias says).
+    """
+    if not reason.strip():
+        raise UsageError("a rollback needs --reason, got an empty reason")
+    require_in_force(stores.audit, policy)
+    with model_lease(stores.audit.engine, model, signer.name):
+        history = verified_history(stores, model)
+        target = history.aliases.get(Alias.PREVIOUS)
+        if target is None:
+            raise UsageError(f"cannot roll back {model}: the audit log names no previous champion")
+        _enforce(policy, "rollback", model, target, signer, history)
+        payload = {"reason": reason, "champion": target, **history.rollback_moves()}
+        with _journal(stores, signer.name, "rollback", model, target):
+            _decide(
+                stores,
+                policy,
+                model,
+                [Decision(signer, signer.name, Action.VERSION_ROLLED_BACK, payload, model, target)],
+            )
+            sync_view(stores, model)
+    return payload
+
+
+def decommission(
+    stores: Stores,
+    policy: LoadedPolicy,
+    model: str,
+    version: str,
+    signer: Signer,
+    reason: str,
+    replacement: str | None,
+    no_replacement: bool,
+) -> dict[str, Any]:
+    """Retire a version for good: aliases removed, artifacts kept, never promotable again.
+
+    Decommissioning the champion needs a ``replacement`` (an approved, previous or
+    rolled-back version, which becomes champion) or an explicit ``no_replacement``.
+    """
+    if not reason.strip():
+        raise UsageError("decommissioning needs --reason, got an empty reason")
+    if replacement is not None and no_replacement:
+        raise UsageError("give either --replacement or --no-replacement, not both")
+    require_in_force(stores.audit, policy)
+    actor = signer.name
+    with model_lease(stores.audit.engine, model, actor):
+        history = verified_history(stores, model)
+        state = read_state(stores, model, version, history)
+        _enforce(policy, "decommission", model, version, signer, history)
+        is_champion = Alias.CHAMPION in state.aliases
+        if replacement is not None and not is_champion:
+            raise UsageError(
+                f"--replacement only applies when decommissioning the champion; {model} "
+                f"version {version} is {state.lifecycle!r}"
+            )
+        if is_champion and replacement is None and not no_replacement:
+            raise UsageError(
+                f"{model} version {version} is the champion: decommissioning it needs "
+                f"--replacement VERSION or --no-replacement"
+            )
+        if replacement is not None:
+            read_state(stores, model, replacement, history)
+            _enforce(policy, "replace", model, replacement, signer, history)
+        payload = {
+            "reason": reason,
+            "was_champion": is_champion,
+            "aliases_removed": list(state.aliases),
+            "replacement": replacement,
+        }
+        decisions = [
+            Decision(signer, actor, Action.VERSION_DECOMMISSIONED, payload, model, version)
+        ]
+        if replacement is not None:
+            installed = {
+                "reason": f"replaces decommissioned version {version}",
+                "champion": replacement,
+                REPLACES: version,
+                "previous": None,
+                "retired": None,
+            }
+            decisions.append(
+                Decision(signer, actor, Action.VERSION_PROMOTED, installed, model, replacement)
+            )
+        with _journal(stores, actor, "decommission", model, version):
+            _decide(stores, policy, model, decisions)
+            for key, value in {
+                Tag.DECOMMISSION_BY: actor,
+                Tag.DECOMMISSION_REASON: reason,
+                Tag.DECOMMISSION_AT: now(),
+            }.items():
+                stores.client.set_model_version_tag(model, version, key, value)
+            sync_view(stores, model)
+    return payload
