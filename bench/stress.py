@@ -43,12 +43,12 @@ from numba import njit, prange, typed  # noqa: E402
 
 import validation.stress.kernels as K  # noqa: E402
 from tests.validation.almgren_chriss import AC  # noqa: E402
+from tests.validation.stress_books import example_orders
 from tests.validation.stress_interpreted import run_interpreted  # noqa: E402
 from validation.stress import (  # noqa: E402
     Controls,
     MarketModel,
     StressConfig,
-    example_orders,
     load_scenarios,
     run_stress,
     simulate,

@@ -22,7 +22,7 @@ from governance.records.training_plots import stress_figures
 from governance.stores.datasets import Snapshot
 from governance.stores.handle import Stores, is_store_outage
 from governance.trust.policy_store import LoadedPolicy, signer_for
-from models import FittedModels, Split, get_family
+from models import FittedModels, ModelFamily, Split
 from validation.comparison import ComparisonReport
 from validation.data_contracts import ContractReport
 from validation.gates import GateReport
@@ -85,16 +85,15 @@ def data_validation(
 @task(name="register", cache_policy=NO_CACHE, **RETRY)
 def training(
     stores: Stores,
-    config: RetrainConfig,
+    family: ModelFamily,
     run: records.CandidateRun,
     snapshot: Snapshot,
     report: ContractReport,
     split: Split,
     fitted: FittedModels,
     metrics: dict,
-) -> str:
+) -> records.RegisteredVersion:
     """Log the model and training evidence; register a version under validation."""
-    family = get_family(config.model_name)
     return records.record_training(
         stores,
         run,

@@ -12,8 +12,12 @@ are idempotent per run, see :mod:`flows.recording`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
@@ -30,12 +34,13 @@ from governance.stores.datasets import Snapshot, load_snapshot
 from governance.stores.handle import Stores, open_stores
 from governance.stores.settings import ensure_workdir, get_settings
 from governance.trust.policy_store import LoadedPolicy, load_model_policy
-from models import FittedModels, Split, get_family
+from models import FittedModels, ModelFamily, Split, get_family
 from validation import judging
 from validation.comparison import ComparisonReport
 from validation.evaluation import holdout_metrics
 from validation.gates import GateReport
 from validation.intake import Intake, check_intake
+from validation.policy import ModelPolicy
 from validation.stress import ScenarioLibrary, StressReport, load_scenarios
 from vocabulary import CandidateRejected, Lifecycle
 
@@ -59,66 +64,61 @@ class RetrainOutcome:
 
 
 @task(name="load-policy", cache_policy=NO_CACHE)
-def load_policy(stores: Stores, config: RetrainConfig, library: ScenarioLibrary) -> LoadedPolicy:
+def load_policy(stores: Stores, model_name: str, library: ScenarioLibrary) -> LoadedPolicy:
     """Read and validate the model's policy before any work is done."""
-    return load_model_policy(stores.settings.policy_path, config.model_name, library)
+    return load_model_policy(stores.settings.policy_path, model_name, library)
 
 
 @task(name="load-and-hash", cache_policy=NO_CACHE)
-def load_and_hash(config: RetrainConfig) -> Snapshot:
+def load_and_hash(data_dir: Path) -> Snapshot:
     """Read the tables and hash their files."""
-    return load_snapshot(config.data_dir)
+    return load_snapshot(data_dir)
 
 
 @task(name="check-data", cache_policy=NO_CACHE)
-def check_data(config: RetrainConfig, policy: LoadedPolicy, snapshot: Snapshot) -> Intake:
+def check_data(
+    family: ModelFamily, snapshot: Snapshot, holdout_fraction: float, min_holdout_days: int
+) -> Intake:
     """Run the data contracts and the family's admission checks; split out of time."""
-    return check_intake(
-        snapshot.tables,
-        get_family(config.model_name),
-        config.holdout_fraction,
-        policy.policy.min_holdout_days,
-    )
+    return check_intake(snapshot.tables, family, holdout_fraction, min_holdout_days)
 
 
 @task(name="train", cache_policy=NO_CACHE)
-def train(config: RetrainConfig, split: Split) -> FittedModels:
+def train(family: ModelFamily, split: Split, seed: int) -> FittedModels:
     """Fit the candidate and the baselines on the training part of the split."""
-    return get_family(config.model_name).fit(split.train, config.seed)
+    return family.fit(split.train, seed)
 
 
 @task(name="evaluate", cache_policy=NO_CACHE)
-def evaluate(config: RetrainConfig, split: Split, fitted: FittedModels) -> dict:
+def evaluate(family: ModelFamily, split: Split, fitted: FittedModels) -> dict:
     """Score the candidate and the baselines on the holdout."""
-    return holdout_metrics(get_family(config.model_name), fitted, split.holdout)
+    return holdout_metrics(family, fitted, split.holdout)
 
 
 @task(name="load-champion", cache_policy=NO_CACHE, **record.RETRY)
-def load_champion(stores: Stores, config: RetrainConfig) -> Champion | None:
+def load_champion(stores: Stores, model_name: str) -> Champion | None:
     """Load the champion by the audit log (never by alias), its artifacts verified."""
-    return champion_by_log(stores, config.model_name)
+    return champion_by_log(stores, model_name)
 
 
 @task(name="challenge", cache_policy=NO_CACHE)
 def challenge(
-    config: RetrainConfig,
-    split: Split,
+    family: ModelFamily,
+    holdout: pd.DataFrame,
     fitted: FittedModels,
     champion: Champion | None,
-    policy: LoadedPolicy,
+    policy: ModelPolicy,
 ) -> ComparisonReport:
     """Compare the candidate with the champion and the baselines on the same holdout."""
     references = dict(fitted.baselines)
     if champion is not None:
         references = {"champion": champion.predictor, **references}
-    return judging.challenge(
-        get_family(config.model_name), split.holdout, fitted.candidate, references, policy.policy
-    )
+    return judging.challenge(family, holdout, fitted.candidate, references, policy)
 
 
 @task(name="schedule-stress-books", cache_policy=NO_CACHE)
 def schedule_stress_books(
-    config: RetrainConfig, split: Split, fitted: FittedModels, champion: Champion | None
+    family: ModelFamily, holdout: pd.DataFrame, fitted: FittedModels, champion: Champion | None
 ) -> dict:
     """Let each model's policy schedule the stress orders (the reference is the champion)."""
     reference_name, reference = (
@@ -126,49 +126,60 @@ def schedule_stress_books(
         if champion is not None
         else next(iter(fitted.baselines.items()))
     )
-    return judging.stress_books(
-        get_family(config.model_name), split.holdout, fitted.candidate, reference_name, reference
-    )
+    return judging.stress_books(family, holdout, fitted.candidate, reference_name, reference)
 
 
 @task(name="measure-latency", cache_policy=NO_CACHE, **record.RETRY)
-def measure_latency(stores: Stores, config: RetrainConfig, version: str, split: Split) -> dict:
+def measure_latency(
+    stores: Stores, family: ModelFamily, version: str, holdout: pd.DataFrame
+) -> dict:
     """Time one pre-trade decision through the registered pyfunc."""
-    family = get_family(config.model_name)
-    return decision_latency(stores, config.model_name, version, family, split.holdout.head(1))
+    return decision_latency(stores, family.registered_name, version, family, holdout.head(1))
 
 
 @task(name="judge", cache_policy=NO_CACHE)
 def judge(
-    config: RetrainConfig,
+    family: ModelFamily,
     policy: LoadedPolicy,
-    library: ScenarioLibrary,
+    scenarios: tuple[str, ...],
     comparison: ComparisonReport,
     stress: StressReport,
     latency: dict,
+    seed: int,
 ) -> GateReport:
     """Apply the policy's gates to the evidence, the candidate's decisions judged first."""
     return judging.judge(
-        get_family(config.model_name),
+        family,
         policy.policy,
         policy.sha256,
         comparison,
         stress,
         latency,
-        config.seed,
-        required_scenarios=tuple(library.names),
+        seed,
+        required_scenarios=scenarios,
     )
+
+
+@dataclass(frozen=True)
+class _Registered:
+    """A trained candidate, registered as a version: what judging it needs."""
+
+    version: str
+    split: Split
+    fitted: FittedModels
+    metrics: dict[str, dict[str, float]]
 
 
 @flow(name="retrain", log_prints=True)
 def retrain(config: RetrainConfig) -> RetrainOutcome:
     """Validate, train, register, challenge, stress and gate a candidate."""
     stores = open_stores(ensure_workdir(get_settings(config.workdir)))
+    family = get_family(config.model_name)
     timer = StageTimer(prefix=f"{config.model_name}: ")
     with timer("load policy, data, hash"):
         library = load_scenarios()
-        policy = load_policy(stores, config, library)
-        snapshot = load_and_hash(config)
+        policy = load_policy(stores, config.model_name, library)
+        snapshot = load_and_hash(config.data_dir)
     with timer("open MLflow run"):
         run = record.open_run(stores, config, snapshot, policy)
     lineage = RetrainLineage(
@@ -179,53 +190,74 @@ def retrain(config: RetrainConfig) -> RetrainOutcome:
     )
     lineage.start()
     timer.around = lineage.stage
-    registered: list[str] = []
     # The beacon tells `govern audit reconcile` this run is alive; if the process dies, the
     # version it left validating is closed as failed there.
     with retrain_beacon(stores.audit.engine, run.run_id, config.author):
-        try:
-            outcome = _govern_candidate(
-                stores, config, policy, library, snapshot, run, timer, registered
-            )
-        except BaseException as error:
-            # Whatever failed, the run is closed and a half-validated version retired.
-            record.failure(stores, run, registered[0] if registered else None, error)
-            lineage.finish(error)
-            raise
+        with _closed_on_failure(stores, run, lineage, version=None):
+            registered = _train_and_register(stores, config, family, policy, snapshot, run, timer)
+        with _closed_on_failure(stores, run, lineage, version=registered.version):
+            outcome = _judge(stores, config, family, policy, library, run, registered, timer)
     lineage.finish()
     return outcome
 
 
-def _govern_candidate(
+@contextmanager
+def _closed_on_failure(
+    stores: Stores, run: CandidateRun, lineage: RetrainLineage, version: str | None
+) -> Iterator[None]:
+    """Whatever fails, close the run and retire ``version`` (half-validated) for good."""
+    try:
+        yield
+    except BaseException as error:
+        record.failure(stores, run, version, error)
+        lineage.finish(error)
+        raise
+
+
+def _train_and_register(
     stores: Stores,
     config: RetrainConfig,
+    family: ModelFamily,
     policy: LoadedPolicy,
-    library: ScenarioLibrary,
     snapshot: Snapshot,
     run: CandidateRun,
     timer: StageTimer,
-    registered: list[str],
-) -> RetrainOutcome:
+) -> _Registered:
     with timer("data contracts") as stage:
-        checked = check_data(config, policy, snapshot)
+        checked = check_data(
+            family, snapshot, config.holdout_fraction, policy.policy.min_holdout_days
+        )
         stage.checked(checked.report)
         intake = record.data_validation(stores, run, snapshot, checked)
         split = intake.split
     with timer("train"):
-        fitted = train(config, split)
-        metrics = evaluate(config, split, fitted)
+        fitted = train(family, split, config.seed)
+        metrics = evaluate(family, split, fitted)
     with timer("log and register") as stage:
-        version = record.training(
-            stores, config, run, snapshot, intake.report, split, fitted, metrics
+        registered = record.training(
+            stores, family, run, snapshot, intake.report, split, fitted, metrics
         )
-        registered.append(version)
-        stage.produced(LineageDataset.of_version(stores, config.model_name, version))
+        stage.produced(LineageDataset.of_version(stores, registered))
+    return _Registered(registered.version, split, fitted, metrics)
+
+
+def _judge(
+    stores: Stores,
+    config: RetrainConfig,
+    family: ModelFamily,
+    policy: LoadedPolicy,
+    library: ScenarioLibrary,
+    run: CandidateRun,
+    registered: _Registered,
+    timer: StageTimer,
+) -> RetrainOutcome:
+    version, holdout, fitted = registered.version, registered.split.holdout, registered.fitted
     with timer("challenger comparison"):
-        champion = load_champion(stores, config)
-        comparison = challenge(config, split, fitted, champion, policy)
+        champion = load_champion(stores, config.model_name)
+        comparison = challenge(family, holdout, fitted, champion, policy.policy)
         record.comparison(stores, run, version, comparison)
     with timer("stress backtests"):
-        books = schedule_stress_books(config, split, fitted, champion)
+        books = schedule_stress_books(family, holdout, fitted, champion)
         per_scenario = fan_out(
             config.dask_address,
             {name: book.to_dict(orient="list") for name, book in books.items()},
@@ -236,8 +268,9 @@ def _govern_candidate(
         stress = StressReport.merge(per_scenario)
         record.stress(stores, run, version, stress, books, library)
     with timer("latency and gates"):
-        latency = measure_latency(stores, config, version, split)
-        gates = judge(config, policy, library, comparison, stress, latency)
+        latency = measure_latency(stores, family, version, holdout)
+        scenarios = tuple(library.names)
+        gates = judge(family, policy, scenarios, comparison, stress, latency, config.seed)
         record.gates(stores, run, version, gates, comparison, stress, latency)
     if not gates.passed:
         raise CandidateRejected(
@@ -255,7 +288,7 @@ def _govern_candidate(
         version=version,
         run_id=run.run_id,
         lifecycle=lifecycle,
-        metrics=metrics,
+        metrics=registered.metrics,
         gates=gates,
         champion_version=champion.version if champion else None,
         data_report=str(data_report_path(stores.settings, run.run_id)),

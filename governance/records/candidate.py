@@ -177,6 +177,15 @@ def record_data_validation(
     return str(html_path)
 
 
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """A version registered for a candidate's run, and the model artifacts it holds."""
+
+    version: str
+    model_uri: str
+    model_sha256: str
+
+
 def record_training(
     stores: Stores,
     run: CandidateRun,
@@ -187,7 +196,7 @@ def record_training(
     holdout_features: pd.DataFrame,
     metrics: dict[str, dict[str, float]],
     report: ContractReport,
-) -> str:
+) -> RegisteredVersion:
     """Log the training evidence and register the model as a version under validation.
 
     Logs parameters, holdout metrics, the dataset input, the candidate (in its family's
@@ -199,8 +208,8 @@ def record_training(
 
     Returns
     -------
-    str
-        The version number.
+    RegisteredVersion
+        The version number and the model artifacts it holds.
     """
     existing = _version_of_run(stores, run)
     if existing is not None:
@@ -228,7 +237,7 @@ def record_training(
         },
         existing,
     )
-    return existing
+    return RegisteredVersion(existing, model_uri, model_sha)
 
 
 def _log_training_evidence(

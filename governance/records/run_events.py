@@ -29,12 +29,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from governance.ledger import last_event
-from vocabulary import Action
-
 if TYPE_CHECKING:  # the client is imported where events are made, not at start-up
     from openlineage.client import OpenLineageClient
 
+    from governance.records.candidate import RegisteredVersion
     from governance.stores.datasets import Snapshot
     from governance.stores.handle import Stores
     from validation.data_contracts import ContractReport
@@ -78,12 +76,9 @@ class LineageDataset:
         ]
 
     @classmethod
-    def of_version(cls, stores: Stores, model: str, version: str) -> LineageDataset:
+    def of_version(cls, stores: Stores, registered: RegisteredVersion) -> LineageDataset:
         """A registered version's model artifacts, as its ``candidate.trained`` event names them."""
-        # Just recorded by this retrain, whose chain the governed steps verify.
-        events = stores.audit.events(model=model, version=version)
-        trained = last_event(events, Action.CANDIDATE_TRAINED).payload
-        return cls(stores.settings.tracking_uri, trained["model_uri"], trained["model_sha256"])
+        return cls(stores.settings.tracking_uri, registered.model_uri, registered.model_sha256)
 
 
 @dataclass

@@ -17,7 +17,8 @@ from prefect_dask import DaskTaskRunner
 from flows.stress_fan_out import stress_fan_out
 from governance.ledger import open_audit_log
 from governance.stores.settings import get_settings
-from validation.stress import StressConfig, example_orders, load_scenarios
+from tests.validation.stress_books import example_orders
+from validation.stress import StressConfig, load_scenarios
 
 
 @pytest.fixture(scope="module")

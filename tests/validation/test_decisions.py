@@ -3,10 +3,11 @@
 import pytest
 
 from governance.stores.settings import DEFAULT_POLICY
+from tests.validation.stress_books import example_orders
 from validation.decisions import compare_decisions
 from validation.gates import decision_checks, stress_checks
 from validation.policy import parse_policy
-from validation.stress import StressConfig, example_orders, run_stress
+from validation.stress import StressConfig, run_stress
 from validation.stress.catalogue import gate_table
 
 RISK_AVERSION = 0.1  # the impact family's

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.validation.stress_books import controls_only
 from validation.stress import (
     CONTROL_NAMES,
     Controls,
@@ -35,7 +36,7 @@ def test_kill_switch_flattens_on_mark_to_market_loss_not_realised_loss() -> None
     market = MarketModel(s0=100.0, sigma=0.0, dynamics="geometric")
     slide = _scenario(market_move={"knots": [[0, 0.0], [30, -0.10]]})
     x = np.linspace(3000, 0, 31)
-    ctl = Controls.only("kill_switch", max_loss_bps=150.0)
+    ctl = controls_only("kill_switch", max_loss_bps=150.0)
     r = simulate(market, x, 30 / DAY, 4, 0, controls=ctl, scenario=slide, trace_path=1)
     loss = r.trace["loss"]
     limit = 150e-4 * 3000 * 100.0
@@ -60,7 +61,7 @@ def test_the_backstop_after_a_kill_carries_the_price_path_and_its_own_impact() -
     market = MarketModel(s0=100.0, sigma=0.0, dynamics="geometric", gamma=1e-3)
     slide = _scenario(market_move={"knots": [[0, 0.0], [30, -0.10]]})
     x = np.linspace(3000, 0, 61)
-    ctl = Controls.only("kill_switch", max_loss_bps=150.0)
+    ctl = controls_only("kill_switch", max_loss_bps=150.0)
     r = simulate(market, x, 60 / DAY, 2, 0, controls=ctl, scenario=slide, trace_path=0)
     kill = int(r.kill_step[0])
     assert 0 < kill < 30
@@ -79,7 +80,7 @@ def test_price_collar_blocks_outside_the_band_and_resumes_inside() -> None:
     market = MarketModel(s0=100.0, sigma=0.0, dynamics="geometric")
     drop = _scenario(market_move={"knots": [[0, 0.0], [10, -0.10], [20, 0.0]]})
     x = np.linspace(3000, 0, 31)
-    ctl = Controls.only("price_collar", collar_bps=450)
+    ctl = controls_only("price_collar", collar_bps=450)
     r = simulate(market, x, 30 / DAY, 5, 0, controls=ctl, scenario=drop, trace_path=2)
     assert np.all(r.control_counts[:, C["price_collar"]] == 11)
     assert list(r.trace.events["price_collar"]) == list(range(5, 16))
@@ -92,7 +93,7 @@ def test_participation_cap_bounds_ours_over_market_plus_ours() -> None:
     # Flat volume of 1000 shares a minute; the schedule asks 300 a minute, 23 % of the flow.
     market = MarketModel(s0=10.0, sigma=0.0, adv=390_000.0)
     x = np.linspace(9000, 0, 31)
-    capped = simulate(market, x, 30 / DAY, 4, 0, controls=Controls.only("participation_cap"))
+    capped = simulate(market, x, 30 / DAY, 4, 0, controls=controls_only("participation_cap"))
     assert np.all(capped.control_counts[:, C["participation_cap"]] == 30)
     np.testing.assert_allclose(capped.max_participation, 0.20)  # 250 / (1000 + 250)
     np.testing.assert_allclose(capped.max_requested_participation, 300 / 1300)
@@ -106,7 +107,7 @@ def test_slippage_guard_limits_child_orders_against_the_quote() -> None:
     wide = _scenario(spread={"knots": [[9.99, 1.0], [10, 20.0], [20, 20.0], [20.01, 1.0]]})
     x = np.linspace(30_000, 0, 31)
     tau = 1 / DAY
-    ctl = Controls.only("slippage_guard", slippage_tolerance_bps=25.0)
+    ctl = controls_only("slippage_guard", slippage_tolerance_bps=25.0)
     r = simulate(
         market, x, 30 / DAY, 3, 0, controls=ctl, scenario=wide, trace_path=0, reference_vol=0.02
     )
@@ -125,7 +126,7 @@ def test_slippage_guard_limits_child_orders_against_the_quote() -> None:
 def test_slippage_tolerance_contracts_as_realised_volatility_rises() -> None:
     market = MarketModel(s0=100.0, sigma=0.02, dynamics="geometric", epsilon=0.02)
     spike = _scenario(volatility={"knots": [[0, 1.0], [10, 6.0]]})
-    ctl = Controls.only("slippage_guard", slippage_tolerance_bps=25.0)
+    ctl = controls_only("slippage_guard", slippage_tolerance_bps=25.0)
     r = simulate(
         market, np.linspace(3000, 0, 61), 60 / DAY, 3, 4, controls=ctl, scenario=spike, trace_path=0
     )
@@ -140,7 +141,7 @@ def test_feed_guard_pauses_on_a_stale_quote_and_resumes() -> None:
     market = MarketModel(s0=100.0, sigma=0.5, dynamics="arithmetic")
     frozen = _scenario(feed={"stale": [[10, 20]]})
     x = np.linspace(3000, 0, 31)
-    ctl = Controls.only("feed_guard", max_stale_steps=3)
+    ctl = controls_only("feed_guard", max_stale_steps=3)
     r = simulate(market, x, 30 / DAY, 3, 2, controls=ctl, scenario=frozen, trace_path=0)
     paused = r.trace.events["feed_guard"]
     assert list(paused) == list(range(12, 20))
@@ -156,7 +157,7 @@ def test_a_child_order_priced_off_a_bad_quote_is_picked_off() -> None:
     off = simulate(market, x, 30 / DAY, 2, 0, side="buy", scenario=spiked, trace_path=0)
     assert off.trace["price"][5] == pytest.approx(108.0)
     guarded = simulate(
-        market, x, 30 / DAY, 2, 0, side="buy", scenario=spiked, controls=Controls.only("feed_guard")
+        market, x, 30 / DAY, 2, 0, side="buy", scenario=spiked, controls=controls_only("feed_guard")
     )
     assert np.all(guarded.cost < off.cost)
 
@@ -206,7 +207,7 @@ def test_slippage_guard_waits_out_a_spread_blowout() -> None:
     # Half the block: the guard's limit leaves room to catch up once spreads narrow.
     half = ORDER.assign(quantity=[200_000.0])
     _paired_lower(
-        _cost("spread_blowout", Controls.only("slippage_guard"), half, n_paths=8000),
+        _cost("spread_blowout", controls_only("slippage_guard"), half, n_paths=8000),
         _cost("spread_blowout", Controls.none(), half, n_paths=8000),
     )
 
@@ -214,20 +215,20 @@ def test_slippage_guard_waits_out_a_spread_blowout() -> None:
 def test_feed_guard_protects_a_purchase_from_a_corrupted_feed() -> None:
     buy = ORDER.assign(side=["buy"])
     _paired_lower(
-        _cost("feed_corruption", Controls.only("feed_guard"), buy, n_paths=8000),
+        _cost("feed_corruption", controls_only("feed_guard"), buy, n_paths=8000),
         _cost("feed_corruption", Controls.none(), buy, n_paths=8000),
     )
 
 
 def test_price_collar_keeps_a_sale_out_of_a_flash_crash() -> None:
     _paired_lower(
-        _cost("flash_crash_recovery", Controls.only("price_collar", "participation_cap")),
-        _cost("flash_crash_recovery", Controls.only("participation_cap")),
+        _cost("flash_crash_recovery", controls_only("price_collar", "participation_cap")),
+        _cost("flash_crash_recovery", controls_only("participation_cap")),
     )
 
 
 def test_participation_cap_keeps_participation_and_impact_down_when_liquidity_goes() -> None:
-    on = _cost("liquidity_withdrawal", Controls.only("participation_cap"))
+    on = _cost("liquidity_withdrawal", controls_only("participation_cap"))
     off = _cost("liquidity_withdrawal", Controls.none())
     assert np.nanmax(on.max_participation) <= 0.20 + 1e-12
     assert np.nanmean(off.max_participation) > 0.4
@@ -248,7 +249,7 @@ def test_participation_above_its_action_level_halts_trading_and_hands_off_the_re
     # 1000 shares of market volume a minute; the schedule asks 700 (41 % of the flow).
     market = MarketModel(s0=10.0, sigma=0.0, adv=390_000.0)
     x = np.linspace(21_000, 0, 31)
-    r = simulate(market, x, 30 / DAY, 2, 0, controls=Controls.only("risk_monitor"))
+    r = simulate(market, x, 30 / DAY, 2, 0, controls=controls_only("risk_monitor"))
     # The first full 5-minute window ends at step 4: 41 % > 25 %, trading halts there.
     assert np.all(r.first_fire[:, C["participation_halt"]] == 4)
     np.testing.assert_allclose(r.filled, 5 * 700)
@@ -263,7 +264,7 @@ def test_slippage_above_its_action_level_pauses_the_strategy_for_one_window() ->
     market = MarketModel(s0=100.0, sigma=0.0, eta=0.003 / 390 * 100 / 100, adv=3.9e6)
     x = np.linspace(3000, 0, 31)
     r = simulate(
-        market, x, 30 / DAY, 2, 0, side="buy", controls=Controls.only("risk_monitor"), trace_path=0
+        market, x, 30 / DAY, 2, 0, side="buy", controls=controls_only("risk_monitor"), trace_path=0
     )
     trades = r.trace["trade"]
     # Paused after the first fill, re-checked after each window: the slippage persists (the
@@ -285,7 +286,7 @@ def test_a_dispersed_fill_price_is_reviewed_while_trading_goes_on() -> None:
         60 / DAY,
         200,
         5,
-        controls=Controls.only("risk_monitor"),
+        controls=controls_only("risk_monitor"),
         scenario=wild,
         reference_vol=0.02,
         trace_path=0,
@@ -302,7 +303,7 @@ def test_leakage_above_its_action_level_reroutes_the_rest_and_stops_the_bleeding
     visible = ORDER.assign(horizon_minutes=[120.0])
     cfg = {"n_paths": 2000, "seed": 3}
     on = (
-        run_scenario(visible, hunted, StressConfig(**cfg, controls=Controls.only("risk_monitor")))
+        run_scenario(visible, hunted, StressConfig(**cfg, controls=controls_only("risk_monitor")))
         .orders[0]
         .sim
     )

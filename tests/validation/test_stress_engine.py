@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from tests.validation.almgren_chriss import AC, AC_LAMBDA, AC_T, ac_closed_form, ac_trajectories
-from validation.stress import Controls, MarketModel, StressInputError, simulate
+from tests.validation.stress_books import controls_only
+from validation.stress import MarketModel, StressInputError, simulate
 from validation.stress.metrics import leakage_score
 from vocabulary import SESSION_MINUTES
 from vocabulary.errors import UsageError
@@ -64,7 +65,7 @@ def test_simulate_refuses_bad_input_with_clear_messages() -> None:
     with pytest.raises(StressInputError, match=r"side must be 'buy' or 'sell'"):
         simulate(market, [10.0, 0.0], 1.0, 10, 0, side="short")
     with pytest.raises(StressInputError, match=r"participation cap needs market.adv"):
-        simulate(market, [10.0, 0.0], 1.0, 10, 0, controls=Controls.only("participation_cap"))
+        simulate(market, [10.0, 0.0], 1.0, 10, 0, controls=controls_only("participation_cap"))
     # The errors are usage errors for the CLI and ValueErrors for Python callers.
     assert issubclass(StressInputError, UsageError) and issubclass(StressInputError, ValueError)
 

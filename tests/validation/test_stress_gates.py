@@ -3,9 +3,10 @@
 import pytest
 
 from governance.stores.settings import DEFAULT_POLICY
+from tests.validation.stress_books import example_orders
 from validation.gates import stress_checks
 from validation.policy import parse_policy
-from validation.stress import StressConfig, example_orders, run_stress
+from validation.stress import StressConfig, run_stress
 from validation.stress.catalogue import gate_table
 
 POLICY = parse_policy(DEFAULT_POLICY.read_text()).for_model("execution-impact")

@@ -11,13 +11,13 @@ from numba import typed
 
 import validation.stress.kernels as K
 from tests.validation.almgren_chriss import AC, AC_T, ac_trajectories
+from tests.validation.stress_books import example_orders
 from tests.validation.stress_interpreted import run_interpreted
 from validation.stress import (
     Controls,
     MarketModel,
     StressConfig,
     StressInputError,
-    example_orders,
     load_scenarios,
     run_stress,
     simulate,
@@ -174,18 +174,23 @@ def _schedule_only_cases() -> dict[str, tuple[MarketModel, np.ndarray, float, di
     }
 
 
+def _run(inputs):
+    """The leading arguments of both kernels, on fresh streams of the run's seed."""
+    gens = typed.List(make_generators(inputs.seed, inputs.n_paths, inputs.stream))
+    return gens, inputs.n_paths, K.CHUNK_SIZE, inputs.par, inputs.stp, inputs.base
+
+
 @pytest.mark.parametrize("case", list(_schedule_only_cases()))
 def test_schedule_only_kernel_gives_the_general_kernels_outputs_bit_for_bit(case: str) -> None:
     market, holdings, horizon, kw = _schedule_only_cases()[case]
     inputs = prepare_inputs(market, holdings, horizon, 700, 11, **kw)
     assert is_schedule_only(inputs.par)
     out, fires, first, _ = allocate_outputs(inputs)
-    gens = typed.List(make_generators(inputs.seed, inputs.n_paths, inputs.stream))
-    run = (gens, inputs.n_paths, K.CHUNK_SIZE, inputs.par, inputs.stp, inputs.base)
-    K.simulate_schedule_chunks(*run, *schedule_plan(inputs), out)
-    general = run_kernel(inputs, lean=False)
-    assert np.array_equal(out, general[0], equal_nan=True)
-    assert not general[1].any() and np.all(general[2] == -1)  # no control fired
+    K.simulate_schedule_chunks(*_run(inputs), *schedule_plan(inputs), out)
+    general, fires, first, trace = allocate_outputs(inputs)
+    K.simulate_chunks(*_run(inputs), inputs.tgt, general, fires, first, -1, trace)
+    assert np.array_equal(out, general, equal_nan=True)
+    assert not fires.any() and np.all(first == -1)  # no control fired
     assert np.array_equal(run_kernel(inputs)[0], out, equal_nan=True)
     assert np.unique(out[K.O_COST]).size == inputs.n_paths  # every path priced on its own
     if case.startswith("geometric_remainder"):

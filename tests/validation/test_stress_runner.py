@@ -14,13 +14,13 @@ import pytest
 from matplotlib.figure import Figure
 
 import validation.stress.runner as runner
+from tests.validation.stress_books import example_orders
 from validation.stress import (
     GATE_STATISTICS,
     Scenario,
     StressConfig,
     StressInputError,
     StressReport,
-    example_orders,
     gate_table,
     load_scenarios,
     run_scenario,

@@ -9,6 +9,7 @@ from importlib.resources import files
 import numpy as np
 import pytest
 
+from tests.validation.stress_books import example_orders
 from validation.stress import (
     REQUIRED_SCENARIOS,
     MarketModel,
@@ -17,7 +18,6 @@ from validation.stress import (
     ScenarioLibrary,
     StressConfig,
     StressInputError,
-    example_orders,
     load_scenarios,
     run_scenario,
     simulate,

@@ -39,7 +39,6 @@ _WHERE = {
     "MarketModel": "validation.stress.market_model",
     "Distribution": "validation.stress.metrics",
     "ScenarioMetrics": "validation.stress.metrics",
-    "example_orders": "validation.stress.orders",
     "schedule_holdings": "validation.stress.orders",
     "validate_orders": "validation.stress.orders",
     "engine_sha256": "validation.stress.provenance",

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pydantic import Field
 
 from validation.stress._base import StrictModel
-from validation.stress.errors import StressInputError
 
 __all__ = ["CONTROL_NAMES", "Controls"]
 
@@ -117,21 +116,3 @@ class Controls(StrictModel):
             risk_monitor=False,
             feed_guard=False,
         )
-
-    @classmethod
-    def only(cls, *names: str, **params: float) -> Controls:
-        """Return controls with only ``names`` switched on (and ``params`` overridden)."""
-        switches = {
-            "kill_switch",
-            "price_collar",
-            "participation_cap",
-            "slippage_guard",
-            "risk_monitor",
-            "feed_guard",
-        }
-        unknown = set(names) - switches
-        if unknown:
-            raise StressInputError(
-                f"unknown control(s) {sorted(unknown)}; expected some of {sorted(switches)}"
-            )
-        return cls(**{s: s in names for s in switches}, **params)

@@ -56,7 +56,7 @@ def allocate_outputs(inputs: KernelInputs) -> KernelOutputs:
     )
 
 
-def run_kernel(inputs: KernelInputs, *, trace_path: int = -1, lean: bool = True) -> KernelOutputs:
+def run_kernel(inputs: KernelInputs, *, trace_path: int = -1) -> KernelOutputs:
     """Run prepared inputs on the numba kernels, on the streams of ``inputs``' seed and key.
 
     A run in which every path trades the same shares
@@ -72,9 +72,6 @@ def run_kernel(inputs: KernelInputs, *, trace_path: int = -1, lean: bool = True)
         From :func:`~validation.stress.inputs.prepare_inputs`.
     trace_path
         Path to trace or -1.
-    lean
-        Use the schedule-only kernel where it applies; ``False`` forces the general one (to
-        compare them).
 
     Returns
     -------
@@ -85,7 +82,7 @@ def run_kernel(inputs: KernelInputs, *, trace_path: int = -1, lean: bool = True)
     out, fires, first, trace = allocate_outputs(inputs)
     gens = typed.List(make_generators(inputs.seed, inputs.n_paths, inputs.stream))
     run = (gens, inputs.n_paths, K.CHUNK_SIZE, inputs.par, inputs.stp, inputs.base)
-    if lean and trace_path < 0 and K.is_schedule_only(inputs.par):
+    if trace_path < 0 and K.is_schedule_only(inputs.par):
         K.simulate_schedule_chunks(*run, *schedule_plan(inputs), out)
     else:
         K.simulate_chunks(*run, inputs.tgt, out, fires, first, trace_path, trace)
