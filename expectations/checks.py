@@ -309,7 +309,13 @@ def greater(
     return CheckSpec(
         name=name,
         expectation="ExpectColumnPairValuesAToBeGreaterThanB",
-        kwargs={"column_A": column_a, "column_B": column_b, "or_equal": or_equal},
+        # A missing value is the not-null check's finding, not a failed comparison.
+        kwargs={
+            "column_A": column_a,
+            "column_B": column_b,
+            "or_equal": or_equal,
+            "ignore_row_if": "either_value_is_missing",
+        },
         columns=(column_a, column_b),
         severity=severity,
         description=f"{column_a} {'>=' if or_equal else '>'} {column_b}",

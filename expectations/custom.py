@@ -17,11 +17,11 @@ __all__ = ["ExpectColumnDtypeToBeKind", "CUSTOM_EXPECTATIONS"]
 
 
 class ExpectColumnDtypeToBeKind(BatchExpectation):
-    """Expect a column's dtype to be of a kind: string, numeric, timestamp_tz or boolean.
+    """Expect a column's dtype to be of a kind: string, numeric, timestamp_utc or boolean.
 
     Unlike ``ExpectColumnTypeToBe``, which wants one exact dtype, a kind accepts every
     dtype that means the same (``int64`` and ``float64`` are numeric;
-    ``datetime64[ns, UTC]`` and ``datetime64[us, UTC]`` are timestamp_tz). The result's
+    ``datetime64[ns, UTC]`` and ``datetime64[us, UTC]`` are timestamp_utc). The result's
     ``observed_value`` is the column's dtype, or ``"missing"`` if there is no such column.
 
     Attributes

@@ -9,7 +9,10 @@ the fill price is checked against arrival through the recomputed shortfall rathe
 than by its sign. ``urgency`` is the desk's urgency score in [0, 1] and
 ``shares_outstanding`` the shares in issue ``Theta``, at least a day's volume: the
 permanent impact of the cost law scales with ``(Theta / V) ** 0.25``, so a count given in
-millions would shrink it about 30-fold.
+millions would shrink it about 30-fold. An order is at most a day's volume (``qty <= adv``):
+the model prices the execution of one session, and an order larger than the day's volume
+cannot be worked within one (a quantity in the wrong unit, or ``1e300``, would otherwise
+reach the estimators as a number they overflow on).
 
 When each column is known (:data:`PRE_TRADE`, :data:`POST_TRADE`): before the order
 starts, ``order_id, asset, side, start_ts``, the *planned* ``end_ts`` (start plus the
@@ -70,8 +73,8 @@ SCHEMA: dict[str, ColumnKind] = {
     "order_id": "string",
     "asset": "string",
     "side": "string",
-    "start_ts": "timestamp_tz",
-    "end_ts": "timestamp_tz",
+    "start_ts": "timestamp_utc",
+    "end_ts": "timestamp_utc",
     "qty": "numeric",
     "arrival_mid": "numeric",
     "avg_fill_px": "numeric",
@@ -208,6 +211,7 @@ def contract(
         between("arrival_mid_positive", "arrival_mid", min_value=0, strict_min=True),
         between("avg_fill_px_positive", "avg_fill_px", min_value=0, strict_min=True),
         between("adv_positive", "adv", min_value=0, strict_min=True),
+        greater("adv_covers_qty", "adv", "qty", or_equal=True),
         greater(
             "shares_outstanding_exceeds_adv",
             "shares_outstanding",

@@ -55,7 +55,7 @@ SIGMA_FLOOR = 1e-4
 _MAD_TO_SIGMA = 1.4826
 
 SCHEMA: dict[str, ColumnKind] = {
-    "ts": "timestamp_tz",
+    "ts": "timestamp_utc",
     "asset": "string",
     "open": "numeric",
     "high": "numeric",

@@ -17,7 +17,7 @@ SIDES = ("buy", "sell")
 
 SCHEMA: dict[str, ColumnKind] = {
     "rfq_id": "string",
-    "ts": "timestamp_tz",
+    "ts": "timestamp_utc",
     "asset": "string",
     "side": "string",
     "dealer": "string",

@@ -80,7 +80,9 @@ def check_data(
     family: ModelFamily, snapshot: Snapshot, holdout_fraction: float, min_holdout_days: int
 ) -> Intake:
     """Run the data contracts and the family's admission checks; split out of time."""
-    return check_intake(snapshot.tables, family, holdout_fraction, min_holdout_days)
+    return check_intake(
+        snapshot.tables, family, holdout_fraction, min_holdout_days, pd.Timestamp.now(tz="UTC")
+    )
 
 
 @task(name="train", cache_policy=NO_CACHE)

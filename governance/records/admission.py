@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from governance.ledger import AuditLog, open_audit_log, record_event
 from governance.stores.datasets import Snapshot, SnapshotRefused, load_snapshot
 from governance.stores.settings import Settings
@@ -44,7 +46,9 @@ def admit_snapshot(
         snapshot = load_snapshot(data_dir)
     except SnapshotRefused as refused:
         _refuse_in(settings, author, family, refused.uri, refused.file_sha256, str(refused), None)
-    intake = check_intake(snapshot.tables, family, holdout_fraction, min_holdout_days)
+    intake = check_intake(
+        snapshot.tables, family, holdout_fraction, min_holdout_days, pd.Timestamp.now(tz="UTC")
+    )
     if not intake.passed:
         report_path = settings.reports_dir / f"data-contracts-refused-{snapshot.sha256[:16]}.html"
         files = snapshot.file_sha256

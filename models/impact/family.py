@@ -159,15 +159,25 @@ class ImpactFamily(ModelFamily):
         An order with no bar of its asset inside its window (a gap in the feed) keeps its
         raw shortfall: its move is unknown and taken as zero, its expectation. More than
         :data:`MAX_UNBENCHMARKED_SHARE` of such orders is a feed that does not match the
-        executions, and is refused.
+        executions, and is refused; so is an asset with no bar at all, which is not a gap
+        but a feed missing a name (its orders' costs could not be benchmarked, and its
+        return would be missing from the market index of the others).
 
         Raises
         ------
         ValueError
-            If too many orders have no bar in their window.
+            If an asset has no bars, or too many orders have no bar in their window.
         """
-        executions = tables[self.table]
-        move = market_move_bps(executions, tables["market_bars"])
+        executions, bars = tables[self.table], tables["market_bars"]
+        uncovered = sorted(set(executions["asset"]) - set(bars["asset"]))
+        if uncovered:
+            orders = int(executions["asset"].isin(uncovered).sum())
+            raise ValueError(
+                f"{self.table}.asset: expected market_bars for every asset traded (check "
+                f"asset_has_bars), found {orders} order(s) of {len(uncovered)} asset(s) with "
+                f"none: {', '.join(map(str, uncovered[:5]))}"
+            )
+        move = market_move_bps(executions, bars)
         missing = np.flatnonzero(~np.isfinite(move))
         if missing.size > MAX_UNBENCHMARKED_SHARE * len(executions):
             first = executions.iloc[int(missing[0])]

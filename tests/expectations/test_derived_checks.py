@@ -105,7 +105,8 @@ def test_prepare_skips_value_checks_of_a_mistyped_column(clean_tables):
     runnable = {c.name for c in prepared.runnable}
     assert {"qty_dtype", "qty_not_null"} <= runnable
     assert prepared.skipped == {
-        "qty_positive": "not evaluated: column qty dtype str, expected numeric"
+        "qty_positive": "not evaluated: column qty dtype str, expected numeric",
+        "adv_covers_qty": "not evaluated: column qty dtype str, expected numeric",
     }
 
 

@@ -62,7 +62,52 @@ def _bars_of_other_assets(frame):
     return frame.assign(asset="X" + frame["asset"].astype(str))
 
 
+def _bars_of_the_first_day(frame):
+    """A feed that stopped after its first day: every asset covered, most orders not."""
+    day = frame["ts"].dt.floor("D")
+    return frame.loc[day == day.iloc[0]]
+
+
+def _without_bars_of_one_asset(frame):
+    return frame.loc[frame["asset"] != frame["asset"].iloc[0]]
+
+
+def _with_column(name, source="qty"):
+    return lambda frame: frame.assign(**{name: frame[source]})
+
+
+def _in_new_york(frame):
+    return frame.assign(
+        start_ts=frame["start_ts"].dt.tz_convert("America/New_York"),
+        end_ts=frame["end_ts"].dt.tz_convert("America/New_York"),
+    )
+
+
+def _one_order_in_2035(frame):
+    frame = frame.copy()
+    shift = pd.Timestamp("2035-01-02", tz="UTC") - frame["start_ts"].iloc[0].floor("D")
+    frame.loc[frame.index[0], ["start_ts", "end_ts"]] = (
+        frame.loc[frame.index[0], ["start_ts", "end_ts"]] + shift
+    )
+    return frame
+
+
 CASES = {
+    "a quantity of 1e300": (
+        _rewrite("executions", _set("qty", 1e300, rows=slice(0, 1))),
+        "adv_covers_qty",
+    ),
+    "an unknown column": (_rewrite("executions", _with_column("trader")), "check columns_known"),
+    "QTY beside qty": (_rewrite("executions", _with_column("QTY")), "differ only in case"),
+    "an order dated 2035": (
+        _rewrite("executions", _one_order_in_2035),
+        "executions.start_ts: expected times no later than the admission",
+    ),
+    "times in New York": (_rewrite("executions", _in_new_york), "UTC timestamp"),
+    "an asset without bars": (
+        _rewrite("market_bars", _without_bars_of_one_asset),
+        "check asset_has_bars",
+    ),
     "infinite qty": (_rewrite("executions", _set("qty", np.inf)), "executions.qty"),
     "infinite spread in bars": (
         _rewrite("market_bars", _set("ask", -np.inf)),
@@ -73,8 +118,12 @@ CASES = {
     "unreadable parquet": (_garbage, "executions: expected a readable Parquet file"),
     "a table the family needs is missing": (_missing_bars, "market_bars"),
     "an empty executions table": (_rewrite("executions", lambda f: f.iloc[:0]), "executions"),
-    "bars that do not cover the orders": (
+    "bars of other instruments": (
         _rewrite("market_bars", _bars_of_other_assets),
+        "check asset_has_bars",
+    ),
+    "bars that do not cover the orders' windows": (
+        _rewrite("market_bars", _bars_of_the_first_day),
         "check market_move_bps",
     ),
 }
@@ -114,7 +163,31 @@ def test_a_training_window_of_one_day_is_refused_not_crashed():
     tables = generate(SynthConfig(orders=3_000, days=12, assets=3, seed=2)).as_dict()
     family = get_family("execution-impact")
     # Nine tenths held out: the first day alone would be left to train on.
-    intake = check_intake(tables, family, holdout_fraction=0.9, min_holdout_days=2)
+    now = pd.Timestamp.now(tz="UTC")
+    intake = check_intake(tables, family, holdout_fraction=0.9, min_holdout_days=2, as_of=now)
     assert not intake.passed
     assert "training window" in intake.refusal and "covers 1 day(s)" in intake.refusal
-    assert check_intake(tables, family, holdout_fraction=0.2, min_holdout_days=2).passed
+    assert check_intake(tables, family, holdout_fraction=0.2, min_holdout_days=2, as_of=now).passed
+
+
+def test_ground_truth_columns_are_not_read_so_their_gaps_are_accepted():
+    """The generator's ground truth (true_daily_vol, ...) is declared, never a feature or the
+    target: a gap in it changes nothing the pipeline computes, so it is admitted."""
+    from models import get_family
+    from synthetic import SynthConfig, generate
+    from validation.intake import check_intake
+
+    tables = generate(SynthConfig(orders=3_000, days=12, assets=3, seed=2)).as_dict()
+    executions = tables["executions"].copy()
+    executions.loc[executions.index[:50], "true_daily_vol"] = np.nan
+    family = get_family("execution-impact")
+    now = pd.Timestamp.now(tz="UTC")
+    intake = check_intake(
+        {**tables, "executions": executions},
+        family,
+        holdout_fraction=0.2,
+        min_holdout_days=2,
+        as_of=now,
+    )
+    assert intake.passed, intake.refusal
+    assert all("true_daily_vol" not in inputs for inputs in family.feature_inputs.values())

@@ -62,7 +62,7 @@ def _wrong_kind(series: pd.Series, kind: str) -> pd.Series:
         return series.astype(str)
     if kind == "string":
         return pd.Series(np.arange(len(series)), index=series.index)
-    if kind == "timestamp_tz":
+    if kind == "timestamp_utc":
         return series.dt.tz_localize(None)
     return series.astype(int)  # boolean
 
@@ -174,7 +174,8 @@ CASES = [
         {"avg_fill_px_positive"},
         {"fill_price_near_arrival", "shortfall_matches_prices"},
     ),
-    case("adv_negative", X, set_rows(X, "adv", -1.0), {"adv_positive"}),
+    case("adv_negative", X, set_rows(X, "adv", -1.0), {"adv_positive"}, {"adv_covers_qty"}),
+    case("qty_in_wrong_unit", X, set_rows(X, "qty", 1e300), {"adv_covers_qty"}),
     case("urgency_above_one", X, set_rows(X, "urgency", 1.5), {"urgency_in_unit_interval"}),
     case(
         "daily_vol_in_percent",
