@@ -1,7 +1,8 @@
 """The exit-code map of ``govern``: one documented code per class of outcome.
 
 0 done, 1 unexpected error, 2 usage error, 3 input data rejected, 4 candidate rejected by
-its gates, 5 not authorised, 6 integrity check failed.
+its gates, 5 not authorised, 6 integrity check failed, 7 decided and recorded but the
+registry not updated (run ``govern audit reconcile``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from vocabulary.errors import (
     DataRejected,
     IntegrityError,
     NotAuthorised,
+    RecordedNotApplied,
     UsageError,
 )
 
@@ -22,6 +24,7 @@ __all__ = [
     "EXIT_GATES_FAILED",
     "EXIT_NOT_AUTHORISED",
     "EXIT_INTEGRITY",
+    "EXIT_RECORDED_NOT_APPLIED",
     "exit_code_for",
 ]
 
@@ -32,6 +35,7 @@ EXIT_DATA_REJECTED = 3
 EXIT_GATES_FAILED = 4
 EXIT_NOT_AUTHORISED = 5
 EXIT_INTEGRITY = 6
+EXIT_RECORDED_NOT_APPLIED = 7
 
 _CODES: dict[type[BaseException], int] = {
     UsageError: EXIT_USAGE,
@@ -39,6 +43,7 @@ _CODES: dict[type[BaseException], int] = {
     CandidateRejected: EXIT_GATES_FAILED,
     NotAuthorised: EXIT_NOT_AUTHORISED,
     IntegrityError: EXIT_INTEGRITY,
+    RecordedNotApplied: EXIT_RECORDED_NOT_APPLIED,
 }
 
 

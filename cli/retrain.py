@@ -96,7 +96,8 @@ def demo(
 def _admit(settings: Settings, config: RetrainConfig) -> None:
     """Refuse bad data, an author without their key or a policy not in force, in seconds.
 
-    All before the workflow engine starts: exit 3 for data, 5 for the key, 6 for the policy.
+    All before the workflow engine starts: exit 5 for the key (first: a refusal is recorded
+    under the author's checkpoint), 3 for data, 6 for the policy.
     """
     from governance.ledger import open_audit_log
     from governance.records.admission import admit_snapshot
@@ -104,15 +105,15 @@ def _admit(settings: Settings, config: RetrainConfig) -> None:
     from models import get_family
 
     loaded = load_model_policy(settings.policy_path, config.model_name)
+    author = signer_for(settings.keys_dir, loaded.file, config.author)
     admit_snapshot(
         settings,
         config.data_dir,
         get_family(config.model_name),
         config.holdout_fraction,
         loaded.policy.min_holdout_days,
-        config.author,
+        author,
     )
-    signer_for(settings.keys_dir, loaded.file, config.author)
     with open_audit_log(settings.audit_db_url) as audit:
         require_in_force(audit, loaded)
 

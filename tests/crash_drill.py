@@ -2,8 +2,9 @@
 
 Usage: ``python tests/crash_drill.py STEP govern-args...``, STEP one of ``intent`` (the
 intent recorded, nothing decided), ``decided`` (the decisions recorded, the registry not yet
-set) or ``view`` (the registry set, the completion not recorded). The lifecycle module's
-own recording functions are wrapped, so the product carries no hook for it.
+set) or ``view`` (the registry set, the completion not recorded). The recording functions
+the lifecycle module and its checkpointed recorder call are wrapped, so the product
+carries no hook for it.
 """
 
 import os
@@ -17,6 +18,7 @@ def _die() -> None:
 
 def _drill(step: str) -> None:
     import governance.lifecycle.actions as lifecycle
+    import governance.trust.checkpoints as checkpoints
     from vocabulary import Action
 
     record_event, record_decisions = lifecycle.record_event, lifecycle.record_decisions
@@ -36,6 +38,7 @@ def _drill(step: str) -> None:
         return recorded
 
     lifecycle.record_event, lifecycle.record_decisions = event, decisions
+    checkpoints.record_event = event
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from vocabulary.errors import (
     GovernanceError,
     IntegrityError,
     NotAuthorised,
+    RecordedNotApplied,
     UsageError,
 )
 from vocabulary.terms import SESSION_MINUTES, Action, Alias, Lifecycle, Role, Rule, Tag
@@ -25,6 +26,7 @@ __all__ = [
     "IntegrityError",
     "Lifecycle",
     "NotAuthorised",
+    "RecordedNotApplied",
     "Role",
     "Rule",
     "Tag",

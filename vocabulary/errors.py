@@ -15,6 +15,7 @@ __all__ = [
     "CandidateRejected",
     "NotAuthorised",
     "IntegrityError",
+    "RecordedNotApplied",
 ]
 
 
@@ -45,3 +46,11 @@ class NotAuthorised(GovernanceError):
 
 class IntegrityError(GovernanceError):
     """A stored hash, hash chain or artifact does not match what was recorded."""
+
+
+class RecordedNotApplied(GovernanceError):
+    """A lifecycle action's decisions are on the log, in force, but the registry is stale.
+
+    The registry is a view of the log: ``govern audit reconcile`` brings it up to date once
+    the store that failed is back; repeating the action is neither needed nor allowed.
+    """

@@ -25,10 +25,11 @@ without a completion and undoes or finishes the action (:mod:`governance.lifecyc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from governance.ledger import record_event
+from governance.ledger import AuditEvent, record_event
 from governance.ledger.replay import ModelHistory
 from governance.lifecycle.lease import model_lease
 from governance.lifecycle.rule_checks import Request, enforce
@@ -42,7 +43,7 @@ from governance.lifecycle.version_state import (
 from governance.lifecycle.view import sync_view
 from governance.stores.artifacts import verified_artifacts
 from governance.stores.handle import Stores
-from governance.trust.checkpoints import write_checkpoint
+from governance.trust.checkpoints import Recorder, write_checkpoint
 from governance.trust.identity import Signer, release_signing_key
 from governance.trust.policy_store import LoadedPolicy, require_in_force
 from governance.trust.release import sign_release
@@ -55,7 +56,7 @@ from governance.trust.signatures import (
     statement_for,
 )
 from validation.policy import ReleaseSigner
-from vocabulary import Action, Alias, Lifecycle, Tag, UsageError
+from vocabulary import Action, Alias, Lifecycle, RecordedNotApplied, Tag, UsageError
 from vocabulary.rulebook import AUTO_APPROVER, REPLACES, transition
 
 __all__ = [
@@ -70,50 +71,81 @@ __all__ = [
 ]
 
 
+@dataclass
+class _Journal:
+    """A lifecycle action between its intent and its completion, and what it decided."""
+
+    stores: Stores
+    policy: LoadedPolicy
+    model: str
+    keyholder: Signer | None
+    decided: list[AuditEvent] = field(default_factory=list)
+
+    def decide(self, decisions: list[Decision]) -> None:
+        """Append ``decisions`` at once, then checkpoint each event.
+
+        Each signer checkpoints its own event; a decision signed elsewhere is checkpointed
+        by the keyholder (the service recording it), or by the next checkpoint without one.
+        """
+        stores = self.stores
+        events = record_decisions(
+            stores.audit, decisions, policy_sha256=self.policy.sha256, time=now()
+        )
+        self.decided = events
+        for decision, event in zip(decisions, events, strict=True):
+            signer = decision.signer if isinstance(decision.signer, Signer) else self.keyholder
+            if signer is not None:
+                write_checkpoint(
+                    stores.settings.checkpoint_path, stores.client, self.model, signer, event, now()
+                )
+
+    def note(self, actor: str, action: Action, payload: dict[str, Any]) -> AuditEvent:
+        """Append an intent or completion, checkpointed by the keyholder when there is one."""
+        if self.keyholder is None:
+            return record_event(self.stores.audit, actor, action, payload, model=self.model)
+        return Recorder.of(self.stores, self.keyholder).record(
+            action, payload, model=self.model, actor=actor
+        )
+
+
 @contextmanager
-def _journal(stores: Stores, actor: str, action: str, model: str, version: str) -> Iterator[None]:
-    """Bracket an action with its intent and completion events.
-
-    Both concern the model, not the version, so that they never become the version's
-    newest event, which a decision signed elsewhere names (``govern signoff sign``).
-    """
-    intent = record_event(
-        stores.audit,
-        actor,
-        Action.LIFECYCLE_INTENT,
-        {"action": action, "version": version},
-        model=model,
-    )
-    yield
-    record_event(
-        stores.audit,
-        actor,
-        Action.LIFECYCLE_COMPLETED,
-        {"intent_seq": intent.seq, "action": action, "version": version, "outcome": "completed"},
-        model=model,
-    )
-
-
-def _decide(
+def _journal(
     stores: Stores,
     policy: LoadedPolicy,
+    keyholder: Signer | None,
+    actor: str,
+    action: str,
     model: str,
-    decisions: list[Decision],
-    recorder: Signer | None = None,
-) -> None:
-    """Append ``decisions`` at once, then checkpoint each event.
+    version: str,
+) -> Iterator[_Journal]:
+    """Bracket an action with its intent and completion events; say what a failure left.
 
-    Each signer checkpoints its own event; a decision signed elsewhere is checkpointed by
-    the ``recorder`` (the service recording it), or not at all without one (the next
-    checkpoint covers it).
+    Both concern the model, not the version, so that they never become the version's
+    newest event, which a decision signed elsewhere names (``govern signoff sign``). An
+    action that fails before its decisions are appended is closed as not done (a refusal
+    leaves no open intent); one that fails after them raises :class:`RecordedNotApplied`:
+    the decisions are in force, only the registry's view lags, and ``govern audit
+    reconcile`` finishes it.
     """
-    events = record_decisions(stores.audit, decisions, policy_sha256=policy.sha256, time=now())
-    for decision, event in zip(decisions, events, strict=True):
-        signer = decision.signer if isinstance(decision.signer, Signer) else recorder
-        if signer is not None:
-            write_checkpoint(
-                stores.settings.checkpoint_path, stores.client, model, signer, event, now()
-            )
+    journal = _Journal(stores, policy, model, keyholder)
+    intent = journal.note(actor, Action.LIFECYCLE_INTENT, {"action": action, "version": version})
+    closing = {"intent_seq": intent.seq, "action": action, "version": version}
+    try:
+        yield journal
+    except BaseException as error:
+        if journal.decided:
+            seqs = ", ".join(str(e.seq) for e in journal.decided)
+            raise RecordedNotApplied(
+                f"the {action} of {model} version {version} is decided and recorded (event seq "
+                f"{seqs}) and in force for the loader and every rule, but the registry was not "
+                f"updated ({type(error).__name__}: {error}); run `govern audit reconcile "
+                f"{model} --as NAME` when it is back, not the {action} again"
+            ) from error
+        with suppress(Exception):  # a store that is down leaves the intent to reconcile
+            outcome = f"not done: {type(error).__name__}: {error}"[:500]
+            journal.note(actor, Action.LIFECYCLE_COMPLETED, {**closing, "outcome": outcome})
+        raise
+    journal.note(actor, Action.LIFECYCLE_COMPLETED, {**closing, "outcome": "completed"})
 
 
 def _enforce(
@@ -220,7 +252,8 @@ def approve(
             )
         follows = actor if service is None else service.name
         promoted = None
-        with _journal(stores, actor, "approve", model, version):
+        keyholder = signer if isinstance(signer, Signer) else service
+        with _journal(stores, policy, keyholder, actor, "approve", model, version) as journal:
             decisions = [Decision(signer, actor, Action.SIGNOFF_APPROVED, payload, model, version)]
             if release is not None:
                 local, trained = verified_artifacts(stores, model, version)
@@ -238,7 +271,7 @@ def approve(
                             follower, follows, Action.VERSION_PROMOTED, promoted, model, version
                         )
                     )
-            _decide(stores, policy, model, decisions, service)
+            journal.decide(decisions)
             sync_view(stores, model)
     return {
         "approvals": approvals,
@@ -375,14 +408,11 @@ def reject(
         history = verified_history(stores, model)
         read_state(stores, model, version, history)
         _enforce(policy, "reject", model, version, signer, history)
-        with _journal(stores, signer.name, "reject", model, version):
+        keyholder = signer if isinstance(signer, Signer) else service
+        with _journal(stores, policy, keyholder, signer.name, "reject", model, version) as journal:
             rejection = {"comment": comment}
-            _decide(
-                stores,
-                policy,
-                model,
-                [Decision(signer, signer.name, Action.SIGNOFF_REJECTED, rejection, model, version)],
-                service,
+            journal.decide(
+                [Decision(signer, signer.name, Action.SIGNOFF_REJECTED, rejection, model, version)]
             )
             client = stores.client
             client.set_model_version_tag(model, version, Tag.REJECTED_BY, signer.name)
@@ -411,12 +441,9 @@ def promote(
         read_state(stores, model, version, history)
         _enforce(policy, "promote", model, version, signer, history)
         payload = _promotion(history, version, reason)
-        with _journal(stores, signer.name, "promote", model, version):
-            _decide(
-                stores,
-                policy,
-                model,
-                [Decision(signer, signer.name, Action.VERSION_PROMOTED, payload, model, version)],
+        with _journal(stores, policy, signer, signer.name, "promote", model, version) as journal:
+            journal.decide(
+                [Decision(signer, signer.name, Action.VERSION_PROMOTED, payload, model, version)]
             )
             sync_view(stores, model)
     return payload
@@ -448,12 +475,9 @@ def rollback(stores: Stores, policy: LoadedPolicy, model: str, signer: Signer, r
             raise UsageError(f"cannot roll back {model}: the audit log names no previous champion")
         _enforce(policy, "rollback", model, target, signer, history)
         payload = {"reason": reason, "champion": target, **history.rollback_moves()}
-        with _journal(stores, signer.name, "rollback", model, target):
-            _decide(
-                stores,
-                policy,
-                model,
-                [Decision(signer, signer.name, Action.VERSION_ROLLED_BACK, payload, model, target)],
+        with _journal(stores, policy, signer, signer.name, "rollback", model, target) as journal:
+            journal.decide(
+                [Decision(signer, signer.name, Action.VERSION_ROLLED_BACK, payload, model, target)]
             )
             sync_view(stores, model)
     return payload
@@ -518,8 +542,8 @@ def decommission(
             decisions.append(
                 Decision(signer, actor, Action.VERSION_PROMOTED, installed, model, replacement)
             )
-        with _journal(stores, actor, "decommission", model, version):
-            _decide(stores, policy, model, decisions)
+        with _journal(stores, policy, signer, actor, "decommission", model, version) as journal:
+            journal.decide(decisions)
             for key, value in {
                 Tag.DECOMMISSION_BY: actor,
                 Tag.DECOMMISSION_REASON: reason,

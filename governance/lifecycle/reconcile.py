@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.ledger import record_event
 from governance.ledger.replay import ModelHistory, open_intents
 from governance.lifecycle.lease import model_lease, retrain_is_alive
 from governance.lifecycle.rule_checks import require_role
@@ -39,6 +38,7 @@ from governance.stores.artifacts import verified_artifacts
 from governance.stores.handle import Stores
 from governance.stores.registry import registered_versions
 from governance.stores.tracking import finish_run
+from governance.trust.checkpoints import Recorder
 from governance.trust.identity import Signer
 from governance.trust.policy_store import LoadedPolicy, require_in_force
 from governance.trust.signatures import record_signed
@@ -78,16 +78,11 @@ def reconcile(
         )
         history = verified_history(stores, model)
         changes = sync_view(stores, model, history)
-        closed += _close_cut_actions(stores, model, actor)
+        recorder = Recorder.of(stores, signer)
+        closed += _close_cut_actions(stores, model, recorder)
         closed += _record_deleted_versions(stores, policy, model, history, signer)
         if changes:
-            record_event(
-                stores.audit,
-                actor,
-                Action.REGISTRY_RECONCILED,
-                {"changes": changes},
-                model=model,
-            )
+            recorder.record(Action.REGISTRY_RECONCILED, {"changes": changes}, model=model)
     return closed + changes
 
 
@@ -169,14 +164,12 @@ def _record_deleted_versions(
     return changes
 
 
-def _close_cut_actions(stores: Stores, model: str, actor: str) -> list[dict[str, Any]]:
+def _close_cut_actions(stores: Stores, model: str, recorder: Recorder) -> list[dict[str, Any]]:
     """Record how each action cut in the middle ends: finished or undone."""
     closed = []
     for intent, decided in open_intents(stores.audit.events(model=model)):
         outcome = "finished by reconcile" if decided else "undone by reconcile"
-        record_event(
-            stores.audit,
-            actor,
+        recorder.record(
             Action.LIFECYCLE_COMPLETED,
             {
                 "intent_seq": intent.seq,

@@ -4,8 +4,9 @@ Refused data must cost seconds, not the start-up of a workflow engine, and must 
 in a crash: :func:`admit_snapshot` reads and hashes the tables, runs the data contracts and
 the family's admission checks (:mod:`validation.intake`) with no Prefect and no MLflow, and
 on refusal appends one ``data.rejected`` event (the decision is part of the record) and
-writes the contract report beside the work directory's other reports. Nothing is
-registered and no run is opened.
+writes the contract report beside the work directory's other reports; the event is
+checkpointed with the author's key, so that deleting it is caught. Nothing is registered
+and no run is opened.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 
 import pandas as pd
 
-from governance.ledger import AuditLog, open_audit_log, record_event
+from governance.ledger import open_audit_log
 from governance.stores.datasets import Snapshot, SnapshotRefused, load_snapshot
 from governance.stores.settings import Settings
+from governance.trust.checkpoints import Recorder
+from governance.trust.identity import Signer
 from models import ModelFamily
 from validation.intake import Intake, check_intake
 from vocabulary import Action, DataRejected
@@ -32,9 +35,12 @@ def admit_snapshot(
     family: ModelFamily,
     holdout_fraction: float,
     min_holdout_days: int,
-    author: str,
+    author: Signer,
 ) -> Intake:
     """Read the snapshot and admit it, or record its refusal and raise.
+
+    The refusal is appended as ``author`` and checkpointed with their key, in the
+    checkpoint file only (no MLflow is touched).
 
     Raises
     ------
@@ -58,7 +64,7 @@ def admit_snapshot(
 
 def _refuse_in(
     settings: Settings,
-    author: str,
+    author: Signer,
     family: ModelFamily,
     uri: str,
     files: Mapping[str, str],
@@ -68,7 +74,8 @@ def _refuse_in(
     settings.workdir.mkdir(parents=True, exist_ok=True)
     audit = open_audit_log(settings.audit_db_url)
     try:
-        refuse(audit, author, family.registered_name, uri, files, refusal, report_path, None)
+        recorder = Recorder(audit, settings.checkpoint_path, None, author)
+        refuse(recorder, family.registered_name, uri, files, refusal, report_path, None)
     finally:
         audit.close()
 
@@ -89,8 +96,7 @@ def refusal_payload(
 
 
 def refuse(
-    audit: AuditLog,
-    author: str,
+    recorder: Recorder,
     model_name: str,
     uri: str,
     files: Mapping[str, str],
@@ -107,7 +113,7 @@ def refuse(
     """
     payload = refusal_payload(uri, files, refusal, run_id)
     key = f"{run_id}:{Action.DATA_REJECTED}" if run_id else None
-    record_event(audit, author, Action.DATA_REJECTED, payload, model=model_name, key=key)
+    recorder.record(Action.DATA_REJECTED, payload, model=model_name, key=key)
     intake = refusal if isinstance(refusal, Intake) else None
     where = ""
     if report_path is not None and intake is not None and intake.report is not None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-from governance.ledger import record_event
 from governance.ledger.hashing import sha256_tree
 from governance.lifecycle.version_state import now
 from governance.records import training_plots as plots
@@ -25,7 +24,7 @@ from governance.stores.datasets import Snapshot
 from governance.stores.handle import Stores, download_artifacts, fluent_mlflow
 from governance.stores.registry import register_version
 from governance.stores.settings import Settings
-from governance.trust.checkpoints import write_checkpoint
+from governance.trust.checkpoints import Recorder, write_checkpoint
 from governance.trust.identity import load_signer
 from governance.trust.policy_store import LoadedPolicy, require_in_force, signer_for
 from governance.trust.signatures import SIGNED_ACTIONS, record_signed
@@ -156,8 +155,7 @@ def record_data_validation(
     if not intake.passed:
         tracking.finish_run(client, run.run_id, "FAILED", "data-rejected")
         refuse(
-            stores.audit,
-            run.author,
+            Recorder.of(stores, load_signer(stores.settings.keys_dir, run.author)),
             run.model_name,
             snapshot.uri,
             snapshot.file_sha256,
@@ -166,9 +164,7 @@ def record_data_validation(
             run.run_id,
         )
     payload = refusal_payload(snapshot.uri, snapshot.file_sha256, intake, run.run_id)
-    record_event(
-        stores.audit,
-        run.author,
+    Recorder.of(stores, load_signer(stores.settings.keys_dir, run.author)).record(
         Action.DATA_VALIDATED,
         {key: value for key, value in payload.items() if key != "reason"},
         model=run.model_name,
@@ -337,7 +333,8 @@ def audit_candidate(
     """Append ``action`` for ``run``'s version, once per run (retries write nothing new).
 
     The registration and the gate verdict are the author's decisions and are signed with
-    the author's key; the evidence between them is recorded as it is.
+    the author's key; the evidence between them is recorded as it is, under a checkpoint
+    the author signs.
     """
     if action in SIGNED_ACTIONS:
         author = load_signer(stores.settings.keys_dir, run.author)
@@ -357,14 +354,8 @@ def audit_candidate(
             stores.settings.checkpoint_path, stores.client, run.model_name, author, event, now()
         )
         return
-    record_event(
-        stores.audit,
-        run.author,
-        action,
-        payload,
-        model=run.model_name,
-        version=version,
-        key=_key(run, action),
+    Recorder.of(stores, load_signer(stores.settings.keys_dir, run.author)).record(
+        action, payload, model=run.model_name, version=version, key=_key(run, action)
     )
 
 

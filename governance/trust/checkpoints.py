@@ -31,9 +31,9 @@ from pathlib import Path
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from governance.ledger import AuditEvent
+from governance.ledger import AuditEvent, AuditLog, record_event
 from governance.ledger.hashing import canonical_json
-from governance.stores.handle import Stores
+from governance.stores.handle import Stores, is_store_outage
 from governance.trust.identity import Signer, signature_is_valid
 from governance.trust.signatures import SignatureProblem
 from validation.policy import parse_policy
@@ -42,6 +42,7 @@ from vocabulary import Action, IntegrityError, Tag
 __all__ = [
     "Checkpoint",
     "check_checkpoints",
+    "Recorder",
     "raise_on_bad_checkpoints",
     "read_checkpoints",
     "write_checkpoint",
@@ -82,7 +83,8 @@ def write_checkpoint(
 
     The file is opened for appending and synced, so a checkpoint once written survives a
     crash; the tag holds the model's latest one (``client`` and ``model`` may be None for
-    events that concern no model, such as a policy adoption).
+    events that concern no model, such as a policy adoption, and a model not registered yet
+    has no tag).
     """
     unsigned = Checkpoint(event.seq, event.event_hash, time, signer.name, signer.public_key, "")
     checkpoint = Checkpoint(
@@ -100,8 +102,58 @@ def write_checkpoint(
         handle.flush()
         os.fsync(handle.fileno())
     if client is not None and model is not None:
-        client.set_registered_model_tag(model, Tag.AUDIT_CHECKPOINT, line)
+        try:
+            client.set_registered_model_tag(model, Tag.AUDIT_CHECKPOINT, line)
+        except MlflowException as exc:
+            # Before its first version (a snapshot's validation) the model is not registered
+            # and has no tag to hold a copy; the file holds this one.
+            if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
     return checkpoint
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """Appends events nobody signs (evidence, intents, refusals), each under a checkpoint.
+
+    The checkpoint is signed by whoever appends the event, so that deleting it from the
+    log's tail is caught like a deleted decision: every event the product appends is under
+    a signed checkpoint. ``client`` None keeps checkpoints in the file only (a refusal
+    before MLflow is touched).
+    """
+
+    audit: AuditLog
+    checkpoint_path: Path
+    client: MlflowClient | None
+    signer: Signer
+
+    @classmethod
+    def of(cls, stores: Stores, signer: Signer) -> Recorder:
+        """A recorder on ``stores`` (the log, the checkpoint file, the registry's tags)."""
+        return cls(stores.audit, stores.settings.checkpoint_path, stores.client, signer)
+
+    def record(
+        self,
+        action: Action,
+        payload: dict[str, object],
+        *,
+        model: str | None,
+        version: str | None = None,
+        key: str | None = None,
+        actor: str | None = None,
+    ) -> AuditEvent:
+        """Append ``action`` as ``actor`` (the signer by default), once per ``key``; checkpoint."""
+        event = record_event(
+            self.audit,
+            actor or self.signer.name,
+            action,
+            payload,
+            model=model,
+            version=version,
+            key=key,
+        )
+        write_checkpoint(self.checkpoint_path, self.client, model, self.signer, event, event.ts)
+        return event
 
 
 def read_checkpoints(path: Path, client: MlflowClient) -> list[Checkpoint]:
@@ -117,7 +169,11 @@ def read_checkpoints(path: Path, client: MlflowClient) -> list[Checkpoint]:
                 found.append(_parse(line, f"{path}:{number}"))
     try:
         models = client.search_registered_models()
-    except MlflowException:
+    except MlflowException as exc:
+        # An unreachable registry is not one without tags: a check that cannot read a copy
+        # must not pass on the others alone.
+        if is_store_outage(exc):
+            raise
         models = []  # a registry with no model yet holds no tag
     for registered in models:
         tag = registered.tags.get(Tag.AUDIT_CHECKPOINT)

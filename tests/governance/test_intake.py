@@ -191,3 +191,28 @@ def test_ground_truth_columns_are_not_read_so_their_gaps_are_accepted():
     )
     assert intake.passed, intake.refusal
     assert all("true_daily_vol" not in inputs for inputs in family.feature_inputs.values())
+
+
+def test_a_refusal_deleted_from_the_logs_tail_is_caught(small_data_dir, tmp_path):
+    """The refusal is unsigned but checkpointed by its author: deleting it is a finding."""
+    import sqlite3
+
+    from govern_cli import run_govern
+
+    from cli.exit_codes import EXIT_INTEGRITY
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(small_data_dir, data_dir)
+    _rewrite("executions", _with_column("trader"))(data_dir)
+    workdir = tmp_path / "w"
+    assert retrain(data_dir, workdir).exit_code == EXIT_DATA_REJECTED
+    assert run_govern(["audit", "verify", "--workdir", str(workdir)]).exit_code == 0
+
+    database = get_settings(workdir).audit_db_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'"):
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DELETE FROM governance_audit_events WHERE action = 'data.rejected'")
+    verify = run_govern(["audit", "verify", "--workdir", str(workdir)])
+    assert verify.exit_code == EXIT_INTEGRITY, verify.output
+    assert "its newest events were deleted" in verify.output

@@ -1425,6 +1425,54 @@ def test_a_decommission_killed_at_each_step_is_finished_or_undone_by_reconcile(w
     assert state(workdir)[0]["3"] == expected
 
 
+def test_a_decision_refused_inside_its_action_closes_the_intent(workdir):
+    """A signature over another comment is refused when recorded; the log says so, verify 0."""
+    from governance.lifecycle.actions import approve as approve_version
+    from governance.lifecycle.actions import sign_decision
+    from governance.trust.policy_store import load_model_policy, presigned_for, signer_for
+
+    settings = get_settings(workdir)
+    stores = open_stores(settings)
+    policy = load_model_policy(settings.policy_path, MODEL)
+    validator = signer_for(settings.keys_dir, policy.file, "validator")
+    token = sign_decision(stores, policy, MODEL, "1", validator, "approve", "reviewed")
+    presigned = presigned_for(policy.file, "validator", token)
+    service = signer_for(settings.keys_dir, policy.file, "on-call")
+    with pytest.raises(NotAuthorised, match="differs from the decision as it stands now"):
+        approve_version(stores, policy, MODEL, "1", presigned, "another comment", service=service)
+    with open_audit_log(settings.audit_db_url) as audit:
+        intent, completion = audit.events()[-2:]
+    assert intent.action == "lifecycle.intent"
+    assert completion.payload["intent_seq"] == intent.seq
+    assert completion.payload["outcome"].startswith("not done: NotAuthorised")
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    assert state(workdir)[0]["1"] == "pending-signoff"
+
+
+def test_a_rollback_the_registry_could_not_show_says_it_is_recorded(workdir, monkeypatch):
+    """MLflow fails after the decision: exit 7, the message says what was committed."""
+    import governance.lifecycle.actions as actions
+    from cli.exit_codes import EXIT_RECORDED_NOT_APPLIED
+
+    assert approve(workdir, "1").exit_code == 0
+    assert approve(workdir, "2").exit_code == 0
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("MLflow went away")
+
+    monkeypatch.setattr(actions, "sync_view", unreachable)
+    cut = govern(workdir, "rollback", MODEL, "--as", "on-call", "--reason", "drill")
+    monkeypatch.undo()
+    assert cut.exit_code == EXIT_RECORDED_NOT_APPLIED, cut.output
+    assert "the rollback of execution-impact version 1 is decided and recorded" in cut.stderr
+    assert "govern audit reconcile" in cut.stderr and "not the rollback again" in cut.stderr
+    assert load_champion(MODEL, workdir=workdir).version == "1"  # in force by the log
+    fixed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert fixed.exit_code == 0, fixed.output
+    assert govern(workdir, "audit", "verify").exit_code == 0
+    assert state(workdir)[1]["champion"] == "1"
+
+
 def test_a_version_deleted_in_the_ui_stays_on_the_record_and_its_loss_is_recorded(workdir):
     _promoted(workdir)  # v1 champion
     client_for(workdir).delete_model_version(MODEL, "1")
