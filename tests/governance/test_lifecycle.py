@@ -566,11 +566,24 @@ def test_lineage_at_names_a_model_the_log_never_saw(workdir):
     assert "no record of a model named 'execution-impakt'" in result.stderr
 
 
-def test_an_unreachable_mlflow_is_named_within_30_s_and_leaves_no_lease(workdir):
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["promote", MODEL, "1", "--as", "on-call", "--reason", "drill"],
+        # The emergency: the registry's checkpoint tags cannot be read, so nothing is decided
+        # (a rollback recorded behind a "recorded nothing" message was the alternative).
+        ["rollback", MODEL, "--as", "on-call", "--reason", "drill"],
+    ],
+    ids=["promote", "rollback"],
+)
+def test_an_unreachable_mlflow_is_named_within_30_s_and_leaves_no_lease(workdir, command):
     import time
 
     import sqlalchemy as sa
 
+    if command[0] == "rollback":
+        assert approve(workdir, "1").exit_code == 0
+        assert approve(workdir, "2").exit_code == 0
     settings = get_settings(workdir)
     with open_audit_log(settings.audit_db_url) as audit:
         before = len(audit.events())
@@ -583,8 +596,7 @@ def test_an_unreachable_mlflow_is_named_within_30_s_and_leaves_no_lease(workdir)
     govern_bin = str(Path(sys.executable).with_name("govern"))
     started = time.perf_counter()
     done = subprocess.run(
-        [govern_bin, "promote", MODEL, "1", "--as", "on-call", "--reason", "drill"]
-        + ["--workdir", str(workdir)],  # its policy and keys; MLflow and the log from env
+        [govern_bin, *command, "--workdir", str(workdir)],  # MLflow and the log from env
         env=env,
         capture_output=True,
         text=True,
