@@ -157,6 +157,12 @@ def _print_demo(outcome: DemoOutcome, total: float) -> None:
         typer.echo(f"signed off by validator ({day.approvals} of {day.required}){promoted}")
     typer.echo("\n" + outcome.inventory_markdown)
     typer.echo(
+        "\nThe demo's personas keep their private keys in one folder (GOVERN_KEYS_DIR, "
+        "default <workdir>/keys), so whoever reads it can sign as any of them (the author "
+        "as the validator): a demo, not a desk. A desk runs `govern init` with each "
+        "person's own public key (--public-key NAME=KEY)."
+    )
+    typer.echo(
         f"\ndemo finished in {total:.1f} s. Where to look:\n"
         f"  lineage report of the champion: {outcome.lineage_path}\n"
         f"  govern lineage execution-impact {outcome.champion} --workdir {outcome.workdir}\n"

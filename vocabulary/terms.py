@@ -136,6 +136,7 @@ class Rule(StrEnum):
     VALIDATORS_ONLY = "validators only"
     AUTOMATIC_APPROVAL = "automatic approval"
     MAKER_CHECKER = "maker-checker"
+    SEPARATION_THROUGH_POLICY = "separation of duties through policy changes"
     GATES_MUST_PASS = "gates must pass"
     DISTINCT_APPROVERS = "distinct approvers"
     ONLY_APPROVED_RELEASED = "only approved versions are released"

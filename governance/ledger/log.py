@@ -48,16 +48,23 @@ _APPEND_ATTEMPTS = 5
 
 
 def os_identity() -> str:
-    """``user@host`` of the process writing an event.
+    """``name(uid)@host`` of the process writing an event, from the kernel, not the environment.
 
-    ``--as`` names who acts in the governance sense and is not authenticated here; the
-    operating-system account and host are recorded beside it so that a false ``--as``
-    can be traced to whoever typed it.
+    ``--as`` names who acts in the governance sense; the operating-system account and host
+    are recorded beside it so that a false ``--as`` can be traced to whoever typed it. The
+    account is the process's real uid and the name the password database gives it:
+    ``LOGNAME`` and ``USER``, which anyone can set, are not read.
     """
-    import getpass
+    import os
+    import pwd
     import socket
 
-    return f"{getpass.getuser()}@{socket.gethostname()}"
+    uid = os.getuid()
+    try:
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:  # a uid with no entry (a container's arbitrary user)
+        name = "?"
+    return f"{name}({uid})@{socket.gethostname()}"
 
 
 def record_event(

@@ -50,6 +50,7 @@ from governance.trust.release import sign_release
 from governance.trust.signatures import (
     Decision,
     Presigned,
+    key_sponsors,
     record_decisions,
     signature_token,
     statement_bytes,
@@ -149,6 +150,7 @@ def _journal(
 
 
 def _enforce(
+    stores: Stores,
     policy: LoadedPolicy,
     step: str,
     model: str,
@@ -166,6 +168,7 @@ def _enforce(
         actor or signer.name,
         signer.name,
         signer.public_key,
+        sponsors=key_sponsors(stores.audit.events(action=Action.POLICY_ADOPTED)),
     )
     enforce(request, history)
 
@@ -237,7 +240,7 @@ def approve(
     with model_lease(stores.audit.engine, model, actor):
         history = verified_history(stores, model)
         state = read_state(stores, model, version, history)
-        _enforce(policy, "approve", model, version, signer, history, actor)
+        _enforce(stores, policy, "approve", model, version, signer, history, actor)
         payload = approval_payload(policy, state, actor, comment)
         approvals, required = payload["approvals"], payload["required"]
         complete = approvals >= required
@@ -329,7 +332,7 @@ def sign_decision(
     require_in_force(stores.audit, policy)
     history = verified_history(stores, model)
     state = read_state(stores, model, version, history)
-    _enforce(policy, decision, model, version, signer, history)
+    _enforce(stores, policy, decision, model, version, signer, history)
     if decision == "approve":
         action, payload = (
             Action.SIGNOFF_APPROVED,
@@ -407,7 +410,7 @@ def reject(
     with model_lease(stores.audit.engine, model, signer.name):
         history = verified_history(stores, model)
         read_state(stores, model, version, history)
-        _enforce(policy, "reject", model, version, signer, history)
+        _enforce(stores, policy, "reject", model, version, signer, history)
         keyholder = signer if isinstance(signer, Signer) else service
         with _journal(stores, policy, keyholder, signer.name, "reject", model, version) as journal:
             rejection = {"comment": comment}
@@ -439,7 +442,7 @@ def promote(
     with model_lease(stores.audit.engine, model, signer.name):
         history = verified_history(stores, model)
         read_state(stores, model, version, history)
-        _enforce(policy, "promote", model, version, signer, history)
+        _enforce(stores, policy, "promote", model, version, signer, history)
         payload = _promotion(history, version, reason)
         with _journal(stores, policy, signer, signer.name, "promote", model, version) as journal:
             journal.decide(
@@ -473,7 +476,7 @@ def rollback(stores: Stores, policy: LoadedPolicy, model: str, signer: Signer, r
         target = history.aliases.get(Alias.PREVIOUS)
         if target is None:
             raise UsageError(f"cannot roll back {model}: the audit log names no previous champion")
-        _enforce(policy, "rollback", model, target, signer, history)
+        _enforce(stores, policy, "rollback", model, target, signer, history)
         payload = {"reason": reason, "champion": target, **history.rollback_moves()}
         with _journal(stores, policy, signer, signer.name, "rollback", model, target) as journal:
             journal.decide(
@@ -507,7 +510,7 @@ def decommission(
     with model_lease(stores.audit.engine, model, actor):
         history = verified_history(stores, model)
         state = read_state(stores, model, version, history)
-        _enforce(policy, "decommission", model, version, signer, history)
+        _enforce(stores, policy, "decommission", model, version, signer, history)
         is_champion = Alias.CHAMPION in state.aliases
         if replacement is not None and not is_champion:
             raise UsageError(
@@ -521,7 +524,7 @@ def decommission(
             )
         if replacement is not None:
             read_state(stores, model, replacement, history)
-            _enforce(policy, "replace", model, replacement, signer, history)
+            _enforce(stores, policy, "replace", model, replacement, signer, history)
         payload = {
             "reason": reason,
             "was_champion": is_champion,

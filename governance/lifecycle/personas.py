@@ -12,7 +12,8 @@ the policy file, ``govern policy adopt``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from governance.ledger import AuditLog, open_audit_log
@@ -86,6 +87,10 @@ class Team:
         Promote, roll back and decommission.
     release_signer
         Holds the ECDSA P-256 key that signs approved versions as releases.
+    public_keys
+        Public keys their holders made themselves (``govern keys create NAME`` on their own
+        machine): no private key is made here for them, so nobody at this machine can sign
+        as them. The owner signs the adoption here, so their key is made or held here.
     """
 
     owner: str
@@ -93,6 +98,7 @@ class Team:
     validators: tuple[str, ...]
     operators: tuple[str, ...]
     release_signer: str = "release-signer"
+    public_keys: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def members(self) -> tuple[str, ...]:
@@ -120,6 +126,17 @@ class Team:
         ]
         if empty:
             raise UsageError(f"a team needs at least one of each role; missing {empty}")
+        strangers = sorted(set(self.public_keys) - set(self.members))
+        if strangers:
+            raise UsageError(
+                f"--public-key names {', '.join(strangers)}, who hold no role in the team "
+                f"({', '.join(self.members)})"
+            )
+        if self.owner in self.public_keys:
+            raise UsageError(
+                f"the owner {self.owner!r} signs the policy's adoption here, so their private "
+                f"key must be here: drop --public-key {self.owner}=..."
+            )
         if set(self.validators) <= set(self.authors):
             raise UsageError(
                 f"every validator ({', '.join(self.validators)}) is also an author: a validator "
@@ -184,7 +201,11 @@ def initialise(settings: Settings, source: Path, team: Team, model: str) -> Init
     """
     team.check()
     path = settings.workdir / "policy.yaml"
-    keys = {name: key_path(settings.keys_dir, name) for name in team.members}
+    keys = {
+        name: key_path(settings.keys_dir, name)
+        for name in team.members
+        if name not in team.public_keys
+    }
     release = release_key_path(settings.keys_dir, team.release_signer)
     _refuse_to_overwrite([str(p) for p in (path, *keys.values(), release) if p.exists()])
     settings = ensure_workdir(settings)
@@ -242,8 +263,10 @@ def _write_and_adopt(
     keep_keys: bool,
 ) -> LoadedPolicy:
     keys_dir = settings.keys_dir
-    members = {}
+    members = dict(team.public_keys)
     for name in team.members:
+        if name in members:
+            continue
         held = keep_keys and key_path(keys_dir, name).is_file()
         members[name] = (
             load_signer(keys_dir, name).public_key if held else create_key(keys_dir, name)

@@ -70,6 +70,10 @@ class Request:
         The public key it is signed with.
     payload : Mapping
         What it records (a release's key is judged from it).
+    sponsors : Mapping
+        Who brought each public key into the policy
+        (:func:`~governance.trust.signatures.key_sponsors`), for separation of duties
+        through policy changes.
     """
 
     step: Transition
@@ -80,6 +84,7 @@ class Request:
     signer: str
     key: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
+    sponsors: Mapping[str, str] = field(default_factory=dict)
 
 
 def enforce(request: Request, history: ModelHistory | None) -> None:
@@ -294,11 +299,42 @@ def _approval_refusal(request: Request, state: VersionHistory, where: str) -> Re
             f"{actor!r} signs with {key}, the key that signed the training of {where} "
             f"(as {state.author!r})",
         )
+    if not automatic:
+        sponsored = _sponsorship_refusal(request, state, where)
+        if sponsored is not None:
+            return sponsored
     if not state.gates_passed:
         return Refusal(Rule.GATES_MUST_PASS, f"the gates of {where} failed")
     approver_keys = {a.key for a in state.approvals if a.key}
     if actor in state.approvers or (key is not None and key in approver_keys):
         return Refusal(Rule.DISTINCT_APPROVERS, f"{actor!r} (key {key}) already approved {where}")
+    return None
+
+
+def _sponsorship_refusal(request: Request, state: VersionHistory, where: str) -> Refusal | None:
+    """Maker-checker through policy changes: an owner's new keys are the owner's hands.
+
+    An owner who brought the author's key into the policy may not approve, nor may a key
+    the same owner brought in; and the author may not be the owner who brought in the
+    approver's key. Otherwise one owner could list a second key, train with it and approve
+    with the first (or list a validator and train themselves).
+    """
+    sponsors, actor = request.sponsors, request.actor
+    author_sponsor = sponsors.get(state.author_key or "")
+    approver_sponsor = sponsors.get(request.key or "")
+    if author_sponsor is not None and author_sponsor in (actor, approver_sponsor):
+        by = "they" if author_sponsor == actor else f"{author_sponsor}, who also listed theirs,"
+        return Refusal(
+            Rule.SEPARATION_THROUGH_POLICY,
+            f"{actor!r} may not approve {where}: its author's key was brought into the policy "
+            f"by {author_sponsor}, and {by} cannot check what it trains",
+        )
+    if approver_sponsor is not None and approver_sponsor == state.author:
+        return Refusal(
+            Rule.SEPARATION_THROUGH_POLICY,
+            f"{actor!r} may not approve {where}: their key was brought into the policy by "
+            f"{approver_sponsor}, who trained it",
+        )
     return None
 
 
@@ -308,13 +344,22 @@ def rule_problem(
     signer: str,
     public_key: str,
     history: ModelHistory | None,
+    sponsors: Mapping[str, str],
 ) -> str | None:
     """Whether the rulebook allowed ``event`` where it stands in the log, as before acting."""
     step = transition_for(event.action, event.payload)
     if step is None:
         return None
     request = Request(
-        step, policy, event.model, event.version, event.actor, signer, public_key, event.payload
+        step,
+        policy,
+        event.model,
+        event.version,
+        event.actor,
+        signer,
+        public_key,
+        event.payload,
+        sponsors,
     )
     refused = refusal(request, history)
     if refused is None and history is not None:

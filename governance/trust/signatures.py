@@ -49,6 +49,7 @@ __all__ = [
     "SIGNED_ACTIONS",
     "SignatureProblem",
     "check_signatures",
+    "key_sponsors",
     "policy_in_force",
     "raise_on_bad_signatures",
     "record_decisions",
@@ -84,9 +85,11 @@ _UNSIGNED_KEYS = frozenset({SIGNED, "recorded_by", "event_key"})
 
 
 #: Judges a decision whose signature checks out where it stands in the log: the event, the
-#: policy in force, the signer, their key and the model's history before it; returns why it
-#: breaks a rule, or None.
-RuleCheck = Callable[[AuditEvent, PolicyFile, str, str, ModelHistory | None], str | None]
+#: policy in force, the signer, their key, the model's history before it and who brought
+#: each key into the policy (:func:`key_sponsors`); returns why it breaks a rule, or None.
+RuleCheck = Callable[
+    [AuditEvent, PolicyFile, str, str, ModelHistory | None, Mapping[str, str]], str | None
+]
 
 
 @dataclass(frozen=True)
@@ -370,12 +373,33 @@ def check_in_force(events: Iterable[AuditEvent], held_sha256: str) -> None:
         )
 
 
+def key_sponsors(adoptions: Iterable[AuditEvent]) -> dict[str, str]:
+    """Who brought each public key into the policy.
+
+    That is the owner who adopted the first policy listing it. The first adoption is the
+    root of trust, set up once and anchored outside the system: the keys it lists have no
+    sponsor. Every later key has one, and separation of duties reaches through it: an
+    owner who lists a new key may not approve what that key trains
+    (:mod:`governance.lifecycle.rule_checks`).
+    """
+    sponsors: dict[str, str] = {}
+    listed: set[str] = set()
+    for index, adoption in enumerate(a for a in adoptions if a.action == Action.POLICY_ADOPTED):
+        keys = set(parse_policy(adoption.payload["policy_yaml"]).members.values())
+        if index > 0:
+            sponsors.update({key: adoption.actor for key in keys - listed})
+        listed |= keys
+    return sponsors
+
+
 @dataclass
 class _Replay:
     """What the checks need to know at each point of the log."""
 
     policy: PolicyFile | None = None
     policy_sha256: str | None = None
+    adoptions: list[AuditEvent] = field(default_factory=list)
+    sponsors: dict[str, str] = field(default_factory=dict)
     subjects: dict[tuple[str | None, str | None], list[AuditEvent]] = field(default_factory=dict)
     histories: dict[str, ModelHistory] = field(default_factory=dict)
 
@@ -438,6 +462,8 @@ def check_signatures(
             # Only an adoption that checks out changes the policy later decisions answer to.
             state.policy = parse_policy(event.payload["policy_yaml"], f"event seq {event.seq}")
             state.policy_sha256 = event.payload["policy_sha256"]
+            state.adoptions.append(event)
+            state.sponsors = key_sponsors(state.adoptions)
         subject.append(event)
         state.advance(event)
     return problems
@@ -492,7 +518,8 @@ def _problem(
         return f"the signature is not {signer}'s ({public_key})"
     if rules is None:
         return None
-    return rules(event, policy, signer, public_key, state.histories.get(event.model or ""))
+    history = state.histories.get(event.model or "")
+    return rules(event, policy, signer, public_key, history, state.sponsors)
 
 
 def _adoption_problem(payload: Mapping[str, Any]) -> str | None:

@@ -543,3 +543,16 @@ def test_a_keyed_event_is_appended_once(log: AuditLog) -> None:
     unkeyed = [record_event(log, "maker", "monitor.checked", {}, "m", "1") for _ in range(2)]
     assert unkeyed[0].seq != unkeyed[1].seq
     log.verify_or_raise()
+
+
+def test_recorded_by_is_the_kernels_account_not_the_environments(monkeypatch) -> None:
+    import os
+    import pwd
+
+    from governance.ledger import os_identity
+
+    monkeypatch.setenv("USER", "mallory")
+    monkeypatch.setenv("LOGNAME", "mallory")
+    identity = os_identity()
+    account = f"{pwd.getpwuid(os.getuid()).pw_name}({os.getuid()})@"
+    assert identity.startswith(account) and "mallory" not in identity

@@ -84,3 +84,35 @@ def test_a_team_whose_validators_all_train_is_refused_before_anything_is_made(tm
     assert done.exit_code == EXIT_USAGE
     assert "every validator (ann) is also an author" in done.output
     assert not workdir.exists()
+
+
+def test_people_who_made_their_own_keys_give_init_only_the_public_half(tmp_path):
+    """The checker's private key never comes to the machine that sets the desk up."""
+    own_machine = tmp_path / "checker-laptop"
+    made = run_govern(["keys", "create", "checker", "--workdir", str(own_machine)])
+    assert made.exit_code == 0, made.output
+    public = next(w for w in made.stdout.split() if w.startswith("ed25519:"))
+    workdir = tmp_path / "desk"
+    done = run_govern(
+        ["init", *TEAM, "--public-key", f"checker={public}", "--workdir", str(workdir)]
+    )
+    assert done.exit_code == 0, done.output
+    assert not (workdir / "keys" / "checker.pem").exists()
+    assert "key of checker: the public key given" in done.stdout
+    assert "move it to maker and delete it here" in done.stdout
+    assert yaml.safe_load((workdir / "policy.yaml").read_text())["members"]["checker"] == public
+    # Nobody at the desk's machine can act as the checker.
+    as_checker = run_govern(["audit", "verify", "--as", "checker", "--workdir", str(workdir)])
+    assert as_checker.exit_code == 5, as_checker.output
+
+
+def test_the_owners_key_and_strangers_cannot_be_given_as_public_keys(tmp_path):
+    for pair, message in (
+        ("head-of-risk=ed25519:AAAA", "the owner 'head-of-risk' signs the policy's adoption"),
+        ("nobody=ed25519:AAAA", "--public-key names nobody, who hold no role"),
+        ("checker", "--public-key expects NAME=KEY"),
+    ):
+        workdir = tmp_path / pair.partition("=")[0]
+        done = run_govern(["init", *TEAM, "--public-key", pair, "--workdir", str(workdir)])
+        assert done.exit_code == EXIT_USAGE and message in done.output, done.output
+        assert not (workdir / "policy.yaml").exists()

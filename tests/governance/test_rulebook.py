@@ -17,7 +17,7 @@ from governance.ledger.replay import replay
 from governance.lifecycle.rule_checks import Request, check_decisions, refusal
 from governance.stores.settings import get_settings
 from governance.trust.policy_store import load_model_policy, signer_for
-from governance.trust.signatures import record_signed
+from governance.trust.signatures import key_sponsors, record_signed
 from vocabulary import Lifecycle, Role, Rule
 from vocabulary.rulebook import AUTO_APPROVER, TRANSITIONS, transition
 
@@ -231,4 +231,89 @@ def test_the_policy_is_adopted_by_owners_only(logs):
     assert refusal(Request(step, log.loaded.file, None, None, owner, owner), None) is None
     refused = refusal(Request(step, log.loaded.file, None, None, "on-call", "on-call"), None)
     assert refused is not None and refused.rule == Rule.OWNERS_ADOPT
+    log.audit.close()
+
+
+def _adopt_with_new_members(log, roles):
+    """The owner lists new people (keys made now) with ``roles`` and adopts the policy."""
+    import yaml
+
+    from governance.lifecycle.adoption import adopt_policy
+    from governance.trust.identity import create_key
+
+    raw = yaml.safe_load(log.settings.policy_path.read_text())
+    model = raw["models"][MODEL]
+    for name, role in roles.items():
+        raw["members"][name] = create_key(log.settings.keys_dir, name)
+        if role == "validator":
+            model["validators"] = [*model["validators"], name]
+    log.settings.policy_path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    owner = log.loaded.file.owners[0]
+    adopt_policy(log.audit, log.settings, log.settings.policy_path, owner, "2026-12-08T10:00:00Z")
+    log.loaded = load_model_policy(log.settings.policy_path, MODEL)
+    return owner
+
+
+def _trained_by(log, author, version="1"):
+    for step in ("train", "gate"):
+        log.append(step, version, author, **log.payload(step, version))
+
+
+def _approval(log, approver, version="1"):
+    key = log.loaded.file.members[approver]
+    sponsors = key_sponsors(log.audit.events())
+    return Request(
+        transition("approve"),
+        log.loaded.file,
+        MODEL,
+        version,
+        approver,
+        approver,
+        key,
+        sponsors=sponsors,
+    )
+
+
+def test_an_owner_cannot_approve_what_a_key_they_listed_trains(tmp_path):
+    """The owner alone: a second key of their own, trained with, approved with the first."""
+    workdir = tmp_path / "w"
+    trust(workdir)
+    log = SignedLog(workdir)
+    owner = _adopt_with_new_members(log, {"owner-alt": "author"})
+    _trained_by(log, "owner-alt")
+    refused_both_ways(log, _approval(log, owner), Rule.SEPARATION_THROUGH_POLICY)
+    log.audit.close()
+
+
+def test_a_validator_an_owner_listed_cannot_approve_what_that_owners_new_key_trains(tmp_path):
+    workdir = tmp_path / "w"
+    trust(workdir)
+    log = SignedLog(workdir)
+    _adopt_with_new_members(log, {"puppet": "validator", "alt": "author"})
+    _trained_by(log, "alt")
+    refused_both_ways(log, _approval(log, "puppet"), Rule.SEPARATION_THROUGH_POLICY)
+    log.audit.close()
+
+
+def test_an_owner_cannot_train_what_a_validator_they_listed_approves(tmp_path):
+    workdir = tmp_path / "w"
+    trust(workdir)
+    log = SignedLog(workdir)
+    owner = _adopt_with_new_members(log, {"puppet": "validator"})
+    _trained_by(log, owner)
+    refused_both_ways(log, _approval(log, "puppet"), Rule.SEPARATION_THROUGH_POLICY)
+    log.audit.close()
+
+
+def test_keys_of_the_first_policy_and_independent_validators_are_unaffected(tmp_path):
+    """The first policy is the root of trust; a validator it listed checks a new author."""
+    workdir = tmp_path / "w"
+    trust(workdir)
+    log = SignedLog(workdir)
+    _adopt_with_new_members(log, {"newcomer": "author"})
+    _trained_by(log, "newcomer")
+    request = _approval(log, "risk-officer")
+    assert refusal(request, log.history()) is None
+    log.append("approve", "1", "risk-officer", **log.payload("approve", "1"))
+    assert check_decisions(log.audit.events()) == []
     log.audit.close()
