@@ -29,7 +29,11 @@ def signoff_list(
     model: Annotated[str | None, typer.Option("--model", help="Only this model.")] = None,
     workdir: WorkdirOption = None,
 ) -> None:
-    """Show versions waiting for sign-off, their gate results and MLflow runs."""
+    """Show versions waiting for sign-off by the audit log, their gate results and MLflow runs.
+
+    Read from the verified log, not from registry tags anyone with the MLflow UI can edit;
+    a version whose tags disagree is shown as the log has it, with a note.
+    """
     with exit_codes():
         from governance.lifecycle.actions import pending_signoffs
 
@@ -37,13 +41,22 @@ def signoff_list(
         if not rows:
             typer.echo("no version is waiting for sign-off")
         for r in rows:
-            gates = "passed" if r["gates_passed"] else f"FAILED: {r['gates_failed']}"
-            typer.echo(
-                f"{r['model']} v{r['version']}  author={r['author']}  gates {gates}  "
-                f"approvals={r['approvals'] or 'none'}\n"
-                f"    MLflow run {r['run_id']}: "
-                f"<mlflow ui>/#/experiments/{r['experiment_id']}/runs/{r['run_id']}"
+            gates = "passed" if r.gates_passed else f"FAILED: {r.gates_failed}"
+            run = (
+                f"<mlflow ui>/#/experiments/{r.experiment_id}/runs/{r.run_id}"
+                if r.experiment_id
+                else "not in the registry"
             )
+            typer.echo(
+                f"{r.model} v{r.version}  author={r.author}  gates {gates}  "
+                f"approvals={', '.join(r.approvals) or 'none'}\n"
+                f"    MLflow run {r.run_id}: {run}"
+            )
+            if not r.registry_agrees:
+                typer.echo(
+                    "    the registry's tags disagree with the log (shown): "
+                    "`govern audit verify` names the edit"
+                )
 
 
 @signoff_app.command("approve")
@@ -70,6 +83,14 @@ def signoff_approve(
                 f"warning: v{version} was gated under policy {outcome['gated_under_policy_sha256']}"
                 f", not under the policy in force ({outcome['policy_sha256']}); the approval "
                 f"records both",
+                err=True,
+                fg=typer.colors.YELLOW,
+            )
+        for edit in outcome["registry_edited"]:
+            typer.secho(
+                f"warning: the registry entry of v{version} was edited outside governance "
+                f"({edit}); the approval records it. `govern audit reconcile` restores the "
+                f"tags the log sets; review the description against the run's gate report",
                 err=True,
                 fg=typer.colors.YELLOW,
             )

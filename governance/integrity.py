@@ -30,13 +30,13 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from governance.ledger import AuditEvent, ChainReport
-from governance.ledger.hashing import sha256_file, sha256_text, sha256_tree
+from governance.ledger.hashing import sha256_file, sha256_tree
 from governance.ledger.replay import ModelHistory, open_intents, replay
 from governance.lifecycle.rule_checks import check_decisions
-from governance.records.version_tags import expected_tags
 from governance.stores.artifacts import verified_artifacts
 from governance.stores.handle import Stores, download_artifacts
 from governance.stores.registry import registered_versions
+from governance.stores.version_tags import entry_edits
 from governance.trust.checkpoints import (
     Checkpoint,
     check_checkpoints,
@@ -244,42 +244,7 @@ def _check_entry(
     subject: str, mv: ModelVersion, event: AuditEvent, events: list[AuditEvent]
 ) -> list[Finding]:
     """The registry's tags and description of a version against the events that set them."""
-    payload = event.payload
-    validated = next(
-        (
-            e
-            for e in events
-            if e.action == Action.DATA_VALIDATED
-            and e.model == event.model
-            and e.payload.get("run_id") == payload["run_id"]
-        ),
-        None,
-    )
-    gated = [
-        e
-        for e in events
-        if e.action == Action.CANDIDATE_GATED
-        and (e.model, e.version) == (event.model, event.version)
-    ]
-    findings = [
-        Finding(
-            "tag",
-            subject,
-            f"tag {tag} is {mv.tags.get(tag)!r}, but the audit log records {wanted!r}",
-        )
-        for tag, wanted in expected_tags(event, validated, gated[-1] if gated else None).items()
-        if mv.tags.get(tag) != wanted
-    ]
-    if gated and sha256_text(mv.description or "") != gated[-1].payload["description_sha256"]:
-        findings.append(
-            Finding(
-                "description",
-                subject,
-                f"the version description hashes to {sha256_text(mv.description or '')}, but "
-                f"event seq {gated[-1].seq} recorded {gated[-1].payload['description_sha256']}",
-            )
-        )
-    return findings
+    return [Finding(kind, subject, message) for kind, message in entry_edits(mv, event, events)]
 
 
 def _check_evidence(

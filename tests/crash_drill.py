@@ -2,7 +2,10 @@
 
 Usage: ``python tests/crash_drill.py STEP govern-args...``, STEP one of ``intent`` (the
 intent recorded, nothing decided), ``decided`` (the decisions recorded, the registry not yet
-set) or ``view`` (the registry set, the completion not recorded). The recording functions
+set), ``view`` (the registry set, the completion not recorded) or ``registration`` (a
+retrain's run open, its version not registered yet). Started as a session leader, the drill
+kills its whole process group, as a crash of the host would (a retrain's temporary Prefect
+server with it). The recording functions
 the lifecycle module and its checkpointed recorder call are wrapped, so the product
 carries no hook for it.
 """
@@ -13,6 +16,8 @@ import sys
 
 
 def _die() -> None:
+    if os.getpgid(0) == os.getpid():
+        os.killpg(os.getpid(), signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -39,6 +44,10 @@ def _drill(step: str) -> None:
 
     lifecycle.record_event, lifecycle.record_decisions = event, decisions
     checkpoints.record_event = event
+    if step == "registration":
+        import governance.records.candidate as candidate
+
+        candidate.record_training = lambda *args, **kwargs: _die()
 
 
 if __name__ == "__main__":

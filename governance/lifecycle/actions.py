@@ -29,8 +29,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from governance.ledger import AuditEvent, record_event
-from governance.ledger.replay import ModelHistory
+from mlflow.exceptions import MlflowException
+
+from governance.ledger import AuditEvent, last_event, record_event
+from governance.ledger.replay import ModelHistory, VersionHistory
 from governance.lifecycle.lease import model_lease
 from governance.lifecycle.rule_checks import Request, enforce
 from governance.lifecycle.version_state import (
@@ -43,6 +45,7 @@ from governance.lifecycle.version_state import (
 from governance.lifecycle.view import sync_view
 from governance.stores.artifacts import verified_artifacts
 from governance.stores.handle import Stores
+from governance.stores.version_tags import gate_tags
 from governance.trust.checkpoints import Recorder, write_checkpoint
 from governance.trust.identity import Signer, release_signing_key
 from governance.trust.policy_store import LoadedPolicy, require_in_force
@@ -168,34 +171,77 @@ def _enforce(
         actor or signer.name,
         signer.name,
         signer.public_key,
-        sponsors=key_sponsors(stores.audit.events(action=Action.POLICY_ADOPTED)),
+        sponsors=key_sponsors(stores.audit.events()),
     )
     enforce(request, history)
 
 
-def pending_signoffs(stores: Stores, model: str | None = None) -> list[dict[str, Any]]:
-    """Versions waiting for sign-off, with their gate results and runs."""
-    client = stores.client
-    query = f"tags.{Tag.LIFECYCLE} = '{Lifecycle.PENDING_SIGNOFF}'"
-    if model:
-        quoted = model.replace("'", "''")
-        query = f"name = '{quoted}' and {query}"
+@dataclass(frozen=True)
+class PendingSignoff:
+    """A version waiting for sign-off, by the verified log.
+
+    ``registry_agrees`` is False when the registry's tags say otherwise (someone edited
+    them in the MLflow UI): the listing shows the log, and ``govern audit verify`` names
+    the edit.
+    """
+
+    model: str
+    version: str
+    author: str
+    gates_passed: bool
+    gates_failed: str
+    approvals: tuple[str, ...]
+    run_id: str
+    experiment_id: str | None
+    registry_agrees: bool
+
+
+def pending_signoffs(stores: Stores, model: str | None = None) -> list[PendingSignoff]:
+    """Versions waiting for sign-off by the verified audit log, never by registry tags.
+
+    Raises
+    ------
+    IntegrityError
+        If the log (or a signed decision in it) does not verify.
+    """
+    models = sorted({e.model for e in stores.audit.events() if e.model} - {None})
     rows = []
-    for mv in client.search_model_versions(query):
-        state = tagged_state(mv)
-        rows.append(
-            {
-                "model": state.model,
-                "version": state.version,
-                "author": state.author,
-                "gates_passed": state.gates_passed,
-                "gates_failed": mv.tags.get(Tag.GATES_FAILED, ""),
-                "approvals": [a["by"] for a in state.approvals],
-                "run_id": state.run_id,
-                "experiment_id": client.get_run(state.run_id).info.experiment_id,
-            }
+    for name in models if model is None else [m for m in models if m == model]:
+        history = verified_history(stores, name)
+        for version, state in history.versions.items():
+            if state.lifecycle == Lifecycle.PENDING_SIGNOFF:
+                rows.append(_pending(stores, name, version, state))
+    return sorted(rows, key=lambda r: (r.model, int(r.version)))
+
+
+def _pending(stores: Stores, model: str, version: str, state: VersionHistory) -> PendingSignoff:
+    events = stores.audit.events(model=model, version=version)
+    run_id = last_event(events, Action.CANDIDATE_TRAINED).payload["run_id"]
+    gated = last_event(events, Action.CANDIDATE_GATED)
+    failed = gate_tags(gated.payload["gates"])[Tag.GATES_FAILED] if gated else ""
+    try:
+        tagged = tagged_state(stores.client.get_model_version(model, version))
+        agrees = (tagged.lifecycle, tagged.author, sorted(tagged.approvers)) == (
+            state.lifecycle,
+            state.author,
+            sorted(state.approvers),
         )
-    return sorted(rows, key=lambda r: (r["model"], int(r["version"])))
+        experiment = stores.client.get_run(run_id).info.experiment_id
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        agrees, experiment = False, None  # deleted from the registry: the log still has it
+    return PendingSignoff(
+        model,
+        version,
+        state.author,
+        state.gates_passed,
+        failed,
+        tuple(state.approvers),
+        run_id,
+        experiment,
+        agrees,
+    )
 
 
 def approve(
@@ -281,6 +327,7 @@ def approve(
         "required": required,
         "promoted": promoted,
         "gated_under_policy_sha256": payload.get("gated_under_policy_sha256"),
+        "registry_edited": payload.get("registry_edited", []),
         "policy_sha256": policy.sha256,
     }
 
@@ -299,6 +346,11 @@ def approval_payload(
     # force (which the statement signs), and says on the record that the gates were not.
     if state.gated_policy_sha256 != policy.sha256:
         payload["gated_under_policy_sha256"] = state.gated_policy_sha256
+    # Tags or the description edited in the MLflow UI: the approval does not wait for a
+    # repair nobody can make (the description's text is not on the log), but says on the
+    # signed record what the approver's view showed that the log does not.
+    if state.registry_edits:
+        payload["registry_edited"] = list(state.registry_edits)
     return payload
 
 

@@ -45,6 +45,7 @@ import sqlalchemy as sa
 from vocabulary import NotAuthorised, Rule, UsageError
 
 __all__ = [
+    "clear_dead_holders",
     "LifecycleConflict",
     "model_lease",
     "retrain_beacon",
@@ -105,6 +106,26 @@ def retrain_is_alive(engine: sa.Engine, run_id: str) -> bool:
     """Whether a live process holds the lease of retrain run ``run_id``."""
     with _server_lock(engine, _retrain_key(run_id)) as held:
         return not held
+
+
+def clear_dead_holders(engine: sa.Engine) -> int:
+    """Delete the rows of leases no live process holds; return how many.
+
+    A row only tells others who holds a lease; a holder killed before it could delete its
+    row leaves one behind, which misleads nobody (the lock decides) but is tidied here.
+    """
+    _metadata.create_all(engine, checkfirst=True)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(_holders.c.model, _holders.c.token)).all()
+    dead = []
+    for key, token in rows:
+        with _server_lock(engine, key) as free:
+            if free:
+                dead.append(token)
+    if dead:
+        with engine.begin() as connection:
+            connection.execute(sa.delete(_holders).where(_holders.c.token.in_(dead)))
+    return len(dead)
 
 
 def _retrain_key(run_id: str) -> str:

@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from governance.ledger.replay import ModelHistory, open_intents
-from governance.lifecycle.lease import model_lease, retrain_is_alive
+from governance.lifecycle.lease import clear_dead_holders, model_lease, retrain_is_alive
 from governance.lifecycle.rule_checks import require_role
 from governance.lifecycle.version_state import now, verified_history
 from governance.lifecycle.view import sync_view
@@ -76,6 +76,7 @@ def reconcile(
         closed = _close_abandoned_retrains(
             stores, policy, model, verified_history(stores, model), signer
         )
+        closed += _close_runs_killed_before_registration(stores, model)
         history = verified_history(stores, model)
         changes = sync_view(stores, model, history)
         recorder = Recorder.of(stores, signer)
@@ -84,6 +85,31 @@ def reconcile(
         if changes:
             recorder.record(Action.REGISTRY_RECONCILED, {"changes": changes}, model=model)
     return closed + changes
+
+
+def _close_runs_killed_before_registration(stores: Stores, model: str) -> list[dict[str, Any]]:
+    """Close as FAILED each run of ``model`` left RUNNING by a retrain that is gone.
+
+    A retrain killed before it registered a version left no version to retire, only its
+    open run (and, on SQLite, its lease's row, which nothing holds any more).
+    """
+    client = stores.client
+    quoted = model.replace("'", "''")
+    closed = []
+    for run in client.search_runs(
+        [stores.experiment_id()],
+        f"tags.`governance.model` = '{quoted}' and attributes.status = 'RUNNING'",
+    ):
+        run_id = run.info.run_id
+        if retrain_is_alive(stores.audit.engine, run_id):
+            continue
+        finish_run(client, run_id, "FAILED", "failed")
+        client.set_tag(
+            run_id, "failure.reason", "the retrain stopped before registering; closed by reconcile"
+        )
+        closed.append({"subject": f"run {run_id}", "was": "RUNNING", "now": "FAILED"})
+    clear_dead_holders(stores.audit.engine)
+    return closed
 
 
 def _close_abandoned_retrains(

@@ -16,11 +16,13 @@ from datetime import UTC, datetime
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from governance.ledger import last_event
 from governance.ledger.replay import ModelHistory, replay
 from governance.lifecycle.rule_checks import raise_on_bad_decisions
 from governance.stores.handle import Stores
+from governance.stores.version_tags import entry_edits
 from governance.trust.checkpoints import raise_on_bad_checkpoints
-from vocabulary import IntegrityError, Lifecycle, Tag, UsageError
+from vocabulary import Action, IntegrityError, Lifecycle, Tag, UsageError
 
 __all__ = ["VersionState", "now", "read_state", "tagged_state", "verified_history"]
 
@@ -38,6 +40,7 @@ class VersionState:
     aliases: tuple[str, ...]  # by the audit log, from read_state; by the registry, tagged
     run_id: str
     gated_policy_sha256: str | None = None  # the policy its gates were judged under
+    registry_edits: tuple[str, ...] = ()  # what its registry entry says that the log does not
 
     @property
     def approvers(self) -> set[str]:
@@ -91,6 +94,10 @@ def read_state(
             f"{found[1]}, the audit log says {recorded[0]!r} approved by {recorded[1]}; "
             f"refusing to act (run govern audit verify)"
         )
+    events = stores.audit.events(model=model)
+    trained = last_event(
+        (e for e in events if e.version == str(mv.version)), Action.CANDIDATE_TRAINED
+    )
     return VersionState(
         model=tagged.model,
         version=tagged.version,
@@ -101,6 +108,7 @@ def read_state(
         aliases=tuple(sorted(a for a, v in history.aliases.items() if v == tagged.version)),
         run_id=tagged.run_id,
         gated_policy_sha256=expected.gated_policy_sha256,
+        registry_edits=tuple(message for _, message in entry_edits(mv, trained, events)),
     )
 
 

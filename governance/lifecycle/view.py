@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mlflow.exceptions import MlflowException
+
 from governance.ledger.replay import ModelHistory, replay
 from governance.stores.handle import Stores
 from governance.stores.registry import registered_versions
@@ -39,6 +41,12 @@ def sync_view(
     """
     if history is None:
         history = replay(stores.audit.events(model=model)).get(model) or ModelHistory()
+    try:
+        stores.client.get_registered_model(model)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        return []  # nothing registered yet (a first retrain stopped before it): no view
     return _sync_aliases(stores, model, history) + _sync_tags(stores, model, history)
 
 

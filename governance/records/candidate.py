@@ -17,13 +17,13 @@ from governance.ledger.hashing import sha256_tree
 from governance.lifecycle.version_state import now
 from governance.records import training_plots as plots
 from governance.records.admission import refusal_payload, refuse
-from governance.records.version_tags import data_validation_tag, rows_tag
 from governance.stores import tracking
 from governance.stores.code_version import code_version
 from governance.stores.datasets import Snapshot
 from governance.stores.handle import Stores, download_artifacts, fluent_mlflow
 from governance.stores.registry import register_version
 from governance.stores.settings import Settings
+from governance.stores.version_tags import data_validation_tag, rows_tag
 from governance.trust.checkpoints import Recorder, write_checkpoint
 from governance.trust.identity import load_signer
 from governance.trust.policy_store import LoadedPolicy, require_in_force, signer_for

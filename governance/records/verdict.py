@@ -15,9 +15,9 @@ from matplotlib.figure import Figure
 from governance.ledger.hashing import sha256_text
 from governance.records import training_plots as plots
 from governance.records.candidate import CandidateRun, audit_candidate
-from governance.records.version_tags import gate_tags
 from governance.stores import tracking
 from governance.stores.handle import Stores
+from governance.stores.version_tags import gate_tags
 from validation.comparison import ComparisonReport
 from validation.gates import GateReport
 from vocabulary import Action, Alias, IntegrityError, Lifecycle, Tag

@@ -95,6 +95,17 @@ def test_signoff_list_shows_pending_versions(workdir):
     assert "gates passed" in listing.stdout and "author=maker" in listing.stdout
 
 
+def test_signoff_list_reads_the_log_not_tags_anyone_can_edit(workdir):
+    """Tags edited in the MLflow UI: v2 'approved', v3's author renamed. The list is the log's."""
+    client = client_for(workdir)
+    client.set_model_version_tag(MODEL, "2", "lifecycle", "approved")
+    client.set_model_version_tag(MODEL, "3", "lineage.author", "someone-else")
+    listing = govern(workdir, "signoff", "list")
+    assert listing.exit_code == 0, listing.output
+    assert f"{MODEL} v2" in listing.stdout and "someone-else" not in listing.stdout
+    assert listing.stdout.count("the registry's tags disagree with the log") == 2
+
+
 @pytest.mark.parametrize(
     "actor, rule", [("maker", "validators only"), ("intern", "validators only")]
 )
@@ -299,6 +310,20 @@ def test_edited_author_tag_cannot_bypass_maker_checker(workdir):
     assert result.exit_code == EXIT_NOT_AUTHORISED and "maker-checker" in result.stderr
     verify = govern(workdir, "audit", "verify")
     assert verify.exit_code == EXIT_INTEGRITY and "lineage.author" in verify.stderr
+
+
+def test_an_approval_over_an_edited_author_tag_and_description_says_so_on_the_record(workdir):
+    client = client_for(workdir)
+    client.set_model_version_tag(MODEL, "1", "lineage.author", "someone-else")
+    client.update_model_version(MODEL, "1", description="all gates passed, nothing to see")
+    result = approve(workdir, "1")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("was edited outside governance") == 2
+    assert "tag lineage.author is 'someone-else'" in result.stderr
+    with open_audit_log(get_settings(workdir).audit_db_url) as audit:
+        (approval,) = [e for e in audit.events() if e.action == "signoff.approved"]
+    edits = approval.payload["registry_edited"]
+    assert any("lineage.author" in e for e in edits) and any("description" in e for e in edits)
 
 
 def test_tampered_event_row_is_caught(workdir):
@@ -711,6 +736,43 @@ def _training_recorded(database: Path) -> bool:
     except sqlite3.Error:  # not created yet, or locked for a moment
         return False
     return row is not None
+
+
+def test_a_retrain_killed_before_registration_leaves_nothing_reconcile_does_not_close(
+    small_data_dir, tmp_path
+):
+    """Its run was open, no version registered: reconcile closes the run and its lease row."""
+    import sqlalchemy as sa
+
+    workdir = tmp_path / "killed"
+    trust(workdir)
+    drill = Path(__file__).parents[1] / "crash_drill.py"
+    args = ["retrain", "--data", str(small_data_dir), "--workdir", str(workdir), "--as", "maker"]
+    done = subprocess.run(
+        [sys.executable, str(drill), "registration", *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        start_new_session=True,
+    )
+    assert done.returncode == -9, done.stdout + done.stderr
+    client = client_for(workdir)
+    (run,) = client.search_runs(
+        [client.get_experiment_by_name(get_settings(workdir).experiment_name).experiment_id]
+    )
+    assert run.info.status == "RUNNING"
+    engine = sa.create_engine(get_settings(workdir).audit_db_url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT model FROM governance_lifecycle_holders")).all()
+    assert [r.model for r in rows] == [f"retrain:{run.info.run_id}"]
+
+    closed = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
+    assert closed.exit_code == 0, closed.output
+    assert client.get_run(run.info.run_id).info.status == "FAILED"
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT * FROM governance_lifecycle_holders")).all() == []
+    engine.dispose()
+    assert govern(workdir, "audit", "verify").exit_code == 0
 
 
 def test_a_retrain_killed_after_registration_is_closed_by_reconcile(small_data_dir, tmp_path):

@@ -11,13 +11,16 @@ edited in the MLflow UI is a finding.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from governance.ledger import AuditEvent
-from vocabulary import Tag
+from mlflow.entities.model_registry import ModelVersion
 
-__all__ = ["data_validation_tag", "expected_tags", "gate_tags", "rows_tag"]
+from governance.ledger import AuditEvent, last_event
+from governance.ledger.hashing import sha256_text
+from vocabulary import Action, Tag
+
+__all__ = ["data_validation_tag", "expected_tags", "gate_tags", "rows_tag", "entry_edits"]
 
 
 def rows_tag(rows: Mapping[str, int]) -> str:
@@ -62,3 +65,55 @@ def expected_tags(
     if gated is not None:
         tags.update(gate_tags(gated.payload["gates"]))
     return tags
+
+
+def entry_edits(
+    mv: ModelVersion, trained: AuditEvent, events: Iterable[AuditEvent]
+) -> list[tuple[str, str]]:
+    """What a version's registry entry says that the events behind it do not.
+
+    Parameters
+    ----------
+    mv
+        The version as the registry holds it.
+    trained
+        Its ``candidate.trained`` event.
+    events
+        The model's events (its data validation and gate verdict are found among them).
+
+    Returns
+    -------
+    list of tuple
+        ``(kind, message)`` per edited tag (``"tag"``) and for an edited description
+        (``"description"``), whose hash the gate verdict recorded; empty when none.
+    """
+    events = list(events)
+    validated = next(
+        (
+            e
+            for e in events
+            if e.action == Action.DATA_VALIDATED
+            and e.model == trained.model
+            and e.payload.get("run_id") == trained.payload["run_id"]
+        ),
+        None,
+    )
+    gated = last_event(
+        (e for e in events if (e.model, e.version) == (trained.model, trained.version)),
+        Action.CANDIDATE_GATED,
+    )
+    edits = [
+        ("tag", f"tag {tag} is {mv.tags.get(tag)!r}, but the audit log records {wanted!r}")
+        for tag, wanted in expected_tags(trained, validated, gated).items()
+        if mv.tags.get(tag) != wanted
+    ]
+    described = sha256_text(mv.description or "")
+    if gated is not None and described != gated.payload["description_sha256"]:
+        edits.append(
+            (
+                "description",
+                f"the version description hashes to {described}, but event seq {gated.seq} "
+                f"recorded {gated.payload['description_sha256']}",
+            )
+        )
+    return edits
