@@ -11,6 +11,7 @@ import typer
 from cli import lifecycle, retrain
 from cli.audit import audit_app
 from cli.data import data_app
+from cli.decisions import decisions
 from cli.init import init
 from cli.keys import keys_app
 from cli.lineage import lineage
@@ -40,6 +41,7 @@ app.command()(lifecycle.rollback)
 app.command()(lifecycle.decommission)
 app.command()(lineage)
 app.command()(stress)
+app.command()(decisions)
 
 if __name__ == "__main__":
     app()

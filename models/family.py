@@ -55,6 +55,11 @@ class CompiledPolicy(ABC):
     does with the model it was compiled from.
     """
 
+    #: Names of :meth:`decide_one`'s arguments, in order (the last may be optional).
+    argument_names: tuple[str, ...]
+    #: Names of the values :meth:`decide_one` returns, in order.
+    decision_names: tuple[str, ...]
+
     @abstractmethod
     def decide_one(self, *order: float) -> tuple[float, ...]:
         """The decision for one order, given as the family's scalar fields."""

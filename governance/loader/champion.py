@@ -10,6 +10,8 @@ Examples
 >>> from governance import load_champion  # doctest: +SKIP
 >>> champion = load_champion("execution-impact", workdir=".govern")  # doctest: +SKIP
 >>> champion.version, champion.decide(orders)  # doctest: +SKIP
+>>> with champion.decider() as decider:  # doctest: +SKIP
+...     horizon, cost = decider.decide_one("ord-1", 5e4, 2e6, 0.02, 4.0, 1e8, 30.0)
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pandas as pd
 
 from governance.ledger import last_event
 from governance.lifecycle.version_state import verified_history
+from governance.loader.decisions import DECISIONS_FOLDER, AttributedDecider, DecisionLog
 from governance.stores.artifacts import load_verified
 from governance.stores.handle import Stores, open_stores
 from governance.stores.settings import get_settings, require_existing
@@ -40,10 +43,32 @@ class Champion:
     predictor: Predictor
     family: ModelFamily
     local_path: Path
+    decisions_folder: Path
 
     def decide(self, orders: pd.DataFrame) -> pd.DataFrame:
         """The execution decision of the champion's policy for each order."""
         return self.family.decide(self.predictor, orders)
+
+    def decider(
+        self, *, flush_every: int = 4096, max_age_seconds: float = 1.0
+    ) -> AttributedDecider:
+        """The policy compiled for one order at a time, every decision logged to this version.
+
+        What an execution engine calls per order (``decide_one(order_id, *fields)``);
+        ``govern decisions --order ID`` answers later which version decided and on what.
+        See :class:`~governance.loader.decisions.DecisionLog` for the batching.
+        """
+        policy = self.family.compile(self.predictor)
+        log = DecisionLog(
+            self.decisions_folder / self.model,
+            self.model,
+            self.version,
+            policy.argument_names,
+            policy.decision_names,
+            flush_every=flush_every,
+            max_age_seconds=max_age_seconds,
+        )
+        return AttributedDecider(policy, log)
 
 
 def champion_by_log(stores: Stores, model: str) -> Champion | None:
@@ -71,7 +96,14 @@ def champion_by_log(stores: Stores, model: str) -> Champion | None:
             f"refusing to serve it"
         )
     verify_release(stores, released, loaded.local_path)
-    return Champion(model, version, loaded.predictor, get_family(model), loaded.local_path)
+    return Champion(
+        model,
+        version,
+        loaded.predictor,
+        get_family(model),
+        loaded.local_path,
+        stores.settings.workdir / DECISIONS_FOLDER,
+    )
 
 
 def load_champion(model_name: str, *, workdir: Path | str | None = None) -> Champion:

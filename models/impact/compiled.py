@@ -234,6 +234,9 @@ class CompiledImpactPolicy(CompiledPolicy):
         positive and strictly increasing.
     """
 
+    argument_names = (*DECISION_COLUMNS, "start_minute")
+    decision_names = ("horizon_minutes", "predicted_cost_bps")
+
     def __init__(
         self,
         law: ImpactLaw,
