@@ -139,13 +139,17 @@ def verify_integrity(stores: Stores, model: str | None = None) -> IntegrityRepor
             f"{', '.join(known) or 'no model yet'}"
         )
     checkpoints = read_checkpoints(stores.settings.checkpoint_path, stores.client)
+    rejected = check_decisions(everything)
     findings = [
-        Finding("signature", f"seq {problem.seq}", problem.message)
-        for problem in check_decisions(everything)
+        Finding("signature", f"seq {problem.seq}", problem.message) for problem in rejected
     ] + [
         Finding("checkpoint", f"seq {problem.seq}", problem.message)
         for problem in check_checkpoints(everything, checkpoints)
     ]
+    # What follows compares the registry and the files with the log's truth: events that
+    # do not check out are reported once, above, and are no part of that truth.
+    forged = {problem.seq for problem in rejected}
+    events = [event for event in events if event.seq not in forged]
     histories = replay(events)
     versions = files = 0
     deleted = []

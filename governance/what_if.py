@@ -21,7 +21,8 @@ from typing import Any
 import pandas as pd
 
 from governance.ledger import last_event
-from governance.lifecycle.version_state import verified_history
+from governance.ledger.replay import ModelHistory, replay
+from governance.lifecycle.version_state import verified_events
 from governance.stores.handle import Stores, download_artifacts
 from validation.policy import ModelPolicy
 from validation.stress import Controls, StressConfig, engine_sha256, load_scenarios, run_stress
@@ -58,13 +59,12 @@ def recorded_stress(stores: Stores, model: str, version: str) -> RecordedStress:
     IntegrityError
         If the chain is broken or the artifact does not hash to what the log recorded.
     """
-    history = verified_history(stores, model)
+    events = [e for e in verified_events(stores) if e.model == model]
+    history = replay(events).get(model) or ModelHistory()
     if history.state(version) is None:
         known = ", ".join(sorted(history.versions, key=int)) or "none"
         raise UsageError(f"{model} has no version {version} in the audit log; versions: {known}")
-    stressed = last_event(
-        stores.audit.events(model=model, version=version), Action.CANDIDATE_STRESSED
-    )
+    stressed = last_event((e for e in events if e.version == version), Action.CANDIDATE_STRESSED)
     if stressed is None:
         raise UsageError(
             f"{model} version {version} was never stress-tested (its retrain stopped before "

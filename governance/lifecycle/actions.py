@@ -32,7 +32,7 @@ from typing import Any, Literal
 from mlflow.exceptions import MlflowException
 
 from governance.ledger import AuditEvent, last_event, record_event
-from governance.ledger.replay import ModelHistory, VersionHistory
+from governance.ledger.replay import ModelHistory, VersionHistory, replay
 from governance.lifecycle.lease import model_lease
 from governance.lifecycle.rule_checks import Request, enforce
 from governance.lifecycle.version_state import (
@@ -40,6 +40,7 @@ from governance.lifecycle.version_state import (
     now,
     read_state,
     tagged_state,
+    verified_events,
     verified_history,
 )
 from governance.lifecycle.view import sync_view
@@ -204,18 +205,21 @@ def pending_signoffs(stores: Stores, model: str | None = None) -> list[PendingSi
     IntegrityError
         If the log (or a signed decision in it) does not verify.
     """
-    models = sorted({e.model for e in stores.audit.events() if e.model} - {None})
+    events = verified_events(stores)
     rows = []
-    for name in models if model is None else [m for m in models if m == model]:
-        history = verified_history(stores, name)
+    for name, history in replay(events).items():
+        if model is not None and name != model:
+            continue
         for version, state in history.versions.items():
             if state.lifecycle == Lifecycle.PENDING_SIGNOFF:
-                rows.append(_pending(stores, name, version, state))
+                own = [e for e in events if (e.model, e.version) == (name, version)]
+                rows.append(_pending(stores, name, version, state, own))
     return sorted(rows, key=lambda r: (r.model, int(r.version)))
 
 
-def _pending(stores: Stores, model: str, version: str, state: VersionHistory) -> PendingSignoff:
-    events = stores.audit.events(model=model, version=version)
+def _pending(
+    stores: Stores, model: str, version: str, state: VersionHistory, events: list[AuditEvent]
+) -> PendingSignoff:
     run_id = last_event(events, Action.CANDIDATE_TRAINED).payload["run_id"]
     gated = last_event(events, Action.CANDIDATE_GATED)
     failed = gate_tags(gated.payload["gates"])[Tag.GATES_FAILED] if gated else ""

@@ -16,15 +16,22 @@ from datetime import UTC, datetime
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
-from governance.ledger import last_event
+from governance.ledger import AuditEvent, last_event
 from governance.ledger.replay import ModelHistory, replay
-from governance.lifecycle.rule_checks import raise_on_bad_decisions
+from governance.lifecycle.rule_checks import check_decisions
 from governance.stores.handle import Stores
 from governance.stores.version_tags import entry_edits
 from governance.trust.checkpoints import raise_on_bad_checkpoints
 from vocabulary import Action, IntegrityError, Lifecycle, Tag, UsageError
 
-__all__ = ["VersionState", "now", "read_state", "tagged_state", "verified_history"]
+__all__ = [
+    "VersionState",
+    "now",
+    "read_state",
+    "tagged_state",
+    "verified_events",
+    "verified_history",
+]
 
 
 @dataclass(frozen=True)
@@ -112,24 +119,40 @@ def read_state(
     )
 
 
-def verified_history(stores: Stores, model: str) -> ModelHistory:
-    """The model's history by the audit log, after checking the chain it is read from.
+def verified_events(stores: Stores) -> list[AuditEvent]:
+    """The log's events that the rules may stand on: the chain verified, forgeries left out.
 
-    Every rule acts on this, never on registry tags or aliases, which anyone with access
-    to the MLflow UI can edit; a chain that does not verify, or a decision whose signature
-    does not, is refused before any rule reads it.
+    A decision whose signature, key, role or rule does not check out (appended by a
+    database writer without the key, or around the rules) is left out, as if it had not
+    happened: ``govern audit verify`` reports it (exit 6), and it stops nobody, the
+    emergency rollback included. What cannot be left out refuses: a broken chain, or a
+    signed checkpoint the log contradicts (its newest rows deleted, or rewritten).
 
     Raises
     ------
     IntegrityError
-        If the audit chain is broken, a signed decision does not check out, or the log
-        contradicts a checkpoint kept outside it (its newest rows deleted, or rewritten).
+        If the audit chain is broken or contradicts a signed checkpoint.
     """
-    stores.audit.verify_or_raise(model)
+    stores.audit.verify_or_raise()
     events = stores.audit.events()
-    raise_on_bad_decisions(events)
     raise_on_bad_checkpoints(stores, events)
-    return replay(e for e in events if e.model == model).get(model) or ModelHistory()
+    rejected = {problem.seq for problem in check_decisions(events)}
+    return [event for event in events if event.seq not in rejected]
+
+
+def verified_history(stores: Stores, model: str) -> ModelHistory:
+    """The model's history by the audit log's verified events (:func:`verified_events`).
+
+    Every rule acts on this, never on registry tags or aliases, which anyone with access
+    to the MLflow UI can edit.
+
+    Raises
+    ------
+    IntegrityError
+        If the audit chain is broken or contradicts a signed checkpoint.
+    """
+    events = (e for e in verified_events(stores) if e.model == model)
+    return replay(events).get(model) or ModelHistory()
 
 
 def tagged_state(mv: ModelVersion) -> VersionState:

@@ -13,7 +13,8 @@ from typing import Any
 
 from mlflow.exceptions import MlflowException
 
-from governance.ledger.replay import ModelHistory, replay
+from governance.ledger.replay import ModelHistory
+from governance.lifecycle.version_state import verified_history
 from governance.stores.handle import Stores
 from governance.stores.registry import registered_versions
 from vocabulary import Tag
@@ -31,8 +32,9 @@ def sync_view(
     stores, model
         Where, and which registered model.
     history
-        The model's replayed history, when the caller has it; else the log is replayed
-        here (the caller verified it before deciding).
+        The model's verified history, when the caller has it; else it is read here
+        (:func:`~governance.lifecycle.version_state.verified_history`), so that an event
+        that does not check out is never copied into the registry.
 
     Returns
     -------
@@ -40,7 +42,7 @@ def sync_view(
         One ``{"subject", "was", "now"}`` per change; empty when the registry agreed.
     """
     if history is None:
-        history = replay(stores.audit.events(model=model)).get(model) or ModelHistory()
+        history = verified_history(stores, model)
     try:
         stores.client.get_registered_model(model)
     except MlflowException as exc:

@@ -22,7 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 from governance.ledger import last_event
-from governance.lifecycle.version_state import verified_history
+from governance.ledger.replay import ModelHistory, replay
+from governance.lifecycle.version_state import verified_events
 from governance.loader.decisions import DECISIONS_FOLDER, AttributedDecider, DecisionLog
 from governance.stores.artifacts import load_verified
 from governance.stores.handle import Stores, open_stores
@@ -75,7 +76,7 @@ def champion_by_log(stores: Stores, model: str) -> Champion | None:
     """The champion according to the verified log, loaded and checked; ``None`` if none.
 
     Checked: the chain, every signed decision and the checkpoints (by
-    :func:`~governance.lifecycle.version_state.verified_history`), the artifacts against the hash
+    :func:`~governance.lifecycle.version_state.verified_events`), the artifacts against the hash
     the log recorded, and the version's release bundle with the model-signing verifier.
 
     Raises
@@ -83,13 +84,12 @@ def champion_by_log(stores: Stores, model: str) -> Champion | None:
     IntegrityError
         If any of those checks fails, or the champion has no signed release.
     """
-    version = verified_history(stores, model).aliases.get(Alias.CHAMPION)
+    events = [e for e in verified_events(stores) if e.model == model]
+    version = (replay(events).get(model) or ModelHistory()).aliases.get(Alias.CHAMPION)
     if version is None:
         return None
     loaded = load_verified(stores, model, version)
-    released = last_event(
-        stores.audit.events(model=model, version=version), Action.VERSION_RELEASED
-    )
+    released = last_event((e for e in events if e.version == version), Action.VERSION_RELEASED)
     if released is None:
         raise IntegrityError(
             f"{model} version {version} is champion by the log but has no signed release; "

@@ -35,7 +35,7 @@ from governance.ledger import AuditEvent, AuditLog, record_event
 from governance.ledger.hashing import canonical_json
 from governance.stores.handle import Stores, is_store_outage
 from governance.trust.identity import Signer, signature_is_valid
-from governance.trust.signatures import SignatureProblem
+from governance.trust.signatures import SignatureProblem, valid_adoptions
 from validation.policy import parse_policy
 from vocabulary import Action, IntegrityError, Tag
 
@@ -264,12 +264,15 @@ def _contradictions(
 
 
 def _members(events: list[AuditEvent]) -> dict[str, set[str]]:
-    """Every public key each member held under a policy the log adopted."""
+    """Every public key each member held under a policy the log adopted.
+
+    Only adoptions that check out count: a forged one must not vouch for the key of
+    whoever forged it.
+    """
     members: dict[str, set[str]] = {}
-    for event in events:
-        if event.action == Action.POLICY_ADOPTED:
-            for name, key in parse_policy(event.payload["policy_yaml"]).members.items():
-                members.setdefault(name, set()).add(key)
+    for event in valid_adoptions(events):
+        for name, key in parse_policy(event.payload["policy_yaml"]).members.items():
+            members.setdefault(name, set()).add(key)
     return members
 
 

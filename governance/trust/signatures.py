@@ -50,6 +50,7 @@ __all__ = [
     "SignatureProblem",
     "check_signatures",
     "key_sponsors",
+    "valid_adoptions",
     "policy_in_force",
     "raise_on_bad_signatures",
     "record_decisions",
@@ -344,9 +345,22 @@ def record_decisions(
 
 
 def policy_in_force(events: Iterable[AuditEvent]) -> AuditEvent | None:
-    """The ``policy.adopted`` event in force after ``events``, or None if none was adopted."""
+    """The ``policy.adopted`` event in force after ``events``, or None if none was adopted.
+
+    Only an adoption that checks out counts (signed by an owner of the policy before it,
+    over the text it records): one appended by a database writer without an owner's key is
+    a finding for ``govern audit verify``, and must not make every process refuse to act
+    under the policy actually in force.
+    """
+    valid = valid_adoptions(events)
+    return valid[-1] if valid else None
+
+
+def valid_adoptions(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """The ``policy.adopted`` events that check out, in order (forged ones left out)."""
     adopted = [e for e in events if e.action == Action.POLICY_ADOPTED]
-    return adopted[-1] if adopted else None
+    forged = {problem.seq for problem in check_signatures(adopted)}
+    return [e for e in adopted if e.seq not in forged]
 
 
 def check_in_force(events: Iterable[AuditEvent], held_sha256: str) -> None:
@@ -382,9 +396,14 @@ def key_sponsors(adoptions: Iterable[AuditEvent]) -> dict[str, str]:
     owner who lists a new key may not approve what that key trains
     (:mod:`governance.lifecycle.rule_checks`).
     """
+    return _sponsors(valid_adoptions(adoptions))
+
+
+def _sponsors(valid: list[AuditEvent]) -> dict[str, str]:
+    """:func:`key_sponsors` of adoptions known to check out."""
     sponsors: dict[str, str] = {}
     listed: set[str] = set()
-    for index, adoption in enumerate(a for a in adoptions if a.action == Action.POLICY_ADOPTED):
+    for index, adoption in enumerate(valid):
         keys = set(parse_policy(adoption.payload["policy_yaml"]).members.values())
         if index > 0:
             sponsors.update({key: adoption.actor for key in keys - listed})
@@ -463,9 +482,12 @@ def check_signatures(
             state.policy = parse_policy(event.payload["policy_yaml"], f"event seq {event.seq}")
             state.policy_sha256 = event.payload["policy_sha256"]
             state.adoptions.append(event)
-            state.sponsors = key_sponsors(state.adoptions)
+            state.sponsors = _sponsors(state.adoptions)
         subject.append(event)
-        state.advance(event)
+        if message is None:
+            # Only what checks out changes the states later decisions are judged against:
+            # a forgery is a finding, never the ground a rule stands on.
+            state.advance(event)
     return problems
 
 

@@ -917,35 +917,42 @@ def test_every_decision_is_signed_by_the_key_the_policy_lists(workdir):
     assert approval["gate_report_sha256"] and approval["decision"] == "signoff.approved"
 
 
-@pytest.mark.parametrize(
-    "actor, action, payload",
-    [
-        (
-            "validator",
-            "signoff.approved",
-            {"comment": "lgtm", "approvals": 1, "required": 1, "automatic": False},
-        ),
-        # A version marked failed changes its state as much as an approval does.
-        ("maker", "candidate.failed", {"run_id": "r", "error": "forged"}),
-    ],
-    ids=["approval", "failure"],
-)
-def test_a_forged_event_appended_through_the_public_api_fails_verify(
-    workdir, actor, action, payload
-):
+def test_forged_events_from_a_database_writer_are_findings_not_a_lock_out(workdir):
+    """No key, write access to the audit table: every kind of state change forged.
+
+    An approval of a pending version, the rollback target marked failed, a policy adopted
+    and a release of the champion, appended through the public API with well-formed links.
+    Each is reported by ``audit verify``; none is acted on, copied into the registry or
+    allowed to stop anyone: the champion is served, the emergency rollback goes through.
+    """
+    assert approve(workdir, "1").exit_code == 0
+    assert approve(workdir, "2").exit_code == 0  # v2 champion, v1 previous
+    approval = {"comment": "lgtm", "approvals": 1, "required": 1, "automatic": False}
+    policy = {"policy_sha256": "0" * 64, "policy_yaml": "version: 1\n", "path": "/tmp/p"}
     with open_audit_log(get_settings(workdir).audit_db_url) as audit:
-        audit.append(actor, action, payload, model=MODEL, version="1")
-    verify = govern(workdir, "audit", "verify")
+        audit.append("validator", "signoff.approved", approval, model=MODEL, version="3")
+        audit.append("maker", "candidate.failed", {"error": "forged"}, model=MODEL, version="1")
+        audit.append("head-of-model-risk", "policy.adopted", policy)
+        audit.append("on-call", "version.released", {"bundle": "x"}, model=MODEL, version="2")
+    verify = govern(workdir, "audit", "verify", "--json")
     assert verify.exit_code == EXIT_INTEGRITY
-    assert "no signed statement" in verify.stderr and action in verify.stderr
+    findings = json.loads(verify.stdout[: verify.stdout.rindex("}") + 1])["findings"]
+    forged = [f["message"] for f in findings if f["kind"] == "signature"]
+    for action in ("signoff.approved", "candidate.failed", "policy.adopted", "version.released"):
+        assert any(f"({action} by" in m and "no signed statement" in m for m in forged), forged
+    assert load_champion(MODEL, workdir=workdir).version == "2"
+    listing = govern(workdir, "signoff", "list")
+    assert listing.exit_code == 0 and f"{MODEL} v3" in listing.stdout  # still pending
+
+    rollback = govern(workdir, "rollback", MODEL, "--as", "on-call", "--reason", "drill")
+    assert rollback.exit_code == 0, rollback.output
+    assert load_champion(MODEL, workdir=workdir).version == "1"
     reconcile = govern(workdir, "audit", "reconcile", MODEL, "--as", "on-call")
-    assert reconcile.exit_code == EXIT_INTEGRITY  # never copied into the registry
-    before = state(workdir)
-    promote = govern(workdir, "promote", MODEL, "1", "--as", "on-call")
-    assert (
-        promote.exit_code == EXIT_INTEGRITY and "signed decisions do not verify" in promote.stderr
-    )
-    assert state(workdir) == before
+    assert reconcile.exit_code == 0, reconcile.output
+    lifecycle, aliases = state(workdir)
+    assert lifecycle["1"] == "champion" and lifecycle["3"] == "pending-signoff"
+    assert aliases["champion"] == "1"
+    assert govern(workdir, "audit", "verify").exit_code == EXIT_INTEGRITY  # still on record
 
 
 def test_stress_evidence_appended_after_the_gate_verdict_fails_verify(workdir):
@@ -965,9 +972,9 @@ def test_stress_evidence_appended_after_the_gate_verdict_fails_verify(workdir):
     verify = govern(workdir, "audit", "verify")
     assert verify.exit_code == EXIT_INTEGRITY
     assert "evidence appended after version 1 was judged" in verify.stderr
+    # The what-if re-runs the book the author's signed verdict covered, not the swap.
     what_if = govern(workdir, "stress", MODEL, "1", "--scenario", "baseline", "--paths", "50")
-    assert what_if.exit_code == EXIT_INTEGRITY, what_if.output
-    assert "evidence appended after version 1 was judged" in what_if.stderr
+    assert what_if.exit_code == 0, what_if.output
 
 
 def test_a_statement_signed_with_a_key_of_ones_own_fails_verify(workdir, tmp_path):
