@@ -1133,7 +1133,7 @@ def _truncate_and_hide(workdir, newest):
 
 def test_deleting_the_newest_events_is_caught_by_the_checkpoint_file(workdir):
     # v1 approved, released and promoted: three signed decisions between the action's
-    # intent and completion, all five deleted.
+    # intent and completion, all five deleted, each under its checkpoint.
     _promoted(workdir)
     _truncate_and_hide(workdir, 5)
     with open_audit_log(get_settings(workdir).audit_db_url) as audit:
@@ -1141,7 +1141,7 @@ def test_deleting_the_newest_events_is_caught_by_the_checkpoint_file(workdir):
     verify = govern(workdir, "audit", "verify", "--json")
     assert verify.exit_code == EXIT_INTEGRITY
     findings = json.loads(verify.stdout[: verify.stdout.rindex("}") + 1])["findings"]
-    assert [f["kind"] for f in findings] == ["checkpoint"] * 3, findings
+    assert [f["kind"] for f in findings] == ["checkpoint"] * 5, findings
     assert "its newest events were deleted" in findings[0]["message"]
     before = state(workdir)
     refused = approve(workdir, "1")  # the rules check the checkpoints before acting
