@@ -52,6 +52,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/stress.py
 	$(BIN)/python bench/comparison.py --candidate
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/decisions.py
 	$(BIN)/python bench/loader.py
 	$(BIN)/python bench/law.py
 	$(BIN)/python bench/regret.py

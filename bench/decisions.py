@@ -5,8 +5,8 @@ one order's decision (:func:`validation.latency.measure_latency`: CPU time per c
 batches, the latency gate's statistic) without a log and with the governed loader's
 :class:`~governance.loader.decisions.DecisionLog` (batches of 4,096 decisions, 1 s age
 limit, Parquet files in a temporary folder), in turn, twice each, so that drift of the
-machine shows. Then 100,000 decisions each way for the mean wall time per decision, the
-flushes included. Goal: p99 of a logged decision within 2x of an unlogged one.
+machine shows, each after 8,192 untimed decisions (a running engine's steady state).
+Then 100,000 decisions each way for the mean wall time per decision, the flushes included. Goal: p99 of a logged decision within 2x of an unlogged one.
 
 Usage: ``python bench/decisions.py [--orders 20000]``
 """
@@ -53,8 +53,12 @@ def main() -> None:
             log.record(f"ord-{n}", fields, decision)
             return decision
 
+        # A running engine's steady state: two files' worth of decisions before timing, so
+        # that the allocator's arenas the buffer grows into are warm (a cold first batch
+        # faults in fresh pages every few dozen decisions).
+        warm = 2 * log.flush_every
         rows = [
-            (name, measure_latency(call))
+            (name, measure_latency(call, warmup=warm))
             for name, call in [("unlogged", unlogged), ("logged", logged)] * 2
         ]
         stream = {

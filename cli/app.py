@@ -12,6 +12,7 @@ from cli import lifecycle, retrain
 from cli.audit import audit_app
 from cli.data import data_app
 from cli.decisions import decisions
+from cli.drift import drift
 from cli.init import init
 from cli.keys import keys_app
 from cli.lineage import lineage
@@ -42,6 +43,7 @@ app.command()(lifecycle.decommission)
 app.command()(lineage)
 app.command()(stress)
 app.command()(decisions)
+app.command()(drift)
 
 if __name__ == "__main__":
     app()

@@ -96,24 +96,31 @@ def demo(
 def _admit(settings: Settings, config: RetrainConfig) -> None:
     """Refuse bad data, an author without their key or a policy not in force, in seconds.
 
-    All before the workflow engine starts: exit 5 for the key (first: a refusal is recorded
-    under the author's checkpoint), 3 for data, 6 for the policy.
+    All before the workflow engine starts: exit 3 for data (the refusal checkpointed with
+    the author's key when this process holds it), 5 for the key, 6 for the policy.
     """
     from governance.ledger import open_audit_log
     from governance.records.admission import admit_snapshot
     from governance.trust.policy_store import load_model_policy, require_in_force, signer_for
     from models import get_family
+    from vocabulary import NotAuthorised
 
     loaded = load_model_policy(settings.policy_path, config.model_name)
-    author = signer_for(settings.keys_dir, loaded.file, config.author)
+    try:
+        author, unauthorised = signer_for(settings.keys_dir, loaded.file, config.author), None
+    except NotAuthorised as refused:
+        author, unauthorised = None, refused
     admit_snapshot(
         settings,
         config.data_dir,
         get_family(config.model_name),
         config.holdout_fraction,
         loaded.policy.min_holdout_days,
+        config.author,
         author,
     )
+    if unauthorised is not None:
+        raise unauthorised
     with open_audit_log(settings.audit_db_url) as audit:
         require_in_force(audit, loaded)
 

@@ -58,6 +58,21 @@ def small_data_dir(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="session")
+def champion_workdir(prefect_server, small_data_dir, tmp_path_factory):
+    """A work directory whose version 1, trained on ``small_data_dir``, is champion."""
+    from govern_cli import retrain, run_govern
+
+    workdir = tmp_path_factory.mktemp("champion") / "w"
+    assert retrain(small_data_dir, workdir).exit_code == 0
+    approved = run_govern(
+        ["signoff", "approve", "execution-impact", "1", "--as", "validator"]
+        + ["--workdir", str(workdir)]
+    )
+    assert approved.exit_code == 0, approved.output
+    return workdir
+
+
 @pytest.fixture
 def make_data_dir(tmp_path):
     """Write a small data set with the given corruption kinds; return its directory."""

@@ -123,6 +123,7 @@ def test_every_governance_module_is_in_a_room_or_on_top():
     rooms = {m.split(".")[1] for m in MODULES if m.count(".") >= 2 and m.startswith("governance.")}
     assert rooms == set(ROOMS)
     assert on_top - {f"governance.{r}" for r in ROOMS} == {
+        "governance.drift_report",
         "governance.integrity",
         "governance.what_if",
     }

@@ -11,13 +11,13 @@ and no run is opened.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from governance.ledger import open_audit_log
+from governance.ledger import AuditEvent, open_audit_log, record_event
 from governance.stores.datasets import Snapshot, SnapshotRefused, load_snapshot
 from governance.stores.settings import Settings
 from governance.trust.checkpoints import Recorder
@@ -35,12 +35,15 @@ def admit_snapshot(
     family: ModelFamily,
     holdout_fraction: float,
     min_holdout_days: int,
-    author: Signer,
+    author: str,
+    signer: Signer | None,
 ) -> Intake:
     """Read the snapshot and admit it, or record its refusal and raise.
 
-    The refusal is appended as ``author`` and checkpointed with their key, in the
-    checkpoint file only (no MLflow is touched).
+    The refusal is appended as ``author`` and, when the process holds their key
+    (``signer``), checkpointed with it, in the checkpoint file only (no MLflow is touched).
+    An author without a key still learns what is wrong with the data first; the retrain
+    refuses them next.
 
     Raises
     ------
@@ -51,20 +54,23 @@ def admit_snapshot(
     try:
         snapshot = load_snapshot(data_dir)
     except SnapshotRefused as refused:
-        _refuse_in(settings, author, family, refused.uri, refused.file_sha256, str(refused), None)
+        _refuse_in(
+            settings, author, signer, family, refused.uri, refused.file_sha256, str(refused), None
+        )
     intake = check_intake(
         snapshot.tables, family, holdout_fraction, min_holdout_days, pd.Timestamp.now(tz="UTC")
     )
     if not intake.passed:
         report_path = settings.reports_dir / f"data-contracts-refused-{snapshot.sha256[:16]}.html"
         files = snapshot.file_sha256
-        _refuse_in(settings, author, family, snapshot.uri, files, intake, report_path)
+        _refuse_in(settings, author, signer, family, snapshot.uri, files, intake, report_path)
     return intake
 
 
 def _refuse_in(
     settings: Settings,
-    author: Signer,
+    author: str,
+    signer: Signer | None,
     family: ModelFamily,
     uri: str,
     files: Mapping[str, str],
@@ -74,8 +80,14 @@ def _refuse_in(
     settings.workdir.mkdir(parents=True, exist_ok=True)
     audit = open_audit_log(settings.audit_db_url)
     try:
-        recorder = Recorder(audit, settings.checkpoint_path, None, author)
-        refuse(recorder, family.registered_name, uri, files, refusal, report_path, None)
+        if signer is None:
+
+            def append(action: Action, payload: dict[str, Any], **where: Any) -> AuditEvent:
+                return record_event(audit, author, action, payload, **where)
+
+        else:
+            append = Recorder(audit, settings.checkpoint_path, None, signer).record
+        refuse(append, family.registered_name, uri, files, refusal, report_path, None)
     finally:
         audit.close()
 
@@ -96,7 +108,7 @@ def refusal_payload(
 
 
 def refuse(
-    recorder: Recorder,
+    append: Callable[..., AuditEvent],
     model_name: str,
     uri: str,
     files: Mapping[str, str],
@@ -106,6 +118,9 @@ def refuse(
 ) -> None:
     """Append ``data.rejected``, write the contract report if there is one, and raise.
 
+    ``append`` records an event (``Recorder.record``, or a plain append for an author whose
+    key this process does not hold).
+
     Raises
     ------
     DataRejected
@@ -113,7 +128,7 @@ def refuse(
     """
     payload = refusal_payload(uri, files, refusal, run_id)
     key = f"{run_id}:{Action.DATA_REJECTED}" if run_id else None
-    recorder.record(Action.DATA_REJECTED, payload, model=model_name, key=key)
+    append(Action.DATA_REJECTED, payload, model=model_name, key=key)
     intake = refusal if isinstance(refusal, Intake) else None
     where = ""
     if report_path is not None and intake is not None and intake.report is not None:

@@ -155,7 +155,7 @@ def record_data_validation(
     if not intake.passed:
         tracking.finish_run(client, run.run_id, "FAILED", "data-rejected")
         refuse(
-            Recorder.of(stores, load_signer(stores.settings.keys_dir, run.author)),
+            Recorder.of(stores, load_signer(stores.settings.keys_dir, run.author)).record,
             run.model_name,
             snapshot.uri,
             snapshot.file_sha256,

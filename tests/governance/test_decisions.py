@@ -12,7 +12,7 @@ import time
 
 import pandas as pd
 import pytest
-from govern_cli import retrain, run_govern
+from govern_cli import run_govern
 
 from cli.exit_codes import EXIT_INTEGRITY, EXIT_USAGE
 from governance import load_champion
@@ -65,18 +65,6 @@ def test_a_closed_log_refuses_to_serve_unrecorded_decisions(tmp_path):
 def test_bad_settings_are_refused(tmp_path):
     with pytest.raises(ValueError, match="flush_every must be >= 1"):
         _log(tmp_path, flush_every=0)
-
-
-@pytest.fixture(scope="module")
-def champion_workdir(prefect_server, small_data_dir, tmp_path_factory):
-    """A work directory whose version 1 is champion (trained by maker, approved)."""
-    workdir = tmp_path_factory.mktemp("decisions") / "w"
-    assert retrain(small_data_dir, workdir).exit_code == 0
-    approved = run_govern(
-        ["signoff", "approve", MODEL, "1", "--as", "validator", "--workdir", str(workdir)]
-    )
-    assert approved.exit_code == 0, approved.output
-    return workdir
 
 
 def _decisions(workdir, order):
