@@ -6,7 +6,8 @@ batches, the latency gate's statistic) without a log and with the governed loade
 :class:`~governance.loader.decisions.DecisionLog` (batches of 4,096 decisions, 1 s age
 limit, Parquet files in a temporary folder), in turn, twice each, so that drift of the
 machine shows, each after 8,192 untimed decisions (a running engine's steady state).
-Then 100,000 decisions each way for the mean wall time per decision, the flushes included. Goal: p99 of a logged decision within 2x of an unlogged one.
+Then 100,000 decisions each way for the mean wall time per decision, the flushes included.
+Goal: p99 of a logged decision within 2x of an unlogged one.
 
 Usage: ``python bench/decisions.py [--orders 20000]``
 """
