@@ -16,6 +16,7 @@ from cli.drift import drift
 from cli.init import init
 from cli.keys import keys_app
 from cli.lineage import lineage
+from cli.outcomes import outcomes
 from cli.policy import policy_app
 from cli.signoff import signoff_app
 from cli.stress import stress
@@ -44,6 +45,7 @@ app.command()(lineage)
 app.command()(stress)
 app.command()(decisions)
 app.command()(drift)
+app.command()(outcomes)
 
 if __name__ == "__main__":
     app()

@@ -125,6 +125,7 @@ def test_every_governance_module_is_in_a_room_or_on_top():
     assert on_top - {f"governance.{r}" for r in ROOMS} == {
         "governance.drift_report",
         "governance.integrity",
+        "governance.outcomes_report",
         "governance.what_if",
     }
 
