@@ -20,6 +20,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from governance.ledger import AuditEvent
+from governance.lifecycle.rule_checks import check_decisions
 from governance.stores.handle import Stores
 from governance.stores.registry import registered_versions
 from governance.stores.settings import Settings
@@ -92,7 +93,7 @@ def lineage_report(stores: Stores, model: str, version: str | int) -> dict[str, 
         what exists), or ``version`` is not a positive integer.
     """
     version = _check_version(version)
-    events = stores.audit.events(model=model)
+    events = _standing_events(stores, model)
     trained = _trained_events(events)
     record = (
         _deleted_version_record(trained[version])
@@ -102,6 +103,18 @@ def lineage_report(stores: Stores, model: str, version: str | int) -> dict[str, 
     run = _run_record(stores.client, record["tags"].get(Tag.RUN_ID) or record["run_id"])
     chain = stores.audit.verify(model)
     return assemble_report(record, run, events, chain, _now())
+
+
+def _standing_events(stores: Stores, model: str) -> list[AuditEvent]:
+    """``model``'s events, without those whose signature or rule does not check out.
+
+    A forged approval must not appear in a report as an approval; ``govern audit verify``
+    is where forgeries are listed. The chain itself is checked by the report (it is
+    written, saying where, even when the chain is broken).
+    """
+    everything = stores.audit.events()
+    rejected = {problem.seq for problem in check_decisions(everything)}
+    return [e for e in everything if e.model == model and e.seq not in rejected]
 
 
 def inventory(stores: Stores, model: str) -> list[dict[str, Any]]:
@@ -126,7 +139,7 @@ def inventory(stores: Stores, model: str) -> list[dict[str, Any]]:
     """
     registered = _check_model(stores.client, model)
     versions = registered_versions(stores.client, model)
-    events = stores.audit.events(model=model)
+    events = _standing_events(stores, model)
     deleted = {v: e for v, e in _trained_events(events).items() if v not in versions}
     records = sorted(
         [_version_record(v) for v in versions.values()]

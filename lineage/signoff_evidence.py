@@ -7,6 +7,7 @@ the worst stress scenario, and where the run and the lineage report are.
 
 from __future__ import annotations
 
+from governance.lifecycle.version_state import verified_events
 from governance.stores.handle import Stores
 from lineage import describe_event
 from vocabulary import Action
@@ -16,7 +17,13 @@ __all__ = ["signoff_evidence"]
 
 def signoff_evidence(stores: Stores, model: str, version: str) -> str:
     """A Markdown summary of ``model`` ``version``'s evidence, read from its audit events."""
-    events = {e.action: e for e in stores.audit.events(model=model, version=version)}
+    # Only what checks out: evidence a database writer appended after the author's signed
+    # verdict must not be what a validator reads before signing.
+    events = {
+        e.action: e
+        for e in verified_events(stores)
+        if (e.model, e.version) == (model, str(version))
+    }
     lines = [f"Sign-off of **{model} version {version}**."]
     for action, label in (
         (Action.CANDIDATE_GATED, "Gates"),

@@ -943,6 +943,8 @@ def test_forged_events_from_a_database_writer_are_findings_not_a_lock_out(workdi
     assert load_champion(MODEL, workdir=workdir).version == "2"
     listing = govern(workdir, "signoff", "list")
     assert listing.exit_code == 0 and f"{MODEL} v3" in listing.stdout  # still pending
+    lineage = govern(workdir, "lineage", MODEL, "3")
+    assert lineage.exit_code == 0 and "lgtm" not in lineage.stdout  # no forged approval
 
     rollback = govern(workdir, "rollback", MODEL, "--as", "on-call", "--reason", "drill")
     assert rollback.exit_code == 0, rollback.output
