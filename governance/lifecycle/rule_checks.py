@@ -117,7 +117,7 @@ def refusal(request: Request, history: ModelHistory | None) -> Refusal | None:
     return (
         _state_refusal(request, state)
         or _role_refusal(request, model_policy, state)
-        or _step_refusal(request, model_policy, state)
+        or _step_refusal(request, state)
     )
 
 
@@ -264,19 +264,14 @@ _ROLE_RULES = {
 }
 
 
-def _step_refusal(
-    request: Request, model_policy: ModelPolicy, state: VersionHistory | None
-) -> Refusal | None:
+def _step_refusal(request: Request, state: VersionHistory | None) -> Refusal | None:
     name = request.step.name
     where = f"{request.model} version {request.version}"
     if name == "approve" and state is not None:
         return _approval_refusal(request, state, where)
     if name == "release":
         release = request.policy.release
-        if release is None or request.payload.get("release_public_key") not in (
-            None,
-            release.public_key,
-        ):
+        if release is None or request.payload.get("release_public_key") != release.public_key:
             return Refusal(
                 Rule.SIGNED_RELEASES,
                 "released with another key than the policy in force names for releases",

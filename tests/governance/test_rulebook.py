@@ -160,10 +160,11 @@ def test_each_step_is_allowed_from_its_states_only_before_acting_on_record_and_i
 ):
     log = copy_of(logs, state, tmp_path)
     signer = HOLDER[step.role]
-    request = Request(step, log.loaded.file, MODEL, "1", signer, signer, payload={})
+    payload = log.payload(step.name, "1")
+    request = Request(step, log.loaded.file, MODEL, "1", signer, signer, payload=payload)
     before = refusal(request, log.history())  # what a lifecycle command checks first
 
-    log.append(step.name, "1", signer, **log.payload(step.name, "1"))
+    log.append(step.name, "1", signer, **payload)
     problems = check_decisions(log.audit.events())
     allowed = state in step.from_states
     if allowed:
