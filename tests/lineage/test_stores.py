@@ -14,13 +14,15 @@ import json
 import re
 
 import pytest
-from govern_cli import run_govern
+from govern_cli import run_govern, trust
 from mlflow.tracking import MlflowClient
 
 from cli.exit_codes import EXIT_USAGE
 from governance.ledger import record_event
 from governance.stores.handle import open_stores
 from governance.stores.settings import ensure_workdir, get_settings
+from governance.trust.policy_store import load_model_policy, signer_for
+from governance.trust.signatures import SIGNED_ACTIONS, record_signed
 from vocabulary import Action, Alias, Lifecycle, Tag
 
 MODEL = "execution-impact"
@@ -66,14 +68,31 @@ def _register(stores, plots_dir):
         ("validator", Action.SIGNOFF_APPROVED, {"comment": "ok", "approvals": 1, "required": 1}),
         ("on-call", Action.VERSION_PROMOTED, {"champion": "1", "reason": "first champion"}),
     ]
+    loaded = load_model_policy(stores.settings.policy_path, MODEL)
     for actor, action, payload in steps:
-        record_event(stores.audit, actor, action, payload, model=MODEL, version="1")
+        if action not in SIGNED_ACTIONS:
+            record_event(stores.audit, actor, action, payload, model=MODEL, version="1")
+            continue
+        # Decisions are signed, as the steps sign them: unsigned, lineage would not show them.
+        signer = signer_for(stores.settings.keys_dir, loaded.file, actor)
+        record_signed(
+            stores.audit,
+            signer,
+            actor,
+            action,
+            payload,
+            MODEL,
+            "1",
+            policy_sha256=loaded.sha256,
+            time="2026-12-08T09:00:00+00:00",
+        )
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     root = tmp_path_factory.mktemp("lineage-stores")
     w = root / "w"
+    trust(w)
     _register(open_stores(ensure_workdir(get_settings(w))), root)
     return w
 
