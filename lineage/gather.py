@@ -108,11 +108,13 @@ def lineage_report(stores: Stores, model: str, version: str | int) -> dict[str, 
 def _standing_events(stores: Stores, model: str) -> list[AuditEvent]:
     """``model``'s events, without those whose signature or rule does not check out.
 
-    A forged approval must not appear in a report as an approval; ``govern audit verify``
-    is where forgeries are listed. The chain itself is checked by the report (it is
-    written, saying where, even when the chain is broken).
+    A forged approval appended to an intact chain must not appear in a report as an
+    approval; ``govern audit verify`` is where forgeries are listed. A broken chain is a
+    report of its own: every event is shown, the broken ones marked (exit 6).
     """
     everything = stores.audit.events()
+    if not stores.audit.verify().ok:
+        return [e for e in everything if e.model == model]
     rejected = {problem.seq for problem in check_decisions(everything)}
     return [e for e in everything if e.model == model and e.seq not in rejected]
 
