@@ -84,6 +84,7 @@ class _Journal:
     policy: LoadedPolicy
     model: str
     keyholder: Signer | None
+    history: ModelHistory
     decided: list[AuditEvent] = field(default_factory=list)
 
     def decide(self, decisions: list[Decision]) -> None:
@@ -104,6 +105,16 @@ class _Journal:
                     stores.settings.checkpoint_path, stores.client, self.model, signer, event, now()
                 )
 
+    def show(self) -> None:
+        """Set the registry from the log, without reading and verifying it all again.
+
+        The view is the verified history the action was checked on, advanced by the
+        decisions it appended: the lease kept anyone else from deciding in between.
+        """
+        for event in self.decided:
+            self.history.apply(event)
+        sync_view(self.stores, self.model, self.history)
+
     def note(self, actor: str, action: Action, payload: dict[str, Any]) -> AuditEvent:
         """Append an intent or completion, checkpointed by the keyholder when there is one."""
         if self.keyholder is None:
@@ -122,6 +133,7 @@ def _journal(
     action: str,
     model: str,
     version: str,
+    history: ModelHistory,
 ) -> Iterator[_Journal]:
     """Bracket an action with its intent and completion events; say what a failure left.
 
@@ -132,7 +144,7 @@ def _journal(
     the decisions are in force, only the registry's view lags, and ``govern audit
     reconcile`` finishes it.
     """
-    journal = _Journal(stores, policy, model, keyholder)
+    journal = _Journal(stores, policy, model, keyholder, history)
     intent = journal.note(actor, Action.LIFECYCLE_INTENT, {"action": action, "version": version})
     closing = {"intent_seq": intent.seq, "action": action, "version": version}
     try:
@@ -306,7 +318,9 @@ def approve(
         follows = actor if service is None else service.name
         promoted = None
         keyholder = signer if isinstance(signer, Signer) else service
-        with _journal(stores, policy, keyholder, actor, "approve", model, version) as journal:
+        with _journal(
+            stores, policy, keyholder, actor, "approve", model, version, history
+        ) as journal:
             decisions = [Decision(signer, actor, Action.SIGNOFF_APPROVED, payload, model, version)]
             if release is not None:
                 local, trained = verified_artifacts(stores, model, version)
@@ -325,7 +339,7 @@ def approve(
                         )
                     )
             journal.decide(decisions)
-            sync_view(stores, model)
+            journal.show()
     return {
         "approvals": approvals,
         "required": required,
@@ -468,7 +482,9 @@ def reject(
         read_state(stores, model, version, history)
         _enforce(stores, policy, "reject", model, version, signer, history)
         keyholder = signer if isinstance(signer, Signer) else service
-        with _journal(stores, policy, keyholder, signer.name, "reject", model, version) as journal:
+        with _journal(
+            stores, policy, keyholder, signer.name, "reject", model, version, history
+        ) as journal:
             rejection = {"comment": comment}
             journal.decide(
                 [Decision(signer, signer.name, Action.SIGNOFF_REJECTED, rejection, model, version)]
@@ -476,7 +492,7 @@ def reject(
             client = stores.client
             client.set_model_version_tag(model, version, Tag.REJECTED_BY, signer.name)
             client.set_model_version_tag(model, version, Tag.REJECTION_COMMENT, comment)
-            sync_view(stores, model)
+            journal.show()
 
 
 def promote(
@@ -500,11 +516,13 @@ def promote(
         read_state(stores, model, version, history)
         _enforce(stores, policy, "promote", model, version, signer, history)
         payload = _promotion(history, version, reason)
-        with _journal(stores, policy, signer, signer.name, "promote", model, version) as journal:
+        with _journal(
+            stores, policy, signer, signer.name, "promote", model, version, history
+        ) as journal:
             journal.decide(
                 [Decision(signer, signer.name, Action.VERSION_PROMOTED, payload, model, version)]
             )
-            sync_view(stores, model)
+            journal.show()
     return payload
 
 
@@ -534,11 +552,13 @@ def rollback(stores: Stores, policy: LoadedPolicy, model: str, signer: Signer, r
             raise UsageError(f"cannot roll back {model}: the audit log names no previous champion")
         _enforce(stores, policy, "rollback", model, target, signer, history)
         payload = {"reason": reason, "champion": target, **history.rollback_moves()}
-        with _journal(stores, policy, signer, signer.name, "rollback", model, target) as journal:
+        with _journal(
+            stores, policy, signer, signer.name, "rollback", model, target, history
+        ) as journal:
             journal.decide(
                 [Decision(signer, signer.name, Action.VERSION_ROLLED_BACK, payload, model, target)]
             )
-            sync_view(stores, model)
+            journal.show()
     return payload
 
 
@@ -601,7 +621,9 @@ def decommission(
             decisions.append(
                 Decision(signer, actor, Action.VERSION_PROMOTED, installed, model, replacement)
             )
-        with _journal(stores, policy, signer, actor, "decommission", model, version) as journal:
+        with _journal(
+            stores, policy, signer, actor, "decommission", model, version, history
+        ) as journal:
             journal.decide(decisions)
             for key, value in {
                 Tag.DECOMMISSION_BY: actor,
@@ -609,5 +631,5 @@ def decommission(
                 Tag.DECOMMISSION_AT: now(),
             }.items():
                 stores.client.set_model_version_tag(model, version, key, value)
-            sync_view(stores, model)
+            journal.show()
     return payload

@@ -14,7 +14,6 @@ from typing import Any
 from mlflow.exceptions import MlflowException
 
 from governance.ledger.replay import ModelHistory
-from governance.lifecycle.version_state import verified_history
 from governance.stores.handle import Stores
 from governance.stores.registry import registered_versions
 from vocabulary import Tag
@@ -22,9 +21,7 @@ from vocabulary import Tag
 __all__ = ["sync_view"]
 
 
-def sync_view(
-    stores: Stores, model: str, history: ModelHistory | None = None
-) -> list[dict[str, Any]]:
+def sync_view(stores: Stores, model: str, history: ModelHistory) -> list[dict[str, Any]]:
     """Set ``model``'s aliases, lifecycle and approvals tags to what the log says.
 
     Parameters
@@ -32,7 +29,7 @@ def sync_view(
     stores, model
         Where, and which registered model.
     history
-        The model's verified history, when the caller has it; else it is read here
+        The model's verified history
         (:func:`~governance.lifecycle.version_state.verified_history`), so that an event
         that does not check out is never copied into the registry.
 
@@ -41,8 +38,6 @@ def sync_view(
     list of dict
         One ``{"subject", "was", "now"}`` per change; empty when the registry agreed.
     """
-    if history is None:
-        history = verified_history(stores, model)
     try:
         stores.client.get_registered_model(model)
     except MlflowException as exc:
