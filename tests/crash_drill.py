@@ -5,9 +5,9 @@ intent recorded, nothing decided), ``decided`` (the decisions recorded, the regi
 set), ``view`` (the registry set, the completion not recorded) or ``registration`` (a
 retrain's run open, its version not registered yet). Started as a session leader, the drill
 kills its whole process group, as a crash of the host would (a retrain's temporary Prefect
-server with it). The recording functions
-the lifecycle module and its checkpointed recorder call are wrapped, so the product
-carries no hook for it.
+server with it). The recording functions the lifecycle module calls (its decisions, and
+the recorder of its intents and completions) are wrapped, so the product carries no hook
+for it.
 """
 
 import os
@@ -26,7 +26,7 @@ def _drill(step: str) -> None:
     import governance.trust.checkpoints as checkpoints
     from vocabulary import Action
 
-    record_event, record_decisions = lifecycle.record_event, lifecycle.record_decisions
+    record_event, record_decisions = checkpoints.record_event, lifecycle.record_decisions
 
     def event(store, actor, action, *args, **kwargs):
         if step == "view" and action == Action.LIFECYCLE_COMPLETED:
@@ -42,8 +42,7 @@ def _drill(step: str) -> None:
             _die()
         return recorded
 
-    lifecycle.record_event, lifecycle.record_decisions = event, decisions
-    checkpoints.record_event = event
+    checkpoints.record_event, lifecycle.record_decisions = event, decisions
     if step == "registration":
         import governance.records.candidate as candidate
 

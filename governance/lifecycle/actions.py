@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from mlflow.exceptions import MlflowException
 
-from governance.ledger import AuditEvent, last_event, record_event
+from governance.ledger import AuditEvent, last_event
 from governance.ledger.replay import ModelHistory, VersionHistory, replay
 from governance.lifecycle.lease import model_lease
 from governance.lifecycle.rule_checks import Request, enforce
@@ -117,8 +117,6 @@ class _Journal:
 
     def note(self, actor: str, action: Action, payload: dict[str, Any]) -> AuditEvent:
         """Append an intent or completion, checkpointed by the keyholder when there is one."""
-        if self.keyholder is None:
-            return record_event(self.stores.audit, actor, action, payload, model=self.model)
         return Recorder.of(self.stores, self.keyholder).record(
             action, payload, model=self.model, actor=actor
         )

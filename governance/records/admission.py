@@ -11,13 +11,13 @@ and no run is opened.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from governance.ledger import AuditEvent, open_audit_log, record_event
+from governance.ledger import open_audit_log
 from governance.stores.datasets import Snapshot, SnapshotRefused, load_snapshot
 from governance.stores.settings import Settings
 from governance.trust.checkpoints import Recorder
@@ -80,14 +80,8 @@ def _refuse_in(
     settings.workdir.mkdir(parents=True, exist_ok=True)
     audit = open_audit_log(settings.audit_db_url)
     try:
-        if signer is None:
-
-            def append(action: Action, payload: dict[str, Any], **where: Any) -> AuditEvent:
-                return record_event(audit, author, action, payload, **where)
-
-        else:
-            append = Recorder(audit, settings.checkpoint_path, None, signer).record
-        refuse(append, family.registered_name, uri, files, refusal, report_path, None)
+        recorder = Recorder(audit, settings.checkpoint_path, None, signer)
+        refuse(recorder, family.registered_name, uri, files, refusal, report_path, None, author)
     finally:
         audit.close()
 
@@ -108,18 +102,18 @@ def refusal_payload(
 
 
 def refuse(
-    append: Callable[..., AuditEvent],
+    recorder: Recorder,
     model_name: str,
     uri: str,
     files: Mapping[str, str],
     refusal: Intake | str,
     report_path: Path | None,
     run_id: str | None,
+    author: str,
 ) -> None:
-    """Append ``data.rejected``, write the contract report if there is one, and raise.
+    """Append ``data.rejected`` as ``author``, write the contract report if any, and raise.
 
-    ``append`` records an event (``Recorder.record``, or a plain append for an author whose
-    key this process does not hold).
+    The recorder checkpoints the event when it holds the author's key.
 
     Raises
     ------
@@ -128,7 +122,7 @@ def refuse(
     """
     payload = refusal_payload(uri, files, refusal, run_id)
     key = f"{run_id}:{Action.DATA_REJECTED}" if run_id else None
-    append(Action.DATA_REJECTED, payload, model=model_name, key=key)
+    recorder.record(Action.DATA_REJECTED, payload, model=model_name, key=key, actor=author)
     intake = refusal if isinstance(refusal, Intake) else None
     where = ""
     if report_path is not None and intake is not None and intake.report is not None:

@@ -155,16 +155,17 @@ def record_data_validation(
     if not intake.passed:
         tracking.finish_run(client, run.run_id, "FAILED", "data-rejected")
         refuse(
-            Recorder.of(stores, load_signer(stores.settings.keys_dir, run.author)).record,
+            _author_recorder(stores, run),
             run.model_name,
             snapshot.uri,
             snapshot.file_sha256,
             intake,
             html_path,
             run.run_id,
+            run.author,
         )
     payload = refusal_payload(snapshot.uri, snapshot.file_sha256, intake, run.run_id)
-    Recorder.of(stores, load_signer(stores.settings.keys_dir, run.author)).record(
+    _author_recorder(stores, run).record(
         Action.DATA_VALIDATED,
         {key: value for key, value in payload.items() if key != "reason"},
         model=run.model_name,
@@ -354,9 +355,14 @@ def audit_candidate(
             stores.settings.checkpoint_path, stores.client, run.model_name, author, event, now()
         )
         return
-    Recorder.of(stores, load_signer(stores.settings.keys_dir, run.author)).record(
+    _author_recorder(stores, run).record(
         action, payload, model=run.model_name, version=version, key=_key(run, action)
     )
+
+
+def _author_recorder(stores: Stores, run: CandidateRun) -> Recorder:
+    """Appends the run's unsigned events as its author, checkpointed with the author's key."""
+    return Recorder.of(stores, load_signer(stores.settings.keys_dir, run.author))
 
 
 def _key(run: CandidateRun, action: Action) -> str:

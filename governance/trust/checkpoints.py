@@ -119,16 +119,17 @@ class Recorder:
     The checkpoint is signed by whoever appends the event, so that deleting it from the
     log's tail is caught like a deleted decision: every event the product appends is under
     a signed checkpoint. ``client`` None keeps checkpoints in the file only (a refusal
-    before MLflow is touched).
+    before MLflow is touched). ``signer`` None (a process that does not hold the
+    appender's key) appends without a checkpoint; the next one covers the event.
     """
 
     audit: AuditLog
     checkpoint_path: Path
     client: MlflowClient | None
-    signer: Signer
+    signer: Signer | None
 
     @classmethod
-    def of(cls, stores: Stores, signer: Signer) -> Recorder:
+    def of(cls, stores: Stores, signer: Signer | None) -> Recorder:
         """A recorder on ``stores`` (the log, the checkpoint file, the registry's tags)."""
         return cls(stores.audit, stores.settings.checkpoint_path, stores.client, signer)
 
@@ -142,7 +143,15 @@ class Recorder:
         key: str | None = None,
         actor: str | None = None,
     ) -> AuditEvent:
-        """Append ``action`` as ``actor`` (the signer by default), once per ``key``; checkpoint."""
+        """Append ``action`` as ``actor`` (the signer by default), once per ``key``; checkpoint.
+
+        Raises
+        ------
+        ValueError
+            If there is neither an ``actor`` nor a signer to append as.
+        """
+        if actor is None and self.signer is None:
+            raise ValueError("an event needs an actor: give one, or a signer")
         event = record_event(
             self.audit,
             actor or self.signer.name,
@@ -152,7 +161,8 @@ class Recorder:
             version=version,
             key=key,
         )
-        write_checkpoint(self.checkpoint_path, self.client, model, self.signer, event, event.ts)
+        if self.signer is not None:
+            write_checkpoint(self.checkpoint_path, self.client, model, self.signer, event, event.ts)
         return event
 
 
