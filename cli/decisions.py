@@ -42,8 +42,10 @@ def decisions(
         if found.empty:
             raise UsageError(f"no decision was logged for order {order!r} under {folder}")
         wrong = []
+        # One verified history per model: verifying the log costs more than the rows.
+        histories = {name: verified_history(stores, name) for name in set(found["model"])}
         for row in found.to_dict(orient="records"):
-            history = verified_history(stores, row["model"])
+            history = histories[row["model"]]
             moment = datetime.fromisoformat(str(row["decided_at"]))
             champion = champion_at(history, row["model"], moment)["champion"]
             decided = {k: row[k] for k in row if k not in _FIXED}

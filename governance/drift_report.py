@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from governance.ledger import last_event
+from governance.ledger import AuditEvent, last_event
 from governance.lifecycle.version_state import verified_events
 from governance.loader.champion import Champion, champion_by_log
 from governance.stores.datasets import Snapshot, load_snapshot
@@ -115,7 +115,7 @@ def _recorded_snapshot(payload: dict) -> Snapshot:
     return snapshot
 
 
-def _holdout_fraction(stores: Stores, trained: object) -> float:
+def _holdout_fraction(stores: Stores, trained: AuditEvent) -> float:
     params = stores.client.get_run(trained.payload["run_id"]).data.params
     return float(params.get("holdout_fraction", DEFAULT_HOLDOUT_FRACTION))
 

@@ -22,7 +22,7 @@ from governance.loader.decisions import DECISIONS_FOLDER, read_decisions
 from governance.stores.artifacts import load_verified
 from governance.stores.datasets import load_snapshot
 from governance.stores.handle import Stores
-from models import get_family
+from models import ModelFamily, get_family
 from validation.comparison.calibration import Calibration, calibration
 from validation.policy import CalibrationLimits
 from vocabulary import UsageError
@@ -112,17 +112,20 @@ def outcomes_report(
     executed = executed.assign(_actual=actual).loc[decided]
     executed = executed.join(latest[["version", "horizon_minutes"]], on="order_id")
     versions = [
-        _judge(stores, model, version, rows, limits)
+        _judge(stores, family, version, rows, limits)
         for version, rows in executed.groupby("version", sort=True)
     ]
     return OutcomesReport(model, snapshot.uri, versions, int((~decided).sum()))
 
 
 def _judge(
-    stores: Stores, model: str, version: str, rows: pd.DataFrame, limits: CalibrationLimits
+    stores: Stores,
+    family: ModelFamily,
+    version: str,
+    rows: pd.DataFrame,
+    limits: CalibrationLimits,
 ) -> VersionOutcomes:
-    family = get_family(model)
-    predictor = load_verified(stores, model, str(version)).predictor
+    predictor = load_verified(stores, family.registered_name, str(version)).predictor
     predicted = np.asarray(predictor.predict(family.features(rows)), dtype=float)
     actual = rows["_actual"].to_numpy(dtype=float)
     days = rows[family.time_column].dt.floor("D").to_numpy()

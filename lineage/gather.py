@@ -93,7 +93,8 @@ def lineage_report(stores: Stores, model: str, version: str | int) -> dict[str, 
         what exists), or ``version`` is not a positive integer.
     """
     version = _check_version(version)
-    events = _standing_events(stores, model)
+    chain = stores.audit.verify(model)
+    events = _standing_events(stores, model, chain.ok)
     trained = _trained_events(events)
     record = (
         _deleted_version_record(trained[version])
@@ -101,11 +102,10 @@ def lineage_report(stores: Stores, model: str, version: str | int) -> dict[str, 
         else _version_record(_get_version(stores.client, model, version))
     )
     run = _run_record(stores.client, record["tags"].get(Tag.RUN_ID) or record["run_id"])
-    chain = stores.audit.verify(model)
     return assemble_report(record, run, events, chain, _now())
 
 
-def _standing_events(stores: Stores, model: str) -> list[AuditEvent]:
+def _standing_events(stores: Stores, model: str, chain_ok: bool) -> list[AuditEvent]:
     """``model``'s events, without those whose signature or rule does not check out.
 
     A forged approval appended to an intact chain must not appear in a report as an
@@ -113,7 +113,7 @@ def _standing_events(stores: Stores, model: str) -> list[AuditEvent]:
     report of its own: every event is shown, the broken ones marked (exit 6).
     """
     everything = stores.audit.events()
-    if not stores.audit.verify().ok:
+    if not chain_ok:
         return [e for e in everything if e.model == model]
     rejected = {problem.seq for problem in check_decisions(everything)}
     return [e for e in everything if e.model == model and e.seq not in rejected]
@@ -141,7 +141,7 @@ def inventory(stores: Stores, model: str) -> list[dict[str, Any]]:
     """
     registered = _check_model(stores.client, model)
     versions = registered_versions(stores.client, model)
-    events = _standing_events(stores, model)
+    events = _standing_events(stores, model, stores.audit.verify().ok)
     deleted = {v: e for v, e in _trained_events(events).items() if v not in versions}
     records = sorted(
         [_version_record(v) for v in versions.values()]

@@ -88,7 +88,7 @@ def model_lease(engine: sa.Engine, model: str, holder: str) -> Iterator[None]:
     _metadata.create_all(engine, checkfirst=True)
     with _server_lock(engine, model) as held:
         if not held:
-            raise LifecycleConflict(_conflict_message(engine, model))
+            raise LifecycleConflict.by(Rule.ONE_CHANGE_AT_A_TIME, _conflict_reason(engine, model))
         token = _record_holder(engine, model, holder)
         try:
             yield
@@ -203,7 +203,7 @@ def _record_holder(engine: sa.Engine, model: str, holder: str) -> str:
     return token
 
 
-def _conflict_message(engine: sa.Engine, model: str) -> str:
+def _conflict_reason(engine: sa.Engine, model: str) -> str:
     with engine.connect() as connection:
         row = connection.execute(sa.select(_holders).where(_holders.c.model == model)).first()
     who = (
@@ -212,7 +212,7 @@ def _conflict_message(engine: sa.Engine, model: str) -> str:
         else f"{row.holder} (pid {row.pid} on {row.host}, since {row.acquired_at})"
     )
     return (
-        f"refused by rule '{Rule.ONE_CHANGE_AT_A_TIME}': {model} is being changed by "
-        f"{who}; retry when it has finished (the lease is a lock its holder's process holds: "
-        f"it is released the moment that process ends, however it ends)"
+        f"{model} is being changed by {who}; retry when it has finished (the lease is a lock "
+        f"its holder's process holds: it is released the moment that process ends, however "
+        f"it ends)"
     )
