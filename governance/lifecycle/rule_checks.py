@@ -16,7 +16,7 @@ from typing import Any
 
 from governance.ledger import AuditEvent
 from governance.ledger.replay import ModelHistory, VersionHistory
-from governance.trust.signatures import SignatureProblem, check_signatures, raise_on_bad_signatures
+from governance.trust.signatures import SignatureProblem, check_signatures
 from validation.policy import ModelPolicy, PolicyFile
 from vocabulary import Lifecycle, NotAuthorised, Role, Rule
 from vocabulary.rulebook import AUTO_APPROVER, REPLACES, Transition, transition_for
@@ -27,7 +27,6 @@ __all__ = [
     "check_decisions",
     "enforce",
     "moves_refusal",
-    "raise_on_bad_decisions",
     "refusal",
     "require_role",
     "rule_problem",
@@ -365,8 +364,3 @@ def rule_problem(
 def check_decisions(events: Iterable[AuditEvent]) -> list[SignatureProblem]:
     """Every signed decision of a log: its signature and key, and the rulebook where it stands."""
     return check_signatures(events, rule_problem)
-
-
-def raise_on_bad_decisions(events: Iterable[AuditEvent]) -> None:
-    """Raise :class:`~vocabulary.IntegrityError` naming the first decision that fails."""
-    raise_on_bad_signatures(events, rule_problem)

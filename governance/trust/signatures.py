@@ -52,7 +52,6 @@ __all__ = [
     "key_sponsors",
     "valid_adoptions",
     "policy_in_force",
-    "raise_on_bad_signatures",
     "record_decisions",
     "read_token",
     "record_signed",
@@ -489,14 +488,6 @@ def check_signatures(
             # a forgery is a finding, never the ground a rule stands on.
             state.advance(event)
     return problems
-
-
-def raise_on_bad_signatures(events: Iterable[AuditEvent], rules: RuleCheck | None = None) -> None:
-    """Raise :class:`IntegrityError` naming the first decision that does not check out."""
-    problems = check_signatures(events, rules)
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise IntegrityError(f"signed decisions do not verify: {problems[0].message}{more}")
 
 
 def _problem(
